@@ -1,0 +1,159 @@
+// The pipeline in one screen: capture files → frames → decoded packets → handshake verdicts →
+// a reporter. The library entry behind `synscope read`; it prints nothing and never exits.
+
+import { openCapture, type OpenCaptureOptions } from './capture/open.js';
+import { linkTypeName, type Frame, type FrameSource } from './capture/source.js';
+import {
+  DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView,
+} from './decode/view.js';
+import { decodePacket } from './decode/packet.js';
+import { CaptureFormatError } from './errors.js';
+import { diagnose } from './report/diagnosis.js';
+import { toRecord } from './report/record.js';
+import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
+import { Summary } from './report/summary.js';
+import { isoTime } from './report/text.js';
+import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';
+
+export interface AnalyzeOptions {
+  readonly timeout: number;
+  /** Outcomes to list (the summary counts all). */
+  readonly only: ReadonlySet<Outcome>;
+  readonly host: Buffer | null;
+  readonly port: number;
+  /** Keep the packets of listed attempts for an evidence capture. */
+  readonly keepPackets: boolean;
+  readonly maxAttempts?: number;
+  readonly open?: OpenCaptureOptions;
+}
+
+/** Packets of listed attempts, for --evidence, in capture order across the inputs. */
+export interface EvidencePacket extends KeptPacket {
+  readonly fileIndex: number;
+}
+
+export interface AnalyzeResult {
+  readonly captures: CaptureJson[];
+  readonly summary: Summary;
+  readonly evicted: number;
+  readonly anomalies: Record<string, number>;
+  /** Damaged or unreadable inputs, in order; verdicts before the damage were still reported. */
+  readonly errors: CaptureFormatError[];
+  /** Outcomes that occurred (for --fail-on). */
+  readonly seen: ReadonlySet<Outcome>;
+  readonly evidence: EvidencePacket[];
+  /** True when some input had sub-microsecond timestamps. */
+  readonly nanosecond: boolean;
+}
+
+/** Called with the source being read, so a caller can show progress. */
+export type ProgressHook = (source: FrameSource | null) => void;
+
+export async function analyzeFiles(
+  paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, progress?: ProgressHook,
+): Promise<AnalyzeResult> {
+  const summary = new Summary();
+  const captures: CaptureJson[] = [];
+  const errors: CaptureFormatError[] = [];
+  const seen = new Set<Outcome>();
+  const evidence: EvidencePacket[] = [];
+  const anomalies: Record<string, number> = {};
+  let evicted = 0;
+  let nanosecond = false;
+  const view = new PacketView();
+
+  for (let fileIndex = 0; fileIndex < paths.length; fileIndex++) {
+    const path = paths[fileIndex]!;
+    const cap: CaptureJson = {
+      file: path, format: 'unknown', gzip: false, linkTypes: [], packets: 0, first: null, last: null,
+      otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
+    };
+    captures.push(cap);
+    const onAttempt = (a: Attempt): void => {
+      const h = toRecord(a);
+      h.diagnosis = diagnose(h, opts.timeout);
+      summary.add(h);
+      seen.add(h.outcome);
+      if (opts.only.has(h.outcome)) {
+        reporter.handshake(h);
+        if (a.packets !== null) for (const p of a.packets) evidence.push({ ...p, fileIndex });
+      }
+      a.packets = null;
+    };
+    const tracker = new HandshakeTracker(path, {
+      ...DEFAULT_TRACKER_OPTIONS,
+      timeout: opts.timeout,
+      keepPackets: opts.keepPackets,
+      maxAttempts: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxAttempts,
+      maxPending: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxPending,
+      host: opts.host,
+      port: opts.port,
+    }, onAttempt);
+
+    let source: FrameSource | null = null;
+    let firstSec = -1;
+    let firstNsec = 0;
+    let lastSec = 0;
+    let lastNsec = 0;
+    let digits = 6;
+    let other = 0;
+    let bad = 0;
+    let unknownLink = 0;
+    const onFrame = (frame: Frame): void => {
+      if (firstSec < 0) {
+        firstSec = frame.tsSec;
+        firstNsec = frame.tsNsec;
+      }
+      lastSec = frame.tsSec;
+      lastNsec = frame.tsNsec;
+      if (frame.tsDigits > digits) digits = frame.tsDigits;
+      const st = decodePacket(frame.data, frame.offset, frame.offset + frame.caplen, frame.linkType, view);
+      if (st === DECODE_OK) tracker.packet(frame, view);
+      else if (st === DECODE_NOT_TCP) other++;
+      else if (st === DECODE_UNKNOWN_LINK) unknownLink++;
+      else if (st === DECODE_TRUNCATED || st === DECODE_BAD_HEADER) bad++;
+    };
+    try {
+      source = await openCapture(path, opts.open);
+      progress?.(source);
+      await source.run(onFrame);
+    } catch (e) {
+      if (!(e instanceof CaptureFormatError)) throw e;
+      errors.push(e);
+      cap.error = e.message;
+    } finally {
+      // Flush first: the verdicts reached before any damage are reported before the error.
+      tracker.finish();
+      progress?.(null);
+    }
+    if (source !== null) {
+      cap.format = source.format;
+      cap.gzip = source.gzip;
+      cap.linkTypes = source.linkTypes.map(linkTypeName);
+      cap.packets = source.packets;
+    }
+    if (firstSec >= 0) {
+      cap.first = isoTime(firstSec, firstNsec, digits);
+      cap.last = isoTime(lastSec, lastNsec, digits);
+    }
+    if (digits > 6) nanosecond = true;
+    cap.otherPackets = other;
+    cap.badPackets = bad;
+    cap.unknownLinkPackets = unknownLink;
+    evicted += tracker.evicted;
+    for (const [k, n] of Object.entries(tracker.anomalies as Anomalies)) {
+      if (n > 0) anomalies[k] = (anomalies[k] ?? 0) + n;
+    }
+  }
+  return { captures, summary, evicted, anomalies, errors, seen, evidence, nanosecond };
+}
+
+/** The RunReport reporters finish with. */
+export function runReport(
+  r: AnalyzeResult, timeout: number, only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
+): RunReport {
+  return {
+    captures: r.captures, summary: r.summary, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,
+  };
+}

@@ -1,0 +1,141 @@
+// Opens a capture file or stdin and picks its reader by magic bytes, never by file name:
+// gzip (then the format inside it), classic pcap, pcapng. Reading the records is pcap.ts / pcapng.ts's job.
+
+import { open as openFile, type FileHandle } from 'node:fs/promises';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { CaptureFormatError } from '../errors.js';
+import { PCAP_MAGIC_NS_BE, PCAP_MAGIC_NS_LE, PCAP_MAGIC_US_BE, PCAP_MAGIC_US_LE, PcapReader } from './pcap.js';
+import { BLOCK_SHB, PcapngReader } from './pcapng.js';
+import type { FrameSource } from './source.js';
+import { ByteWindow, FileByteSource, StreamByteSource, ioError, type ByteSource } from './window.js';
+
+export interface OpenCaptureOptions {
+  /** The stream "-" reads (default: process.stdin). Tests inject a Readable here. */
+  stdin?: Readable;
+  /** Initial window size in bytes (tests use tiny windows to exercise growth and compaction). */
+  windowBytes?: number;
+}
+
+/** Bytes of compressed input handed to zlib at a time, and the size of zlib's output chunks. */
+const GZIP_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * Opens `path` ("-" for stdin) and returns the reader for its format, with the file header already read
+ * (so `linkTypes` is known; for pcapng, from the IDBs in front of the first packet).
+ * Rejects with CaptureFormatError: E_CAPTURE_IO (offset -1) when the file cannot be opened or read,
+ * E_CAPTURE_FORMAT (offset 0 unless the damage is further in) for an empty file, unknown magic or a bad header.
+ */
+export async function openCapture(path: string, options: OpenCaptureOptions = {}): Promise<FrameSource> {
+  const name = path;
+  let raw: ByteSource;
+  if (path === '-') {
+    raw = new StreamByteSource(name, options.stdin ?? process.stdin, { gzip: false, destroyOnClose: false });
+  } else {
+    raw = await openRegular(name, path);
+  }
+  let inner: ByteSource = raw;
+  try {
+    let head = await peek(raw, 4);
+    if (head.length === 0) throw new CaptureFormatError(name, 0, 'empty file');
+    let gzip = false;
+    if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      // RFC 1952: "ID1 = 31 (0x1f), ID2 = 139 (0x8b)". Offsets from here on are in the decompressed stream.
+      gzip = true;
+      inner = gunzipSource(name, raw, head);
+      head = await peek(inner, 4);
+      if (head.length === 0) throw new CaptureFormatError(name, 0, 'empty file (the gzip stream holds no data)');
+    }
+    const window = new ByteWindow(name, inner, options.windowBytes);
+    window.preload(head);
+    const magic = head.length === 4 ? head.readUInt32BE(0) : -1;
+    let reader: PcapReader | PcapngReader;
+    switch (magic) {
+      case PCAP_MAGIC_US_BE:
+      case PCAP_MAGIC_US_LE:
+      case PCAP_MAGIC_NS_BE:
+      case PCAP_MAGIC_NS_LE:
+        reader = new PcapReader(window, gzip);
+        break;
+      case BLOCK_SHB:
+        reader = new PcapngReader(window, gzip);
+        break;
+      default:
+        if (isPrefixOfMagic(head)) throw new CaptureFormatError(name, 0, 'truncated file header');
+        throw new CaptureFormatError(name, 0, `not a pcap or pcapng capture (magic 0x${head.toString('hex')})`);
+    }
+    await reader.readHeader();
+    return reader;
+  } catch (err) {
+    await inner.close().catch(() => undefined);
+    await raw.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function openRegular(name: string, path: string): Promise<ByteSource> {
+  let handle: FileHandle;
+  try {
+    handle = await openFile(path, 'r');
+  } catch (err) {
+    throw ioError(name, err);
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) {
+      throw new CaptureFormatError(name, -1, 'is a directory', { code: 'E_CAPTURE_IO' });
+    }
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    throw ioError(name, err);
+  }
+  return new FileByteSource(name, handle);
+}
+
+/** Reads up to `n` bytes (fewer only at end of input). */
+async function peek(source: ByteSource, n: number): Promise<Buffer> {
+  const head = Buffer.alloc(n);
+  let got = 0;
+  while (got < n) {
+    const r = await source.read(head, got, n - got);
+    if (r === 0) break;
+    got += r;
+  }
+  return got === n ? head : head.subarray(0, got);
+}
+
+const MAGICS: readonly Buffer[] = [PCAP_MAGIC_US_BE, PCAP_MAGIC_US_LE, PCAP_MAGIC_NS_BE, PCAP_MAGIC_NS_LE, BLOCK_SHB].map((m) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(m, 0);
+  return b;
+});
+
+function isPrefixOfMagic(head: Buffer): boolean {
+  return head.length < 4 && MAGICS.some((m) => m.subarray(0, head.length).equals(head));
+}
+
+/** Decompresses `raw` (whose first bytes were already read into `head`) through zlib, streaming. */
+function gunzipSource(name: string, raw: ByteSource, head: Buffer): ByteSource {
+  async function* compressed(): AsyncGenerator<Buffer> {
+    yield Buffer.from(head);
+    let scratch = Buffer.allocUnsafe(GZIP_CHUNK_BYTES);
+    for (;;) {
+      const n = await raw.read(scratch, 0, scratch.length);
+      if (n === 0) return;
+      if (n === scratch.length) {
+        yield scratch; // zlib holds on to it: take a fresh one
+        scratch = Buffer.allocUnsafe(GZIP_CHUNK_BYTES);
+      } else {
+        yield Buffer.from(scratch.subarray(0, n)); // a short read (a pipe): copy what came, keep the scratch
+      }
+    }
+  }
+  const gunzip = createGunzip({ chunkSize: GZIP_CHUNK_BYTES });
+  // pipeline() forwards a read error of the compressed input to gunzip, whose iterator then rejects with it.
+  pipeline(Readable.from(compressed()), gunzip, () => undefined);
+  return new StreamByteSource(name, gunzip, {
+    gzip: true,
+    destroyOnClose: true,
+    onClose: () => raw.close(),
+  });
+}

@@ -1,0 +1,77 @@
+// The seam between capture and decode: every reader (pcap, pcapng, live) delivers frames
+// through one reused Frame record. Readers know nothing of protocols above the link layer.
+
+/** LINKTYPE_* values from the tcpdump.org link-type registry that synscope decodes. */
+export const LINKTYPE_NULL = 0;
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_LOOP = 108;
+export const LINKTYPE_IPV4 = 228;
+export const LINKTYPE_IPV6 = 229;
+export const LINKTYPE_LINUX_SLL2 = 276;
+
+export type CaptureFormat = 'pcap' | 'pcapng' | 'live';
+
+export const EMPTY_BUFFER: Buffer = Buffer.alloc(0);
+
+/**
+ * One captured packet. Readers own a single Frame and refill it for every packet: a consumer
+ * that needs anything after its callback returns must copy it (the bytes of `data` are reused).
+ */
+export class Frame {
+  /** 1-based number of this packet in its file, over every packet record (Wireshark's frame.number). */
+  number = 0;
+  /** Capture time: whole seconds since the Unix epoch. */
+  tsSec = 0;
+  /** Capture time: nanoseconds within the second (0..999999999). */
+  tsNsec = 0;
+  /** Decimal digits of sub-second precision the capture has: 6 for µs, 9 for ns (from the magic or if_tsresol). */
+  tsDigits = 6;
+  /** LINKTYPE_* of the interface the packet was captured on. */
+  linkType = 0;
+  /** pcapng interface id (0 for classic pcap and live). */
+  interfaceId = 0;
+  /** Bytes captured (present in `data` from `offset`). */
+  caplen = 0;
+  /** Length of the packet on the wire. */
+  origLen = 0;
+  /** Buffer holding the packet bytes at [offset, offset + caplen). Reused: copy what you keep. */
+  data: Buffer = EMPTY_BUFFER;
+  offset = 0;
+  /** Absolute byte offset of this packet's record in the (decompressed) input, for messages. */
+  fileOffset = 0;
+}
+
+/** Called for every frame; the Frame is reused for the next one as soon as this returns. */
+export type FrameHandler = (frame: Frame) => void;
+
+export interface FrameSource {
+  /** The name shown to users: the path as given, or "-" for stdin. */
+  readonly name: string;
+  /** Container format, known once the magic bytes are read ('pcap' until then). */
+  readonly format: CaptureFormat;
+  /** True when the input was gzip-compressed. */
+  readonly gzip: boolean;
+  /** Every LINKTYPE_* value seen on the input's interfaces, in order of first appearance. */
+  readonly linkTypes: readonly number[];
+  /** Packets delivered so far. */
+  readonly packets: number;
+  /**
+   * Reads to the end, calling `onFrame` for each frame in order with the same Frame object.
+   * Resolves at a clean end of input. Rejects with CaptureFormatError (naming the file and the
+   * byte offset) at the first damage, after every frame before the damage has been delivered.
+   */
+  run(onFrame: FrameHandler): Promise<void>;
+}
+
+/** Names of link types as the JSON shows them (LINKTYPE_ without its prefix). */
+const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map([
+  [LINKTYPE_NULL, 'NULL'], [LINKTYPE_ETHERNET, 'ETHERNET'], [LINKTYPE_RAW, 'RAW'], [LINKTYPE_LOOP, 'LOOP'],
+  [LINKTYPE_LINUX_SLL, 'LINUX_SLL'], [LINKTYPE_IPV4, 'IPV4'], [LINKTYPE_IPV6, 'IPV6'], [LINKTYPE_LINUX_SLL2, 'LINUX_SLL2'],
+]);
+
+/** "ETHERNET", "LINUX_SLL2", or "LINKTYPE_<n>" for one synscope does not decode. */
+export function linkTypeName(linkType: number): string {
+  return LINKTYPE_NAMES.get(linkType) ?? `LINKTYPE_${linkType}`;
+}

@@ -1,0 +1,262 @@
+// A growable byte window over a file or stream: one reused Buffer, absolute offsets for errors.
+// Knows nothing of record formats: pcap.ts / pcapng.ts say how many bytes they need, open.ts picks the source.
+
+import type { FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { CaptureFormatError } from '../errors.js';
+
+/** Where the window's bytes come from: fills `into[off, off + len)`, resolves 0 only at end of input. */
+export interface ByteSource {
+  read(into: Buffer, off: number, len: number): Promise<number>;
+  /** Releases the file handle or stream; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Initial window size and size of one file read: 1 MiB keeps fs round trips to ~140 for a 138 MB file. */
+export const WINDOW_INITIAL_BYTES = 1 << 20;
+/** Compact (move the unconsumed tail to the front) when less than this is free at the end. */
+const MIN_FREE_BYTES = 64 * 1024;
+/**
+ * Hard ceiling for one record. Readers check a header's claimed length against their own,
+ * smaller limits first; this is the last line of defence against a length that would allocate gigabytes.
+ */
+export const WINDOW_MAX_BYTES = 16 * 1024 * 1024 + 64 * 1024;
+
+/**
+ * The unconsumed bytes of the input are `buf[pos, end)`; `buf[0]` is at absolute input offset `base`.
+ * Readers read `buf` directly (no DataView, no subarray) and move `pos` forward as they consume records.
+ * The Buffer is replaced only when a record longer than it needs to be held whole, so `buf` must be
+ * re-read after every `ensure()`.
+ */
+export class ByteWindow {
+  buf: Buffer;
+  pos = 0;
+  end = 0;
+  /** Absolute input offset of buf[0]. */
+  base = 0;
+  /** True once the source reported the end of input. */
+  eof = false;
+  readonly name: string;
+  private readonly source: ByteSource;
+  private closed = false;
+
+  constructor(name: string, source: ByteSource, initialBytes: number = WINDOW_INITIAL_BYTES) {
+    this.name = name;
+    this.source = source;
+    this.buf = Buffer.allocUnsafe(initialBytes);
+  }
+
+  /** Absolute input offset of buf[pos], the first unconsumed byte. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** Bytes available from pos. */
+  get available(): number {
+    return this.end - this.pos;
+  }
+
+  /** Size of the backing Buffer (for tests: memory stays bounded). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  /** Puts bytes already read from the source (the magic-number peek) in front of what comes next. */
+  preload(bytes: Buffer): void {
+    if (this.buf.length - this.end < bytes.length) {
+      const next = Buffer.allocUnsafe(this.end - this.pos + bytes.length + MIN_FREE_BYTES);
+      this.buf.copy(next, 0, this.pos, this.end);
+      this.base += this.pos;
+      this.end -= this.pos;
+      this.pos = 0;
+      this.buf = next;
+    }
+    bytes.copy(this.buf, this.end);
+    this.end += bytes.length;
+  }
+
+  /**
+   * Makes at least `n` bytes available from pos. Resolves false when the input ends first
+   * (whatever is left stays available). Rejects with CaptureFormatError when the source fails.
+   * Allocation grows with the bytes actually read, never with `n` alone: a header claiming
+   * 16 MiB in a 100-byte file allocates nothing.
+   */
+  async ensure(n: number): Promise<boolean> {
+    if (n > WINDOW_MAX_BYTES) {
+      throw new CaptureFormatError(this.name, this.offset, `record of ${n} bytes exceeds the limit of ${WINDOW_MAX_BYTES}`);
+    }
+    while (this.end - this.pos < n) {
+      if (this.eof) return false;
+      this.makeRoom(n);
+      const got = await this.source.read(this.buf, this.end, this.buf.length - this.end);
+      if (got === 0) this.eof = true;
+      else this.end += got;
+    }
+    return true;
+  }
+
+  /** Releases the source. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.source.close();
+  }
+
+  /**
+   * Leaves free space at the end for the next read. Called only while fewer than `need` bytes are
+   * available from pos. Compacts (moves the unconsumed bytes to the front) when the free tail is short,
+   * and grows the Buffer only when unconsumed bytes fill it and the record in hand needs more:
+   * at most doubling, so memory follows the bytes actually read, not what a header claims.
+   */
+  private makeRoom(need: number): void {
+    if (this.buf.length - this.end >= MIN_FREE_BYTES) return;
+    const live = this.end - this.pos;
+    if (this.pos > 0) {
+      // Leftovers are less than one record: the copy is small.
+      this.buf.copy(this.buf, 0, this.pos, this.end);
+      this.base += this.pos;
+      this.pos = 0;
+      this.end = live;
+    }
+    const free = this.buf.length - this.end;
+    if (free >= MIN_FREE_BYTES || (free > 0 && this.buf.length >= need)) return;
+    // Here need > buf.length (a full buffer with need <= buf.length would already hold `need` bytes).
+    const next = Buffer.allocUnsafe(Math.min(this.buf.length * 2, need + MIN_FREE_BYTES));
+    this.buf.copy(next, 0, 0, live);
+    this.buf = next;
+  }
+}
+
+/** Reads a file (or a FIFO / character device) through its handle, straight into the window's Buffer. */
+export class FileByteSource implements ByteSource {
+  private readonly handle: FileHandle;
+  private readonly name: string;
+  private closed = false;
+
+  constructor(name: string, handle: FileHandle) {
+    this.name = name;
+    this.handle = handle;
+  }
+
+  async read(into: Buffer, off: number, len: number): Promise<number> {
+    try {
+      // position null: read from the current position, so pipes and character devices work too.
+      const { bytesRead } = await this.handle.read(into, off, len, null);
+      return bytesRead;
+    } catch (err) {
+      throw ioError(this.name, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads a Readable (stdin, a gunzip stream) chunk by chunk, copying each into the window.
+ * `gzip` streams report zlib failures as a damaged capture at the decompressed offset reached.
+ */
+export class StreamByteSource implements ByteSource {
+  private readonly name: string;
+  private readonly iterator: AsyncIterator<unknown>;
+  private readonly gzip: boolean;
+  private readonly onClose: (() => Promise<void>) | undefined;
+  private chunk: Buffer | undefined = undefined;
+  private chunkPos = 0;
+  private delivered = 0;
+  private done = false;
+  private closed = false;
+
+  constructor(name: string, stream: Readable, options: { gzip: boolean; destroyOnClose: boolean; onClose?: () => Promise<void> }) {
+    this.name = name;
+    this.gzip = options.gzip;
+    this.onClose = options.onClose;
+    this.iterator = stream.iterator({ destroyOnReturn: options.destroyOnClose });
+  }
+
+  async read(into: Buffer, off: number, len: number): Promise<number> {
+    if (len <= 0) return 0;
+    while (this.chunk === undefined || this.chunkPos >= this.chunk.length) {
+      if (this.done) return 0;
+      let step: IteratorResult<unknown>;
+      try {
+        step = await this.iterator.next();
+      } catch (err) {
+        this.done = true;
+        throw this.streamError(err);
+      }
+      if (step.done === true) {
+        this.done = true;
+        return 0;
+      }
+      const value = step.value;
+      this.chunk = Buffer.isBuffer(value) ? value : typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value as Uint8Array);
+      this.chunkPos = 0;
+    }
+    const n = Math.min(len, this.chunk.length - this.chunkPos);
+    this.chunk.copy(into, off, this.chunkPos, this.chunkPos + n);
+    this.chunkPos += n;
+    this.delivered += n;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.chunk = undefined;
+    if (this.iterator.return !== undefined) await this.iterator.return().catch(() => undefined);
+    if (this.onClose !== undefined) await this.onClose();
+  }
+
+  private streamError(err: unknown): CaptureFormatError {
+    if (err instanceof CaptureFormatError) return err;
+    if (this.gzip && isZlibError(err)) {
+      const detail = errorMessage(err);
+      const problem = /unexpected end/i.test(detail) ? 'truncated gzip stream' : `corrupt gzip stream (${detail})`;
+      return new CaptureFormatError(this.name, this.delivered, problem, { cause: err });
+    }
+    return ioError(this.name, err);
+  }
+}
+
+/** An I/O failure (no position applies): E_CAPTURE_IO, offset -1. */
+export function ioError(name: string, err: unknown): CaptureFormatError {
+  if (err instanceof CaptureFormatError) return err;
+  const code = errorCode(err);
+  let problem: string;
+  switch (code) {
+    case 'ENOENT':
+      problem = 'no such file';
+      break;
+    case 'EISDIR':
+      problem = 'is a directory';
+      break;
+    case 'EACCES':
+    case 'EPERM':
+      problem = 'permission denied';
+      break;
+    default:
+      problem = `cannot read (${code ?? 'error'}: ${errorMessage(err)})`;
+  }
+  return new CaptureFormatError(name, -1, problem, { cause: err, code: 'E_CAPTURE_IO' });
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    if (typeof code === 'string') return code;
+  }
+  return undefined;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function isZlibError(err: unknown): boolean {
+  const code = errorCode(err);
+  return code !== undefined && code.startsWith('Z_');
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// The process boundary: parses the command line (yargs), runs a command, and is the only place
+// that writes to stderr, sets the exit status, or turns an error into one line.
+
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { SynscopeError, UsageError } from '../errors.js';
+import { EXIT_ERROR, EXIT_OK } from './exit.js';
+import { runRead } from './read.js';
+import { StdoutSink } from './sink.js';
+
+
+function analysisOptions<T>(y: Argv<T>): Argv<T> {
+  return y
+    .option('format', { alias: 'f', type: 'string', describe: 'table | lines | json | ndjson | markdown' })
+    .option('timeout', { type: 'string', describe: 'seconds a SYN (or SYN/ACK) may wait for an answer before it counts as dropped (timed-out)', default: '3' })
+    .option('only', { type: 'string', describe: 'outcomes to list, comma-separated (the summary counts all)' })
+    .option('host', { type: 'string', describe: 'keep only attempts with this address on either side' })
+    .option('port', { type: 'string', describe: 'keep only attempts with this port on either side' })
+    .option('evidence', { type: 'string', describe: 'write every packet of the listed handshakes to this pcap' })
+    .option('fail-on', { type: 'string', describe: 'exit 1 when an attempt had one of these outcomes' });
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const out = new StdoutSink();
+  const color = Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
+  let status = EXIT_OK;
+  const parser = yargs(argv as string[])
+    .scriptName('synscope')
+    .usage('$0 <command> [options]\n\nWhat happened to every TCP handshake: established, refused, rejected, dropped, timed out.')
+    .command('read <captures..>', 'analyse capture files (pcap, pcapng, gzip); "-" reads stdin', (y) =>
+      analysisOptions(y.positional('captures', { type: 'string', array: true, describe: 'capture files, or - for stdin' })))
+    .demandCommand(1, 'name a command: read')
+    .strict()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg: string | undefined, err: Error | undefined) => {
+      throw err ?? new UsageError(msg ?? 'bad usage');
+    });
+  try {
+    const args = await parser.parseAsync();
+    const cmd = String(args._[0] ?? '');
+    if (args['help'] === true || args['version'] === true) return EXIT_OK;
+    if (cmd === 'read') {
+      status = await runRead(args, out, color, (line) => process.stderr.write(`${line}\n`));
+    }
+  } catch (e) {
+    out.flush();
+    if (e instanceof SynscopeError) {
+      process.stderr.write(`synscope: ${e.message}\n`);
+      if (e instanceof UsageError) process.stderr.write('Try: synscope --help\n');
+      return EXIT_ERROR;
+    }
+    throw e;
+  }
+  out.flush();
+  return status;
+}
+
+function isMain(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    // `synscope read x | head`: the reader went away; nothing more to say.
+    if (e.code === 'EPIPE') process.exit(EXIT_OK);
+    throw e;
+  });
+  main(hideBin(process.argv)).then(
+    (code) => { process.exitCode = code; },
+    (e: unknown) => {
+      // A bug, not an input problem: keep the stack trace.
+      process.stderr.write(`synscope: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

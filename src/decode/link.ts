@@ -1,0 +1,132 @@
+// Link layer: finds the IP header inside a frame for every LINKTYPE_* synscope decodes, through a
+// dispatch table indexed by link type. It checks only that the IP version matches what the link header announced; IP is ip4.ts/ip6.ts.
+
+import {
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+} from '../capture/source.js';
+import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK } from './view.js';
+
+/** Finds the network header in [off, end): returns its offset (an IPv4 or IPv6 header, version checked) or a DECODE_* status. */
+export type LinkDecoder = (buf: Buffer, off: number, end: number) => number;
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_IPV6 = 0x86dd;
+/** IEEE 802.1Q customer VLAN tag (C-tag). */
+export const ETHERTYPE_VLAN = 0x8100;
+/** IEEE 802.1ad service VLAN tag (S-tag, the outer tag of QinQ). */
+export const ETHERTYPE_QINQ = 0x88a8;
+/** Pre-standard QinQ outer tag still emitted by some switches. */
+export const ETHERTYPE_QINQ_9100 = 0x9100;
+
+/** Address families in the 4-byte NULL/LOOP header. AF_INET6 differs between the BSDs. */
+export const AF_INET = 2;
+export const AF_INET6_BSD = 24; // NetBSD, OpenBSD, BSD/OS
+export const AF_INET6_FREEBSD = 28; // FreeBSD, DragonFly BSD
+export const AF_INET6_DARWIN = 30; // macOS, iOS
+
+// What an EtherType (or SLL protocol, or AF family) announces: 4 / 6 for the IP version, TAG for a VLAN tag, 0 for anything else.
+const ETHER_TAG = 1;
+const ETHER_CLASS = new Uint8Array(0x10000);
+ETHER_CLASS[ETHERTYPE_IPV4] = 4;
+ETHER_CLASS[ETHERTYPE_IPV6] = 6;
+ETHER_CLASS[ETHERTYPE_VLAN] = ETHER_TAG;
+ETHER_CLASS[ETHERTYPE_QINQ] = ETHER_TAG;
+ETHER_CLASS[ETHERTYPE_QINQ_9100] = ETHER_TAG;
+
+const AF_CLASS = new Uint8Array(32);
+AF_CLASS[AF_INET] = 4;
+AF_CLASS[AF_INET6_BSD] = 6;
+AF_CLASS[AF_INET6_FREEBSD] = 6;
+AF_CLASS[AF_INET6_DARWIN] = 6;
+
+/** The IP header announced as `version` starts at ipOff: at least its first byte must be there, and agree. */
+function ipAt(buf: Buffer, ipOff: number, end: number, version: number): number {
+  if (ipOff >= end) return DECODE_TRUNCATED;
+  return buf[ipOff] >> 4 === version ? ipOff : DECODE_BAD_HEADER;
+}
+
+/**
+ * An EtherType at typeOff announcing what starts at payOff, followed through any stack of VLAN tags
+ * (802.1Q: TPID 0x8100, then 2 bytes of TCI, then the inner EtherType; QinQ nests 0x88a8 / 0x9100 outside it).
+ * Every tag advances 4 bytes, so the walk ends at `end`.
+ */
+function byEthertype(buf: Buffer, typeOff: number, payOff: number, end: number): number {
+  for (;;) {
+    if (typeOff + 2 > end) return DECODE_TRUNCATED;
+    const cls = ETHER_CLASS[(buf[typeOff] << 8) | buf[typeOff + 1]];
+    if (cls === ETHER_TAG) {
+      typeOff = payOff + 2;
+      payOff += 4;
+      continue;
+    }
+    // Anything else (ARP, LLDP, an 802.3 length <= 1500 followed by LLC) carries no TCP.
+    return cls === 0 ? DECODE_NOT_TCP : ipAt(buf, payOff, end, cls);
+  }
+}
+
+/** LINKTYPE_ETHERNET: destination (6), source (6), EtherType (2). */
+function decodeEthernet(buf: Buffer, off: number, end: number): number {
+  return byEthertype(buf, off + 12, off + 14, end);
+}
+
+/** LINKTYPE_LINUX_SLL: packet type (2), ARPHRD (2), address length (2), address (8), protocol (2) at offset 14. */
+function decodeSll(buf: Buffer, off: number, end: number): number {
+  return byEthertype(buf, off + 14, off + 16, end);
+}
+
+/** LINKTYPE_LINUX_SLL2: protocol (2) at offset 0, reserved (2), ifindex (4), ARPHRD (2), packet type, address length, address (8). */
+function decodeSll2(buf: Buffer, off: number, end: number): number {
+  return byEthertype(buf, off, off + 20, end);
+}
+
+/** LINKTYPE_RAW / IPV4 / IPV6: the packet starts with the IP header, and its version nibble decides. */
+function decodeRaw(buf: Buffer, off: number, end: number): number {
+  if (off >= end) return DECODE_TRUNCATED;
+  const version = buf[off] >> 4;
+  return version === 4 || version === 6 ? off : DECODE_BAD_HEADER;
+}
+
+/**
+ * LINKTYPE_NULL / LOOP: a 4-byte address family. NULL writes it in the capturing host's byte order, LOOP in
+ * network order. tcpdump print-null.c: "If the upper 16 bits aren't all zero, assume it's byte-swapped."
+ */
+function decodeNull(buf: Buffer, off: number, end: number): number {
+  if (off + 4 > end) return DECODE_TRUNCATED;
+  let family = (buf[off] | (buf[off + 1] << 8) | (buf[off + 2] << 16) | (buf[off + 3] << 24)) >>> 0;
+  if ((family & 0xffff0000) !== 0) {
+    family = ((buf[off] << 24) | (buf[off + 1] << 16) | (buf[off + 2] << 8) | buf[off + 3]) >>> 0;
+  }
+  const cls = family < AF_CLASS.length ? AF_CLASS[family] : 0;
+  return cls === 0 ? DECODE_NOT_TCP : ipAt(buf, off + 4, end, cls);
+}
+
+function decodeUnknownLink(): number {
+  return DECODE_UNKNOWN_LINK;
+}
+
+/** The dispatch table: LINKTYPE_* → decoder. Every other slot answers DECODE_UNKNOWN_LINK. */
+export const LINK_DECODERS: readonly LinkDecoder[] = (() => {
+  const table: LinkDecoder[] = new Array<LinkDecoder>(LINKTYPE_LINUX_SLL2 + 1).fill(decodeUnknownLink);
+  table[LINKTYPE_NULL] = decodeNull;
+  table[LINKTYPE_ETHERNET] = decodeEthernet;
+  table[LINKTYPE_RAW] = decodeRaw;
+  table[LINKTYPE_LOOP] = decodeNull;
+  table[LINKTYPE_LINUX_SLL] = decodeSll;
+  table[LINKTYPE_IPV4] = decodeRaw;
+  table[LINKTYPE_IPV6] = decodeRaw;
+  table[LINKTYPE_LINUX_SLL2] = decodeSll2;
+  return table;
+})();
+
+/** Offset of the IPv4/IPv6 header of a frame of the given link type, or a negative DECODE_* status. */
+export function decodeLink(buf: Buffer, off: number, end: number, linkType: number): number {
+  if ((linkType | 0) === linkType && linkType >= 0 && linkType < LINK_DECODERS.length) return LINK_DECODERS[linkType](buf, off, end);
+  return DECODE_UNKNOWN_LINK;
+}

@@ -1,0 +1,129 @@
+// Plain-language diagnosis and next step for one handshake, from what the wire proves: who
+// answered, how, and when. The same text is the JSON `diagnosis` field and the ticket's.
+
+import type { ErrnoName } from '../track/attempt.js';
+import type { HandshakeJson } from './record.js';
+
+/** What the application printed for each errno (glibc strerror, and Go's wording where it differs). */
+export const ERRNO_MESSAGES: Readonly<Record<ErrnoName, string>> = {
+  ECONNREFUSED: 'connect: connection refused',
+  ETIMEDOUT: 'connect: connection timed out (Go: i/o timeout)',
+  ENETUNREACH: 'connect: network is unreachable',
+  EHOSTUNREACH: 'connect: no route to host',
+  ENOPROTOOPT: 'connect: protocol not available',
+  EOPNOTSUPP: 'connect: operation not supported',
+  EHOSTDOWN: 'connect: host is down',
+  ENONET: 'connect: machine is not on the network',
+  EPROTO: 'connect: protocol error',
+  EACCES: 'connect: permission denied',
+};
+
+const ICMP4_UNREACH: readonly string[] = [
+  'net unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed',
+  'source route failed', 'network unknown', 'host unknown', 'source host isolated',
+  'network administratively prohibited', 'host administratively prohibited', 'network unreachable for TOS',
+  'host unreachable for TOS', 'communication administratively prohibited', 'host precedence violation',
+  'precedence cutoff',
+];
+
+const ICMP6_UNREACH: readonly string[] = [
+  'no route to destination', 'communication administratively prohibited', 'beyond scope of source address',
+  'address unreachable', 'port unreachable', 'source address failed ingress/egress policy',
+  'reject route to destination',
+];
+
+/** "ICMP host unreachable (type 3 code 1)", "ICMPv6 administratively prohibited (type 1 code 1)". */
+export function icmpName(ipv6: boolean, type: number, code: number): string {
+  let what: string;
+  if (!ipv6) {
+    if (type === 3) what = ICMP4_UNREACH[code] ?? 'destination unreachable';
+    else if (type === 11) what = 'time exceeded';
+    else if (type === 12) what = 'parameter problem';
+    else what = 'error';
+    return `ICMP ${what} (type ${type} code ${code})`;
+  }
+  if (type === 1) what = ICMP6_UNREACH[code] ?? 'destination unreachable';
+  else if (type === 3) what = 'time exceeded';
+  else if (type === 4) what = 'parameter problem';
+  else what = 'error';
+  return `ICMPv6 ${what} (type ${type} code ${code})`;
+}
+
+function ms(n: number): string {
+  if (n >= 1000) return `${(n / 1000).toFixed(n >= 10000 ? 1 : 2)} s`;
+  return `${n} ms`;
+}
+
+function firewallRules(): string {
+  return '`iptables -S`, `nft list ruleset`, `firewall-cmd --list-all`, cloud security groups';
+}
+
+/** The diagnosis for one handshake; `timeout` is the --timeout in force. */
+export function diagnose(h: HandshakeJson, timeout: number): string {
+  const server = h.server.ip.includes(':') ? `[${h.server.ip}]:${h.server.port}` : `${h.server.ip}:${h.server.port}`;
+  const a = h.answer;
+  const saw = h.errno === null ? '' : ` The application saw ${h.errno} ("${ERRNO_MESSAGES[h.errno]}").`;
+  const syns = h.synCount === 1 ? 'the SYN' : `${h.synCount} SYNs (the client retransmitted)`;
+  switch (h.outcome) {
+    case 'established': {
+      const after = a === null ? '' : ` in ${ms(a.afterMs)}`;
+      const slow = h.synCount > 1 ? ` It was slow: the client had to send ${h.synCount} SYNs before an answer came, so some were lost on the way.` : '';
+      if (h.resetBy === 'server') {
+        return `The handshake with ${server} completed${after}; the server later reset the connection (RST).${slow} Next: check the server application's logs around that time — a crash, a restart, or a close with SO_LINGER 0.`;
+      }
+      if (h.resetBy === 'client') {
+        return `The handshake with ${server} completed${after}; the client later reset the connection (RST).${slow} Next: check the client application — it aborted the connection (a timeout of its own, or a close with unread data).`;
+      }
+      return `The handshake with ${server} completed${after}.${slow}`;
+    }
+    case 'refused': {
+      const from = a === null ? h.server.ip : a.from;
+      return `${syns === 'the SYN' ? 'The SYN' : `After ${syns}, the SYN`} was answered by a TCP reset from ${from}${a === null ? '' : ` after ${ms(a.afterMs)}`}: nothing listens on ${server}, or a firewall or load balancer resets in its name (a REJECT --reject-with tcp-reset rule, a balancer with no healthy backend).${saw} Next: on ${h.server.ip}, \`ss -ltn 'sport = :${h.server.port}'\` — is the service running and bound to this address and port? If it is, look for a reset rule on the path (${firewallRules()}).`;
+    }
+    case 'rejected': {
+      if (a === null) return `The SYN to ${server} was rejected.${saw}`;
+      const what = icmpName(h.server.ip.includes(':'), a.icmpType ?? -1, a.icmpCode ?? -1);
+      const byServer = a.from === h.server.ip;
+      const who = byServer ? `the server ${a.from} itself` : `${a.from}, a router or firewall on the way (not the server)`;
+      let why: string;
+      let next: string;
+      const code = a.icmpCode ?? -1;
+      const type = a.icmpType ?? -1;
+      const v6 = h.server.ip.includes(':');
+      const prohibited = (!v6 && type === 3 && (code === 9 || code === 10 || code === 13)) || (v6 && type === 1 && (code === 1 || code === 5 || code === 6));
+      const portUnreach = (!v6 && type === 3 && code === 3) || (v6 && type === 1 && code === 4);
+      const hostUnreach = (!v6 && type === 3 && (code === 1 || code === 7)) || (v6 && type === 1 && code === 3);
+      const netUnreach = (!v6 && type === 3 && (code === 0 || code === 6)) || (v6 && type === 1 && code === 0);
+      if (prohibited) {
+        why = 'a firewall REJECT rule blocks this connection';
+        next = `Next: find the REJECT rule on ${a.from} (${firewallRules()}) and allow ${server} if this traffic is wanted.`;
+      } else if (portUnreach) {
+        why = byServer
+          ? 'the server host refuses the port with ICMP instead of a reset — a firewall REJECT rule on the server (iptables default --reject-with icmp-port-unreachable)'
+          : 'a firewall on the way rejects the port';
+        next = `Next: check the firewall rules on ${a.from} (${firewallRules()}).`;
+      } else if (hostUnreach) {
+        why = byServer ? 'the host says it cannot be reached' : `the router could not reach ${h.server.ip} (no ARP / neighbour answer: the host is down, or the address is wrong)`;
+        next = `Next: is ${h.server.ip} up and on the right network? On the router, check \`ip neigh show ${h.server.ip}\`.`;
+      } else if (netUnreach) {
+        why = `there is no route to ${h.server.ip}'s network there`;
+        next = `Next: check the routing table on ${a.from} (\`ip route get ${h.server.ip}\`).`;
+      } else if (type === 11 || (v6 && type === 3)) {
+        why = 'the SYN looped or its TTL ran out on the way (a routing loop)';
+        next = `Next: \`traceroute -T -p ${h.server.port} ${h.server.ip}\` to see where it loops.`;
+      } else {
+        why = 'the path rejected the SYN';
+        next = `Next: check ${a.from}'s configuration.`;
+      }
+      return `The SYN to ${server} was answered by ${what} from ${who} after ${ms(a.afterMs)}: ${why}.${saw} ${next}`;
+    }
+    case 'dropped':
+      return `No answer of any kind to ${syns} for ${server}: something dropped them silently — a firewall DROP rule, a security group, a dead host, or a missing return route.${saw} Next: capture on the server side — do the SYNs arrive? If they do, check its firewall and \`nstat -az TcpExtListenOverflows\` (a full listen queue drops SYNs); if not, check the path (${firewallRules()}).`;
+    case 'timed-out':
+      return `The server ${server} answered SYN/ACK${a === null ? '' : ` after ${ms(a.afterMs)}`}, but the client never acknowledged it: the reply is lost on its way back (asymmetric routing, rp_filter, a firewall or NAT on the return path).${saw} Next: capture on the client side — does the SYN/ACK arrive? Check the return route and \`sysctl net.ipv4.conf.all.rp_filter\`.`;
+    case 'aborted':
+      return `The server ${server} answered SYN/ACK${a === null ? '' : ` after ${ms(a.afterMs)}`}, but the client sent a reset (or FIN) instead of completing the handshake: a SYN scan, or a client whose own connect timeout ran out before the answer came. Next: if this is an application, compare its connect timeout with the SYN/ACK delay.`;
+    case 'incomplete':
+      return `The capture ends less than --timeout (${timeout} s) after this handshake began, before it finished: too early to tell. Next: capture for longer, or lower --timeout.`;
+  }
+}

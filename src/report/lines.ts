@@ -1,0 +1,53 @@
+// `--format lines`: one tcpdump-like line per handshake, then a short summary. The default
+// for live capture, where each line is printed the moment its verdict is reached.
+
+import type { HandshakeJson } from './record.js';
+import type { Reporter, RunReport, Sink } from './reporter.js';
+import { paintOutcome } from './text.js';
+
+/** "10.0.0.5.51234" as tcpdump writes an endpoint (IPv6 too: "2001:db8::1.443"). */
+function ep(ip: string, port: number): string {
+  return `${ip}.${port}`;
+}
+
+export function handshakeLine(h: HandshakeJson, color: boolean): string {
+  let s = `${h.start} ${ep(h.client.ip, h.client.port)} > ${ep(h.server.ip, h.server.port)}: ${paintOutcome(h.outcome, color)}`;
+  if (h.errno !== null) s += ` ${h.errno}`;
+  const a = h.answer;
+  if (a === null) s += ', no answer';
+  else {
+    s += `, ${a.kind}`;
+    if (a.kind === 'icmp') s += ` ${a.icmpType}/${a.icmpCode}`;
+    s += ` from ${a.from} after ${a.afterMs} ms`;
+  }
+  if (h.resetBy !== undefined) s += `, reset by ${h.resetBy}`;
+  s += `, syns ${h.synCount}, frames ${h.frames.join(',')}`;
+  return s;
+}
+
+export function summaryLine(run: RunReport): string {
+  const t = run.summary.totals;
+  const parts: string[] = [];
+  for (const [k, n] of Object.entries(t)) if (k !== 'attempts' && n > 0) parts.push(`${n} ${k}`);
+  const packets = run.captures.reduce((n, c) => n + c.packets, 0);
+  let s = `# ${t.attempts} attempts${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${packets} packets`;
+  s += `, ${run.captures.length} capture${run.captures.length === 1 ? '' : 's'})`;
+  if (run.tracker.evicted > 0) s += `; ${run.tracker.evicted} evicted from a full table`;
+  return s;
+}
+
+export class LinesReporter implements Reporter {
+  private readonly out: Sink;
+  private readonly color: boolean;
+  constructor(out: Sink, color: boolean) {
+    this.out = out;
+    this.color = color;
+  }
+  handshake(h: HandshakeJson): void {
+    this.out(`${handshakeLine(h, this.color)}\n`);
+  }
+  finish(run: RunReport): void {
+    this.out(`${summaryLine(run)}\n`);
+    if (run.evidence !== null) this.out(`# evidence: ${run.evidence.packets} packets written to ${run.evidence.file}\n`);
+  }
+}

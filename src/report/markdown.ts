@@ -1,0 +1,133 @@
+// `--format markdown`: the incident-ticket text. What was analysed, the totals, the failing
+// services, then each failure group with its evidence, diagnosis and next step. Grouped and
+// capped so that 10 000 failures still make a short ticket.
+
+import { OUTCOMES } from '../track/attempt.js';
+import { ERRNO_MESSAGES } from './diagnosis.js';
+import type { HandshakeJson } from './record.js';
+import type { Reporter, RunReport, Sink } from './reporter.js';
+import { failures } from './summary.js';
+import { endpointText } from './text.js';
+
+/** Failure groups written in full; attempts listed per group. */
+export const MD_MAX_GROUPS = 20;
+export const MD_ROWS_PER_GROUP = 5;
+const MD_MAX_SERVICES = 20;
+
+interface Group {
+  readonly first: HandshakeJson;
+  readonly rows: HandshakeJson[];
+  count: number;
+}
+
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function answerText(h: HandshakeJson): string {
+  const a = h.answer;
+  if (a === null) return 'nothing answered';
+  const who = a.from === h.server.ip ? `${a.from} (the server)` : `${a.from} (not the server: a router or firewall on the path)`;
+  const what = a.kind === 'synack' ? 'SYN/ACK' : a.kind === 'rst' ? 'TCP RST' : `ICMP type ${a.icmpType} code ${a.icmpCode}`;
+  return `${what} from ${who} after ${a.afterMs} ms`;
+}
+
+function errnoText(h: HandshakeJson): string {
+  return h.errno === null ? 'no error' : `\`${h.errno}\` — \`${ERRNO_MESSAGES[h.errno]}\``;
+}
+
+export class MarkdownReporter implements Reporter {
+  private readonly out: Sink;
+  private readonly groups = new Map<string, Group>();
+  private readonly extraGroups = new Set<string>();
+  private extraAttempts = 0;
+
+  constructor(out: Sink) {
+    this.out = out;
+  }
+
+  handshake(h: HandshakeJson): void {
+    if (h.outcome === 'established' && h.resetBy === undefined) return;
+    const key = `${h.file}\u0000${h.outcome}\u0000${h.server.ip}\u0000${h.server.port}\u0000${h.answer?.from ?? ''}`;
+    let g = this.groups.get(key);
+    if (g === undefined) {
+      if (this.groups.size >= MD_MAX_GROUPS) {
+        this.extraAttempts++;
+        if (this.extraGroups.size < 100_000) this.extraGroups.add(key);
+        return;
+      }
+      g = { first: h, rows: [], count: 0 };
+      this.groups.set(key, g);
+    }
+    g.count++;
+    if (g.rows.length < MD_ROWS_PER_GROUP) g.rows.push(h);
+  }
+
+  finish(run: RunReport): void {
+    const o = this.out;
+    const t = run.summary.totals;
+    const failed = t.refused + t.rejected + t.dropped + t['timed-out'] + t.aborted;
+    o(`## TCP handshakes: ${failed} of ${t.attempts} failed\n\n`);
+    o('**Analysed**\n\n');
+    for (const c of run.captures) {
+      o(`- \`${c.file}\`: ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no interfaces'}, ${c.packets} packets`);
+      if (c.first !== null) o(`, ${c.first} to ${c.last}`);
+      o('\n');
+      if (c.error !== null) o(`  - reading stopped: ${c.error}\n`);
+    }
+    o(`- \`--timeout ${run.timeout}\` s: an unanswered SYN counts as dropped after that long\n\n`);
+
+    o('**Summary**\n\n| outcome | attempts | what the application saw |\n| --- | ---: | --- |\n');
+    const SAW: Readonly<Record<string, string>> = {
+      established: 'connected', refused: '`ECONNREFUSED` (connection refused)', rejected: 'the ICMP error\'s errno (see below)',
+      dropped: '`ETIMEDOUT` (connection timed out / i/o timeout)', 'timed-out': '`ETIMEDOUT` (connection timed out / i/o timeout)',
+      aborted: 'nothing: the client itself gave up', incomplete: 'not known yet: the capture ends too early',
+    };
+    for (const k of OUTCOMES) if (t[k] > 0) o(`| ${k} | ${t[k]} | ${SAW[k] ?? ''} |\n`);
+    o(`| **total** | **${t.attempts}** | |\n\n`);
+    if (run.tracker.evicted > 0) o(`> ${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n\n`);
+
+    const failing = run.summary.serviceList().filter((s) => failures(s) > 0);
+    if (failing.length > 0) {
+      const cols = OUTCOMES.filter((k) => k !== 'incomplete' && t[k] > 0);
+      o(`**Failing services**\n\n| server | attempts | ${cols.join(' | ')} |\n| --- | ---: |${cols.map(() => ' ---: |').join('')}\n`);
+      for (const s of failing.slice(0, MD_MAX_SERVICES)) {
+        const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
+        o(`| \`${name}\` | ${s.attempts} | ${cols.map((k) => String(s[k] ?? 0)).join(' | ')} |\n`);
+      }
+      if (failing.length > MD_MAX_SERVICES) o(`\n…and ${failing.length - MD_MAX_SERVICES} more failing services.\n`);
+      o('\n');
+    }
+
+    if (this.groups.size === 0) {
+      o(failed === 0 ? 'No failed handshake.\n' : 'No failure matches `--only`.\n');
+    } else {
+      o('**Failures**\n\n');
+      let i = 0;
+      for (const g of this.groups.values()) {
+        const h = g.first;
+        i++;
+        const more = g.count > 1 ? ` (${g.count} attempts)` : '';
+        o(`### ${i}. ${h.outcome}: \`${endpointText(h.client.ip, h.client.port)}\` → \`${endpointText(h.server.ip, h.server.port)}\`${more}\n\n`);
+        o(`- **When:** ${h.start}${g.count > 1 ? ` (first of ${g.count})` : ''}\n`);
+        o(`- **Application saw:** ${errnoText(h)}\n`);
+        o(`- **Answered by:** ${answerText(h)}\n`);
+        o(`- **SYNs sent:** ${h.synCount}\n`);
+        o(`- **Frames:** ${h.frames.join(', ')} in \`${h.file}\` — \`tshark -r ${h.file} -Y 'frame.number in {${h.frames.join(' ')}}'\`\n`);
+        o(`- **Diagnosis:** ${cell(h.diagnosis)}\n`);
+        if (g.count > 1) {
+          o(`\n| start | client | SYNs | answer | frames |\n| --- | --- | ---: | --- | --- |\n`);
+          for (const r of g.rows) {
+            o(`| ${r.start} | \`${endpointText(r.client.ip, r.client.port)}\` | ${r.synCount} | ${cell(answerText(r))} | ${r.frames.join(' ')} |\n`);
+          }
+          if (g.count > g.rows.length) o(`\n…and ${g.count - g.rows.length} more like these.\n`);
+        }
+        o('\n');
+      }
+      if (this.extraAttempts > 0) {
+        o(`…and ${this.extraAttempts} more failures in ${this.extraGroups.size} other groups (\`--format json\` lists them all).\n\n`);
+      }
+    }
+    if (run.evidence !== null) o(`**Evidence:** \`${run.evidence.file}\` (${run.evidence.packets} packets: every packet of the failures above, original timestamps).\n`);
+  }
+}

@@ -1,0 +1,77 @@
+// Turns a settled Attempt into the contract's JSON handshake object. This is where addresses
+// become text — once per reported attempt, never per packet.
+
+import {
+  ANSWER_ICMP, ANSWER_RST, ANSWER_SYNACK, RESET_BY_CLIENT, RESET_BY_SERVER, type Attempt, type ErrnoName,
+  type Outcome,
+} from '../track/attempt.js';
+import { formatIp } from './address.js';
+import { isoTime, millisBetween } from './text.js';
+
+export interface EndpointJson {
+  ip: string;
+  port: number;
+}
+
+export interface AnswerJson {
+  kind: 'synack' | 'rst' | 'icmp';
+  from: string;
+  afterMs: number;
+  icmpType?: number;
+  icmpCode?: number;
+  /** TTL (IPv4) or hop limit (IPv6) of the answer as captured. */
+  ttl: number;
+}
+
+export interface HandshakeJson {
+  file: string;
+  client: EndpointJson;
+  server: EndpointJson;
+  outcome: Outcome;
+  errno: ErrnoName | null;
+  start: string;
+  synCount: number;
+  answer: AnswerJson | null;
+  frames: number[];
+  diagnosis: string;
+  resetBy?: 'client' | 'server';
+}
+
+const ANSWER_KINDS: readonly (AnswerJson['kind'] | null)[] = [null, 'synack', 'rst', 'icmp'];
+
+/** The JSON object of a settled attempt, without its diagnosis (filled by diagnosis.ts). */
+export function toRecord(a: Attempt): HandshakeJson {
+  const v = a.verdict;
+  if (v === null) throw new Error('toRecord: attempt not settled');
+  const len = a.addrLen;
+  let answer: AnswerJson | null = null;
+  const kind = ANSWER_KINDS[a.answerKind] ?? null;
+  if (kind !== null && a.answerFrom !== null
+    && (a.answerKind === ANSWER_SYNACK || a.answerKind === ANSWER_RST || a.answerKind === ANSWER_ICMP)) {
+    answer = {
+      kind,
+      from: formatIp(a.answerFrom, 0, len),
+      afterMs: millisBetween(a.startSec, a.startNsec, a.answerSec, a.answerNsec),
+      ttl: a.answerTtl,
+    };
+    if (a.answerKind === ANSWER_ICMP) {
+      answer.icmpType = a.icmpType;
+      answer.icmpCode = a.icmpCode;
+    }
+  }
+  const rec: HandshakeJson = {
+    file: a.file,
+    client: { ip: formatIp(a.addr, 0, len), port: a.clientPort },
+    server: { ip: formatIp(a.addr, len, len), port: a.serverPort },
+    outcome: v.outcome,
+    errno: v.errno,
+    start: isoTime(a.startSec, a.startNsec, a.startDigits),
+    synCount: a.synCount,
+    answer,
+    frames: a.frames,
+    diagnosis: '',
+  };
+  if (a.resetBy === RESET_BY_CLIENT) rec.resetBy = 'client';
+  else if (a.resetBy === RESET_BY_SERVER) rec.resetBy = 'server';
+  return rec;
+}

@@ -1,0 +1,99 @@
+// Totals per outcome and per service (server address and port), over every attempt — --only
+// chooses what is listed, never what is counted. A port scan collapses into one line per target.
+
+import { OUTCOMES, type Outcome } from '../track/attempt.js';
+import type { EndpointJson, HandshakeJson } from './record.js';
+
+export type SummaryJson = { attempts: number } & Record<Outcome, number>;
+
+export interface ServiceJson {
+  /** port is null when the service line stands for many ports of one target (a scan). */
+  server: { ip: string; port: number | null };
+  attempts: number;
+  /** How many distinct ports the line covers (only on collapsed lines). */
+  ports?: number;
+  established?: number;
+  refused?: number;
+  rejected?: number;
+  dropped?: number;
+  'timed-out'?: number;
+  aborted?: number;
+  incomplete?: number;
+}
+
+/** Above this many ports on one server address, its services collapse into one line. */
+export const SCAN_PORTS = 32;
+
+export function emptySummary(): SummaryJson {
+  return { attempts: 0, established: 0, refused: 0, rejected: 0, dropped: 0, 'timed-out': 0, aborted: 0, incomplete: 0 };
+}
+
+interface ServiceCount {
+  ip: string;
+  port: number;
+  counts: number[];
+}
+
+export class Summary {
+  readonly totals: SummaryJson = emptySummary();
+  private readonly services = new Map<string, ServiceCount>();
+  first: HandshakeJson | null = null;
+  last: HandshakeJson | null = null;
+
+  add(h: HandshakeJson): void {
+    this.totals.attempts++;
+    this.totals[h.outcome]++;
+    const key = `${h.server.ip} ${h.server.port}`;
+    let s = this.services.get(key);
+    if (s === undefined) {
+      s = { ip: h.server.ip, port: h.server.port, counts: new Array<number>(OUTCOMES.length).fill(0) };
+      this.services.set(key, s);
+    }
+    s.counts[OUTCOMES.indexOf(h.outcome)]!++;
+    if (this.first === null) this.first = h;
+    this.last = h;
+  }
+
+  /** Per service, failures first; servers with more than SCAN_PORTS ports become one line. */
+  serviceList(): ServiceJson[] {
+    const portsPerIp = new Map<string, number>();
+    for (const s of this.services.values()) portsPerIp.set(s.ip, (portsPerIp.get(s.ip) ?? 0) + 1);
+    const merged = new Map<string, { ip: string; port: number | null; ports: number; counts: number[] }>();
+    for (const s of this.services.values()) {
+      const scan = (portsPerIp.get(s.ip) ?? 0) > SCAN_PORTS;
+      const key = scan ? s.ip : `${s.ip} ${s.port}`;
+      let m = merged.get(key);
+      if (m === undefined) {
+        m = { ip: s.ip, port: scan ? null : s.port, ports: 0, counts: new Array<number>(OUTCOMES.length).fill(0) };
+        merged.set(key, m);
+      }
+      m.ports++;
+      for (let i = 0; i < OUTCOMES.length; i++) m.counts[i]! += s.counts[i]!;
+    }
+    const out: ServiceJson[] = [];
+    for (const m of merged.values()) {
+      const j: ServiceJson = { server: { ip: m.ip, port: m.port }, attempts: 0 };
+      if (m.port === null) j.ports = m.ports;
+      for (let i = 0; i < OUTCOMES.length; i++) {
+        const n = m.counts[i]!;
+        j.attempts += n;
+        if (n > 0) j[OUTCOMES[i]!] = n;
+      }
+      out.push(j);
+    }
+    out.sort((x, y) => failures(y) - failures(x) || y.attempts - x.attempts
+      || compareEndpoint(x.server, y.server));
+    return out;
+  }
+}
+
+export function failures(s: ServiceJson): number {
+  return s.attempts - (s.established ?? 0) - (s.incomplete ?? 0);
+}
+
+function compareEndpoint(a: { ip: string; port: number | null }, b: { ip: string; port: number | null }): number {
+  if (a.ip !== b.ip) return a.ip < b.ip ? -1 : 1;
+  return (a.port ?? -1) - (b.port ?? -1);
+}
+
+export type { EndpointJson };

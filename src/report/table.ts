@@ -1,0 +1,119 @@
+// `--format table`, the default for `read`: what was read, the totals per outcome, the services,
+// then the listed handshakes (cli-table3), each failure with its diagnosis underneath.
+
+import Table from 'cli-table3';
+import { OUTCOMES } from '../track/attempt.js';
+import type { HandshakeJson } from './record.js';
+import type { Reporter, RunReport, Sink } from './reporter.js';
+import { failures } from './summary.js';
+import { endpointText, paintOutcome } from './text.js';
+
+/** Rows of handshakes shown; the rest are counted (json / ndjson / lines list them all). */
+export const TABLE_MAX_ROWS = 200;
+/** Services shown. */
+export const TABLE_MAX_SERVICES = 30;
+/** Diagnoses written under the table. */
+const MAX_DIAGNOSES = 10;
+
+const ERRNO_OF: Readonly<Record<string, string>> = {
+  established: '', refused: 'ECONNREFUSED', rejected: 'per ICMP', dropped: 'ETIMEDOUT', 'timed-out': 'ETIMEDOUT',
+  aborted: '', incomplete: '',
+};
+
+function plainStyle(color: boolean): { head: string[]; border: string[] } {
+  return color ? { head: ['bold'], border: [] } : { head: [], border: [] };
+}
+
+function answerText(h: HandshakeJson): string {
+  const a = h.answer;
+  if (a === null) return 'none';
+  const what = a.kind === 'icmp' ? `icmp ${a.icmpType}/${a.icmpCode}` : a.kind;
+  return `${what} from ${a.from}\nafter ${a.afterMs} ms`;
+}
+
+export class TableReporter implements Reporter {
+  private readonly out: Sink;
+  private readonly color: boolean;
+  private readonly rows: HandshakeJson[] = [];
+  private listed = 0;
+
+  constructor(out: Sink, color: boolean) {
+    this.out = out;
+    this.color = color;
+  }
+
+  handshake(h: HandshakeJson): void {
+    this.listed++;
+    if (this.rows.length < TABLE_MAX_ROWS) this.rows.push(h);
+  }
+
+  finish(run: RunReport): void {
+    const o = this.out;
+    const color = this.color;
+    for (const c of run.captures) {
+      const kind = `${c.format}${c.gzip ? ' (gzip)' : ''}`;
+      let line = `${c.file}: ${kind}, ${c.linkTypes.join('/') || 'no interfaces'}, ${c.packets} packets`;
+      if (c.first !== null) line += `, ${c.first} to ${c.last}`;
+      if (c.unknownLinkPackets > 0) line += `, ${c.unknownLinkPackets} of an unknown link type skipped`;
+      if (c.badPackets > 0) line += `, ${c.badPackets} damaged packets skipped`;
+      o(`${line}\n`);
+      if (c.error !== null) o(`  reading stopped: ${c.error}\n`);
+    }
+
+    const t = run.summary.totals;
+    const sum = new Table({ head: ['outcome', 'attempts', 'errno'], style: plainStyle(color) });
+    for (const k of OUTCOMES) if (t[k] > 0) sum.push([paintOutcome(k, color), String(t[k]), ERRNO_OF[k] ?? '']);
+    sum.push(['total', String(t.attempts), '']);
+    o(`\n${sum.toString()}\n`);
+    if (run.tracker.evicted > 0) {
+      o(`${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n`);
+    }
+
+    const services = run.summary.serviceList();
+    if (services.length > 0) {
+      const present = OUTCOMES.filter((k) => t[k] > 0);
+      const st = new Table({ head: ['server', 'attempts', ...present], style: plainStyle(color) });
+      for (const s of services.slice(0, TABLE_MAX_SERVICES)) {
+        const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
+        st.push([name, String(s.attempts), ...present.map((k) => String(s[k] ?? ''))]);
+      }
+      o(`\nservices\n${st.toString()}\n`);
+      if (services.length > TABLE_MAX_SERVICES) o(`... and ${services.length - TABLE_MAX_SERVICES} more services\n`);
+      const failing = services.filter((s) => failures(s) > 0).length;
+      if (failing === 0) o('no failing service\n');
+    }
+
+    const onlyAll = run.only.size === OUTCOMES.length;
+    const which = onlyAll ? 'handshakes' : `handshakes (${[...run.only].join(', ')})`;
+    if (this.rows.length === 0) {
+      o(`\nno ${which} to list\n`);
+    } else {
+      const ht = new Table({
+        head: ['start', 'client', 'server', 'outcome', 'errno', 'syns', 'answer', 'frames'],
+        style: plainStyle(color),
+      });
+      for (const h of this.rows) {
+        ht.push([
+          h.start.replace('T', '\n'), endpointText(h.client.ip, h.client.port), endpointText(h.server.ip, h.server.port),
+          paintOutcome(h.outcome, color) + (h.resetBy === undefined ? '' : `\nreset by ${h.resetBy}`),
+          h.errno ?? '', String(h.synCount), answerText(h), h.frames.join(' '),
+        ]);
+      }
+      o(`\n${which}\n${ht.toString()}\n`);
+      if (this.listed > this.rows.length) {
+        o(`... and ${this.listed - this.rows.length} more (use --format lines, json or ndjson for all)\n`);
+      }
+      const shown = new Set<string>();
+      let n = 0;
+      for (const h of this.rows) {
+        if (h.outcome === 'established' && h.resetBy === undefined) continue;
+        const key = `${h.outcome} ${h.server.ip} ${h.server.port} ${h.answer?.from ?? ''}`;
+        if (shown.has(key)) continue;
+        shown.add(key);
+        if (n++ === MAX_DIAGNOSES) break;
+        o(`\n${paintOutcome(h.outcome, color)} ${endpointText(h.server.ip, h.server.port)}: ${h.diagnosis}\n`);
+      }
+    }
+    if (run.evidence !== null) o(`\nevidence: ${run.evidence.packets} packets written to ${run.evidence.file}\n`);
+  }
+}

@@ -1,0 +1,33 @@
+// Shared formatting for every reporter: capture timestamps as ISO 8601 UTC at the precision the
+// capture has, durations in milliseconds, and outcome colours (only when asked for).
+
+/** ISO 8601 UTC of a capture timestamp with `digits` sub-second digits (6 for µs, 9 for ns). */
+export function isoTime(sec: number, nsec: number, digits: number): string {
+  const d = new Date(sec * 1000);
+  const base = d.toISOString().slice(0, 19);
+  if (digits <= 0) return `${base}Z`;
+  const frac = String(nsec).padStart(9, '0').slice(0, Math.min(9, digits));
+  return `${base}.${frac}Z`;
+}
+
+/** Milliseconds between two capture timestamps, rounded to the microsecond. */
+export function millisBetween(sec1: number, nsec1: number, sec2: number, nsec2: number): number {
+  const ms = (sec2 - sec1) * 1000 + (nsec2 - nsec1) / 1e6;
+  return Math.round(ms * 1000) / 1000;
+}
+
+const COLOURS: Readonly<Record<string, string>> = {
+  established: '32', refused: '31', rejected: '31', dropped: '33', 'timed-out': '33', aborted: '35', incomplete: '2',
+};
+
+/** Wraps an outcome name in its ANSI colour when `color` is on. */
+export function paintOutcome(outcome: string, color: boolean): string {
+  if (!color) return outcome;
+  const c = COLOURS[outcome];
+  return c === undefined ? outcome : `\u001b[${c}m${outcome}\u001b[0m`;
+}
+
+/** "10.0.0.9:8080", "[2001:db8::1]:443". */
+export function endpointText(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}

@@ -1,0 +1,154 @@
+// One handshake attempt (a SYN and its retransmissions) and the numeric states the tracker
+// moves it through. Addresses are copied once, when the attempt is created; nothing here is text.
+
+import type { Verdict } from './outcome.js';
+
+/** The outcomes of the contract, spelled as in the JSON. */
+export type Outcome = 'established' | 'refused' | 'rejected' | 'dropped' | 'timed-out' | 'aborted' | 'incomplete';
+
+export const OUTCOMES: readonly Outcome[] = [
+  'established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete',
+];
+
+/** Errno names a client application can see for a failed connect(). */
+export type ErrnoName =
+  | 'ECONNREFUSED' | 'ETIMEDOUT' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'ENOPROTOOPT' | 'EOPNOTSUPP'
+  | 'EHOSTDOWN' | 'ENONET' | 'EPROTO' | 'EACCES';
+
+// --- tracker states (Zeek's EndpointState, for the handshake as a whole) ---
+/** SYN seen (perhaps retransmitted), nothing answered yet. */
+export const ST_SYN_SENT = 1;
+/** The server answered SYN/ACK; the client's ACK has not been seen. */
+export const ST_SYNACK_SEEN = 2;
+/** The client acknowledged the SYN/ACK: the handshake completed, the connection is open. */
+export const ST_ESTABLISHED = 3;
+/** Decided and closed for good: refused, rejected, aborted, or an established connection that ended. */
+export const ST_DONE = 4;
+
+// --- what answered the SYN ---
+export const ANSWER_NONE = 0;
+export const ANSWER_SYNACK = 1;
+export const ANSWER_RST = 2;
+export const ANSWER_ICMP = 3;
+
+// --- how a decided attempt ended (set with ST_DONE) ---
+export const END_NONE = 0;
+/** An RST answered the SYN. */
+export const END_REFUSED = 1;
+/** An ICMP error quoting the SYN answered it. */
+export const END_REJECTED = 2;
+/** The client sent RST or FIN after the SYN/ACK instead of its ACK. */
+export const END_ABORTED = 3;
+/** The handshake completed (later closed, reset, idle, or still open at the end). */
+export const END_ESTABLISHED = 4;
+
+export const RESET_NONE = 0;
+export const RESET_BY_CLIENT = 1;
+export const RESET_BY_SERVER = 2;
+
+/** A packet kept for --evidence: its own copy of the bytes and the record fields. */
+export interface KeptPacket {
+  readonly number: number;
+  readonly tsSec: number;
+  readonly tsNsec: number;
+  readonly linkType: number;
+  readonly origLen: number;
+  readonly data: Buffer;
+}
+
+export class Attempt {
+  /** The file (as named by the user) the attempt was seen in. */
+  readonly file: string;
+  /** Client address bytes then server address bytes (addrLen each). */
+  readonly addr: Buffer;
+  readonly addrLen: number;
+  readonly clientPort: number;
+  readonly serverPort: number;
+  /** The client's initial sequence number: the SYN's sequence number. */
+  readonly isn: number;
+  /** 4-tuple hash, symmetric in direction (see table.ts). */
+  readonly hash: number;
+
+  /** First SYN's capture time, exactly: seconds, nanoseconds, and the digits of precision the capture has. */
+  readonly startSec: number;
+  readonly startNsec: number;
+  readonly startDigits: number;
+  /** Frame number of the first SYN (listing order tie-break). */
+  readonly firstFrame: number;
+  /** Capture clock (seconds, float) of the first SYN, the latest SYN and the latest packet of the attempt. */
+  readonly firstSynTime: number;
+  lastSynTime: number;
+  lastActivity: number;
+
+  /** ST_* state. */
+  state = ST_SYN_SENT;
+  /** END_* once state is ST_DONE, or END_ESTABLISHED while established. */
+  end = END_NONE;
+  /** SYNs seen: the first plus its retransmissions (copies of one packet seen twice, as with -i any, count once). */
+  synCount = 1;
+
+  /** ANSWER_* of the first packet that answered the SYN. */
+  answerKind = ANSWER_NONE;
+  /** Who answered: an address of addrLen bytes (the ICMP sender may be a router), or null. */
+  answerFrom: Buffer | null = null;
+  answerSec = 0;
+  answerNsec = 0;
+  /** Capture clock of the answer (float seconds). */
+  answerTime = 0;
+  icmpType = -1;
+  icmpCode = -1;
+  /** IP version of the ICMP answer (4 or 6); 0 when not ICMP. */
+  icmpVersion = 0;
+  /** TTL / hop limit of the answer, and of the server's SYN/ACK if any, for diagnoses. */
+  answerTtl = -1;
+  /** The server's initial sequence number, from its SYN/ACK. */
+  serverIsn = 0;
+  /** Capture clock of the first SYN/ACK, for the timed-out rule. */
+  synAckTime = 0;
+
+  resetBy = RESET_NONE;
+  /** FINs seen from each side after establishment. */
+  clientFin = false;
+  serverFin = false;
+  /** Capture clock when the attempt reached ST_DONE. */
+  doneTime = 0;
+
+  /** 1-based frame numbers of every packet of the attempt, in capture order. */
+  readonly frames: number[];
+  /** Copies of those packets, only when evidence is being collected; null otherwise. */
+  packets: KeptPacket[] | null = null;
+
+  // --- intrusive links owned by table.ts (hash bucket chain, timer list) ---
+  bucketNext: Attempt | null = null;
+  listPrev: Attempt | null = null;
+  listNext: Attempt | null = null;
+  /** Which timer list the attempt is on (table.ts LIST_*), 0 for none. */
+  list = 0;
+  /** The outcome, set once when the attempt is settled; null while it is still open. */
+  verdict: Verdict | null = null;
+  /** Set when the attempt is settled and may be handed to the reporter in listing order. */
+  ready = false;
+  /** Set when it was pushed out of a full table before its handshake ended. */
+  evicted = false;
+
+  constructor(
+    file: string, addr: Buffer, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,
+    startSec: number, startNsec: number, startDigits: number, frame: number, time: number,
+  ) {
+    this.file = file;
+    this.addr = addr;
+    this.addrLen = addrLen;
+    this.clientPort = clientPort;
+    this.serverPort = serverPort;
+    this.isn = isn;
+    this.hash = hash;
+    this.startSec = startSec;
+    this.startNsec = startNsec;
+    this.startDigits = startDigits;
+    this.firstFrame = frame;
+    this.firstSynTime = time;
+    this.lastSynTime = time;
+    this.lastActivity = time;
+    this.frames = [frame];
+  }
+}

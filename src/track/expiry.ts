@@ -1,0 +1,57 @@
+// Timeouts on the capture clock (never wall time): which timer list an attempt waits on, how
+// long, and what happens when the wait is over. Live mode feeds the same clock plus idle ticks.
+
+import { TimerList } from './table.js';
+
+/** Attempt in SYN-SENT or SYN/ACK-SEEN, waiting for the next packet of its handshake. */
+export const LIST_HANDSHAKE = 1;
+/** Established connection, waiting for its RST or FINs. */
+export const LIST_ESTABLISHED = 2;
+/** Decided attempt, kept briefly so copies of its packets (-i any, a router) still join it. */
+export const LIST_LINGER = 3;
+/** Live only: reported as dropped / timed-out, kept so late SYN retransmissions join it, not a new attempt. */
+export const LIST_TOMBSTONE = 4;
+
+/**
+ * In `read`, an unanswered handshake stays open while its client may still retransmit: Linux
+ * (tcp_syn_retries = 6) sends SYNs at 0, 1, 3, 7, 15, 31 and 63 s, so the longest silence before
+ * the next retransmission is 32 s on the default timer and 64 s once it has backed off. 75 s of
+ * silence means the client gave up.
+ */
+export const READ_HANDSHAKE_IDLE = 75;
+/** An established connection with no packet for this long is reported without waiting for its end. */
+export const ESTABLISHED_IDLE = 300;
+/** Copies of one packet arrive within microseconds; 0.5 s of capture time is plenty. */
+export const LINGER = 0.5;
+/** Live tombstones absorb retransmissions for as long as a client can keep sending them. */
+export const TOMBSTONE_WAIT = 130;
+/**
+ * Two SYNs with the same ISN closer than this are one packet seen twice (-i any sees it on the way
+ * in and out of a router), not a retransmission: no TCP retransmits a SYN sooner than 200 ms
+ * (Linux's TCP_RTO_MIN; the initial SYN timeout is 1 s).
+ */
+export const DUPLICATE_WINDOW = 0.1;
+
+export class TimerLists {
+  readonly handshake = new TimerList(LIST_HANDSHAKE);
+  readonly established = new TimerList(LIST_ESTABLISHED);
+  readonly linger = new TimerList(LIST_LINGER);
+  readonly tombstone = new TimerList(LIST_TOMBSTONE);
+  /** Seconds of silence after which a handshake expires. */
+  readonly handshakeWait: number;
+
+  constructor(live: boolean, timeout: number) {
+    // Live verdicts come as soon as --timeout has passed without an answer to the latest SYN.
+    this.handshakeWait = live ? timeout : Math.max(timeout, READ_HANDSHAKE_IDLE);
+  }
+
+  byId(id: number): TimerList | null {
+    switch (id) {
+      case LIST_HANDSHAKE: return this.handshake;
+      case LIST_ESTABLISHED: return this.established;
+      case LIST_LINGER: return this.linger;
+      case LIST_TOMBSTONE: return this.tombstone;
+      default: return null;
+    }
+  }
+}

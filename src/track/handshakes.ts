@@ -1,0 +1,478 @@
+// The handshake state machine: PacketViews in, settled attempts out (in listing order).
+// It decides what each packet means for its attempt; outcome.ts names the result.
+//
+// Transitions (state × event → state). "client"/"server" say who sent the packet.
+//
+//   (none)         client SYN                         → SYN_SENT      new attempt (new ISN on a 4-tuple = new attempt)
+//   SYN_SENT       client SYN, same ISN               → SYN_SENT      retransmission (synCount++), or a copy (< 100 ms)
+//   SYN_SENT       server SYN/ACK, ack = ISN+1        → SYNACK_SEEN
+//   SYN_SENT       server RST+ACK, ack = ISN+1        → DONE refused
+//   SYN_SENT       ICMP error quoting seq = ISN       → DONE rejected (only the types Linux aborts a connect() on)
+//   SYN_SENT       client ACK (SYN/ACK not captured)  → ESTABLISHED   anomaly synack_not_captured
+//   SYNACK_SEEN    client ACK, ack = server ISN+1     → ESTABLISHED
+//   SYNACK_SEEN    client RST or FIN                  → DONE aborted
+//   SYNACK_SEEN    ICMP error quoting seq = ISN       → DONE rejected (the SYN/ACK never reached the client)
+//   SYNACK_SEEN    client SYN, same ISN               → SYNACK_SEEN   the SYN/ACK was lost on its way back
+//   ESTABLISHED    RST from either side               → DONE established, resetBy that side
+//   ESTABLISHED    FIN from both sides                → DONE established
+//   SYN_SENT / SYNACK_SEEN   silence (expiry.ts)       → DONE dropped / timed-out (incomplete at end of input)
+//
+// Limitations:
+// - A RST without ACK does not refuse a SYN (RFC 793 and Linux drop it in SYN-SENT); it is
+//   counted as the anomaly rst_without_ack and the attempt goes on to its real outcome.
+// - In `read`, a SYN retransmitted after more than 75 s of silence starts a new attempt.
+// - When more than `maxAttempts` are open at once (a flood), the oldest are settled early on the
+//   capture clock of that moment and counted as evicted.
+// - An established connection still open when `maxPending` later attempts wait behind it for
+//   the listing is reported then; a reset after that is not seen (counted as released_early).
+// - Simultaneous open (both sides send SYN) is counted as an anomaly, not tracked.
+// - Addresses translated on the way (NAT between two capture points) are different 4-tuples.
+
+import type { Frame } from '../capture/source.js';
+import {
+  KIND_ICMP_ERROR, KIND_TCP, TCP_FLAG_ACK, TCP_FLAG_FIN, TCP_FLAG_RST, TCP_FLAG_SYN, type PacketView,
+} from '../decode/view.js';
+import {
+  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, END_ABORTED, END_ESTABLISHED, END_REFUSED,
+  END_REJECTED, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
+} from './attempt.js';
+import {
+  DUPLICATE_WINDOW, ESTABLISHED_IDLE, LINGER, LIST_ESTABLISHED, LIST_HANDSHAKE, LIST_LINGER, LIST_TOMBSTONE,
+  TOMBSTONE_WAIT, TimerLists,
+} from './expiry.js';
+import { ListingOrder } from './order.js';
+import { icmpErrno, outcome } from './outcome.js';
+import { AttemptTable, MATCH_FROM_CLIENT, tupleHash } from './table.js';
+
+export interface TrackerOptions {
+  /** --timeout, seconds. */
+  readonly timeout: number;
+  /** Live capture: verdicts as soon as the timeout passes, tombstones for late retransmissions. */
+  readonly live: boolean;
+  /** Keep a copy of every packet of every attempt (for --evidence). */
+  readonly keepPackets: boolean;
+  /** Open attempts before the oldest is settled early (evicted). */
+  readonly maxAttempts: number;
+  /** Settled attempts waiting behind an open one before that one is reported early. */
+  readonly maxPending: number;
+  /** --host: only packets with this address (raw bytes) on either side; null for all. */
+  readonly host: Buffer | null;
+  /** --port: only packets with this port on either side; -1 for all. */
+  readonly port: number;
+}
+
+export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
+  timeout: 3, live: false, keepPackets: false, maxAttempts: 100_000, maxPending: 100_000, host: null, port: -1,
+};
+
+/** Odd sequences, counted by name (Zeek's weirds). */
+export interface Anomalies {
+  rst_without_ack: number;
+  synack_bad_ack: number;
+  synack_not_captured: number;
+  simultaneous_open: number;
+  icmp_not_fatal: number;
+  answer_after_verdict: number;
+  released_early: number;
+}
+
+/** Keeps at most this many frame numbers (and kept packets) per attempt. */
+const MAX_FRAMES = 64;
+
+export class HandshakeTracker {
+  readonly file: string;
+  private readonly opts: TrackerOptions;
+  private readonly table = new AttemptTable();
+  private readonly timers: TimerLists;
+  private readonly order: ListingOrder;
+  /** Capture clock: seconds since baseSec, of the latest packet (never goes back). */
+  now = 0;
+  private baseSec = -1;
+  /** Attempts pushed out of a full table before their handshake ended. */
+  evicted = 0;
+  readonly anomalies: Anomalies = {
+    rst_without_ack: 0, synack_bad_ack: 0, synack_not_captured: 0, simultaneous_open: 0,
+    icmp_not_fatal: 0, answer_after_verdict: 0, released_early: 0,
+  };
+
+  constructor(file: string, opts: TrackerOptions, onAttempt: (a: Attempt) => void) {
+    this.file = file;
+    this.opts = opts;
+    this.timers = new TimerLists(opts.live, opts.timeout);
+    this.order = new ListingOrder(onAttempt);
+  }
+
+  /** Open attempts (in the table). */
+  get open(): number {
+    return this.table.size;
+  }
+
+  /** Capture-clock seconds of an absolute timestamp. */
+  clockOf(sec: number, nsec: number): number {
+    if (this.baseSec < 0) this.baseSec = sec;
+    return (sec - this.baseSec) + nsec * 1e-9;
+  }
+
+  /** Feeds one decoded packet (decodePacket() returned DECODE_OK). */
+  packet(frame: Frame, v: PacketView): void {
+    const t = this.clockOf(frame.tsSec, frame.tsNsec);
+    if (t > this.now) {
+      this.now = t;
+      this.expire(t);
+    }
+    if (v.kind === KIND_TCP) this.tcp(frame, v, t);
+    else if (v.kind === KIND_ICMP_ERROR) this.icmp(frame, v, t);
+  }
+
+  /** Advances the clock without a packet (live idle tick); `sec`/`nsec` absolute. */
+  tick(sec: number, nsec: number): void {
+    const t = this.clockOf(sec, nsec);
+    if (t > this.now) {
+      this.now = t;
+      this.expire(t);
+    }
+  }
+
+  /** End of input: settles everything still open against the capture's last packet time. */
+  finish(): void {
+    const end = this.now;
+    for (const list of [this.timers.handshake, this.timers.established, this.timers.linger, this.timers.tombstone]) {
+      while (list.head !== null) this.retire(list.head, end);
+    }
+    this.order.drain();
+  }
+
+  // ---------------------------------------------------------------- filters
+
+  private wanted(buf: Buffer, aOff: number, aPort: number, bOff: number, bPort: number, len: number): boolean {
+    const port = this.opts.port;
+    if (port >= 0 && aPort !== port && bPort !== port) return false;
+    const host = this.opts.host;
+    if (host !== null) {
+      if (host.length !== len) return false;
+      let a = true;
+      let b = true;
+      for (let i = 0; i < len; i++) {
+        if (buf[aOff + i] !== host[i]) a = false;
+        if (buf[bOff + i] !== host[i]) b = false;
+      }
+      if (!a && !b) return false;
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- TCP
+
+  private tcp(frame: Frame, v: PacketView, t: number): void {
+    const buf = v.buf;
+    const len = v.addrLen;
+    if ((this.opts.port >= 0 || this.opts.host !== null)
+      && !this.wanted(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len)) return;
+    const hash = tupleHash(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len);
+    const a = this.table.find(hash, buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len);
+    const fromClient = this.table.direction === MATCH_FROM_CLIENT;
+    const flags = v.flags;
+    if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) === TCP_FLAG_SYN) {
+      this.syn(a, fromClient, hash, frame, v, t);
+      return;
+    }
+    if (a === null) return; // mid-stream, or its SYN was before the capture started
+    switch (a.state) {
+      case ST_SYN_SENT: this.onSynSent(a, fromClient, frame, v, t); break;
+      case ST_SYNACK_SEEN: this.onSynAckSeen(a, fromClient, frame, v, t); break;
+      case ST_ESTABLISHED: this.onEstablished(a, fromClient, frame, v, t); break;
+      default: this.onDone(a, frame, v, t); break;
+    }
+  }
+
+  /** A SYN without ACK: a new attempt, a retransmission, or a copy of one. */
+  private syn(a: Attempt | null, fromClient: boolean, hash: number, frame: Frame, v: PacketView, t: number): void {
+    if (a !== null) {
+      if (!fromClient) {
+        this.anomalies.simultaneous_open++;
+        return;
+      }
+      if (a.isn === v.seq) {
+        this.attach(a, frame);
+        if (t - a.lastSynTime >= DUPLICATE_WINDOW) a.synCount++;
+        a.lastSynTime = t;
+        this.touch(a, t);
+        return;
+      }
+      // A new ISN on the same 4-tuple: the client moved on; the old attempt is over.
+      if (a.state !== ST_DONE) this.retire(a, t);
+    }
+    if (this.table.size >= this.opts.maxAttempts) this.evictOldest(t);
+    const len = v.addrLen;
+    const addr = Buffer.allocUnsafe(len * 2);
+    v.buf.copy(addr, 0, v.srcOff, v.srcOff + len);
+    v.buf.copy(addr, len, v.dstOff, v.dstOff + len);
+    const n = new Attempt(this.file, addr, len, v.srcPort, v.dstPort, v.seq, hash,
+      frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
+    if (this.opts.keepPackets) n.packets = [keep(frame)];
+    this.table.insert(n);
+    this.timers.handshake.push(n);
+    this.order.add(n);
+    if (this.order.length > this.opts.maxPending) this.releaseEarly(t);
+  }
+
+  private onSynSent(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
+    const flags = v.flags;
+    if (!fromClient) {
+      if ((flags & TCP_FLAG_SYN) !== 0) { // SYN/ACK
+        if (v.ack !== ((a.isn + 1) >>> 0)) {
+          this.anomalies.synack_bad_ack++;
+          this.attach(a, frame);
+          return;
+        }
+        this.answer(a, ANSWER_SYNACK, v, frame, t);
+        a.serverIsn = v.seq;
+        a.synAckTime = t;
+        a.state = ST_SYNACK_SEEN;
+        this.attach(a, frame);
+        this.touch(a, t);
+        return;
+      }
+      if ((flags & TCP_FLAG_RST) !== 0) {
+        this.attach(a, frame);
+        // RFC 793 (SYN-SENT): "If the ACK bit is set: If SEG.ACK =< ISS, or SEG.ACK > SND.NXT ...
+        // If the RST bit is set: If the ACK was acceptable then signal the user 'error: connection
+        // reset' ... Otherwise (no ACK) drop the segment and return." Linux does the same.
+        if ((flags & TCP_FLAG_ACK) === 0 || v.ack !== ((a.isn + 1) >>> 0)) {
+          this.anomalies.rst_without_ack++;
+          return;
+        }
+        this.answer(a, ANSWER_RST, v, frame, t);
+        this.decide(a, END_REFUSED, t);
+      }
+      return;
+    }
+    // From the client, no SYN: its ACK proves a SYN/ACK reached it that the capture missed.
+    if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) === 0 && (flags & TCP_FLAG_ACK) !== 0) {
+      this.anomalies.synack_not_captured++;
+      this.attach(a, frame);
+      this.establish(a, t);
+    }
+  }
+
+  private onSynAckSeen(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
+    const flags = v.flags;
+    if (fromClient) {
+      if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) !== 0) {
+        this.attach(a, frame);
+        this.decide(a, END_ABORTED, t);
+        return;
+      }
+      if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === ((a.serverIsn + 1) >>> 0)) {
+        this.attach(a, frame);
+        this.establish(a, t);
+      }
+      return;
+    }
+    if ((flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) !== 0) { // SYN/ACK retransmission, or the server giving up
+      this.attach(a, frame);
+      this.touch(a, t);
+    }
+  }
+
+  private onEstablished(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
+    const flags = v.flags;
+    if ((flags & TCP_FLAG_RST) !== 0) {
+      this.attach(a, frame);
+      a.resetBy = fromClient ? RESET_BY_CLIENT : RESET_BY_SERVER;
+      this.decide(a, END_ESTABLISHED, t);
+      return;
+    }
+    if ((flags & TCP_FLAG_FIN) !== 0) {
+      this.attach(a, frame);
+      if (fromClient) a.clientFin = true;
+      else a.serverFin = true;
+      if (a.clientFin && a.serverFin) {
+        this.decide(a, END_ESTABLISHED, t);
+        return;
+      }
+    }
+    this.touch(a, t);
+  }
+
+  /** A packet of an attempt already decided: copies of its packets still belong to it. */
+  private onDone(a: Attempt, frame: Frame, v: PacketView, t: number): void {
+    if ((v.flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0) return;
+    this.attach(a, frame);
+    if (a.list === LIST_TOMBSTONE) {
+      if ((v.flags & TCP_FLAG_SYN) !== 0 && (v.flags & TCP_FLAG_ACK) === 0) a.synCount++;
+      else this.anomalies.answer_after_verdict++;
+      this.touch(a, t);
+    }
+  }
+
+  // ---------------------------------------------------------------- ICMP
+
+  private icmp(frame: Frame, v: PacketView, t: number): void {
+    const buf = v.buf;
+    const len = v.addrLen;
+    if ((this.opts.port >= 0 || this.opts.host !== null)
+      && !this.wanted(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len)) return;
+    const hash = tupleHash(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len);
+    const a = this.table.find(hash, buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len);
+    // The quoted packet went client → server, and Linux's tcp_v4_err()/tcp_v6_err() ignore an
+    // error whose quoted sequence number is outside [snd_una, snd_nxt]: in SYN-SENT, the ISN.
+    if (a === null || this.table.direction !== MATCH_FROM_CLIENT || v.qSeq !== a.isn) return;
+    if (a.state === ST_SYN_SENT || a.state === ST_SYNACK_SEEN) {
+      const version = v.ipVersion;
+      this.attach(a, frame);
+      if (icmpErrno(version, v.icmpType, v.icmpCode) === null) {
+        this.anomalies.icmp_not_fatal++;
+        return;
+      }
+      this.answer(a, ANSWER_ICMP, v, frame, t);
+      a.answerKind = ANSWER_ICMP; // an ICMP error decides even after a SYN/ACK that never arrived
+      a.icmpVersion = version;
+      a.icmpType = v.icmpType;
+      a.icmpCode = v.icmpCode;
+      this.decide(a, END_REJECTED, t);
+    } else if (a.state === ST_DONE) {
+      this.attach(a, frame);
+      if (a.list === LIST_TOMBSTONE) this.anomalies.answer_after_verdict++;
+    }
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  private attach(a: Attempt, frame: Frame): void {
+    if (a.frames.length >= MAX_FRAMES) return;
+    a.frames.push(frame.number);
+    if (a.packets !== null) a.packets.push(keep(frame));
+  }
+
+  /** Records the first answer to the SYN (a later, different one — ICMP after SYN/ACK — overrides in icmp()). */
+  private answer(a: Attempt, kind: number, v: PacketView, frame: Frame, t: number): void {
+    if (a.answerKind !== ANSWER_NONE && kind !== ANSWER_ICMP) return;
+    a.answerKind = kind;
+    const from = Buffer.allocUnsafe(v.addrLen);
+    v.buf.copy(from, 0, v.srcOff, v.srcOff + v.addrLen);
+    a.answerFrom = from;
+    a.answerSec = frame.tsSec;
+    a.answerNsec = frame.tsNsec;
+    a.answerTime = t;
+    a.answerTtl = v.ttl;
+  }
+
+  private establish(a: Attempt, t: number): void {
+    a.state = ST_ESTABLISHED;
+    a.end = END_ESTABLISHED;
+    this.moveTo(a, LIST_ESTABLISHED);
+    a.lastActivity = t;
+  }
+
+  /** The attempt's outcome is known: it lingers briefly for copies of its packets, then is reported. */
+  private decide(a: Attempt, end: number, t: number): void {
+    a.state = ST_DONE;
+    a.end = end;
+    a.doneTime = t;
+    a.verdict = outcome(a, t, this.opts.timeout);
+    a.lastActivity = t;
+    this.moveTo(a, LIST_LINGER);
+  }
+
+  private touch(a: Attempt, t: number): void {
+    a.lastActivity = t;
+    const list = this.timers.byId(a.list);
+    if (list !== null && list.tail !== a) {
+      list.remove(a);
+      list.push(a);
+    }
+  }
+
+  private moveTo(a: Attempt, id: number): void {
+    const from = this.timers.byId(a.list);
+    if (from !== null) from.remove(a);
+    const to = this.timers.byId(id);
+    if (to !== null) to.push(a);
+  }
+
+  /** Settles (if still open) and hands over an attempt, removing it from the table. */
+  private retire(a: Attempt, t: number): void {
+    if (a.verdict === null) a.verdict = outcome(a, t, this.opts.timeout);
+    const list = this.timers.byId(a.list);
+    if (list !== null) list.remove(a);
+    this.table.delete(a);
+    a.ready = true;
+  }
+
+  /** Live: reports an expired handshake now and keeps a tombstone for its late retransmissions. */
+  private report(a: Attempt, t: number): void {
+    a.verdict = outcome(a, t, this.opts.timeout);
+    a.state = ST_DONE;
+    a.doneTime = t;
+    a.lastActivity = t;
+    a.ready = true;
+    this.moveTo(a, LIST_TOMBSTONE);
+  }
+
+  private expire(now: number): void {
+    const timers = this.timers;
+    let released = false;
+    let a = timers.linger.head;
+    while (a !== null && a.doneTime + LINGER <= now) {
+      this.retire(a, now);
+      released = true;
+      a = timers.linger.head;
+    }
+    const hsWait = timers.handshakeWait;
+    a = timers.handshake.head;
+    while (a !== null && a.lastActivity + hsWait <= now) {
+      if (this.opts.live) this.report(a, now);
+      else this.retire(a, now);
+      released = true;
+      a = timers.handshake.head;
+    }
+    a = timers.established.head;
+    while (a !== null && a.lastActivity + ESTABLISHED_IDLE <= now) {
+      this.retire(a, now);
+      released = true;
+      a = timers.established.head;
+    }
+    a = timers.tombstone.head;
+    while (a !== null && a.lastActivity + TOMBSTONE_WAIT <= now) {
+      const list = timers.tombstone;
+      list.remove(a);
+      this.table.delete(a);
+      a = list.head;
+    }
+    if (released) this.order.drain();
+  }
+
+  /** The table is full: settle the attempt that has waited longest. */
+  private evictOldest(t: number): void {
+    const timers = this.timers;
+    const victim = timers.tombstone.head ?? timers.linger.head ?? timers.handshake.head ?? timers.established.head;
+    if (victim === null) return;
+    if (victim.list === LIST_TOMBSTONE) {
+      timers.tombstone.remove(victim);
+      this.table.delete(victim);
+      return;
+    }
+    if (victim.list === LIST_HANDSHAKE || victim.list === LIST_ESTABLISHED) this.evicted++;
+    this.retire(victim, t);
+    this.order.drain();
+  }
+
+  /** Too many settled attempts wait behind the oldest open one: report that one now. */
+  private releaseEarly(t: number): void {
+    const head = this.order.first();
+    if (head === null || head.ready) {
+      this.order.drain();
+      return;
+    }
+    if (head.list === LIST_HANDSHAKE || head.list === LIST_ESTABLISHED) this.anomalies.released_early++;
+    this.retire(head, t);
+    this.order.drain();
+  }
+}
+
+function keep(frame: Frame): { number: number; tsSec: number; tsNsec: number; linkType: number; origLen: number; data: Buffer } {
+  const data = Buffer.allocUnsafe(frame.caplen);
+  frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
+  return { number: frame.number, tsSec: frame.tsSec, tsNsec: frame.tsNsec, linkType: frame.linkType, origLen: frame.origLen, data };
+}

@@ -1,0 +1,344 @@
+// One behaviour suite every capture reader variant runs: pcap µs/ns in both byte orders and pcapng, each
+// read from a file, a gzip file, stdin and gzip on stdin. Format details have their own tests (pcap.test.ts, pcapng.test.ts).
+
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { openCapture, type OpenCaptureOptions } from '../../src/capture/open.js';
+import type { Frame, FrameSource } from '../../src/capture/source.js';
+import { CaptureFormatError } from '../../src/errors.js';
+import {
+  buildPcap, buildPcapng, gzip, samplePcapRecords, samplePcapngSections, type BuiltCapture, type ExpectedFrame,
+} from '../helpers/capture-files.js';
+
+/** A frame as delivered, copied out of the reused Frame. */
+export interface Delivered {
+  number: number;
+  tsSec: number;
+  tsNsec: number;
+  tsDigits: number;
+  linkType: number;
+  interfaceId: number;
+  caplen: number;
+  origLen: number;
+  data: string;
+  fileOffset: number;
+}
+
+export function delivered(f: Frame): Delivered {
+  return {
+    number: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, tsDigits: f.tsDigits, linkType: f.linkType, interfaceId: f.interfaceId,
+    caplen: f.caplen, origLen: f.origLen, data: f.data.toString('hex', f.offset, f.offset + f.caplen), fileOffset: f.fileOffset,
+  };
+}
+
+export function expected(f: ExpectedFrame): Delivered {
+  return {
+    number: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, tsDigits: f.tsDigits, linkType: f.linkType, interfaceId: f.interfaceId,
+    caplen: f.caplen, origLen: f.origLen, data: f.data.toString('hex'), fileOffset: f.fileOffset,
+  };
+}
+
+export interface ReadResult {
+  frames: Delivered[];
+  error: unknown;
+  source: FrameSource | null;
+  /** Every callback got the same Frame object. */
+  oneFrame: boolean;
+  /** linkTypes right after openCapture resolved. */
+  linkTypesAtOpen: number[] | null;
+}
+
+const HANG_MS = 5000;
+
+/** Opens and reads to the end; an error from either step lands in `error`. Fails the test on a hang. */
+export async function readAll(open: () => Promise<FrameSource>): Promise<ReadResult> {
+  const result: ReadResult = { frames: [], error: null, source: null, oneFrame: true, linkTypesAtOpen: null };
+  let first: Frame | null = null;
+  const work = (async (): Promise<void> => {
+    try {
+      const source = await open();
+      result.source = source;
+      result.linkTypesAtOpen = [...source.linkTypes];
+      await source.run((f) => {
+        if (first === null) first = f;
+        else if (first !== f) result.oneFrame = false;
+        result.frames.push(delivered(f));
+      });
+    } catch (err) {
+      result.error = err;
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<'hang'>((resolve) => {
+    timer = setTimeout(() => resolve('hang'), HANG_MS);
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const), hang]);
+  clearTimeout(timer);
+  if (outcome === 'hang') assert.fail(`reader did not finish within ${HANG_MS} ms`);
+  return result;
+}
+
+/** Asserts `err` is a CaptureFormatError at `offset` (or anywhere when undefined) whose message names the file. */
+export function assertFormatError(err: unknown, name: string, offset?: number, pattern?: RegExp): CaptureFormatError {
+  if (!(err instanceof CaptureFormatError)) {
+    assert.fail(`expected a CaptureFormatError, got ${err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err)}`);
+  }
+  assert.equal(err.file, name);
+  assert.ok(err.message.startsWith(`${name}: `), err.message);
+  if (offset !== undefined) {
+    assert.equal(err.offset, offset, err.message);
+    if (offset >= 0) assert.ok(err.message.endsWith(` at byte ${offset}`), err.message);
+    else assert.ok(!/ at byte /.test(err.message), err.message);
+  }
+  if (pattern !== undefined) assert.match(err.message, pattern);
+  return err;
+}
+
+// ---------------------------------------------------------------------------------------------
+// variants
+
+type Transport = 'file' | 'gzip file' | 'stdin' | 'gzip stdin';
+
+interface FormatCase {
+  name: string;
+  build(large: boolean): BuiltCapture;
+  /** Bytes of a capture whose first record claims a huge length, and that record's offset. */
+  oversized(): { bytes: Buffer; at: number };
+}
+
+const pcapCase = (name: string, nanosecond: boolean, bigEndian: boolean): FormatCase => ({
+  name,
+  build: (large) => buildPcap(samplePcapRecords(nanosecond, { large }), { nanosecond, bigEndian }),
+  oversized: () => {
+    const c = buildPcap([{ tsSec: 1, tsSub: 0, data: Buffer.alloc(8) }], { nanosecond, bigEndian });
+    const bytes = Buffer.from(c.bytes);
+    // record header at 24: caplen at 24 + 8
+    if (bigEndian) bytes.writeUInt32BE(0x7ffffff0, 32);
+    else bytes.writeUInt32LE(0x7ffffff0, 32);
+    return { bytes, at: 24 };
+  },
+});
+
+const pcapngCase = (name: string, firstBigEndian: boolean): FormatCase => ({
+  name,
+  build: (large) => buildPcapng(samplePcapngSections({ large, firstBigEndian })),
+  oversized: () => {
+    const c = buildPcapng(samplePcapngSections({ firstBigEndian }));
+    const bytes = Buffer.from(c.bytes);
+    const at = c.frames[0]!.fileOffset; // the first EPB
+    if (firstBigEndian) bytes.writeUInt32BE(0xfffffff0, at + 4);
+    else bytes.writeUInt32LE(0xfffffff0, at + 4);
+    return { bytes, at };
+  },
+});
+
+const FORMATS: FormatCase[] = [
+  pcapCase('pcap µs little-endian', false, false),
+  pcapCase('pcap µs big-endian', false, true),
+  pcapCase('pcap ns little-endian', true, false),
+  pcapCase('pcap ns big-endian', true, true),
+  pcapngCase('pcapng (LE section, then BE)', false),
+  pcapngCase('pcapng (BE section, then LE)', true),
+];
+const TRANSPORTS: Transport[] = ['file', 'gzip file', 'stdin', 'gzip stdin'];
+
+let tmp = '';
+let fileCounter = 0;
+
+/** Seeded chunk sizes (1..13 bytes for small inputs), so record boundaries fall everywhere. */
+function chunked(bytes: Buffer, seed: number): Readable {
+  const chunks: Buffer[] = [];
+  const most = Math.max(13, bytes.length >> 6);
+  let x = seed + 1;
+  for (let i = 0; i < bytes.length; ) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const n = 1 + (x % most);
+    chunks.push(bytes.subarray(i, i + n));
+    i += n;
+  }
+  return Readable.from(chunks, { objectMode: false });
+}
+
+/** Opens `bytes` through `transport`; returns the name errors must carry and the opener. */
+function opener(transport: Transport, bytes: Buffer, options: OpenCaptureOptions = {}): { name: string; open: () => Promise<FrameSource> } {
+  const payload = transport.startsWith('gzip') ? gzip(bytes) : bytes;
+  if (transport.endsWith('stdin')) {
+    const seed = fileCounter++;
+    return { name: '-', open: () => openCapture('-', { ...options, stdin: chunked(payload, seed) }) };
+  }
+  const path = join(tmp, `capture-${fileCounter++}.bin`); // never a telling extension: detection is by magic
+  writeFileSync(path, payload);
+  return { name: path, open: () => openCapture(path, options) };
+}
+
+/** Sends raw (already compressed, maybe damaged) bytes through the transport's container. */
+function rawOpener(transport: Transport, payload: Buffer): { name: string; open: () => Promise<FrameSource> } {
+  if (transport.endsWith('stdin')) {
+    const seed = fileCounter++;
+    return { name: '-', open: () => openCapture('-', { stdin: chunked(payload, seed) }) };
+  }
+  const path = join(tmp, `capture-${fileCounter++}.bin`);
+  writeFileSync(path, payload);
+  return { name: path, open: () => openCapture(path) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// the shared suite
+
+type Behaviour = 'io-errors' | 'corrupt-gzip' | 'sections';
+
+/** Behaviours that do not apply to a variant, with the reason shown in the test title. */
+function skipReason(format: FormatCase, transport: Transport, behaviour: Behaviour): string | null {
+  switch (behaviour) {
+    case 'io-errors':
+      return transport.endsWith('stdin') ? 'stdin has no path that could be missing or a directory' : null;
+    case 'corrupt-gzip':
+      return transport.startsWith('gzip') ? null : 'the input is not gzip-compressed';
+    case 'sections':
+      return format.name.startsWith('pcapng') ? null : 'classic pcap has no sections or interface ids';
+  }
+}
+
+function shouldBehaveLikeACaptureReader(format: FormatCase, transport: Transport): void {
+  const gz = transport.startsWith('gzip');
+  const behaviour = (title: string, b: Behaviour | null, fn: () => Promise<void>): void => {
+    const reason = b === null ? null : skipReason(format, transport, b);
+    if (reason === null) it(title, fn);
+    else it.skip(`${title} — skipped: ${reason}`);
+  };
+
+  behaviour('delivers every record: number, time, precision, link type, lengths, bytes', null, async () => {
+    const c = format.build(true);
+    for (const windowBytes of [undefined, 64]) {
+      const { name, open } = opener(transport, c.bytes, windowBytes === undefined ? {} : { windowBytes });
+      const r = await readAll(open);
+      assert.equal(r.error, null, `window ${windowBytes ?? 'default'}: ${String(r.error)}`);
+      assert.deepEqual(r.frames, c.frames.map(expected), `window ${windowBytes ?? 'default'}`);
+      const s = r.source!;
+      assert.equal(s.name, name);
+      assert.equal(s.format, c.format);
+      assert.equal(s.gzip, gz);
+      assert.deepEqual([...s.linkTypes], c.linkTypes);
+      assert.equal(s.packets, c.frames.length);
+    }
+  });
+
+  behaviour('refills one Frame object for every packet', null, async () => {
+    const c = format.build(false);
+    const r = await readAll(opener(transport, c.bytes).open);
+    assert.equal(r.error, null);
+    assert.ok(r.frames.length > 1);
+    assert.ok(r.oneFrame, 'a new Frame object was delivered');
+  });
+
+  behaviour('knows the link types of the interfaces in front of the first packet once opened', null, async () => {
+    const c = format.build(false);
+    const r = await readAll(opener(transport, c.bytes).open);
+    assert.deepEqual(r.linkTypesAtOpen, c.linkTypes.slice(0, format.name.startsWith('pcapng') ? 2 : 1));
+  });
+
+  behaviour('cut at every byte: the frames before the cut, then CaptureFormatError at the cut record (or a clean end on a boundary)', null, async () => {
+    const c = format.build(false);
+    for (let cut = 0; cut < c.bytes.length; cut++) {
+      const { name, open } = opener(transport, c.bytes.subarray(0, cut));
+      const r = await readAll(open);
+      const before = c.frames.filter((f) => f.end <= cut).map(expected);
+      assert.deepEqual(r.frames, before, `cut at ${cut}`);
+      if (c.cleanEnds.includes(cut)) {
+        assert.equal(r.error, null, `cut at ${cut} is on a record boundary: ${String(r.error)}`);
+        continue;
+      }
+      const at = Math.max(0, ...c.recordStarts.filter((s) => s < cut));
+      assertFormatError(r.error, name, cut === 0 ? 0 : at, cut === 0 ? /empty file/ : /truncated/);
+    }
+  });
+
+  behaviour('rejects a record length of ~2 GiB at the record, without allocating it', null, async () => {
+    const { bytes, at } = format.oversized();
+    const { name, open } = opener(transport, bytes);
+    const before = process.memoryUsage().arrayBuffers;
+    const r = await readAll(open);
+    assertFormatError(r.error, name, at);
+    assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024, 'allocated what the header claimed');
+  });
+
+  behaviour('names a missing file and a directory (E_CAPTURE_IO, no offset)', 'io-errors', async () => {
+    const missing = join(tmp, 'no-such-capture');
+    const r1 = await readAll(() => openCapture(missing));
+    const e1 = assertFormatError(r1.error, missing, -1, /no such file/);
+    assert.equal(e1.code, 'E_CAPTURE_IO');
+    const dir = join(tmp, `dir-${fileCounter++}`);
+    mkdirSync(dir);
+    const r2 = await readAll(() => openCapture(dir));
+    const e2 = assertFormatError(r2.error, dir, -1, /is a directory/);
+    assert.equal(e2.code, 'E_CAPTURE_IO');
+  });
+
+  behaviour('reports a corrupt or cut gzip stream as CaptureFormatError after the frames before it', 'corrupt-gzip', async () => {
+    const c = format.build(false);
+    const compressed = gzip(c.bytes);
+    for (let cut = 0; cut < compressed.length; cut += 3) {
+      const { name, open } = rawOpener(transport, compressed.subarray(0, cut));
+      const r = await readAll(open);
+      assert.deepEqual(r.frames, c.frames.slice(0, r.frames.length).map(expected), `gzip cut at ${cut}`);
+      assertFormatError(r.error, name);
+    }
+    const flipped = Buffer.from(compressed);
+    flipped[20] = flipped[20]! ^ 0xff; // inside the deflate data
+    const { name, open } = rawOpener(transport, flipped);
+    const r = await readAll(open);
+    // Damaged deflate data may decompress to wrong bytes before the CRC check catches it: only the error is certain.
+    assertFormatError(r.error, name);
+  });
+
+  behaviour('restarts interface ids with every section', 'sections', async () => {
+    const c = format.build(false);
+    const r = await readAll(opener(transport, c.bytes).open);
+    const ids = r.frames.map((f) => f.interfaceId);
+    assert.ok(ids.includes(2) && ids.lastIndexOf(0) > ids.indexOf(2), `interface ids ${ids.join(',')}`);
+  });
+}
+
+describe('capture readers: shared behaviour', function () {
+  this.timeout(120_000);
+  before(() => {
+    tmp = mkdtempSync(join(tmpdir(), 'synscope-conformance-'));
+  });
+  after(() => {
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  for (const format of FORMATS) {
+    for (const transport of TRANSPORTS) {
+      describe(`${format.name} via ${transport}`, () => shouldBehaveLikeACaptureReader(format, transport));
+    }
+  }
+
+  describe('stdin of a real child process', () => {
+    it('reads "-" from process.stdin (tcpdump -w - | synscope read -)', async () => {
+      const c = buildPcap(samplePcapRecords(true), { nanosecond: true });
+      const script = [
+        "import { openCapture } from './src/capture/open.ts';",
+        "const s = await openCapture('-');",
+        'const out = [];',
+        "await s.run((f) => { out.push([f.number, f.tsSec, f.tsNsec, f.caplen, f.data.toString('hex', f.offset, f.offset + f.caplen)]); });",
+        'process.stdout.write(JSON.stringify({ name: s.name, format: s.format, out }));',
+      ].join('\n');
+      const stdout = await new Promise<string>((resolve, reject) => {
+        const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd() }, (err, out, errOut) => {
+          if (err !== null) reject(new Error(`${err.message}\n${errOut}`));
+          else resolve(out);
+        });
+        child.stdin!.end(c.bytes);
+      });
+      const got = JSON.parse(stdout) as { name: string; format: string; out: [number, number, number, number, string][] };
+      assert.equal(got.name, '-');
+      assert.equal(got.format, 'pcap');
+      assert.deepEqual(got.out, c.frames.map((f) => [f.number, f.tsSec, f.tsNsec, f.caplen, f.data.toString('hex')]));
+    });
+  });
+});

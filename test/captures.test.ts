@@ -1,0 +1,140 @@
+// Golden captures: every captures/<scenario>.pcap[ng][.gz] against its <scenario>.expected.json,
+// whose verdicts come from the errno a real client's connect() returned — never from synscope.
+
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CAPTURES, synscope } from './helpers/cli.js';
+
+interface Endpoint { ip: string; port: number }
+interface ExpectedHandshake {
+  client: Endpoint;
+  server: Endpoint;
+  outcome: string;
+  errno: string | null;
+  clientErrno: string | null;
+  answerFrom?: string;
+  resetBy?: string;
+}
+interface Expected {
+  scenario: string;
+  format: string;
+  linkTypes: string[];
+  timeout?: number;
+  handshakes: ExpectedHandshake[];
+}
+interface Handshake {
+  file: string;
+  client: Endpoint;
+  server: Endpoint;
+  outcome: string;
+  errno: string | null;
+  start: string;
+  synCount: number;
+  answer: { kind: string; from: string; afterMs: number } | null;
+  frames: number[];
+  diagnosis: string;
+  resetBy?: string;
+}
+interface Report {
+  captures: { file: string; format: string; linkTypes: string[]; packets: number }[];
+  summary: Record<string, number>;
+  services: unknown[];
+  handshakes: Handshake[];
+}
+
+const OUTCOMES = ['established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'];
+
+const key = (h: { client: Endpoint; server: Endpoint }): string =>
+  `${h.client.ip} ${h.client.port} > ${h.server.ip} ${h.server.port}`;
+
+const scenarios = readdirSync(CAPTURES).filter((f) => f.endsWith('.expected.json')).sort();
+const captureFiles = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f));
+
+describe('golden captures (captures/)', () => {
+  it('every capture has an expected file and every expected file a capture', () => {
+    const names = new Set(scenarios.map((s) => s.replace(/\.expected\.json$/, '')));
+    for (const c of captureFiles) assert.ok(names.has(c.replace(/\.(pcap|pcapng)(\.gz)?$/, '')), `${c} has an expected file`);
+    assert.equal(captureFiles.length, scenarios.length);
+    assert.ok(scenarios.length >= 15, `at least 15 scenarios (found ${scenarios.length})`);
+  });
+
+  for (const file of scenarios) {
+    const name = file.replace(/\.expected\.json$/, '');
+    const expected = JSON.parse(readFileSync(join(CAPTURES, file), 'utf8')) as Expected;
+    const capture = captureFiles.find((c) => c.replace(/\.(pcap|pcapng)(\.gz)?$/, '') === name) ?? `${name}.pcap`;
+    const path = join('captures', capture);
+    const timeoutArgs = expected.timeout === undefined ? [] : ['--timeout', String(expected.timeout)];
+
+    describe(name, () => {
+      let report: Report;
+      before(() => {
+        const r = synscope(['read', path, '--format', 'json', ...timeoutArgs]);
+        assert.equal(r.stderr, '');
+        assert.equal(r.status, 0);
+        report = JSON.parse(r.stdout) as Report;
+      });
+
+      it(`json: format ${expected.format}, link types ${expected.linkTypes.join('/')}`, () => {
+        assert.equal(report.captures.length, 1);
+        assert.equal(report.captures[0]?.format, expected.format);
+        assert.deepEqual(report.captures[0]?.linkTypes, expected.linkTypes);
+      });
+
+      it(`json: exactly the ${expected.handshakes.length} attempts, outcomes and errnos the clients saw`, () => {
+        const got = new Map(report.handshakes.map((h) => [key(h), h]));
+        assert.deepEqual([...got.keys()].sort(), expected.handshakes.map(key).sort(), 'the same attempts');
+        assert.equal(report.handshakes.length, expected.handshakes.length, 'one attempt per connect()');
+        for (const e of expected.handshakes) {
+          const h = got.get(key(e))!;
+          assert.equal(h.outcome, e.outcome, `${key(e)} outcome`);
+          assert.equal(h.errno, e.errno, `${key(e)} errno`);
+          if (e.answerFrom !== undefined) assert.equal(h.answer?.from, e.answerFrom, `${key(e)} answered by`);
+          if (e.resetBy !== undefined) assert.equal(h.resetBy, e.resetBy, `${key(e)} reset by`);
+          if (e.outcome === 'dropped') assert.equal(h.answer, null);
+          assert.ok(h.frames.length >= h.synCount, 'every SYN is a frame');
+          assert.ok(h.diagnosis.length > 20, 'a diagnosis');
+        }
+      });
+
+      it('json: the summary counts every outcome', () => {
+        for (const o of OUTCOMES) {
+          assert.equal(report.summary[o], expected.handshakes.filter((h) => h.outcome === o).length, o);
+        }
+        assert.equal(report.summary['attempts'], expected.handshakes.length);
+      });
+
+      it('json: listed by start, then frame', () => {
+        const starts = report.handshakes.map((h) => `${h.start} ${String(h.frames[0]).padStart(9, '0')}`);
+        assert.deepEqual(starts, [...starts].sort());
+      });
+
+      it('ndjson: the same handshake objects, one per line, nothing else', () => {
+        const r = synscope(['read', path, '--format', 'ndjson', ...timeoutArgs]);
+        assert.equal(r.status, 0);
+        const lines = r.stdout.split('\n').filter((l) => l !== '');
+        assert.deepEqual(lines.map((l) => JSON.parse(l) as Handshake), report.handshakes);
+      });
+
+      it('lines, table and markdown: every failure shows, established ones only with --only', () => {
+        const failed = expected.handshakes.filter((h) => h.outcome !== 'established');
+        const lines = synscope(['read', path, '--format', 'lines', ...timeoutArgs]);
+        assert.equal(lines.status, 0);
+        const body = lines.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+        assert.equal(body.length, failed.length);
+        for (const h of failed) {
+          assert.ok(body.some((l) => l.includes(`.${h.client.port} > `) && l.includes(`: ${h.outcome}`)), `${key(h)} in lines`);
+        }
+        const table = synscope(['read', path, ...timeoutArgs]);
+        assert.equal(table.status, 0);
+        for (const o of OUTCOMES) {
+          const n = expected.handshakes.filter((h) => h.outcome === o).length;
+          if (n > 0) assert.match(table.stdout, new RegExp(`│ ${o} +│ ${n} +│`), `table counts ${n} ${o}`);
+        }
+        const md = synscope(['read', path, '--format', 'markdown', ...timeoutArgs]);
+        assert.equal(md.status, 0);
+        for (const h of failed) assert.ok(md.stdout.includes(`${h.outcome}: \``), `${h.outcome} in markdown`);
+      });
+    });
+  }
+});

@@ -1,0 +1,153 @@
+// decode/link.ts: every link type's table entry finds the IP header, follows VLAN tags, and refuses what is not IP.
+// The IP headers themselves are ip4.test.ts / ip6.test.ts's.
+
+import { strict as assert } from 'node:assert';
+import {
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+} from '../../src/capture/source.js';
+import { decodeLink, LINK_DECODERS } from '../../src/decode/link.js';
+import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK } from '../../src/decode/view.js';
+import {
+  ETH_VLAN_IPV4_SYN,
+  ETH_VLAN_IPV4_SYN_IP,
+  ethernet,
+  hex,
+  ipv4Syn,
+  ipv6Syn,
+  nullHeader,
+  nullIpv4Syn,
+  nullIpv6Syn,
+  sll,
+  sll2,
+  sll2Ipv6Syn,
+  sllIpv4Syn,
+} from '../helpers/frames.js';
+
+const link = (frame: Buffer, linkType: number): number => decodeLink(frame, 0, frame.length, linkType);
+
+describe('decode/link', () => {
+  describe('Ethernet', () => {
+    it('finds IPv4 after a plain Ethernet header', () => {
+      assert.equal(link(ethernet(0x0800, ipv4Syn()), LINKTYPE_ETHERNET), 14);
+    });
+
+    it('finds IPv6 after a plain Ethernet header', () => {
+      assert.equal(link(ethernet(0x86dd, ipv6Syn()), LINKTYPE_ETHERNET), 14);
+    });
+
+    it('follows an 802.1Q tag (the hand-written model frame)', () => {
+      assert.deepEqual(ethernet(0x0800, ipv4Syn(), [[0x8100, 100]]), ETH_VLAN_IPV4_SYN, 'builders agree with the literal');
+      assert.equal(link(ETH_VLAN_IPV4_SYN, LINKTYPE_ETHERNET), ETH_VLAN_IPV4_SYN_IP);
+    });
+
+    it('follows QinQ: 802.1ad S-tag then 802.1Q C-tag', () => {
+      const frame = ethernet(0x86dd, ipv6Syn(), [
+        [0x88a8, 10],
+        [0x8100, 20],
+      ]);
+      assert.equal(link(frame, LINKTYPE_ETHERNET), 22);
+    });
+
+    it('follows the pre-standard 0x9100 outer tag', () => {
+      const frame = ethernet(0x0800, ipv4Syn(), [
+        [0x9100, 10],
+        [0x8100, 20],
+      ]);
+      assert.equal(link(frame, LINKTYPE_ETHERNET), 22);
+    });
+
+    it('calls ARP, LLDP and 802.3 length frames not TCP', () => {
+      assert.equal(link(ethernet(0x0806, Buffer.alloc(28)), LINKTYPE_ETHERNET), DECODE_NOT_TCP);
+      assert.equal(link(ethernet(0x88cc, Buffer.alloc(28)), LINKTYPE_ETHERNET), DECODE_NOT_TCP);
+      assert.equal(link(ethernet(46, Buffer.alloc(46)), LINKTYPE_ETHERNET), DECODE_NOT_TCP);
+    });
+
+    it('reports a cut Ethernet header or VLAN tag as truncated', () => {
+      assert.equal(link(ETH_VLAN_IPV4_SYN.subarray(0, 13), LINKTYPE_ETHERNET), DECODE_TRUNCATED);
+      assert.equal(link(ETH_VLAN_IPV4_SYN.subarray(0, 17), LINKTYPE_ETHERNET), DECODE_TRUNCATED);
+      assert.equal(link(ETH_VLAN_IPV4_SYN.subarray(0, 18), LINKTYPE_ETHERNET), DECODE_TRUNCATED, 'no IP byte at all');
+    });
+
+    it('refuses an EtherType that disagrees with the IP version', () => {
+      assert.equal(link(ethernet(0x0800, ipv6Syn()), LINKTYPE_ETHERNET), DECODE_BAD_HEADER);
+      assert.equal(link(ethernet(0x86dd, ipv4Syn()), LINKTYPE_ETHERNET), DECODE_BAD_HEADER);
+    });
+
+    it('works at an offset inside a larger buffer', () => {
+      const frame = ethernet(0x0800, ipv4Syn());
+      const buf = Buffer.concat([Buffer.alloc(100, 0xee), frame, Buffer.alloc(50, 0xee)]);
+      assert.equal(decodeLink(buf, 100, 100 + frame.length, LINKTYPE_ETHERNET), 114);
+    });
+  });
+
+  describe('Linux cooked (SLL, SLL2)', () => {
+    it('SLL: protocol at offset 14, IP at 16', () => {
+      assert.equal(link(sllIpv4Syn(), LINKTYPE_LINUX_SLL), 16);
+    });
+
+    it('SLL2: protocol at offset 0, IP at 20', () => {
+      assert.equal(link(sll2Ipv6Syn(), LINKTYPE_LINUX_SLL2), 20);
+    });
+
+    it('SLL and SLL2 follow a VLAN tag left in the packet', () => {
+      const tagged = Buffer.concat([hex('00 64 08 00   // VLAN 100, EtherType IPv4'), ipv4Syn()]);
+      assert.equal(link(sll(0x8100, tagged), LINKTYPE_LINUX_SLL), 20);
+      assert.equal(link(sll2(0x8100, tagged), LINKTYPE_LINUX_SLL2), 24);
+    });
+
+    it('non-IP protocols are not TCP; cut headers are truncated', () => {
+      assert.equal(link(sll(0x0806, Buffer.alloc(28)), LINKTYPE_LINUX_SLL), DECODE_NOT_TCP);
+      assert.equal(link(sll(0x0004, Buffer.alloc(28)), LINKTYPE_LINUX_SLL), DECODE_NOT_TCP);
+      assert.equal(link(sllIpv4Syn().subarray(0, 15), LINKTYPE_LINUX_SLL), DECODE_TRUNCATED);
+      assert.equal(link(sll2Ipv6Syn().subarray(0, 19), LINKTYPE_LINUX_SLL2), DECODE_TRUNCATED);
+    });
+  });
+
+  describe('raw IP', () => {
+    for (const linkType of [LINKTYPE_RAW, LINKTYPE_IPV4, LINKTYPE_IPV6]) {
+      it(`LINKTYPE ${linkType}: the version nibble decides`, () => {
+        assert.equal(link(ipv4Syn(), linkType), 0);
+        assert.equal(link(ipv6Syn(), linkType), 0);
+        assert.equal(link(hex('55 00 00 14'), linkType), DECODE_BAD_HEADER);
+        assert.equal(link(Buffer.alloc(0), linkType), DECODE_TRUNCATED);
+      });
+    }
+  });
+
+  describe('BSD NULL / LOOP', () => {
+    for (const linkType of [LINKTYPE_NULL, LINKTYPE_LOOP]) {
+      for (const order of ['le', 'be'] as const) {
+        it(`LINKTYPE ${linkType}, family in ${order} byte order: AF_INET and all three AF_INET6 values`, () => {
+          assert.equal(link(nullIpv4Syn(order), linkType), 4);
+          for (const family of [24, 28, 30]) assert.equal(link(nullIpv6Syn(family, order), linkType), 4, `AF ${family}`);
+        });
+      }
+      it(`LINKTYPE ${linkType}: other families are not TCP, a mismatched version is bad, a cut header truncated`, () => {
+        assert.equal(link(nullHeader(7, 'le', ipv4Syn()), linkType), DECODE_NOT_TCP);
+        assert.equal(link(nullHeader(0x12345678, 'be', ipv4Syn()), linkType), DECODE_NOT_TCP);
+        assert.equal(link(nullHeader(2, 'le', ipv6Syn()), linkType), DECODE_BAD_HEADER);
+        assert.equal(link(nullIpv4Syn('le').subarray(0, 3), linkType), DECODE_TRUNCATED);
+      });
+    }
+  });
+
+  describe('dispatch table', () => {
+    it('answers DECODE_UNKNOWN_LINK for link types it does not decode, never throwing', () => {
+      const frame = ethernet(0x0800, ipv4Syn());
+      for (const linkType of [2, 9, 105, 127, 147, 275, 277, 1000, -1, 1.5, Number.NaN]) {
+        assert.equal(link(frame, linkType), DECODE_UNKNOWN_LINK, `link type ${linkType}`);
+      }
+    });
+
+    it('is data: one entry per slot up to SLL2', () => {
+      assert.equal(LINK_DECODERS.length, LINKTYPE_LINUX_SLL2 + 1);
+    });
+  });
+});

@@ -1,0 +1,218 @@
+// The handshake state machine on hand-made packet sequences: every outcome, retransmissions,
+// copies, ICMP matching, listing order, filters, live expiry and the table's cap.
+
+import assert from 'node:assert/strict';
+import { Frame, LINKTYPE_RAW } from '../../src/capture/source.js';
+import { decodePacket } from '../../src/decode/packet.js';
+import { DECODE_OK, PacketView } from '../../src/decode/view.js';
+import type { Attempt } from '../../src/track/attempt.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type TrackerOptions } from '../../src/track/handshakes.js';
+import {
+  CLIENT4, CLIENT6, CLIENT_PORT, ISN, ROUTER4, SERVER4, SERVER6, SERVER_PORT, icmp4, icmp6, ipv4, ipv6, tcp,
+} from '../helpers/frames.js';
+
+const SYN = 0x02;
+const ACK = 0x10;
+const RST = 0x04;
+const FIN = 0x01;
+const SERVER_ISN = 0x11223344;
+const T0 = 1_763_000_000;
+
+interface Pkt {
+  /** Seconds after T0. */
+  t: number;
+  bytes: Buffer;
+}
+
+const syn = (t: number, over: { seq?: number; srcPort?: number } = {}): Pkt =>
+  ({ t, bytes: ipv4(6, tcp({ flags: SYN, seq: over.seq ?? ISN, srcPort: over.srcPort ?? CLIENT_PORT })) });
+const synAck = (t: number, ttl = 64): Pkt => ({
+  t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags: SYN | ACK, seq: SERVER_ISN, ack: ISN + 1 }),
+    { src: SERVER4, dst: CLIENT4, ttl }),
+});
+const fromServer = (t: number, flags: number, ack: number, seq = SERVER_ISN + 1): Pkt => ({
+  t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags, seq, ack, options: Buffer.alloc(0) }),
+    { src: SERVER4, dst: CLIENT4 }),
+});
+const fromClient = (t: number, flags: number, ack = SERVER_ISN + 1): Pkt => ({
+  t, bytes: ipv4(6, tcp({ flags, seq: ISN + 1, ack, options: Buffer.alloc(0) })),
+});
+/** An ICMP error from `from` quoting the client's SYN (IP header + the first 8 bytes of TCP). */
+const icmpFor = (t: number, type: number, code: number, from: Buffer, seq = ISN): Pkt => {
+  const quoted = ipv4(6, tcp({ seq }).subarray(0, 8), { totalLength: 60 });
+  return { t, bytes: ipv4(1, icmp4(type, code, quoted), { src: from, dst: CLIENT4 }) };
+};
+
+function run(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): { attempts: Attempt[]; tracker: HandshakeTracker } {
+  const attempts: Attempt[] = [];
+  const tracker = new HandshakeTracker('test.pcap', { ...DEFAULT_TRACKER_OPTIONS, ...opts }, (a) => attempts.push(a));
+  const view = new PacketView();
+  const frame = new Frame();
+  frame.linkType = LINKTYPE_RAW;
+  pkts.forEach((p, i) => {
+    frame.number = i + 1;
+    frame.tsSec = T0 + Math.floor(p.t);
+    frame.tsNsec = Math.round((p.t - Math.floor(p.t)) * 1e9);
+    frame.data = p.bytes;
+    frame.offset = 0;
+    frame.caplen = p.bytes.length;
+    frame.origLen = p.bytes.length;
+    assert.equal(decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view), DECODE_OK, `packet ${i + 1} decodes`);
+    tracker.packet(frame, view);
+  });
+  if (endAt !== undefined) tracker.tick(T0 + Math.floor(endAt), Math.round((endAt % 1) * 1e9));
+  tracker.finish();
+  return { attempts, tracker };
+}
+
+function only(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): Attempt {
+  const { attempts } = run(pkts, opts, endAt);
+  assert.equal(attempts.length, 1, 'one attempt');
+  return attempts[0]!;
+}
+
+describe('track/handshakes', () => {
+  it('SYN, SYN/ACK, ACK → established, with every frame', () => {
+    const a = only([syn(0), synAck(0.001), fromClient(0.002, ACK)]);
+    assert.equal(a.verdict?.outcome, 'established');
+    assert.equal(a.verdict?.errno, null);
+    assert.deepEqual(a.frames, [1, 2, 3]);
+    assert.equal(a.synCount, 1);
+  });
+
+  it('SYN answered by RST+ACK → refused, ECONNREFUSED', () => {
+    const a = only([syn(0), fromServer(0.0002, RST | ACK, ISN + 1, 0)]);
+    assert.deepEqual(a.verdict, { outcome: 'refused', errno: 'ECONNREFUSED' });
+    assert.deepEqual(a.frames, [1, 2]);
+  });
+
+  it('a RST without ACK does not refuse (RFC 793 SYN-SENT): dropped, counted as an anomaly', () => {
+    const { attempts, tracker } = run([syn(0), fromServer(0.001, RST, 0, 0), syn(1)], {}, 5);
+    assert.equal(attempts[0]?.verdict?.outcome, 'dropped');
+    assert.equal(tracker.anomalies.rst_without_ack, 1);
+    assert.equal(attempts[0]?.synCount, 2);
+  });
+
+  it('an ICMP host unreachable answering a retransmission still decides: rejected, EHOSTUNREACH, from the router', () => {
+    const a = only([syn(0), syn(1), icmpFor(3.05, 3, 1, ROUTER4)], { timeout: 1 });
+    assert.deepEqual(a.verdict, { outcome: 'rejected', errno: 'EHOSTUNREACH' });
+    assert.equal(a.synCount, 2);
+    assert.deepEqual(a.frames, [1, 2, 3]);
+    assert.deepEqual([...a.answerFrom!], [...ROUTER4]);
+    assert.equal(a.icmpType, 3);
+    assert.equal(a.icmpCode, 1);
+  });
+
+  it('an ICMP error quoting another sequence number is not this SYN\'s answer', () => {
+    const a = only([syn(0), icmpFor(0.01, 3, 3, SERVER4, ISN + 5)], {}, 4);
+    assert.equal(a.verdict?.outcome, 'dropped');
+    assert.deepEqual(a.frames, [1]);
+  });
+
+  it('ICMP fragmentation needed (type 3 code 4) only lowers the MTU: not a rejection', () => {
+    const { attempts, tracker } = run([syn(0), icmpFor(0.01, 3, 4, ROUTER4)], {}, 4);
+    assert.equal(attempts[0]?.verdict?.outcome, 'dropped');
+    assert.equal(tracker.anomalies.icmp_not_fatal, 1);
+  });
+
+  it('ICMPv6 administratively prohibited → rejected, EACCES', () => {
+    const v6syn = { t: 0, bytes: ipv6(6, tcp({ flags: SYN })) };
+    const quoted = ipv6(6, tcp({ flags: SYN }));
+    const err = { t: 0.002, bytes: ipv6(58, icmp6(1, 1, quoted), { src: SERVER6, dst: CLIENT6 }) };
+    const a = only([v6syn, err]);
+    assert.deepEqual(a.verdict, { outcome: 'rejected', errno: 'EACCES' });
+    assert.equal(a.addrLen, 16);
+  });
+
+  it('no answer: dropped when the capture goes on --timeout after the first SYN, incomplete before', () => {
+    assert.equal(only([syn(0)], {}, 2.999).verdict?.outcome, 'incomplete');
+    assert.equal(only([syn(0)], {}, 3).verdict?.outcome, 'dropped');
+    assert.equal(only([syn(0)], { timeout: 10 }, 9).verdict?.outcome, 'incomplete');
+  });
+
+  it('SYN/ACK without the client\'s ACK → timed-out (or incomplete when the capture ends too soon)', () => {
+    assert.deepEqual(only([syn(0), synAck(0.01), synAck(1.01)], {}, 5).verdict, { outcome: 'timed-out', errno: 'ETIMEDOUT' });
+    assert.equal(only([syn(0), synAck(0.01)], {}, 2).verdict?.outcome, 'incomplete');
+  });
+
+  it('the client resets (or FINs) after the SYN/ACK → aborted', () => {
+    assert.deepEqual(only([syn(0), synAck(1.5), fromClient(1.5001, RST, 0)]).verdict, { outcome: 'aborted', errno: null });
+    assert.equal(only([syn(0), synAck(0.1), fromClient(0.2, FIN | ACK)]).verdict?.outcome, 'aborted');
+  });
+
+  it('an established connection reset later carries resetBy', () => {
+    const a = only([syn(0), synAck(0.001), fromClient(0.002, ACK), fromServer(0.5, RST | ACK, ISN + 1)]);
+    assert.equal(a.verdict?.outcome, 'established');
+    assert.equal(a.resetBy, 2);
+    assert.deepEqual(a.frames, [1, 2, 3, 4]);
+  });
+
+  it('a SYN seen twice within microseconds (-i any) is one SYN, not a retransmission', () => {
+    const a = only([syn(0), syn(0.00002), fromServer(0.0003, RST | ACK, ISN + 1, 0), fromServer(0.00031, RST | ACK, ISN + 1, 0)]);
+    assert.equal(a.synCount, 1);
+    assert.deepEqual(a.frames, [1, 2, 3, 4]);
+    assert.equal(a.verdict?.outcome, 'refused');
+  });
+
+  it('a new ISN on the same 4-tuple is a new attempt', () => {
+    const { attempts } = run([syn(0), fromServer(0.001, RST | ACK, ISN + 1, 0), syn(2, { seq: 42 })], {}, 10);
+    assert.equal(attempts.length, 2);
+    assert.equal(attempts[0]?.verdict?.outcome, 'refused');
+    assert.equal(attempts[1]?.verdict?.outcome, 'dropped');
+    assert.equal(attempts[1]?.isn, 42);
+  });
+
+  it('lists attempts by start, even when a later one is settled first', () => {
+    const rst2 = { t: 0.2, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: 40002, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }), { src: SERVER4, dst: CLIENT4 }) };
+    const { attempts } = run([syn(0), syn(0.1, { srcPort: 40002 }), rst2], {}, 5);
+    assert.deepEqual(attempts.map((a) => a.clientPort), [CLIENT_PORT, 40002]);
+    assert.deepEqual(attempts.map((a) => a.verdict?.outcome), ['dropped', 'refused']);
+  });
+
+  it('--port keeps only attempts with that port on either side', () => {
+    const { attempts } = run([syn(0), syn(0.1, { srcPort: 40002 })], { port: 40002 }, 5);
+    assert.deepEqual(attempts.map((a) => a.clientPort), [40002]);
+    assert.equal(run([syn(0)], { port: SERVER_PORT }, 5).attempts.length, 1);
+  });
+
+  it('--host keeps only attempts with that address on either side, ICMP matched on the quoted one', () => {
+    assert.equal(run([syn(0), icmpFor(0.1, 3, 1, ROUTER4)], { host: SERVER4 }).attempts[0]?.verdict?.outcome, 'rejected');
+    assert.equal(run([syn(0)], { host: ROUTER4 }, 5).attempts.length, 0);
+  });
+
+  it('live: dropped is reported --timeout after the latest SYN, and a late retransmission joins it', () => {
+    const attempts: Attempt[] = [];
+    const tracker = new HandshakeTracker('live', { ...DEFAULT_TRACKER_OPTIONS, live: true, timeout: 3 }, (a) => attempts.push(a));
+    const view = new PacketView();
+    const frame = new Frame();
+    frame.linkType = LINKTYPE_RAW;
+    const feed = (p: Pkt, n: number): void => {
+      frame.number = n;
+      frame.tsSec = T0 + Math.floor(p.t);
+      frame.tsNsec = Math.round((p.t % 1) * 1e9);
+      frame.data = p.bytes;
+      frame.caplen = p.bytes.length;
+      decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view);
+      tracker.packet(frame, view);
+    };
+    feed(syn(0), 1);
+    feed(syn(1), 2);
+    tracker.tick(T0 + 3, 900_000_000);
+    assert.equal(attempts.length, 0, 'not before 3 s after the latest SYN');
+    tracker.tick(T0 + 4, 100_000_000);
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0]?.verdict?.outcome, 'dropped');
+    feed(syn(7), 3);
+    tracker.finish();
+    assert.equal(attempts.length, 1, 'the retransmission at 7 s started no new attempt');
+    assert.equal(attempts[0]?.synCount, 3);
+  });
+
+  it('a full table settles its oldest attempt early and counts it', () => {
+    const pkts = [syn(0, { srcPort: 1001 }), syn(0.1, { srcPort: 1002 }), syn(0.2, { srcPort: 1003 })];
+    const { attempts, tracker } = run(pkts, { maxAttempts: 2 }, 5);
+    assert.equal(attempts.length, 3);
+    assert.equal(tracker.evicted, 1);
+    assert.equal(attempts[0]?.verdict?.outcome, 'incomplete', 'evicted at 0.2 s, before --timeout');
+  });
+});
