@@ -512,6 +512,7 @@ sc_mixed_pcapng() {
     --attempt "${pr[0]},10.77.2.2,8080" --attempt "${pr[1]},10.77.2.2,9" --attempt "${pr[2]},10.77.2.2,8084" \
     --attempt "${pr[3]},fd77:2::2,9" --attempt "${pr[4]},fd77:2::2,8080"
   cap_stop 1 "$rc" "$rr"
+  chmod 644 "$OUT/$f"   # dumpcap creates its file 0600
   reset_firewalls
   expected mixed pcapng ETHERNET \
     "dumpcap on two router interfaces (two IDBs): on r-c the client talks to the router itself (established, refused, and rejected with ICMP admin prohibited by the router's INPUT chain); on r-s the router is the client toward the server (established, refused, dropped by the server's INPUT DROP, IPv6 refused, IPv6 established). Each packet is on exactly one interface." \

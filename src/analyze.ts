@@ -9,7 +9,7 @@ import {
 import { decodePacket } from './decode/packet.js';
 import { CaptureFormatError } from './errors.js';
 import { diagnose } from './report/diagnosis.js';
-import { toRecord } from './report/record.js';
+import { toRecord, type HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
 import { Summary } from './report/summary.js';
 import { isoTime } from './report/text.js';
@@ -62,6 +62,10 @@ export async function analyzeFiles(
   let evicted = 0;
   let nanosecond = false;
   const view = new PacketView();
+  // One capture streams its verdicts in listing order as they come. Several are listed together,
+  // by start then frame across all of them, so their listed handshakes are held until the end.
+  const held: { sec: number; nsec: number; frame: number; fileIndex: number; h: HandshakeJson }[] = [];
+  const hold = paths.length > 1;
 
   for (let fileIndex = 0; fileIndex < paths.length; fileIndex++) {
     const path = paths[fileIndex]!;
@@ -76,7 +80,8 @@ export async function analyzeFiles(
       summary.add(h);
       seen.add(h.outcome);
       if (opts.only.has(h.outcome)) {
-        reporter.handshake(h);
+        if (hold) held.push({ sec: a.startSec, nsec: a.startNsec, frame: a.firstFrame, fileIndex, h });
+        else reporter.handshake(h);
         if (a.packets !== null) for (const p of a.packets) evidence.push({ ...p, fileIndex });
       }
       a.packets = null;
@@ -109,8 +114,13 @@ export async function analyzeFiles(
       lastNsec = frame.tsNsec;
       if (frame.tsDigits > digits) digits = frame.tsDigits;
       const st = decodePacket(frame.data, frame.offset, frame.offset + frame.caplen, frame.linkType, view);
-      if (st === DECODE_OK) tracker.packet(frame, view);
-      else if (st === DECODE_NOT_TCP) other++;
+      if (st === DECODE_OK) {
+        tracker.packet(frame, view);
+        return;
+      }
+      // Every packet moves the capture clock: "the capture goes on" counts ARP and UDP too.
+      tracker.tick(frame.tsSec, frame.tsNsec);
+      if (st === DECODE_NOT_TCP) other++;
       else if (st === DECODE_UNKNOWN_LINK) unknownLink++;
       else if (st === DECODE_TRUNCATED || st === DECODE_BAD_HEADER) bad++;
     };
@@ -145,6 +155,10 @@ export async function analyzeFiles(
     for (const [k, n] of Object.entries(tracker.anomalies as Anomalies)) {
       if (n > 0) anomalies[k] = (anomalies[k] ?? 0) + n;
     }
+  }
+  if (hold) {
+    held.sort((x, y) => x.sec - y.sec || x.nsec - y.nsec || x.frame - y.frame || x.fileIndex - y.fileIndex);
+    for (const x of held) reporter.handshake(x.h);
   }
   return { captures, summary, evicted, anomalies, errors, seen, evidence, nanosecond };
 }

@@ -1,7 +1,7 @@
 // Golden captures: every captures/<scenario>.pcap[ng][.gz] against its <scenario>.expected.json,
 // whose verdicts come from the errno a real client's connect() returned — never from synscope.
 
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPTURES, synscope } from './helpers/cli.js';

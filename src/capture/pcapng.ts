@@ -21,6 +21,18 @@ export const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
  */
 export const PCAPNG_MAX_BLOCK_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Blocks that are not packets but that Wireshark turns into records, each taking a frame.number
+ * (measured with tshark 4.0.17: a Custom Block between two EPBs makes the second EPB frame 3):
+ * Custom Blocks, systemd Journal Export Blocks, Sysdig event blocks.
+ */
+export const BLOCK_CB_COPY = 0x00000bad;
+export const BLOCK_CB_NO_COPY = 0x40000bad;
+export const BLOCK_SYSTEMD_JOURNAL_EXPORT = 0x00000009;
+export const BLOCK_SYSDIG_EVENT = 0x00000204;
+export const BLOCK_SYSDIG_EVENT_V2 = 0x00000216;
+export const BLOCK_SYSDIG_EVENT_V2_LARGE = 0x00000221;
+
 const OPT_ENDOFOPT = 0;
 const OPT_IF_TSRESOL = 9;
 const OPT_IF_TSOFFSET = 14;
@@ -164,8 +176,12 @@ export class PcapngReader implements FrameSource {
   readonly gzip: boolean;
   readonly linkTypes: number[] = [];
   packets = 0;
-  /** Blocks read but not interpreted (NRB, ISB, DSB, custom, unknown). */
+  /** Blocks read but not interpreted (NRB, ISB, DSB, unknown), not numbered. */
   skippedBlocks = 0;
+  /** Non-packet blocks Wireshark numbers as frames (custom, systemd journal, sysdig): counted, not delivered. */
+  otherRecords = 0;
+  /** The last frame number given (packets + otherRecords). */
+  private lastNumber = 0;
   /** Sections skipped because their major version is not 1. */
   skippedSections = 0;
   /** Sections seen so far. */
@@ -215,7 +231,7 @@ export class PcapngReader implements FrameSource {
     const w = this.window;
     const f = this.frame;
     let le = this.littleEndian;
-    let number = this.packets;
+    let number = this.lastNumber;
     let ifaces = this.interfaces; // reloaded after every SHB / IDB
     for (;;) {
       const buf = w.buf;
@@ -256,6 +272,7 @@ export class PcapngReader implements FrameSource {
           case BLOCK_EPB: {
             if (onFrame === null) {
               w.pos = pos;
+              this.lastNumber = number;
               return;
             }
             const id = u32(buf, pos + 8, le);
@@ -273,13 +290,14 @@ export class PcapngReader implements FrameSource {
             f.data = buf;
             f.offset = pos + 28;
             f.fileOffset = base + pos;
-            this.packets = number;
+            this.packets++;
             onFrame(f);
             break;
           }
           case BLOCK_SPB: {
             if (onFrame === null) {
               w.pos = pos;
+              this.lastNumber = number;
               return;
             }
             // Spec: "it MUST be assumed that all the Simple Packet Blocks have been captured on the interface
@@ -302,13 +320,14 @@ export class PcapngReader implements FrameSource {
             f.data = buf;
             f.offset = pos + 12;
             f.fileOffset = base + pos;
-            this.packets = number;
+            this.packets++;
             onFrame(f);
             break;
           }
           case BLOCK_PB: {
             if (onFrame === null) {
               w.pos = pos;
+              this.lastNumber = number;
               return;
             }
             const id = u16(buf, pos + 8, le);
@@ -326,7 +345,7 @@ export class PcapngReader implements FrameSource {
             f.data = buf;
             f.offset = pos + 28;
             f.fileOffset = base + pos;
-            this.packets = number;
+            this.packets++;
             onFrame(f);
             break;
           }
@@ -344,13 +363,23 @@ export class PcapngReader implements FrameSource {
             if (this.skippingSection) this.skippedSections++;
             break;
           }
+          case BLOCK_CB_COPY:
+          case BLOCK_CB_NO_COPY:
+          case BLOCK_SYSTEMD_JOURNAL_EXPORT:
+          case BLOCK_SYSDIG_EVENT:
+          case BLOCK_SYSDIG_EVENT_V2:
+          case BLOCK_SYSDIG_EVENT_V2_LARGE:
+            // Not packets, but Wireshark shows each as a frame: count it so frame numbers stay Wireshark's.
+            number++;
+            this.otherRecords++;
+            break;
           default:
             this.skippedBlocks++;
         }
         pos += len;
       }
       w.pos = pos;
-      this.packets = number;
+      this.lastNumber = number;
       const at = base + pos;
       if (!(await w.ensure(need))) {
         const left = w.available;

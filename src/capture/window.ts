@@ -43,7 +43,7 @@ export class ByteWindow {
   constructor(name: string, source: ByteSource, initialBytes: number = WINDOW_INITIAL_BYTES) {
     this.name = name;
     this.source = source;
-    this.buf = Buffer.allocUnsafe(initialBytes);
+    this.buf = Buffer.allocUnsafe(Math.max(16, initialBytes));
   }
 
   /** Absolute input offset of buf[pos], the first unconsumed byte. */
@@ -105,8 +105,8 @@ export class ByteWindow {
   /**
    * Leaves free space at the end for the next read. Called only while fewer than `need` bytes are
    * available from pos. Compacts (moves the unconsumed bytes to the front) when the free tail is short,
-   * and grows the Buffer only when unconsumed bytes fill it and the record in hand needs more:
-   * at most doubling, so memory follows the bytes actually read, not what a header claims.
+   * and grows the Buffer only when unconsumed bytes fill it entirely: at most doubling, so memory
+   * follows the bytes actually read (never more than twice them), not what a header claims.
    */
   private makeRoom(need: number): void {
     if (this.buf.length - this.end >= MIN_FREE_BYTES) return;
@@ -118,9 +118,8 @@ export class ByteWindow {
       this.pos = 0;
       this.end = live;
     }
-    const free = this.buf.length - this.end;
-    if (free >= MIN_FREE_BYTES || (free > 0 && this.buf.length >= need)) return;
-    // Here need > buf.length (a full buffer with need <= buf.length would already hold `need` bytes).
+    if (this.end < this.buf.length) return;
+    // Full of unconsumed bytes, all of them part of the record in hand (need > buf.length).
     const next = Buffer.allocUnsafe(Math.min(this.buf.length * 2, need + MIN_FREE_BYTES));
     this.buf.copy(next, 0, 0, live);
     this.buf = next;

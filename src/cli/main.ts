@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SynscopeError, UsageError } from '../errors.js';
-import { EXIT_ERROR, EXIT_OK } from './exit.js';
+import { EXIT_ERROR, EXIT_OK, STDIN_TOKEN } from './exit.js';
 import { runRead } from './read.js';
 import { StdoutSink } from './sink.js';
 
@@ -27,10 +27,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   const out = new StdoutSink();
   const color = Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
   let status = EXIT_OK;
-  const parser = yargs(argv as string[])
+  const parser = yargs(argv.map((a) => (a === '-' ? STDIN_TOKEN : a)))
     .scriptName('synscope')
     .usage('$0 <command> [options]\n\nWhat happened to every TCP handshake: established, refused, rejected, dropped, timed out.')
-    .command('read <captures..>', 'analyse capture files (pcap, pcapng, gzip); "-" reads stdin', (y) =>
+    .command('read [captures..]', 'analyse capture files (pcap, pcapng, gzip); "-" reads stdin', (y) =>
       analysisOptions(y.positional('captures', { type: 'string', array: true, describe: 'capture files, or - for stdin' })))
     .demandCommand(1, 'name a command: read')
     .strict()
@@ -52,7 +52,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     out.flush();
     if (e instanceof SynscopeError) {
       process.stderr.write(`synscope: ${e.message}\n`);
-      if (e instanceof UsageError) process.stderr.write('Try: synscope --help\n');
       return EXIT_ERROR;
     }
     throw e;

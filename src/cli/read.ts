@@ -10,7 +10,7 @@ import { MarkdownReporter } from '../report/markdown.js';
 import type { Reporter, Sink } from '../report/reporter.js';
 import { TableReporter } from '../report/table.js';
 import { parseOptions, type Format, type RawOptions } from './options.js';
-import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
+import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK, STDIN_TOKEN } from './exit.js';
 
 export function makeReporter(format: Format, out: Sink, color: boolean): Reporter {
   switch (format) {
@@ -39,7 +39,8 @@ export async function runRead(
   err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'table' }, color);
-  const files = (Array.isArray(args.captures) ? args.captures : [args.captures]).filter((x) => x !== undefined).map(String);
+  const files = (Array.isArray(args.captures) ? args.captures : [args.captures]).filter((x) => x !== undefined)
+    .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x)));
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('read: stdin (-) can be read only once');
   const reporter = makeReporter(opts.format, out.write, color);
@@ -78,7 +79,10 @@ export async function runRead(
       evidenceError = `--evidence ${opts.evidence}: ${e instanceof Error ? e.message : String(e)}`;
     }
   }
-  reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
+  // Nothing was read at all (missing file, not a capture): the error line says it all, except
+  // in json, which stays one valid object whatever happens.
+  const nothingRead = result.errors.length === files.length && result.captures.every((c) => c.packets === 0);
+  if (!nothingRead || opts.format === 'json') reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
   out.flush();
   for (const e of result.errors) err(`synscope: ${e.message}`);
   if (evidenceError !== null) err(`synscope: ${evidenceError}`);

@@ -113,7 +113,7 @@ export class MarkdownReporter implements Reporter {
         o(`- **Application saw:** ${errnoText(h)}\n`);
         o(`- **Answered by:** ${answerText(h)}\n`);
         o(`- **SYNs sent:** ${h.synCount}\n`);
-        o(`- **Frames:** ${h.frames.join(', ')} in \`${h.file}\` — \`tshark -r ${h.file} -Y 'frame.number in {${h.frames.join(' ')}}'\`\n`);
+        o(`- **Frames:** ${h.frames.join(', ')} in \`${h.file}\` — \`tshark -r ${h.file} -Y 'frame.number in {${h.frames.join(',')}}'\`\n`);
         o(`- **Diagnosis:** ${cell(h.diagnosis)}\n`);
         if (g.count > 1) {
           o(`\n| start | client | SYNs | answer | frames |\n| --- | --- | ---: | --- | --- |\n`);

@@ -20,6 +20,9 @@ const ERRNO_OF: Readonly<Record<string, string>> = {
   aborted: '', incomplete: '',
 };
 
+/** Compact tables: a rule under the header only, as `column -t` readers expect. */
+const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+
 function plainStyle(color: boolean): { head: string[]; border: string[] } {
   return color ? { head: ['bold'], border: [] } : { head: [], border: [] };
 }
@@ -28,7 +31,7 @@ function answerText(h: HandshakeJson): string {
   const a = h.answer;
   if (a === null) return 'none';
   const what = a.kind === 'icmp' ? `icmp ${a.icmpType}/${a.icmpCode}` : a.kind;
-  return `${what} from ${a.from}\nafter ${a.afterMs} ms`;
+  return `${what} from ${a.from} +${a.afterMs} ms`;
 }
 
 export class TableReporter implements Reporter {
@@ -61,7 +64,7 @@ export class TableReporter implements Reporter {
     }
 
     const t = run.summary.totals;
-    const sum = new Table({ head: ['outcome', 'attempts', 'errno'], style: plainStyle(color) });
+    const sum = new Table({ head: ['outcome', 'attempts', 'errno'], style: plainStyle(color), chars: COMPACT });
     for (const k of OUTCOMES) if (t[k] > 0) sum.push([paintOutcome(k, color), String(t[k]), ERRNO_OF[k] ?? '']);
     sum.push(['total', String(t.attempts), '']);
     o(`\n${sum.toString()}\n`);
@@ -72,7 +75,7 @@ export class TableReporter implements Reporter {
     const services = run.summary.serviceList();
     if (services.length > 0) {
       const present = OUTCOMES.filter((k) => t[k] > 0);
-      const st = new Table({ head: ['server', 'attempts', ...present], style: plainStyle(color) });
+      const st = new Table({ head: ['server', 'attempts', ...present], style: plainStyle(color), chars: COMPACT });
       for (const s of services.slice(0, TABLE_MAX_SERVICES)) {
         const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
         st.push([name, String(s.attempts), ...present.map((k) => String(s[k] ?? ''))]);
@@ -90,13 +93,13 @@ export class TableReporter implements Reporter {
     } else {
       const ht = new Table({
         head: ['start', 'client', 'server', 'outcome', 'errno', 'syns', 'answer', 'frames'],
-        style: plainStyle(color),
+        style: plainStyle(color), chars: COMPACT,
       });
       for (const h of this.rows) {
         ht.push([
-          h.start.replace('T', '\n'), endpointText(h.client.ip, h.client.port), endpointText(h.server.ip, h.server.port),
-          paintOutcome(h.outcome, color) + (h.resetBy === undefined ? '' : `\nreset by ${h.resetBy}`),
-          h.errno ?? '', String(h.synCount), answerText(h), h.frames.join(' '),
+          h.start, endpointText(h.client.ip, h.client.port), endpointText(h.server.ip, h.server.port),
+          paintOutcome(h.outcome, color) + (h.resetBy === undefined ? '' : ` (reset by ${h.resetBy})`),
+          h.errno ?? '', String(h.synCount), answerText(h), h.frames.join(','),
         ]);
       }
       o(`\n${which}\n${ht.toString()}\n`);

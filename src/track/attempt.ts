@@ -84,6 +84,8 @@ export class Attempt {
   state = ST_SYN_SENT;
   /** END_* once state is ST_DONE, or END_ESTABLISHED while established. */
   end = END_NONE;
+  /** Payload bytes the SYN carried (TCP Fast Open): the SYN/ACK may acknowledge them too. */
+  synLen = 0;
   /** SYNs seen: the first plus its retransmissions (copies of one packet seen twice, as with -i any, count once). */
   synCount = 1;
 

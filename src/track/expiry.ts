@@ -11,6 +11,8 @@ export const LIST_ESTABLISHED = 2;
 export const LIST_LINGER = 3;
 /** Live only: reported as dropped / timed-out, kept so late SYN retransmissions join it, not a new attempt. */
 export const LIST_TOMBSTONE = 4;
+/** Rejected by ICMP, waiting REJECTED_WAIT for a retransmission that would reopen it. */
+export const LIST_REJECTED = 5;
 
 /**
  * In `read`, an unanswered handshake stays open while its client may still retransmit: Linux
@@ -23,6 +25,13 @@ export const READ_HANDSHAKE_IDLE = 75;
 export const ESTABLISHED_IDLE = 300;
 /** Copies of one packet arrive within microseconds; 0.5 s of capture time is plenty. */
 export const LINGER = 0.5;
+/**
+ * How long an ICMP rejection waits, in `read`, for a retransmission that would prove the client
+ * ignored it. Linux takes an ICMP error that arrives while connect() still holds the socket lock
+ * as a soft error only (tcp_v4_err(): "if (!sock_owned_by_user(sk)) tcp_done_with_error(sk, err);
+ * else WRITE_ONCE(sk->sk_err_soft, err);") and retransmits the SYN after its initial RTO of 1 s.
+ */
+export const REJECTED_WAIT = 2.5;
 /** Live tombstones absorb retransmissions for as long as a client can keep sending them. */
 export const TOMBSTONE_WAIT = 130;
 /**
@@ -37,10 +46,15 @@ export class TimerLists {
   readonly established = new TimerList(LIST_ESTABLISHED);
   readonly linger = new TimerList(LIST_LINGER);
   readonly tombstone = new TimerList(LIST_TOMBSTONE);
+  readonly rejected = new TimerList(LIST_REJECTED);
   /** Seconds of silence after which a handshake expires. */
   readonly handshakeWait: number;
 
+  /** Seconds a rejection waits for a retransmission that would reopen the attempt (0 live: at once). */
+  readonly rejectedWait: number;
+
   constructor(live: boolean, timeout: number) {
+    this.rejectedWait = live ? LINGER : REJECTED_WAIT;
     // Live verdicts come as soon as --timeout has passed without an answer to the latest SYN.
     this.handshakeWait = live ? timeout : Math.max(timeout, READ_HANDSHAKE_IDLE);
   }
@@ -51,6 +65,7 @@ export class TimerLists {
       case LIST_ESTABLISHED: return this.established;
       case LIST_LINGER: return this.linger;
       case LIST_TOMBSTONE: return this.tombstone;
+      case LIST_REJECTED: return this.rejected;
       default: return null;
     }
   }

@@ -13,6 +13,7 @@
 //   SYNACK_SEEN    client RST or FIN                  → DONE aborted
 //   SYNACK_SEEN    ICMP error quoting seq = ISN       → DONE rejected (the SYN/ACK never reached the client)
 //   SYNACK_SEEN    client SYN, same ISN               → SYNACK_SEEN   the SYN/ACK was lost on its way back
+//   DONE rejected  client SYN, same ISN (read)        → SYN_SENT      the client took the ICMP error as soft: reopened
 //   ESTABLISHED    RST from either side               → DONE established, resetBy that side
 //   ESTABLISHED    FIN from both sides                → DONE established
 //   SYN_SENT / SYNACK_SEEN   silence (expiry.ts)       → DONE dropped / timed-out (incomplete at end of input)
@@ -33,11 +34,11 @@ import {
   KIND_ICMP_ERROR, KIND_TCP, TCP_FLAG_ACK, TCP_FLAG_FIN, TCP_FLAG_RST, TCP_FLAG_SYN, type PacketView,
 } from '../decode/view.js';
 import {
-  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, END_ABORTED, END_ESTABLISHED, END_REFUSED,
+  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED,
   END_REJECTED, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
 } from './attempt.js';
 import {
-  DUPLICATE_WINDOW, ESTABLISHED_IDLE, LINGER, LIST_ESTABLISHED, LIST_HANDSHAKE, LIST_LINGER, LIST_TOMBSTONE,
+  DUPLICATE_WINDOW, ESTABLISHED_IDLE, LINGER, LIST_ESTABLISHED, LIST_HANDSHAKE, LIST_LINGER, LIST_REJECTED, LIST_TOMBSTONE,
   TOMBSTONE_WAIT, TimerLists,
 } from './expiry.js';
 import { ListingOrder } from './order.js';
@@ -72,6 +73,7 @@ export interface Anomalies {
   synack_not_captured: number;
   simultaneous_open: number;
   icmp_not_fatal: number;
+  icmp_soft_error: number;
   answer_after_verdict: number;
   released_early: number;
 }
@@ -92,7 +94,7 @@ export class HandshakeTracker {
   evicted = 0;
   readonly anomalies: Anomalies = {
     rst_without_ack: 0, synack_bad_ack: 0, synack_not_captured: 0, simultaneous_open: 0,
-    icmp_not_fatal: 0, answer_after_verdict: 0, released_early: 0,
+    icmp_not_fatal: 0, icmp_soft_error: 0, answer_after_verdict: 0, released_early: 0,
   };
 
   constructor(file: string, opts: TrackerOptions, onAttempt: (a: Attempt) => void) {
@@ -136,7 +138,8 @@ export class HandshakeTracker {
   /** End of input: settles everything still open against the capture's last packet time. */
   finish(): void {
     const end = this.now;
-    for (const list of [this.timers.handshake, this.timers.established, this.timers.linger, this.timers.tombstone]) {
+    const t = this.timers;
+    for (const list of [t.handshake, t.established, t.linger, t.rejected, t.tombstone]) {
       while (list.head !== null) this.retire(list.head, end);
     }
     this.order.drain();
@@ -193,6 +196,7 @@ export class HandshakeTracker {
         return;
       }
       if (a.isn === v.seq) {
+        if (a.list === LIST_REJECTED) this.reopen(a);
         this.attach(a, frame);
         if (t - a.lastSynTime >= DUPLICATE_WINDOW) a.synCount++;
         a.lastSynTime = t;
@@ -209,6 +213,7 @@ export class HandshakeTracker {
     v.buf.copy(addr, len, v.dstOff, v.dstOff + len);
     const n = new Attempt(this.file, addr, len, v.srcPort, v.dstPort, v.seq, hash,
       frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
+    n.synLen = v.payloadLen;
     if (this.opts.keepPackets) n.packets = [keep(frame)];
     this.table.insert(n);
     this.timers.handshake.push(n);
@@ -220,7 +225,7 @@ export class HandshakeTracker {
     const flags = v.flags;
     if (!fromClient) {
       if ((flags & TCP_FLAG_SYN) !== 0) { // SYN/ACK
-        if (v.ack !== ((a.isn + 1) >>> 0)) {
+        if (!ackAcceptable(a, v.ack)) {
           this.anomalies.synack_bad_ack++;
           this.attach(a, frame);
           return;
@@ -238,7 +243,7 @@ export class HandshakeTracker {
         // RFC 793 (SYN-SENT): "If the ACK bit is set: If SEG.ACK =< ISS, or SEG.ACK > SND.NXT ...
         // If the RST bit is set: If the ACK was acceptable then signal the user 'error: connection
         // reset' ... Otherwise (no ACK) drop the segment and return." Linux does the same.
-        if ((flags & TCP_FLAG_ACK) === 0 || v.ack !== ((a.isn + 1) >>> 0)) {
+        if ((flags & TCP_FLAG_ACK) === 0 || !ackAcceptable(a, v.ack)) {
           this.anomalies.rst_without_ack++;
           return;
         }
@@ -331,6 +336,7 @@ export class HandshakeTracker {
       a.icmpType = v.icmpType;
       a.icmpCode = v.icmpCode;
       this.decide(a, END_REJECTED, t);
+      this.moveTo(a, LIST_REJECTED);
     } else if (a.state === ST_DONE) {
       this.attach(a, frame);
       if (a.list === LIST_TOMBSTONE) this.anomalies.answer_after_verdict++;
@@ -373,6 +379,23 @@ export class HandshakeTracker {
     a.verdict = outcome(a, t, this.opts.timeout);
     a.lastActivity = t;
     this.moveTo(a, LIST_LINGER);
+  }
+
+  /**
+   * The client retransmitted its SYN after an ICMP error: the error did not end its connect()
+   * (a soft error), so the attempt is open again and a later answer decides it.
+   */
+  private reopen(a: Attempt): void {
+    a.state = ST_SYN_SENT;
+    a.end = END_NONE;
+    a.verdict = null;
+    a.answerKind = ANSWER_NONE;
+    a.answerFrom = null;
+    a.icmpVersion = 0;
+    a.icmpType = -1;
+    a.icmpCode = -1;
+    this.moveTo(a, LIST_HANDSHAKE);
+    this.anomalies.icmp_soft_error++;
   }
 
   private touch(a: Attempt, t: number): void {
@@ -419,6 +442,13 @@ export class HandshakeTracker {
       released = true;
       a = timers.linger.head;
     }
+    const rejectedWait = timers.rejectedWait;
+    a = timers.rejected.head;
+    while (a !== null && a.doneTime + rejectedWait <= now) {
+      this.retire(a, now);
+      released = true;
+      a = timers.rejected.head;
+    }
     const hsWait = timers.handshakeWait;
     a = timers.handshake.head;
     while (a !== null && a.lastActivity + hsWait <= now) {
@@ -446,7 +476,8 @@ export class HandshakeTracker {
   /** The table is full: settle the attempt that has waited longest. */
   private evictOldest(t: number): void {
     const timers = this.timers;
-    const victim = timers.tombstone.head ?? timers.linger.head ?? timers.handshake.head ?? timers.established.head;
+    const victim = timers.tombstone.head ?? timers.linger.head ?? timers.rejected.head ?? timers.handshake.head
+      ?? timers.established.head;
     if (victim === null) return;
     if (victim.list === LIST_TOMBSTONE) {
       timers.tombstone.remove(victim);
@@ -469,6 +500,14 @@ export class HandshakeTracker {
     this.retire(head, t);
     this.order.drain();
   }
+}
+
+/**
+ * RFC 793 SYN-SENT: an ACK is acceptable when SND.UNA < SEG.ACK =< SND.NXT, that is from ISN+1
+ * up to ISN+1 plus the data a Fast Open SYN carried (Linux: tcp_rcv_synsent_state_process()).
+ */
+function ackAcceptable(a: Attempt, ack: number): boolean {
+  return ((ack - a.isn - 1) >>> 0) <= a.synLen;
 }
 
 function keep(frame: Frame): { number: number; tsSec: number; tsNsec: number; linkType: number; origLen: number; data: Buffer } {

@@ -1,8 +1,14 @@
 // Test builders: classic pcap (µs/ns, either byte order) and pcapng (sections in either byte order,
 // interfaces with their own link type / if_tsresol / if_tsoffset, EPB, SPB, PB, unknown blocks) from records,
-// each returned with the frames a correct reader must deliver. Reading them is src/capture's job.
+// each returned with the frames a correct reader must deliver; plus readAll() to read them back through
+// src/capture (which does the parsing) and compare.
 
+import { strict as assert } from 'node:assert';
+import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
+import { openCapture } from '../../src/capture/open.js';
+import type { Frame, FrameSource } from '../../src/capture/source.js';
+import { CaptureFormatError } from '../../src/errors.js';
 
 /** What a reader must deliver for one packet (Frame's fields, with the bytes copied). */
 export interface ExpectedFrame {
@@ -213,6 +219,9 @@ export function ngTime(ts: bigint, ifc: NgInterface): { tsSec: number; tsNsec: n
   };
 }
 
+/** Non-packet block types that tshark (4.0.17, checked by hand) numbers as frames. */
+export const WIRESHARK_RECORD_BLOCKS: readonly number[] = [0x00000bad, 0x40000bad, 0x00000009, 0x00000204, 0x00000216, 0x00000221];
+
 export function buildPcapng(sections: readonly NgSection[]): BuiltCapture {
   const parts: Buffer[] = [];
   const frames: ExpectedFrame[] = [];
@@ -220,6 +229,7 @@ export function buildPcapng(sections: readonly NgSection[]): BuiltCapture {
   const recordStarts: number[] = [];
   const cleanEnds: number[] = [];
   let offset = 0;
+  let number = 0;
   let lastTime = { tsSec: 0, tsNsec: 0 };
   const push = (b: Buffer): void => {
     recordStarts.push(offset);
@@ -261,11 +271,11 @@ export function buildPcapng(sections: readonly NgSection[]): BuiltCapture {
           push(block(le, b.kind === 'epb' ? 6 : 2, w.done()));
           if (skipped) break;
           const ifc = ifaces[b.iface];
-          if (ifc === undefined) throw new Error(`test capture: no interface ${b.iface}`);
+          if (ifc === undefined) break; // a reader must reject this block: no frame expected
           const t = ngTime(b.ts, ifc);
           lastTime = { tsSec: t.tsSec, tsNsec: t.tsNsec };
           frames.push({
-            number: frames.length + 1,
+            number: ++number,
             ...t,
             linkType: ifc.linkType,
             interfaceId: b.iface,
@@ -283,13 +293,13 @@ export function buildPcapng(sections: readonly NgSection[]): BuiltCapture {
           push(block(le, 3, body));
           if (skipped) break;
           const ifc = ifaces[0];
-          if (ifc === undefined) throw new Error('test capture: SPB without interface 0');
+          if (ifc === undefined) break; // a reader must reject this block: no frame expected
           // Spec: caplen = min(origlen, snaplen, room in the block); the room includes the padding.
           let caplen = body.length - 4;
           if (origLen < caplen) caplen = origLen;
           if ((ifc.snaplen ?? 0) !== 0 && (ifc.snaplen ?? 0) < caplen) caplen = ifc.snaplen ?? 0;
           frames.push({
-            number: frames.length + 1,
+            number: ++number,
             tsSec: lastTime.tsSec,
             tsNsec: lastTime.tsNsec,
             tsDigits: ngTime(0n, ifc).tsDigits,
@@ -305,6 +315,8 @@ export function buildPcapng(sections: readonly NgSection[]): BuiltCapture {
         }
         case 'raw':
           push(block(le, b.type, padTo4(b.body)));
+          // Custom, systemd-journal and Sysdig blocks are records to Wireshark: each takes a frame number.
+          if (!skipped && WIRESHARK_RECORD_BLOCKS.includes(b.type)) number++;
           break;
       }
     }
@@ -365,12 +377,13 @@ export function samplePcapngSections(options: { large?: boolean; firstBigEndian?
         { kind: 'idb', linkType: 1, ifName: 'eth0' }, // id 0: Ethernet, µs (no option)
         { kind: 'idb', linkType: 276, tsresol: 9, snaplen: 96 }, // id 1: SLL2, ns
         { kind: 'epb', iface: 0, ts: t * 1_000_000n + 123_456n, data: bytesOf(60, 11) },
-        { kind: 'raw', type: 4, body: bytesOf(20, 12) }, // Name Resolution Block: skipped
+        { kind: 'raw', type: 4, body: Buffer.alloc(4) }, // Name Resolution Block (just nrb_record_end): skipped
         { kind: 'epb', iface: 1, ts: t * 1_000_000_000n + 999_999_999n, data: bytesOf(54, 13), origLen: 1514, comment: 'snapped' },
         { kind: 'spb', data: bytesOf(41, 14), origLen: 41 }, // on interface 0, no timestamp
         { kind: 'idb', linkType: 101, tsresol: 3, noEndOfOpt: true }, // id 2: raw IP, ms
         { kind: 'pb', iface: 2, ts: t * 1000n + 7n, data: bytesOf(40, 15) },
-        { kind: 'raw', type: 0x40000bad, body: bytesOf(13, 16) }, // custom block: skipped
+        // Custom Block: not delivered, but Wireshark numbers it as a frame
+        { kind: 'raw', type: 0x40000bad, body: Buffer.concat([Buffer.from([0, 0, 0x7f, 0xff]), bytesOf(9, 16)]) },
         ...(options.large === true ? [{ kind: 'epb' as const, iface: 0, ts: t * 1_000_000n + 5n, data: bytesOf(300_000, 17) }] : []),
       ],
     },
@@ -382,7 +395,7 @@ export function samplePcapngSections(options: { large?: boolean; firstBigEndian?
         // id 1: Ethernet in picoseconds: 64 bits of ps only reach 213 days, so if_tsoffset carries the epoch.
         { kind: 'idb', linkType: 1, tsresol: 12, tsoffset: 1_763_610_000 },
         { kind: 'idb', linkType: 0, tsresol: 9, tsoffset: -3600 }, // id 2: BSD loopback, ns, offset -1 h
-        { kind: 'raw', type: 5, body: bytesOf(16, 18) }, // Interface Statistics Block: skipped
+        { kind: 'raw', type: 5, body: Buffer.alloc(12) }, // Interface Statistics Block (interface 0, no options): skipped
         { kind: 'epb', iface: 0, ts: (t << 10n) + 1023n, data: bytesOf(66, 19) },
         { kind: 'epb', iface: 1, ts: 22_801n * 1_000_000_000_000n + 123_456_789_012n, data: bytesOf(1, 20) },
         { kind: 'epb', iface: 2, ts: t * 1_000_000_000n + 5n, data: bytesOf(44, 21) },
@@ -394,4 +407,97 @@ export function samplePcapngSections(options: { large?: boolean; firstBigEndian?
 
 export function gzip(bytes: Buffer): Buffer {
   return gzipSync(bytes);
+}
+
+// ---------------------------------------------------------------------------------------------
+// reading back
+
+/** A frame as delivered, copied out of the reused Frame. */
+export interface Delivered {
+  number: number;
+  tsSec: number;
+  tsNsec: number;
+  tsDigits: number;
+  linkType: number;
+  interfaceId: number;
+  caplen: number;
+  origLen: number;
+  data: string;
+  fileOffset: number;
+}
+
+export function delivered(f: Frame): Delivered {
+  return {
+    number: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, tsDigits: f.tsDigits, linkType: f.linkType, interfaceId: f.interfaceId,
+    caplen: f.caplen, origLen: f.origLen, data: f.data.toString('hex', f.offset, f.offset + f.caplen), fileOffset: f.fileOffset,
+  };
+}
+
+export function expected(f: ExpectedFrame): Delivered {
+  return {
+    number: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, tsDigits: f.tsDigits, linkType: f.linkType, interfaceId: f.interfaceId,
+    caplen: f.caplen, origLen: f.origLen, data: f.data.toString('hex'), fileOffset: f.fileOffset,
+  };
+}
+
+export interface ReadResult {
+  frames: Delivered[];
+  error: unknown;
+  source: FrameSource | null;
+  /** Every callback got the same Frame object. */
+  oneFrame: boolean;
+  /** linkTypes right after openCapture resolved. */
+  linkTypesAtOpen: number[] | null;
+}
+
+const HANG_MS = 5000;
+
+/** Opens and reads to the end; an error from either step lands in `error`. Fails the test on a hang. */
+export async function readAll(open: () => Promise<FrameSource>): Promise<ReadResult> {
+  const result: ReadResult = { frames: [], error: null, source: null, oneFrame: true, linkTypesAtOpen: null };
+  let first: Frame | null = null;
+  const work = (async (): Promise<void> => {
+    try {
+      const source = await open();
+      result.source = source;
+      result.linkTypesAtOpen = [...source.linkTypes];
+      await source.run((f) => {
+        if (first === null) first = f;
+        else if (first !== f) result.oneFrame = false;
+        result.frames.push(delivered(f));
+      });
+    } catch (err) {
+      result.error = err;
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  const hang = new Promise<'hang'>((resolve) => {
+    timer = setTimeout(() => resolve('hang'), HANG_MS);
+  });
+  const outcome = await Promise.race([work.then(() => 'done' as const), hang]);
+  clearTimeout(timer);
+  if (outcome === 'hang') assert.fail(`reader did not finish within ${HANG_MS} ms`);
+  return result;
+}
+
+/** Asserts `err` is a CaptureFormatError at `offset` (or anywhere when undefined) whose message names the file. */
+export function assertFormatError(err: unknown, name: string, offset?: number, pattern?: RegExp): CaptureFormatError {
+  if (!(err instanceof CaptureFormatError)) {
+    assert.fail(`expected a CaptureFormatError, got ${err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err)}`);
+  }
+  assert.equal(err.file, name);
+  assert.ok(err.message.startsWith(`${name}: `), err.message);
+  if (offset !== undefined) {
+    assert.equal(err.offset, offset, err.message);
+    if (offset >= 0) assert.ok(err.message.endsWith(` at byte ${offset}`), err.message);
+    else assert.ok(!/ at byte /.test(err.message), err.message);
+  }
+  if (pattern !== undefined) assert.match(err.message, pattern);
+  return err;
+}
+
+
+/** Reads bytes handed over as stdin in one chunk (no file system). */
+export function readBytes(bytes: Buffer, windowBytes?: number): Promise<ReadResult> {
+  return readAll(() => openCapture('-', { stdin: Readable.from([bytes]), ...(windowBytes === undefined ? {} : { windowBytes }) }));
 }

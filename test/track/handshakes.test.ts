@@ -1,7 +1,7 @@
 // The handshake state machine on hand-made packet sequences: every outcome, retransmissions,
 // copies, ICMP matching, listing order, filters, live expiry and the table's cap.
 
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import { Frame, LINKTYPE_RAW } from '../../src/capture/source.js';
 import { decodePacket } from '../../src/decode/packet.js';
 import { DECODE_OK, PacketView } from '../../src/decode/view.js';
@@ -101,6 +101,16 @@ describe('track/handshakes', () => {
     assert.deepEqual([...a.answerFrom!], [...ROUTER4]);
     assert.equal(a.icmpType, 3);
     assert.equal(a.icmpCode, 1);
+  });
+
+  it('an ICMP error the client took as soft (it retransmitted the SYN) does not end the attempt', () => {
+    const a = only([syn(0), icmpFor(0.00004, 3, 13, ROUTER4), syn(1), icmpFor(1.00004, 3, 13, ROUTER4)], {}, 5);
+    assert.deepEqual(a.verdict, { outcome: 'rejected', errno: 'EHOSTUNREACH' });
+    assert.equal(a.synCount, 2);
+    assert.deepEqual(a.frames, [1, 2, 3, 4]);
+    const b = only([syn(0), icmpFor(0.00004, 3, 1, ROUTER4), syn(1), synAck(1.001), fromClient(1.002, ACK)]);
+    assert.equal(b.verdict?.outcome, 'established');
+    assert.equal(b.answerKind, 1, 'the SYN/ACK is the answer');
   });
 
   it('an ICMP error quoting another sequence number is not this SYN\'s answer', () => {

@@ -1,6 +1,6 @@
 // The contract's outcome and errno tables, row by row, without any packets.
 
-import assert from 'node:assert/strict';
+import { strict as assert } from 'node:assert';
 import {
   ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED, END_REJECTED,
   ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,

@@ -3,7 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { formatIp, parseIp } from '../../src/decode/address.js';
+import { formatIp, parseIp } from '../../src/report/address.js';
 
 const format = (text: string): string => {
   const bytes = parseIp(text);

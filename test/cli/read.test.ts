@@ -1,0 +1,126 @@
+// `synscope read` as a user runs it: exit statuses, one-line errors, stdin, filters, --fail-on,
+// damaged captures that still report what came before the damage.
+
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { synscope } from '../helpers/cli.js';
+
+interface Report {
+  handshakes: { outcome: string; errno: string | null; client: { port: number }; server: { ip: string; port: number }; frames: number[] }[];
+  summary: Record<string, number>;
+  captures: { file: string; format: string; gzip: boolean; packets: number; error: string | null }[];
+}
+
+const json = (stdout: string): Report => JSON.parse(stdout) as Report;
+
+describe('cli/read', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'synscope-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  describe('bad usage: exit 2 and one line naming the bad value, never a stack trace', () => {
+    const cases: [string[], RegExp][] = [
+      [['read', 'captures/mixed.pcapng', '--format', 'xml'], /--format: unknown format 'xml'/],
+      [['read', 'captures/mixed.pcapng', '--timeout', '-1'], /--timeout: '-1' is not a positive number/],
+      [['read', 'captures/mixed.pcapng', '--timeout', 'soon'], /--timeout: 'soon'/],
+      [['read', 'captures/mixed.pcapng', '--only', 'refused,nope'], /--only: unknown outcome 'nope'/],
+      [['read', 'captures/mixed.pcapng', '--fail-on', 'broken'], /--fail-on: unknown outcome 'broken'/],
+      [['read', 'captures/mixed.pcapng', '--port', '70000'], /--port: '70000' is not a port number/],
+      [['read', 'captures/mixed.pcapng', '--host', '10.0.0.300'], /--host: '10.0.0.300' is not an IPv4 or IPv6 address/],
+      [['read', 'captures/mixed.pcapng', '--bogus'], /Unknown argument: bogus/],
+      [['read'], /name at least one capture file/],
+      [['frobnicate'], /frobnicate|command/i],
+    ];
+    for (const [args, message] of cases) {
+      it(args.slice(1).join(' ') || args[0]!, () => {
+        const r = synscope(args);
+        assert.equal(r.status, 2);
+        assert.match(r.stderr, message);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+        assert.equal(r.stdout, '');
+        assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+      });
+    }
+  });
+
+  it('a missing file, a directory, an empty file and garbage: exit 2, the file named', () => {
+    const empty = join(dir, 'empty.pcap');
+    writeFileSync(empty, '');
+    const garbage = join(dir, 'garbage.pcap');
+    writeFileSync(garbage, 'this is not a capture at all, just text\n');
+    for (const [file, message] of [
+      ['no-such.pcap', /no-such\.pcap: .*(no such file|not found)/i], ['captures', /captures: .*directory/i],
+      [empty, /empty\.pcap: empty file/], [garbage, /garbage\.pcap: not a pcap or pcapng capture/],
+    ] as const) {
+      const r = synscope(['read', file]);
+      assert.equal(r.status, 2, file);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+    }
+  });
+
+  it('--fail-on: exit 1 when an attempt had one of those outcomes, 0 otherwise', () => {
+    assert.equal(synscope(['read', 'captures/mixed.pcapng', '--fail-on', 'refused']).status, 1);
+    assert.equal(synscope(['read', 'captures/mixed.pcapng', '--fail-on', 'timed-out,aborted']).status, 0);
+    assert.equal(synscope(['read', 'captures/mixed.pcapng', '--fail-on', 'dropped', '--format', 'json']).status, 1);
+  });
+
+  it('--only lists those outcomes and the summary still counts all', () => {
+    const all = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
+    const r = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json', '--only', 'refused']).stdout);
+    assert.ok(r.handshakes.length > 0);
+    assert.ok(r.handshakes.every((h) => h.outcome === 'refused'));
+    assert.equal(r.handshakes.length, all.summary['refused']);
+    assert.deepEqual(r.summary, all.summary);
+  });
+
+  it('--host and --port keep only attempts with that address / port on either side', () => {
+    const all = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
+    const target = all.handshakes.find((h) => h.outcome === 'refused')!;
+    const byPort = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json', '--port', String(target.server.port)]).stdout);
+    assert.ok(byPort.handshakes.length >= 1);
+    assert.ok(byPort.handshakes.every((h) => h.server.port === target.server.port || h.client.port === target.server.port));
+    const byHost = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json', '--host', target.server.ip]).stdout);
+    assert.ok(byHost.handshakes.length >= 1 && byHost.handshakes.length < all.handshakes.length);
+    assert.ok(byHost.handshakes.every((h) => h.server.ip === target.server.ip));
+  });
+
+  it('reads a capture streamed on stdin, plain or gzip, like the file', () => {
+    const file = readFileSync('captures/mixed.pcapng');
+    const fromFile = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
+    for (const input of [file, gzipSync(file)]) {
+      const r = synscope(['read', '-', '--format', 'json'], input);
+      assert.equal(r.status, 0, r.stderr);
+      const got = json(r.stdout);
+      assert.deepEqual(got.handshakes.map((h) => ({ ...h, file: undefined })), fromFile.handshakes.map((h) => ({ ...h, file: undefined })));
+      assert.equal(got.captures[0]?.file, '-');
+    }
+  });
+
+  it('several captures: each counted, frames numbered per file', () => {
+    const r = json(synscope(['read', 'captures/refused-closed-port.pcap', 'captures/mixed.pcapng', '--format', 'json']).stdout);
+    assert.equal(r.captures.length, 2);
+    const one = json(synscope(['read', 'captures/refused-closed-port.pcap', '--format', 'json']).stdout);
+    const two = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
+    assert.equal(r.summary['attempts'], (one.summary['attempts'] ?? 0) + (two.summary['attempts'] ?? 0));
+  });
+
+  it('a capture cut short: the verdicts before the damage, then exit 2 naming the file and byte offset', () => {
+    const whole = readFileSync('captures/backlog-overflow.pcap');
+    const full = json(synscope(['read', 'captures/backlog-overflow.pcap', '--format', 'json']).stdout);
+    const cut = join(dir, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, whole.length - 30));
+    const r = synscope(['read', cut, '--format', 'json']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /cut\.pcap: truncated .* at byte \d+/);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    const got = json(r.stdout); // still one valid JSON object
+    assert.ok(got.summary['attempts']! >= full.summary['attempts']! - 1, 'the attempts before the damage are reported');
+    assert.match(got.captures[0]?.error ?? '', /at byte \d+/);
+  });
+});
