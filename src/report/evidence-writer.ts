@@ -35,8 +35,12 @@ export interface EvidenceWriter {
   abort(): Promise<void>;
 }
 
-/** Snaplen written to headers: libpcap's MAXIMUM_SNAPLEN, what tcpdump writes by default. */
-const SNAPLEN = 262144;
+/**
+ * Snaplen written to headers and applied to packets: libpcap's MAXIMUM_SNAPLEN, what tcpdump writes by
+ * default. libpcap and Wireshark reject records with more captured bytes, so a longer packet (pcapng
+ * allows them) is stored snapped to it, its original length kept.
+ */
+export const EVIDENCE_SNAPLEN = 262144;
 const BUFFER_BYTES = 64 * 1024;
 
 /**
@@ -228,7 +232,7 @@ export class PcapWriter implements EvidenceWriter {
     b.writeUInt16LE(4, at + 6);
     b.writeInt32LE(0, at + 8); // thiszone: always 0 (UTC)
     b.writeUInt32LE(0, at + 12); // sigfigs: always 0
-    b.writeUInt32LE(SNAPLEN, at + 16);
+    b.writeUInt32LE(EVIDENCE_SNAPLEN, at + 16);
     b.writeUInt32LE(linkType & 0xffff, at + 20);
   }
 
@@ -245,13 +249,14 @@ export class PcapWriter implements EvidenceWriter {
       this.sink.discard();
       throw new Error(`evidence: timestamp ${frame.tsSec} s does not fit a classic pcap record`);
     }
+    const caplen = Math.min(frame.caplen, EVIDENCE_SNAPLEN);
     const at = this.sink.reserve(16);
     const b = this.sink.buffer;
     b.writeUInt32LE(frame.tsSec, at);
     b.writeUInt32LE(this.nanosecond ? frame.tsNsec : Math.floor(frame.tsNsec / 1000), at + 4);
-    b.writeUInt32LE(frame.caplen, at + 8);
+    b.writeUInt32LE(caplen, at + 8);
     b.writeUInt32LE(frame.origLen, at + 12);
-    this.sink.bytes(frame.data, frame.offset, frame.offset + frame.caplen);
+    this.sink.bytes(frame.data, frame.offset, frame.offset + caplen);
     this.packets++;
   }
 
@@ -298,8 +303,9 @@ export class PcapngWriter implements EvidenceWriter {
     let id = this.ids.get(frame.linkType);
     // Spec: an IDB must precede the blocks that refer to it, and may come after other packets.
     if (id === undefined) id = this.addInterface(frame.linkType);
-    const pad = (4 - (frame.caplen % 4)) % 4;
-    const len = 32 + frame.caplen + pad;
+    const caplen = Math.min(frame.caplen, EVIDENCE_SNAPLEN);
+    const pad = (4 - (caplen % 4)) % 4;
+    const len = 32 + caplen + pad;
     // Timestamp: one 64-bit count of units (ns or µs) split into high and low 32-bit words.
     const ts = this.nanosecond
       ? BigInt(frame.tsSec) * 1_000_000_000n + BigInt(frame.tsNsec)
@@ -315,9 +321,9 @@ export class PcapngWriter implements EvidenceWriter {
     b.writeUInt32LE(id, at + 8);
     b.writeUInt32LE(Number(ts >> 32n), at + 12);
     b.writeUInt32LE(Number(ts & 0xffffffffn), at + 16);
-    b.writeUInt32LE(frame.caplen, at + 20);
+    b.writeUInt32LE(caplen, at + 20);
     b.writeUInt32LE(frame.origLen, at + 24);
-    this.sink.bytes(frame.data, frame.offset, frame.offset + frame.caplen);
+    this.sink.bytes(frame.data, frame.offset, frame.offset + caplen);
     const tail = this.sink.reserve(pad + 4);
     b.fill(0, tail, tail + pad);
     b.writeUInt32LE(len, tail + pad);
@@ -332,7 +338,7 @@ export class PcapngWriter implements EvidenceWriter {
     this.sink.discard();
   }
 
-  /** IDB: link type, reserved, snaplen 0 (no limit), if_tsresol 9 when nanosecond, opt_endofopt. */
+  /** IDB: link type, reserved, snaplen, if_tsresol 9 when nanosecond, opt_endofopt. */
   private addInterface(linkType: number): number {
     const id = this.ids.size;
     this.ids.set(linkType, id);
@@ -343,7 +349,7 @@ export class PcapngWriter implements EvidenceWriter {
     b.writeUInt32LE(len, at + 4);
     b.writeUInt16LE(linkType & 0xffff, at + 8);
     b.writeUInt16LE(0, at + 10);
-    b.writeUInt32LE(0, at + 12);
+    b.writeUInt32LE(EVIDENCE_SNAPLEN, at + 12);
     let o = at + 16;
     if (this.nanosecond) {
       b.writeUInt16LE(9, o); // if_tsresol

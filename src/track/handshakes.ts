@@ -78,6 +78,14 @@ export interface Anomalies {
   released_early: number;
 }
 
+/**
+ * Only an ICMP error answering the first SYN can be soft (connect() holds the socket lock only
+ * while it sends that one; retransmissions go out from the timer), and only a retransmission that
+ * comes later than TCP_RTO_MIN (200 ms) after the error can be the client's reaction to it: a SYN
+ * closer to it was already on its way when the error passed the capture point.
+ */
+const SOFT_ERROR_MIN_GAP = 0.2;
+
 /** Keeps at most this many frame numbers (and kept packets) per attempt. */
 const MAX_FRAMES = 64;
 
@@ -196,7 +204,7 @@ export class HandshakeTracker {
         return;
       }
       if (a.isn === v.seq) {
-        if (a.list === LIST_REJECTED) this.reopen(a);
+        if (a.list === LIST_REJECTED && a.synCount === 1 && t - a.doneTime >= SOFT_ERROR_MIN_GAP) this.reopen(a);
         this.attach(a, frame);
         if (t - a.lastSynTime >= DUPLICATE_WINDOW) a.synCount++;
         a.lastSynTime = t;

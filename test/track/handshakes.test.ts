@@ -113,6 +113,13 @@ describe('track/handshakes', () => {
     assert.equal(b.answerKind, 1, 'the SYN/ACK is the answer');
   });
 
+  it('a retransmission that crossed the ICMP error on the wire does not reopen it (no-ARP: errors after 3 SYNs)', () => {
+    const a = only([syn(0), syn(1), syn(2), icmpFor(3.0712, 3, 1, ROUTER4), syn(3.071215), icmpFor(6.14, 3, 1, ROUTER4)], {}, 9);
+    assert.deepEqual(a.verdict, { outcome: 'rejected', errno: 'EHOSTUNREACH' });
+    assert.equal(a.synCount, 4);
+    assert.equal(Math.round((a.answerTime - a.firstSynTime) * 1000), 3071);
+  });
+
   it('an ICMP error quoting another sequence number is not this SYN\'s answer', () => {
     const a = only([syn(0), icmpFor(0.01, 3, 3, SERVER4, ISN + 5)], {}, 4);
     assert.equal(a.verdict?.outcome, 'dropped');
