@@ -3,6 +3,7 @@
 //
 //   node --import tsx scripts/synth.ts --out FILE [--attempts 320000] [--seed 1] [--rate 1000]
 //                                      [--ipv6 0.15] [--snaplen 262144] [--quiet]
+//                                      [--attempt-log FILE]   (one line per attempt: client port server port outcome)
 //
 // The capture is taken on the clients' LAN (server packets come through the gateway's MAC).
 // Attempts start as a Poisson process whose rate swings ±50% around --rate per second, and
@@ -26,7 +27,7 @@
 // The capture goes on >= 6 s after the last regular attempt starts, so the ground truth holds for
 // any --timeout in the `timeoutRange` written to FILE.truth.json (it always includes 3 s).
 
-import { realpathSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MinHeap, type Timed } from './lib/heap.js';
@@ -262,7 +263,12 @@ class Synth {
   private readonly timedOutFrom: number[] = [];
   private readonly incompleteFrom: number[] = [];
 
-  constructor(readonly params: SynthParams, out: string) {
+  private lastConn: Conn | null = null;
+  private readonly logFd: number;
+  private logLines: string[] = [];
+
+  constructor(readonly params: SynthParams, out: string, attemptLog: string | null = null) {
+    this.logFd = attemptLog === null ? -1 : openSync(attemptLog, 'w');
     this.rng = new Rng(`synth:${params.seed}`);
     this.bgRng = new Rng(`synth-bg:${params.seed}`);
     this.writer = new PcapWriter(out, params.snaplen);
@@ -366,6 +372,7 @@ class Synth {
     );
     this.open++;
     if (this.open > this.peakOpen) this.peakOpen = this.open;
+    this.lastConn = c;
     if (c.v6) this.ipv6Attempts++;
     return c;
   }
@@ -615,6 +622,20 @@ class Synth {
         throw new Error('incomplete attempts are placed at the end');
     }
     this.outcomes[outcome]++;
+    this.logAttempt(outcome);
+  }
+
+  /** One line per attempt in the --attempt-log file: client, client port, server, server port, outcome. */
+  private logAttempt(outcome: Outcome): void {
+    const c = this.lastConn;
+    if (this.logFd < 0 || c === null) return;
+    this.logLines.push(`${ipText(c.client.host.ip)} ${c.cport} ${ipText(c.server.ip)} ${c.sport} ${outcome}`);
+    if (this.logLines.length >= 4096) this.flushLog();
+  }
+
+  private flushLog(): void {
+    if (this.logFd >= 0 && this.logLines.length > 0) writeSync(this.logFd, `${this.logLines.join('\n')}\n`);
+    this.logLines = [];
   }
 
   // ------------------------------------------------------------------------- writing
@@ -882,6 +903,7 @@ class Synth {
         this.incompleteFrom.push(t0);
       }
       this.outcomes.incomplete++;
+      this.logAttempt('incomplete');
     }
     this.flushUntil(end - 200 * MS, true);
     this.flushUntil(end, false);
@@ -891,6 +913,8 @@ class Synth {
     last.flags = TCP_ACK;
     this.emit(last);
     this.writer.close();
+    this.flushLog();
+    if (this.logFd >= 0) closeSync(this.logFd);
 
     const endT = this.lastT;
     const minOf = (xs: number[]): number => xs.reduce((m, x) => Math.min(m, endT - x), Infinity);
@@ -921,8 +945,16 @@ class Synth {
 
 // --------------------------------------------------------------------------- CLI
 
-export function synthesize(out: string, params: SynthParams): Truth {
-  const truth = new Synth(params, out).run();
+/** Address text: dotted quad, or all eight IPv6 groups in hex (not compressed). */
+function ipText(ip: Buffer): string {
+  if (ip.length === 4) return `${ip[0]}.${ip[1]}.${ip[2]}.${ip[3]}`;
+  const g: string[] = [];
+  for (let i = 0; i < 16; i += 2) g.push(ip.readUInt16BE(i).toString(16));
+  return g.join(':');
+}
+
+export function synthesize(out: string, params: SynthParams, attemptLog: string | null = null): Truth {
+  const truth = new Synth(params, out, attemptLog).run();
   writeFileSync(`${out}.truth.json`, `${JSON.stringify(truth, null, 2)}\n`);
   return truth;
 }
@@ -944,6 +976,7 @@ function main(): void {
       ipv6: { type: 'string' },
       snaplen: { type: 'string' },
       quiet: { type: 'boolean' },
+      'attempt-log': { type: 'string' },
     },
     strict: true,
   });
@@ -960,7 +993,7 @@ function main(): void {
   };
   if (params.rate <= 0) throw new Error('--rate must be > 0');
   const started = process.hrtime.bigint();
-  const truth = synthesize(values.out, params);
+  const truth = synthesize(values.out, params, values['attempt-log'] ?? null);
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
   if (values.quiet !== true) {
     const o = truth.outcomes;

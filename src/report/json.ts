@@ -24,6 +24,7 @@ export class JsonReporter implements Reporter {
     o(`"captures": ${JSON.stringify(run.captures)},\n`);
     o(`"summary": ${JSON.stringify(run.summary.totals)},\n`);
     o(`"services": ${JSON.stringify(run.summary.serviceList())},\n`);
+    o(`"findings": ${JSON.stringify(run.findings)},\n`);
     o(`"tracker": ${JSON.stringify(run.tracker)}`);
     if (run.evidence !== null) o(`,\n"evidence": ${JSON.stringify(run.evidence)}`);
     o('\n}\n');

@@ -98,6 +98,11 @@ export class MarkdownReporter implements Reporter {
       if (failing.length > MD_MAX_SERVICES) o(`\n…and ${failing.length - MD_MAX_SERVICES} more failing services.\n`);
       o('\n');
     }
+    if (run.findings.length > 0) {
+      o('**Findings**\n\n');
+      for (const f of run.findings) o(`- ${f.text}\n`);
+      o('\n');
+    }
 
     if (this.groups.size === 0) {
       o(failed === 0 ? 'No failed handshake.\n' : 'No failure matches `--only`.\n');

@@ -3,6 +3,7 @@
 
 import type { Outcome } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
+import type { Finding } from './findings.js';
 import type { Summary } from './summary.js';
 
 export type Sink = (text: string) => void;
@@ -35,6 +36,8 @@ export interface TrackerJson {
 export interface RunReport {
   readonly captures: readonly CaptureJson[];
   readonly summary: Summary;
+  /** Service-level findings (listen-queue overflow, injected resets). */
+  readonly findings: readonly Finding[];
   readonly tracker: TrackerJson;
   readonly timeout: number;
   readonly only: ReadonlySet<Outcome>;

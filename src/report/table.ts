@@ -84,6 +84,7 @@ export class TableReporter implements Reporter {
       if (services.length > TABLE_MAX_SERVICES) o(`... and ${services.length - TABLE_MAX_SERVICES} more services\n`);
       const failing = services.filter((s) => failures(s) > 0).length;
       if (failing === 0) o('no failing service\n');
+      for (const f of run.findings) o(`finding: ${f.text}\n`);
     }
 
     const onlyAll = run.only.size === OUTCOMES.length;

@@ -120,7 +120,7 @@ describe('report/evidence-writer', () => {
       [hard, [victim]],
     ];
     for (const [target, inputs] of attempts) {
-      await assert.rejects(createEvidenceWriter(target, [1], false, inputs), (err: unknown) => err instanceof UsageError && /would overwrite the input capture/.test(err.message), `${target} vs ${inputs.join(',')}`);
+      await assert.rejects(createEvidenceWriter(target, [1], false, inputs), (err: unknown) => err instanceof UsageError && /^refusing to overwrite the input capture /.test(err.message), `${target} vs ${inputs.join(',')}`);
     }
     assert.equal(readFileSync(victim, 'utf8'), 'precious');
     await assert.rejects(createEvidenceWriter(tmp, [1], false), (err: unknown) => err instanceof UsageError && /is a directory/.test(err.message));

@@ -1,0 +1,142 @@
+// `synscope live -i <interface>`: options → open the capture → verdicts as they happen → on Ctrl-C,
+// SIGTERM, --count or --duration: the summary, the evidence file, the exit status.
+
+import { performance } from 'node:perf_hooks';
+import { LiveSource, PACKET_BUFFER_BYTES } from '../capture/live.js';
+import { linkTypeName } from '../capture/source.js';
+import { UsageError } from '../errors.js';
+import { LiveAnalysis, liveRunReport, type LiveProgress } from '../live.js';
+import { createEvidenceWriter, type EvidenceWriter } from '../report/evidence-writer.js';
+import type { Sink } from '../report/reporter.js';
+import { OUTCOMES } from '../track/attempt.js';
+import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
+import { parseOptions, type RawOptions } from './options.js';
+import { makeReporter } from './read.js';
+
+export interface LiveRawOptions extends RawOptions {
+  interface?: unknown;
+  filter?: unknown;
+  count?: unknown;
+  duration?: unknown;
+  interval?: unknown;
+}
+
+function one(name: string, v: unknown): string | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v)) {
+    if (v.length > 1) throw new UsageError(`--${name} was given ${v.length} times; give it once`);
+    return one(name, v[0]);
+  }
+  if (typeof v === 'boolean') throw new UsageError(`--${name} needs a value`);
+  return String(v);
+}
+
+/** A positive number of seconds, or null when the flag is absent. */
+function seconds(name: string, v: unknown): number | null {
+  const s = one(name, v);
+  if (s === undefined) return null;
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name}: '${s}' is not a positive number of seconds`);
+  return n;
+}
+
+/** The periodic line for --interval: totals so far and the rate since the previous line. */
+export function progressLine(p: LiveProgress, iface: string, sincePackets: number, sinceAttempts: number, secs: number): string {
+  const t = p.summary.totals;
+  const parts: string[] = [];
+  for (const k of OUTCOMES) if (t[k] > 0) parts.push(`${t[k]} ${k}`);
+  const rate = (n: number): string => (secs > 0 ? (n / secs).toFixed(n / secs >= 100 ? 0 : 1) : '0');
+  return `# ${new Date().toISOString()} ${iface}: ${p.packets} packets, ${t.attempts} attempts`
+    + `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${p.open} open; `
+    + `last ${secs.toFixed(secs < 10 ? 1 : 0)} s: ${rate(sincePackets)} packets/s, ${rate(sinceAttempts)} attempts/s`;
+}
+
+export async function runLive(
+  args: LiveRawOptions, out: { write: Sink; flush(): void; immediate: boolean }, color: boolean,
+  err: (line: string) => void,
+): Promise<number> {
+  const opts = parseOptions(args, { format: 'lines' }, color);
+  const iface = one('interface', args.interface);
+  if (iface === undefined || iface === '') {
+    throw new UsageError('live: name the interface to capture on: -i <interface> (synscope interfaces lists them; -i any for all)');
+  }
+  const filterText = one('filter', args.filter);
+  if (filterText !== undefined && filterText.trim() === '') throw new UsageError('--filter needs a pcap-filter expression');
+  const countText = one('count', args.count);
+  let count = 0;
+  if (countText !== undefined) {
+    count = Number(countText);
+    if (!/^\d+$/.test(countText.trim()) || count < 1) throw new UsageError(`--count: '${countText}' is not a positive number of packets`);
+  }
+  const duration = seconds('duration', args.duration);
+  const interval = seconds('interval', args.interval);
+
+  const source = LiveSource.open(iface, { filter: filterText ?? null, count });
+  let writer: EvidenceWriter | null = null;
+  if (opts.evidence !== null) {
+    try {
+      // Live stamps carry microseconds (the anchor is Date.now()), so a classic µs pcap of the one link type.
+      writer = await createEvidenceWriter(opts.evidence, [source.linkType], false);
+    } catch (e) {
+      source.stop();
+      throw e;
+    }
+  }
+
+  // Each verdict is written the moment it is reached.
+  out.immediate = true;
+  const reporter = makeReporter(opts.format, out.write, color);
+  const analysis = new LiveAnalysis(source, {
+    timeout: opts.timeout, only: opts.only, host: opts.host, port: opts.port, evidence: writer,
+  }, reporter);
+
+  // Ctrl-C / SIGTERM stop the capture cleanly; a second one (the listener is gone) kills as usual.
+  const onSignal = (): void => analysis.stop();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const durationTimer = duration === null ? null : setTimeout(() => analysis.stop(), duration * 1000);
+
+  // --interval: a progress line on stderr, so that stdout stays the report (pure ndjson / json).
+  let intervalTimer: NodeJS.Timeout | null = null;
+  if (interval !== null) {
+    let packets = 0;
+    let attempts = 0;
+    let at = performance.now();
+    intervalTimer = setInterval(() => {
+      const p = analysis.progress;
+      const now = performance.now();
+      err(progressLine(p, iface, p.packets - packets, p.summary.totals.attempts - attempts, (now - at) / 1000));
+      packets = p.packets;
+      attempts = p.summary.totals.attempts;
+      at = now;
+    }, interval * 1000);
+    intervalTimer.unref();
+  }
+
+  const what = [`link-type ${linkTypeName(source.linkType)}`, `filter "${source.filter}"`];
+  if (count > 0) what.push(`stopping after ${count} packets`);
+  if (duration !== null) what.push(`for ${duration} s`);
+  err(`synscope: listening on ${iface}, ${what.join(', ')} (Ctrl-C to stop)`);
+
+  let result;
+  try {
+    result = await analysis.run();
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (durationTimer !== null) clearTimeout(durationTimer);
+    if (intervalTimer !== null) clearInterval(intervalTimer);
+  }
+
+  const evidence = result.evidencePackets === null || result.evidenceError !== null || opts.evidence === null
+    ? null : { file: opts.evidence, packets: result.evidencePackets };
+  reporter.finish(liveRunReport(result, opts.timeout, opts.only, evidence));
+  out.flush();
+  if (source.truncated > 0) err(`synscope: ${source.truncated} packets were longer than ${PACKET_BUFFER_BYTES} bytes and were cut short`);
+  if (result.evidenceError !== null) {
+    err(`synscope: --evidence ${opts.evidence ?? ''}: ${result.evidenceError}`);
+    return EXIT_ERROR;
+  }
+  for (const o of opts.failOn) if (result.seen.has(o)) return EXIT_FAIL_ON;
+  return EXIT_OK;
+}

@@ -1,0 +1,275 @@
+// The live pipeline: a LiveSource → decoded packets → the tracker on the live clock (plus idle
+// ticks) → a reporter, verdicts as they happen. The library entry behind `synscope live`; it prints nothing and never exits.
+//
+// Memory stays flat over days: per packet nothing is kept; per verdict only counters (the summary per
+// service) and, for --evidence, the few packets still waiting for their place in capture order.
+
+import { linkTypeName, type Frame } from './capture/source.js';
+import type { LiveSource } from './capture/live.js';
+import {
+  DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView,
+} from './decode/view.js';
+import { decodePacket } from './decode/packet.js';
+import { Findings, type Finding } from './report/findings.js';
+import type { EvidenceWriter } from './report/evidence-writer.js';
+import { toRecord } from './report/record.js';
+import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
+import { Summary } from './report/summary.js';
+import { isoTime } from './report/text.js';
+import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';
+
+/** How often the tracker's clock advances without packets, so silence turns into `dropped` on time. */
+export const TICK_MS = 100;
+
+export interface LiveAnalyzeOptions {
+  readonly timeout: number;
+  /** Outcomes to list (the summary counts all). */
+  readonly only: ReadonlySet<Outcome>;
+  readonly host: Buffer | null;
+  readonly port: number;
+  /** Where the packets of listed attempts go (--evidence), in capture order; null for none. */
+  readonly evidence: EvidenceWriter | null;
+  readonly maxAttempts?: number;
+  readonly tickMs?: number;
+}
+
+/** Counters for a progress line, read while the capture runs. */
+export interface LiveProgress {
+  readonly packets: number;
+  readonly attempts: number;
+  readonly open: number;
+  readonly summary: Summary;
+}
+
+export interface LiveResult {
+  readonly capture: CaptureJson;
+  readonly summary: Summary;
+  readonly findings: readonly Finding[];
+  readonly evicted: number;
+  readonly anomalies: Record<string, number>;
+  /** Outcomes that occurred (for --fail-on). */
+  readonly seen: ReadonlySet<Outcome>;
+  /** Packets written to --evidence, or null without it. */
+  readonly evidencePackets: number | null;
+  /** Why --evidence could not be written (the capture went on), or null. */
+  readonly evidenceError: string | null;
+}
+
+/**
+ * Writes the packets of listed attempts in capture order as verdicts arrive. Verdicts come in listing
+ * order (by first SYN), so when one whose first frame is F is handed over, every later one has frames
+ * above F: every waiting packet numbered up to F can be written. What waits is a min-heap by frame number.
+ */
+export class EvidenceStream {
+  private readonly writer: EvidenceWriter;
+  private readonly heap: KeptPacket[] = [];
+  private lastWritten = 0;
+  error: string | null = null;
+
+  constructor(writer: EvidenceWriter) {
+    this.writer = writer;
+  }
+
+  get written(): number {
+    return this.writer.packets;
+  }
+
+  /** Packets still waiting for their place. */
+  get waiting(): number {
+    return this.heap.length;
+  }
+
+  /** The packets of a listed attempt whose first frame is `firstFrame`. */
+  add(firstFrame: number, packets: readonly KeptPacket[]): void {
+    if (this.error !== null) return;
+    for (const p of packets) this.push(p);
+    this.flushUpTo(firstFrame);
+  }
+
+  /** Writes everything still waiting and closes the file. */
+  async close(): Promise<void> {
+    this.flushUpTo(Number.POSITIVE_INFINITY);
+    if (this.error !== null) {
+      await this.writer.abort();
+      return;
+    }
+    try {
+      await this.writer.close();
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  private flushUpTo(frame: number): void {
+    const h = this.heap;
+    while (this.error === null && h.length > 0 && h[0]!.number <= frame) {
+      const p = this.pop();
+      if (p.number === this.lastWritten) continue; // one packet of two attempts: write it once
+      this.lastWritten = p.number;
+      try {
+        this.writer.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
+      } catch (e) {
+        this.error = e instanceof Error ? e.message : String(e);
+        h.length = 0;
+      }
+    }
+  }
+
+  private push(p: KeptPacket): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(p);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.number <= p.number) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = p;
+  }
+
+  private pop(): KeptPacket {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && h[r]!.number < h[l]!.number ? r : l;
+        if (h[c]!.number >= last.number) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
+
+/** One live capture, from run() until the source stops (stop(), --count, --duration in the caller). */
+export class LiveAnalysis {
+  readonly summary = new Summary();
+  readonly findings = new Findings();
+  private readonly source: LiveSource;
+  private readonly opts: LiveAnalyzeOptions;
+  private readonly reporter: Reporter;
+  private readonly tracker: HandshakeTracker;
+  private readonly view = new PacketView();
+  private readonly seen = new Set<Outcome>();
+  private readonly evidence: EvidenceStream | null;
+  private firstSec = -1;
+  private firstNsec = 0;
+  private lastSec = 0;
+  private lastNsec = 0;
+  private other = 0;
+  private bad = 0;
+  private unknownLink = 0;
+
+  constructor(source: LiveSource, opts: LiveAnalyzeOptions, reporter: Reporter) {
+    this.source = source;
+    this.opts = opts;
+    this.reporter = reporter;
+    this.evidence = opts.evidence === null ? null : new EvidenceStream(opts.evidence);
+    this.tracker = new HandshakeTracker(source.name, {
+      ...DEFAULT_TRACKER_OPTIONS,
+      timeout: opts.timeout,
+      live: true,
+      keepPackets: opts.evidence !== null,
+      maxAttempts: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxAttempts,
+      maxPending: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxPending,
+      host: opts.host,
+      port: opts.port,
+    }, this.onAttempt);
+  }
+
+  get progress(): LiveProgress {
+    return { packets: this.source.packets, attempts: this.summary.totals.attempts, open: this.tracker.open, summary: this.summary };
+  }
+
+  /** Stops the capture; run() then settles what is still open and resolves. */
+  stop(): void {
+    this.source.stop();
+  }
+
+  /**
+   * Captures until the source stops, then advances the clock to now (unanswered SYNs older than
+   * --timeout become `dropped`), flushes the rest (`incomplete`) and writes the evidence file.
+   */
+  async run(): Promise<LiveResult> {
+    const source = this.source;
+    const tick = setInterval(this.onTick, this.opts.tickMs ?? TICK_MS);
+    tick.unref();
+    try {
+      await source.run(this.onFrame);
+    } finally {
+      clearInterval(tick);
+      source.readClock();
+      this.tracker.tick(source.clockSec, source.clockNsec);
+      this.tracker.finish();
+    }
+    if (this.evidence !== null) await this.evidence.close();
+
+    const capture: CaptureJson = {
+      file: source.name, format: source.format, gzip: false, linkTypes: source.linkTypes.map(linkTypeName),
+      packets: source.packets,
+      first: this.firstSec < 0 ? null : isoTime(this.firstSec, this.firstNsec, 6),
+      last: this.firstSec < 0 ? null : isoTime(this.lastSec, this.lastNsec, 6),
+      otherPackets: this.other, badPackets: this.bad, unknownLinkPackets: this.unknownLink, error: null,
+    };
+    const anomalies: Record<string, number> = {};
+    for (const [k, n] of Object.entries(this.tracker.anomalies as Anomalies)) if (n > 0) anomalies[k] = n;
+    return {
+      capture, summary: this.summary, findings: this.findings.all(), evicted: this.tracker.evicted, anomalies, seen: this.seen,
+      evidencePackets: this.evidence === null ? null : this.evidence.written,
+      evidenceError: this.evidence?.error ?? null,
+    };
+  }
+
+  /** The per-packet path: decode into the one view, feed the tracker. */
+  private readonly onFrame = (frame: Frame): void => {
+    if (this.firstSec < 0) {
+      this.firstSec = frame.tsSec;
+      this.firstNsec = frame.tsNsec;
+    }
+    this.lastSec = frame.tsSec;
+    this.lastNsec = frame.tsNsec;
+    const view = this.view;
+    const st = decodePacket(frame.data, frame.offset, frame.offset + frame.caplen, frame.linkType, view);
+    if (st === DECODE_OK) this.tracker.packet(frame, view);
+    else if (st === DECODE_NOT_TCP) this.other++;
+    else if (st === DECODE_UNKNOWN_LINK) this.unknownLink++;
+    else if (st === DECODE_TRUNCATED || st === DECODE_BAD_HEADER) this.bad++;
+  };
+
+  private readonly onTick = (): void => {
+    const source = this.source;
+    if (source.stopped) return;
+    source.readClock();
+    this.tracker.tick(source.clockSec, source.clockNsec);
+  };
+
+  private readonly onAttempt = (a: Attempt): void => {
+    const h = toRecord(a);
+    h.diagnosis = this.findings.diagnose(h, this.opts.timeout);
+    this.summary.add(h);
+    this.seen.add(h.outcome);
+    if (this.opts.only.has(h.outcome)) {
+      this.reporter.handshake(h);
+      if (a.packets !== null && this.evidence !== null) this.evidence.add(a.firstFrame, a.packets);
+    }
+    a.packets = null;
+  };
+}
+
+/** The RunReport reporters finish with. */
+export function liveRunReport(
+  r: LiveResult, timeout: number, only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
+): RunReport {
+  return {
+    captures: [r.capture], summary: r.summary, findings: r.findings, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,
+  };
+}
