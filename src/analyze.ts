@@ -8,10 +8,11 @@ import {
 } from './decode/view.js';
 import { decodePacket } from './decode/packet.js';
 import { CaptureFormatError } from './errors.js';
-import { Findings, type Finding } from './report/findings.js';
-import { toRecord, type HandshakeJson } from './report/record.js';
+import type { Finding } from './report/findings.js';
+import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
-import { Summary } from './report/summary.js';
+import type { Summary } from './report/summary.js';
+import { Verdicts } from './verdicts.js';
 import { isoTime } from './report/text.js';
 import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';
@@ -54,11 +55,15 @@ export type ProgressHook = (source: FrameSource | null) => void;
 export async function analyzeFiles(
   paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, progress?: ProgressHook,
 ): Promise<AnalyzeResult> {
-  const summary = new Summary();
-  const findings = new Findings();
+  let current = 0;
+  const onListed = (h: HandshakeJson, a: Attempt): void => {
+    if (hold) held.push({ sec: a.startSec, nsec: a.startNsec, frame: a.firstFrame, fileIndex: current, h });
+    else reporter.handshake(h);
+    if (a.packets !== null) for (const p of a.packets) evidence.push({ ...p, fileIndex: current });
+  };
+  const verdicts = new Verdicts(opts.only, opts.timeout, onListed);
   const captures: CaptureJson[] = [];
   const errors: CaptureFormatError[] = [];
-  const seen = new Set<Outcome>();
   const evidence: EvidencePacket[] = [];
   const anomalies: Record<string, number> = {};
   let evicted = 0;
@@ -76,18 +81,7 @@ export async function analyzeFiles(
       otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
     };
     captures.push(cap);
-    const onAttempt = (a: Attempt): void => {
-      const h = toRecord(a);
-      h.diagnosis = findings.diagnose(h, opts.timeout);
-      summary.add(h);
-      seen.add(h.outcome);
-      if (opts.only.has(h.outcome)) {
-        if (hold) held.push({ sec: a.startSec, nsec: a.startNsec, frame: a.firstFrame, fileIndex, h });
-        else reporter.handshake(h);
-        if (a.packets !== null) for (const p of a.packets) evidence.push({ ...p, fileIndex });
-      }
-      a.packets = null;
-    };
+    current = fileIndex;
     const tracker = new HandshakeTracker(path, {
       ...DEFAULT_TRACKER_OPTIONS,
       timeout: opts.timeout,
@@ -96,7 +90,7 @@ export async function analyzeFiles(
       maxPending: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxPending,
       host: opts.host,
       port: opts.port,
-    }, onAttempt);
+    }, verdicts.handle);
 
     let source: FrameSource | null = null;
     let firstSec = -1;
@@ -162,7 +156,10 @@ export async function analyzeFiles(
     held.sort((x, y) => x.sec - y.sec || x.nsec - y.nsec || x.frame - y.frame || x.fileIndex - y.fileIndex);
     for (const x of held) reporter.handshake(x.h);
   }
-  return { captures, summary, findings: findings.all(), evicted, anomalies, errors, seen, evidence, nanosecond };
+  return {
+    captures, summary: verdicts.summary, findings: verdicts.findings.all(), evicted, anomalies, errors, seen: verdicts.seen,
+    evidence, nanosecond,
+  };
 }
 
 /** The RunReport reporters finish with. */

@@ -10,14 +10,15 @@ import {
   DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView,
 } from './decode/view.js';
 import { decodePacket } from './decode/packet.js';
-import { Findings, type Finding } from './report/findings.js';
+import type { Finding } from './report/findings.js';
 import type { EvidenceWriter } from './report/evidence-writer.js';
-import { toRecord } from './report/record.js';
+import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
 import { Summary } from './report/summary.js';
 import { isoTime } from './report/text.js';
 import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';
+import { Verdicts } from './verdicts.js';
 
 /** How often the tracker's clock advances without packets, so silence turns into `dropped` on time. */
 export const TICK_MS = 100;
@@ -152,14 +153,12 @@ export class EvidenceStream {
 
 /** One live capture, from run() until the source stops (stop(), --count, --duration in the caller). */
 export class LiveAnalysis {
-  readonly summary = new Summary();
-  readonly findings = new Findings();
+  private readonly verdicts: Verdicts;
   private readonly source: LiveSource;
   private readonly opts: LiveAnalyzeOptions;
   private readonly reporter: Reporter;
   private readonly tracker: HandshakeTracker;
   private readonly view = new PacketView();
-  private readonly seen = new Set<Outcome>();
   private readonly evidence: EvidenceStream | null;
   private firstSec = -1;
   private firstNsec = 0;
@@ -174,6 +173,7 @@ export class LiveAnalysis {
     this.opts = opts;
     this.reporter = reporter;
     this.evidence = opts.evidence === null ? null : new EvidenceStream(opts.evidence);
+    this.verdicts = new Verdicts(opts.only, opts.timeout, this.onListed);
     this.tracker = new HandshakeTracker(source.name, {
       ...DEFAULT_TRACKER_OPTIONS,
       timeout: opts.timeout,
@@ -183,11 +183,12 @@ export class LiveAnalysis {
       maxPending: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxPending,
       host: opts.host,
       port: opts.port,
-    }, this.onAttempt);
+    }, this.verdicts.handle);
   }
 
   get progress(): LiveProgress {
-    return { packets: this.source.packets, attempts: this.summary.totals.attempts, open: this.tracker.open, summary: this.summary };
+    const summary = this.verdicts.summary;
+    return { packets: this.source.packets, attempts: summary.totals.attempts, open: this.tracker.open, summary };
   }
 
   /** Stops the capture; run() then settles what is still open and resolves. */
@@ -223,7 +224,7 @@ export class LiveAnalysis {
     const anomalies: Record<string, number> = {};
     for (const [k, n] of Object.entries(this.tracker.anomalies as Anomalies)) if (n > 0) anomalies[k] = n;
     return {
-      capture, summary: this.summary, findings: this.findings.all(), evicted: this.tracker.evicted, anomalies, seen: this.seen,
+      capture, summary: this.verdicts.summary, findings: this.verdicts.findings.all(), evicted: this.tracker.evicted, anomalies, seen: this.verdicts.seen,
       evidencePackets: this.evidence === null ? null : this.evidence.written,
       evidenceError: this.evidence?.error ?? null,
     };
@@ -239,8 +240,13 @@ export class LiveAnalysis {
     this.lastNsec = frame.tsNsec;
     const view = this.view;
     const st = decodePacket(frame.data, frame.offset, frame.offset + frame.caplen, frame.linkType, view);
-    if (st === DECODE_OK) this.tracker.packet(frame, view);
-    else if (st === DECODE_NOT_TCP) this.other++;
+    if (st === DECODE_OK) {
+      this.tracker.packet(frame, view);
+      return;
+    }
+    // Every packet moves the capture clock, as in `read`.
+    this.tracker.tick(frame.tsSec, frame.tsNsec);
+    if (st === DECODE_NOT_TCP) this.other++;
     else if (st === DECODE_UNKNOWN_LINK) this.unknownLink++;
     else if (st === DECODE_TRUNCATED || st === DECODE_BAD_HEADER) this.bad++;
   };
@@ -252,16 +258,10 @@ export class LiveAnalysis {
     this.tracker.tick(source.clockSec, source.clockNsec);
   };
 
-  private readonly onAttempt = (a: Attempt): void => {
-    const h = toRecord(a);
-    h.diagnosis = this.findings.diagnose(h, this.opts.timeout);
-    this.summary.add(h);
-    this.seen.add(h.outcome);
-    if (this.opts.only.has(h.outcome)) {
-      this.reporter.handshake(h);
-      if (a.packets !== null && this.evidence !== null) this.evidence.add(a.firstFrame, a.packets);
-    }
-    a.packets = null;
+  /** A listed handshake (Verdicts counted it and built its record): report it, pass its packets on. */
+  private readonly onListed = (h: HandshakeJson, a: Attempt): void => {
+    this.reporter.handshake(h);
+    if (a.packets !== null && this.evidence !== null) this.evidence.add(a.firstFrame, a.packets);
   };
 }
 

@@ -2,7 +2,7 @@
 // SIGTERM, --count or --duration: the summary, the evidence file, the exit status.
 
 import { performance } from 'node:perf_hooks';
-import { LiveSource, PACKET_BUFFER_BYTES } from '../capture/live.js';
+import { DEFAULT_RING_MIB, LiveSource, PACKET_BUFFER_BYTES } from '../capture/live.js';
 import { linkTypeName } from '../capture/source.js';
 import { UsageError } from '../errors.js';
 import { LiveAnalysis, liveRunReport, type LiveProgress } from '../live.js';
@@ -19,6 +19,7 @@ export interface LiveRawOptions extends RawOptions {
   count?: unknown;
   duration?: unknown;
   interval?: unknown;
+  'buffer-size'?: unknown;
 }
 
 function one(name: string, v: unknown): string | undefined {
@@ -70,8 +71,16 @@ export async function runLive(
   }
   const duration = seconds('duration', args.duration);
   const interval = seconds('interval', args.interval);
+  const bufText = one('buffer-size', args['buffer-size']);
+  let ringMiB = DEFAULT_RING_MIB;
+  if (bufText !== undefined) {
+    ringMiB = Number(bufText);
+    if (bufText.trim() === '' || !Number.isFinite(ringMiB) || ringMiB < 1 || ringMiB > 2047) {
+      throw new UsageError(`--buffer-size: '${bufText}' is not a size in MiB (1-2047)`);
+    }
+  }
 
-  const source = LiveSource.open(iface, { filter: filterText ?? null, count });
+  const source = LiveSource.open(iface, { filter: filterText ?? null, count, ringMiB });
   let writer: EvidenceWriter | null = null;
   if (opts.evidence !== null) {
     try {
@@ -83,9 +92,23 @@ export async function runLive(
     }
   }
 
-  // Each verdict is written the moment it is reached.
-  out.immediate = true;
-  const reporter = makeReporter(opts.format, out.write, color);
+  // Each verdict is written the moment it is reached: at the end of the event-loop turn that reached it,
+  // together with the others of that turn. One write(2) per turn, not per verdict: in a CPU profile of
+  // the sniffer at 6000 verdicts/s, per-verdict writes were its largest single cost.
+  out.immediate = false;
+  let flushQueued = false;
+  const flushNow = (): void => {
+    flushQueued = false;
+    out.flush();
+  };
+  const write: Sink = (text) => {
+    out.write(text);
+    if (!flushQueued) {
+      flushQueued = true;
+      setImmediate(flushNow);
+    }
+  };
+  const reporter = makeReporter(opts.format, write, color);
   const analysis = new LiveAnalysis(source, {
     timeout: opts.timeout, only: opts.only, host: opts.host, port: opts.port, evidence: writer,
   }, reporter);

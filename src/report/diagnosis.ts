@@ -69,16 +69,16 @@ export function diagnose(h: HandshakeJson, timeout: number): string {
       const after = a === null ? '' : ` in ${ms(a.afterMs)}`;
       const slow = h.synCount > 1 ? ` It was slow: the client had to send ${h.synCount} SYNs before an answer came, so some were lost on the way.` : '';
       if (h.resetBy === 'server') {
-        return `The handshake with ${server} completed${after}; the server later reset the connection (RST).${slow} Next: check the server application's logs around that time — a crash, a restart, or a close with SO_LINGER 0.`;
+        return `The handshake with ${server} completed${after}; the server later reset the connection (RST).${slow} Next: check the server application's logs around that time - a crash, a restart, or a close with SO_LINGER 0.`;
       }
       if (h.resetBy === 'client') {
-        return `The handshake with ${server} completed${after}; the client later reset the connection (RST).${slow} Next: check the client application — it aborted the connection (a timeout of its own, or a close with unread data).`;
+        return `The handshake with ${server} completed${after}; the client later reset the connection (RST).${slow} Next: check the client application - it aborted the connection (a timeout of its own, or a close with unread data).`;
       }
       return `The handshake with ${server} completed${after}.${slow}`;
     }
     case 'refused': {
       const from = a === null ? h.server.ip : a.from;
-      return `${syns === 'the SYN' ? 'The SYN' : `After ${syns}, the SYN`} was answered by a TCP reset from ${from}${a === null ? '' : ` after ${ms(a.afterMs)}`}: nothing listens on ${server}, or a firewall or load balancer resets in its name (a REJECT --reject-with tcp-reset rule, a balancer with no healthy backend).${saw} Next: on ${h.server.ip}, \`ss -ltn 'sport = :${h.server.port}'\` — is the service running and bound to this address and port? If it is, look for a reset rule on the path (${firewallRules()}).`;
+      return `${syns === 'the SYN' ? 'The SYN' : `After ${syns}, the SYN`} was answered by a TCP reset from ${from}${a === null ? '' : ` after ${ms(a.afterMs)}`}: nothing listens on ${server}, or a firewall or load balancer resets in its name (a REJECT --reject-with tcp-reset rule, a balancer with no healthy backend).${saw} Next: on ${h.server.ip}, \`ss -ltn 'sport = :${h.server.port}'\` - is the service running and bound to this address and port? If it is, look for a reset rule on the path (${firewallRules()}).`;
     }
     case 'rejected': {
       if (a === null) return `The SYN to ${server} was rejected.${saw}`;
@@ -99,7 +99,7 @@ export function diagnose(h: HandshakeJson, timeout: number): string {
         next = `Next: find the REJECT rule on ${a.from} (${firewallRules()}) and allow ${server} if this traffic is wanted.`;
       } else if (portUnreach) {
         why = byServer
-          ? 'the server host refuses the port with ICMP instead of a reset — a firewall REJECT rule on the server (iptables default --reject-with icmp-port-unreachable)'
+          ? 'the server host refuses the port with ICMP instead of a reset - a firewall REJECT rule on the server (iptables default --reject-with icmp-port-unreachable)'
           : 'a firewall on the way rejects the port';
         next = `Next: check the firewall rules on ${a.from} (${firewallRules()}).`;
       } else if (hostUnreach) {
@@ -118,9 +118,9 @@ export function diagnose(h: HandshakeJson, timeout: number): string {
       return `The SYN to ${server} was answered by ${what} from ${who} after ${ms(a.afterMs)}: ${why}.${saw} ${next}`;
     }
     case 'dropped':
-      return `No answer of any kind to ${syns} for ${server}: something dropped them silently — a firewall DROP rule, a security group, a dead host, or a missing return route.${saw} Next: capture on the server side — do the SYNs arrive? If they do, check its firewall and \`nstat -az TcpExtListenOverflows\` (a full listen queue drops SYNs); if not, check the path (${firewallRules()}).`;
+      return `No answer of any kind to ${syns} for ${server}: something dropped them silently - a firewall DROP rule, a security group, a dead host, or a missing return route.${saw} Next: capture on the server side - do the SYNs arrive? If they do, check its firewall and \`nstat -az TcpExtListenOverflows\` (a full listen queue drops SYNs); if not, check the path (${firewallRules()}).`;
     case 'timed-out':
-      return `The server ${server} answered SYN/ACK${a === null ? '' : ` after ${ms(a.afterMs)}`}, but the client never acknowledged it: the reply is lost on its way back (asymmetric routing, rp_filter, a firewall or NAT on the return path).${saw} Next: capture on the client side — does the SYN/ACK arrive? Check the return route and \`sysctl net.ipv4.conf.all.rp_filter\`.`;
+      return `The server ${server} answered SYN/ACK${a === null ? '' : ` after ${ms(a.afterMs)}`}, but the client never acknowledged it: the reply is lost on its way back (asymmetric routing, rp_filter, a firewall or NAT on the return path).${saw} Next: capture on the client side - does the SYN/ACK arrive? Check the return route and \`sysctl net.ipv4.conf.all.rp_filter\`.`;
     case 'aborted':
       return `The server ${server} answered SYN/ACK${a === null ? '' : ` after ${ms(a.afterMs)}`}, but the client sent a reset (or FIN) instead of completing the handshake: a SYN scan, or a client whose own connect timeout ran out before the answer came. Next: if this is an application, compare its connect timeout with the SYN/ACK delay.`;
     case 'incomplete':

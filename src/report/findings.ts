@@ -1,18 +1,24 @@
 // Service-level findings that no single handshake proves but a few together do: a listen queue
 // that overflows (the same port answers some SYNs and silently drops others in the same seconds),
-// and resets injected on the path (an RST whose TTL is unlike the server's own packets).
+// and resets injected on the path (an RST whose TTL is unlike the server's own SYN/ACKs).
 
+import { ANSWER_RST, ANSWER_SYNACK, type Attempt } from '../track/attempt.js';
 import { ERRNO_MESSAGES, diagnose } from './diagnosis.js';
 import type { HandshakeJson } from './record.js';
 
 /** Attempts to one port less than this far apart count as "the same seconds". */
-const WINDOW_MS = 10_000;
+const WINDOW_SECONDS = 10;
+/** Bound on the services and servers remembered. */
+const MAX_KEYS = 100_000;
+
+/** What observe() found about one attempt. */
+export const NOTE_NONE = 0;
+export const NOTE_LISTEN_OVERFLOW = 1;
+export const NOTE_INJECTED_RESET = 2;
 
 interface ServiceSeen {
-  /** Start (ms since the epoch) of the latest attempt the service answered with SYN/ACK. */
+  /** Start (seconds since the epoch) of the latest attempt the service answered with SYN/ACK. */
   answeredAt: number;
-  dropped: number;
-  answered: number;
   reported: boolean;
 }
 
@@ -22,69 +28,102 @@ export interface Finding {
   text: string;
 }
 
-function ms(iso: string): number {
-  return Date.parse(iso);
+function serviceKey(a: Attempt): number | string {
+  return a.addrLen === 4 ? a.addr.readUInt32BE(4) * 65536 + a.serverPort : `${a.addr.toString('latin1', 16, 32)}${a.serverPort}`;
+}
+
+function addressKey(b: Buffer): number | string {
+  return b.length === 4 ? b.readUInt32BE(0) : b.toString('latin1');
 }
 
 export class Findings {
-  private readonly services = new Map<string, ServiceSeen>();
+  private readonly services = new Map<number | string, ServiceSeen>();
   /** TTLs (or hop limits) of the SYN/ACKs each server address sent. */
-  private readonly synAckTtls = new Map<string, Set<number>>();
+  private readonly synAckTtls = new Map<number | string, number[]>();
   private readonly list: Finding[] = [];
-  private readonly injected = new Set<string>();
+  private readonly injected = new Set<number | string>();
+  /** Details of the latest note, for its text. */
+  private gapSeconds = 0;
+  private ttls: readonly number[] = [];
+  /** Findings waiting for their text (the first listed or reported handshake names them). */
+  private pendingOverflow = false;
+  private pendingInjected = false;
 
-  /**
-   * Learns from one handshake and returns its diagnosis, with what the handshakes seen so far
-   * add to it.
-   */
-  diagnose(h: HandshakeJson, timeout: number): string {
-    const key = `${h.server.ip} ${h.server.port}`;
+  /** Learns from one settled attempt (every one, listed or not); returns a NOTE_* for it. */
+  observe(a: Attempt): number {
+    const v = a.verdict;
+    if (v === null) return NOTE_NONE;
+    const start = a.startSec + a.startNsec * 1e-9;
+    const key = serviceKey(a);
     let s = this.services.get(key);
     if (s === undefined) {
-      if (this.services.size >= 100_000) return diagnose(h, timeout);
-      s = { answeredAt: Number.NEGATIVE_INFINITY, dropped: 0, answered: 0, reported: false };
+      if (this.services.size >= MAX_KEYS) return NOTE_NONE;
+      s = { answeredAt: Number.NEGATIVE_INFINITY, reported: false };
       this.services.set(key, s);
     }
-    const a = h.answer;
-    const start = ms(h.start);
-    let note: string | null = null;
-    if (a !== null && a.kind === 'synack') {
-      s.answeredAt = Math.max(s.answeredAt, start);
-      s.answered++;
-      let ttls = this.synAckTtls.get(a.from);
-      if (ttls === undefined && this.synAckTtls.size < 100_000) {
-        ttls = new Set();
-        this.synAckTtls.set(a.from, ttls);
+    if (a.answerKind === ANSWER_SYNACK && a.answerFrom !== null) {
+      if (start > s.answeredAt) s.answeredAt = start;
+      const k = addressKey(a.answerFrom);
+      let ttls = this.synAckTtls.get(k);
+      if (ttls === undefined && this.synAckTtls.size < MAX_KEYS) {
+        ttls = [];
+        this.synAckTtls.set(k, ttls);
       }
-      ttls?.add(a.ttl);
+      if (ttls !== undefined && !ttls.includes(a.answerTtl) && ttls.length < 8) ttls.push(a.answerTtl);
     }
-    if (h.outcome === 'dropped' && s.answered > 0 && start - s.answeredAt <= WINDOW_MS) {
-      s.dropped++;
+    if (v.outcome === 'dropped' && start - s.answeredAt <= WINDOW_SECONDS) {
+      this.gapSeconds = start - s.answeredAt;
       if (!s.reported) {
         s.reported = true;
+        this.pendingOverflow = true;
+      }
+      return NOTE_LISTEN_OVERFLOW;
+    }
+    if (v.outcome === 'refused' && a.answerKind === ANSWER_RST && a.answerFrom !== null) {
+      const k = addressKey(a.answerFrom);
+      const ttls = this.synAckTtls.get(k);
+      if (ttls !== undefined && ttls.length > 0 && !ttls.includes(a.answerTtl)) {
+        this.ttls = ttls;
+        if (!this.injected.has(k) && this.injected.size < MAX_KEYS) {
+          this.injected.add(k);
+          this.pendingInjected = true;
+        }
+        return NOTE_INJECTED_RESET;
+      }
+    }
+    return NOTE_NONE;
+  }
+
+  /**
+   * The diagnosis of a handshake whose attempt observe() just saw, with its note; also names the
+   * finding the first time. Call it right after observe() for the same attempt.
+   */
+  diagnose(h: HandshakeJson, note: number, timeout: number): string {
+    const where = `${h.server.ip}:${h.server.port}`;
+    if (note === NOTE_LISTEN_OVERFLOW) {
+      if (this.pendingOverflow) {
+        this.pendingOverflow = false;
         this.list.push({
           kind: 'listen-queue-overflow', server: { ip: h.server.ip, port: h.server.port },
-          text: `${h.server.ip}:${h.server.port} answered some SYNs and silently dropped others in the same seconds: its listen queue overflows.`,
+          text: `${where} answered some SYNs and silently dropped others in the same seconds: its listen queue overflows.`,
         });
       }
       const syns = h.synCount === 1 ? 'the SYN' : `${h.synCount} SYNs`;
       const saw = h.errno === null ? '' : ` The application saw ${h.errno} ("${ERRNO_MESSAGES[h.errno]}").`;
-      note = `No answer to ${syns} for ${h.server.ip}:${h.server.port}, yet the same port answered another SYN ${((start - s.answeredAt) / 1000).toFixed(1)} s earlier: the host is up and reachable, and its full listen queue drops SYNs silently (the application does not accept() fast enough, or its backlog is too small).${saw} Next: on the server, \`nstat -az TcpExtListenOverflows TcpExtListenDrops\` and \`ss -ltn 'sport = :${h.server.port}'\` (Recv-Q at Send-Q means full); raise the listen() backlog and \`net.core.somaxconn\`, or make the service accept faster.`;
+      return `No answer to ${syns} for ${where}, yet the same port answered another SYN ${this.gapSeconds.toFixed(1)} s earlier: the host is up and reachable, and its full listen queue drops SYNs silently (the application does not accept() fast enough, or its backlog is too small).${saw} Next: on the server, \`nstat -az TcpExtListenOverflows TcpExtListenDrops\` and \`ss -ltn 'sport = :${h.server.port}'\` (Recv-Q reaching Send-Q means full); raise the listen() backlog and \`net.core.somaxconn\`, or make the service accept faster.`;
     }
-    if (h.outcome === 'refused' && a !== null && a.kind === 'rst') {
-      const ttls = this.synAckTtls.get(a.from);
-      if (ttls !== undefined && ttls.size > 0 && !ttls.has(a.ttl)) {
-        note = `${diagnose(h, timeout)} The reset came with TTL ${a.ttl}, while ${a.from}'s own SYN/ACKs arrive with ${[...ttls].join(' or ')}: it was most likely injected on the path by a firewall or load balancer answering for the server.`;
-        if (!this.injected.has(a.from)) {
-          this.injected.add(a.from);
-          this.list.push({
-            kind: 'injected-reset', server: { ip: h.server.ip, port: h.server.port },
-            text: `Resets for ${a.from} arrive with TTL ${a.ttl}, unlike its SYN/ACKs (${[...ttls].join(', ')}): something on the path resets connections in its name.`,
-          });
-        }
+    if (note === NOTE_INJECTED_RESET && h.answer !== null) {
+      const from = h.answer.from;
+      if (this.pendingInjected) {
+        this.pendingInjected = false;
+        this.list.push({
+          kind: 'injected-reset', server: { ip: h.server.ip, port: h.server.port },
+          text: `Resets for ${from} arrive with TTL ${h.answer.ttl}, unlike its SYN/ACKs (${this.ttls.join(', ')}): something on the path resets connections in its name.`,
+        });
       }
+      return `${diagnose(h, timeout)} The reset came with TTL ${h.answer.ttl}, while ${from}'s own SYN/ACKs arrive with ${this.ttls.join(' or ')}: it was most likely injected on the path by a firewall or load balancer answering for the server.`;
     }
-    return note ?? diagnose(h, timeout);
+    return diagnose(h, timeout);
   }
 
   all(): readonly Finding[] {

@@ -1,8 +1,13 @@
 // Totals per outcome and per service (server address and port), over every attempt — --only
 // chooses what is listed, never what is counted. A port scan collapses into one line per target.
 
-import { OUTCOMES, type Outcome } from '../track/attempt.js';
-import type { EndpointJson, HandshakeJson } from './record.js';
+import { OUTCOMES, type Attempt, type Outcome } from '../track/attempt.js';
+import { formatIp } from './address.js';
+import type { EndpointJson } from './record.js';
+
+const OUTCOME_INDEX: Readonly<Record<Outcome, number>> = {
+  established: 0, refused: 1, rejected: 2, dropped: 3, 'timed-out': 4, aborted: 5, incomplete: 6,
+};
 
 export type SummaryJson = { attempts: number } & Record<Outcome, number>;
 
@@ -29,37 +34,57 @@ export function emptySummary(): SummaryJson {
 }
 
 interface ServiceCount {
-  ip: string;
-  port: number;
-  counts: number[];
+  /** The attempt whose addr holds the server's address (at addrLen), kept to format it once at the end. */
+  readonly addr: Buffer;
+  readonly len: number;
+  readonly port: number;
+  readonly counts: number[];
 }
+
+/** At most this many services are counted one by one; the rest only in the totals. */
+const MAX_SERVICES = 200_000;
 
 export class Summary {
   readonly totals: SummaryJson = emptySummary();
-  private readonly services = new Map<string, ServiceCount>();
-  first: HandshakeJson | null = null;
-  last: HandshakeJson | null = null;
+  private readonly services = new Map<number | string, ServiceCount>();
+  /** Attempts whose service was not counted because MAX_SERVICES were already. */
+  uncountedServices = 0;
 
-  add(h: HandshakeJson): void {
-    this.totals.attempts++;
-    this.totals[h.outcome]++;
-    const key = `${h.server.ip} ${h.server.port}`;
+  /** Counts a settled attempt (by its verdict) and its service. No text is built here. */
+  add(a: Attempt): void {
+    const v = a.verdict;
+    if (v === null) return;
+    const t = this.totals;
+    t.attempts++;
+    t[v.outcome]++;
+    const len = a.addrLen;
+    // IPv4 server + port fit one exact number (48 bits); IPv6 takes a short binary string.
+    const key: number | string = len === 4
+      ? a.addr.readUInt32BE(4) * 65536 + a.serverPort
+      : `${a.addr.toString('latin1', 16, 32)}${a.serverPort}`;
     let s = this.services.get(key);
     if (s === undefined) {
-      s = { ip: h.server.ip, port: h.server.port, counts: new Array<number>(OUTCOMES.length).fill(0) };
+      if (this.services.size >= MAX_SERVICES) {
+        this.uncountedServices++;
+        return;
+      }
+      s = { addr: a.addr, len, port: a.serverPort, counts: new Array<number>(OUTCOMES.length).fill(0) };
       this.services.set(key, s);
     }
-    s.counts[OUTCOMES.indexOf(h.outcome)]!++;
-    if (this.first === null) this.first = h;
-    this.last = h;
+    s.counts[OUTCOME_INDEX[v.outcome]]!++;
   }
 
   /** Per service, failures first; servers with more than SCAN_PORTS ports become one line. */
   serviceList(): ServiceJson[] {
     const portsPerIp = new Map<string, number>();
-    for (const s of this.services.values()) portsPerIp.set(s.ip, (portsPerIp.get(s.ip) ?? 0) + 1);
-    const merged = new Map<string, { ip: string; port: number | null; ports: number; counts: number[] }>();
+    const named: { ip: string; port: number; counts: number[] }[] = [];
     for (const s of this.services.values()) {
+      const ip = formatIp(s.addr, s.len, s.len);
+      named.push({ ip, port: s.port, counts: s.counts });
+      portsPerIp.set(ip, (portsPerIp.get(ip) ?? 0) + 1);
+    }
+    const merged = new Map<string, { ip: string; port: number | null; ports: number; counts: number[] }>();
+    for (const s of named) {
       const scan = (portsPerIp.get(s.ip) ?? 0) > SCAN_PORTS;
       const key = scan ? s.ip : `${s.ip} ${s.port}`;
       let m = merged.get(key);

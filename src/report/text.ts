@@ -2,9 +2,16 @@
 // capture has, durations in milliseconds, and outcome colours (only when asked for).
 
 /** ISO 8601 UTC of a capture timestamp with `digits` sub-second digits (6 for µs, 9 for ns). */
+let cachedSec = Number.NaN;
+let cachedBase = '';
+
 export function isoTime(sec: number, nsec: number, digits: number): string {
-  const d = new Date(sec * 1000);
-  const base = d.toISOString().slice(0, 19);
+  // Attempts come in time order: most share their second with the one before.
+  if (sec !== cachedSec) {
+    cachedSec = sec;
+    cachedBase = new Date(sec * 1000).toISOString().slice(0, 19);
+  }
+  const base = cachedBase;
   if (digits <= 0) return `${base}Z`;
   const frac = String(nsec).padStart(9, '0').slice(0, Math.min(9, digits));
   return `${base}.${frac}Z`;

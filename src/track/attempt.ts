@@ -124,8 +124,13 @@ export class Attempt {
   bucketNext: Attempt | null = null;
   listPrev: Attempt | null = null;
   listNext: Attempt | null = null;
-  /** Which timer list the attempt is on (table.ts LIST_*), 0 for none. */
+  /** Which timer list the attempt is on (expiry.ts LIST_*), 0 for none. */
   list = 0;
+  /** Open handshakes: capture clock at which silence settles the attempt, and its place in the heap. */
+  deadline = 0;
+  heapIndex = -1;
+  /** Seconds between the attempt's last two packets of activity (the client's or server's backoff). */
+  lastGap = 0;
   /** The outcome, set once when the attempt is settled; null while it is still open. */
   verdict: Verdict | null = null;
   /** Set when the attempt is settled and may be handed to the reporter in listing order. */

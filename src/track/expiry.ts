@@ -1,7 +1,8 @@
 // Timeouts on the capture clock (never wall time): which timer list an attempt waits on, how
 // long, and what happens when the wait is over. Live mode feeds the same clock plus idle ticks.
 
-import { TimerList } from './table.js';
+import type { Attempt } from './attempt.js';
+import { DeadlineHeap, TimerList } from './table.js';
 
 /** Attempt in SYN-SENT or SYN/ACK-SEEN, waiting for the next packet of its handshake. */
 export const LIST_HANDSHAKE = 1;
@@ -15,12 +16,15 @@ export const LIST_TOMBSTONE = 4;
 export const LIST_REJECTED = 5;
 
 /**
- * In `read`, an unanswered handshake stays open while its client may still retransmit: Linux
- * (tcp_syn_retries = 6) sends SYNs at 0, 1, 3, 7, 15, 31 and 63 s, so the longest silence before
- * the next retransmission is 32 s on the default timer and 64 s once it has backed off. 75 s of
- * silence means the client gave up.
+ * In `read`, an unanswered handshake stays open while its client may still retransmit or an answer
+ * may still come. The first retransmission follows the initial RTO (1 s in RFC 6298 and Linux,
+ * 3 s in older stacks) and a router's ARP failure answers ~3 s after the SYN, so 5 s of silence
+ * after the latest packet ends a single SYN; after that the wait grows with the client's own
+ * backoff (each retransmission doubles the gap: Linux sends SYNs at 0, 1, 3, 7, 15, 31, 63 s), as
+ * RETRANSMIT_FACTOR times the last gap.
  */
-export const READ_HANDSHAKE_IDLE = 75;
+export const READ_MIN_WAIT = 5;
+export const RETRANSMIT_FACTOR = 2.5;
 /** An established connection with no packet for this long is reported without waiting for its end. */
 export const ESTABLISHED_IDLE = 300;
 /** Copies of one packet arrive within microseconds; 0.5 s of capture time is plenty. */
@@ -42,24 +46,33 @@ export const TOMBSTONE_WAIT = 130;
 export const DUPLICATE_WINDOW = 0.1;
 
 export class TimerLists {
-  readonly handshake = new TimerList(LIST_HANDSHAKE);
+  readonly handshake = new DeadlineHeap(LIST_HANDSHAKE);
   readonly established = new TimerList(LIST_ESTABLISHED);
   readonly linger = new TimerList(LIST_LINGER);
   readonly tombstone = new TimerList(LIST_TOMBSTONE);
   readonly rejected = new TimerList(LIST_REJECTED);
-  /** Seconds of silence after which a handshake expires. */
-  readonly handshakeWait: number;
+  private readonly live: boolean;
+  private readonly timeout: number;
 
   /** Seconds a rejection waits for a retransmission that would reopen the attempt (0 live: at once). */
   readonly rejectedWait: number;
 
   constructor(live: boolean, timeout: number) {
     this.rejectedWait = live ? LINGER : REJECTED_WAIT;
-    // Live verdicts come as soon as --timeout has passed without an answer to the latest SYN.
-    this.handshakeWait = live ? timeout : Math.max(timeout, READ_HANDSHAKE_IDLE);
+    this.live = live;
+    this.timeout = timeout;
   }
 
-  byId(id: number): TimerList | null {
+  /**
+   * When silence settles an open handshake. Live verdicts come as soon as --timeout has passed
+   * without a packet; `read` waits for the retransmission the client's backoff predicts.
+   */
+  handshakeDeadline(a: Attempt): number {
+    if (this.live) return a.lastActivity + this.timeout;
+    return a.lastActivity + Math.max(this.timeout, READ_MIN_WAIT, RETRANSMIT_FACTOR * a.lastGap);
+  }
+
+  byId(id: number): TimerList | DeadlineHeap | null {
     switch (id) {
       case LIST_HANDSHAKE: return this.handshake;
       case LIST_ESTABLISHED: return this.established;

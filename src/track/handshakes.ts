@@ -43,7 +43,7 @@ import {
 } from './expiry.js';
 import { ListingOrder } from './order.js';
 import { icmpErrno, outcome } from './outcome.js';
-import { AttemptTable, MATCH_FROM_CLIENT, tupleHash } from './table.js';
+import { AttemptTable, MATCH_FROM_CLIENT, TimerList, tupleHash } from './table.js';
 
 export interface TrackerOptions {
   /** --timeout, seconds. */
@@ -63,7 +63,7 @@ export interface TrackerOptions {
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
-  timeout: 3, live: false, keepPackets: false, maxAttempts: 100_000, maxPending: 100_000, host: null, port: -1,
+  timeout: 3, live: false, keepPackets: false, maxAttempts: 100_000, maxPending: 20_000, host: null, port: -1,
 };
 
 /** Odd sequences, counted by name (Zeek's weirds). */
@@ -94,7 +94,7 @@ export class HandshakeTracker {
   private readonly opts: TrackerOptions;
   private readonly table = new AttemptTable();
   private readonly timers: TimerLists;
-  private readonly order: ListingOrder;
+  readonly order: ListingOrder;
   /** Capture clock: seconds since baseSec, of the latest packet (never goes back). */
   now = 0;
   private baseSec = -1;
@@ -224,6 +224,7 @@ export class HandshakeTracker {
     n.synLen = v.payloadLen;
     if (this.opts.keepPackets) n.packets = [keep(frame)];
     this.table.insert(n);
+    n.deadline = this.timers.handshakeDeadline(n);
     this.timers.handshake.push(n);
     this.order.add(n);
     if (this.order.length > this.opts.maxPending) this.releaseEarly(t);
@@ -407,9 +408,16 @@ export class HandshakeTracker {
   }
 
   private touch(a: Attempt, t: number): void {
+    const gap = t - a.lastActivity;
+    if (gap >= DUPLICATE_WINDOW) a.lastGap = gap;
     a.lastActivity = t;
+    if (a.list === LIST_HANDSHAKE) {
+      a.deadline = this.timers.handshakeDeadline(a);
+      this.timers.handshake.update(a);
+      return;
+    }
     const list = this.timers.byId(a.list);
-    if (list !== null && list.tail !== a) {
+    if (list instanceof TimerList && list.tail !== a) {
       list.remove(a);
       list.push(a);
     }
@@ -418,6 +426,7 @@ export class HandshakeTracker {
   private moveTo(a: Attempt, id: number): void {
     const from = this.timers.byId(a.list);
     if (from !== null) from.remove(a);
+    if (id === LIST_HANDSHAKE) a.deadline = this.timers.handshakeDeadline(a);
     const to = this.timers.byId(id);
     if (to !== null) to.push(a);
   }
@@ -429,16 +438,6 @@ export class HandshakeTracker {
     if (list !== null) list.remove(a);
     this.table.delete(a);
     a.ready = true;
-  }
-
-  /** Live: reports an expired handshake now and keeps a tombstone for its late retransmissions. */
-  private report(a: Attempt, t: number): void {
-    a.verdict = outcome(a, t, this.opts.timeout);
-    a.state = ST_DONE;
-    a.doneTime = t;
-    a.lastActivity = t;
-    a.ready = true;
-    this.moveTo(a, LIST_TOMBSTONE);
   }
 
   private expire(now: number): void {
@@ -457,10 +456,9 @@ export class HandshakeTracker {
       released = true;
       a = timers.rejected.head;
     }
-    const hsWait = timers.handshakeWait;
     a = timers.handshake.head;
-    while (a !== null && a.lastActivity + hsWait <= now) {
-      if (this.opts.live) this.report(a, now);
+    while (a !== null && a.deadline <= now) {
+      if (this.opts.live) this.settleEarly(a, now);
       else this.retire(a, now);
       released = true;
       a = timers.handshake.head;
@@ -492,8 +490,12 @@ export class HandshakeTracker {
       this.table.delete(victim);
       return;
     }
-    if (victim.list === LIST_HANDSHAKE || victim.list === LIST_ESTABLISHED) this.evicted++;
-    this.retire(victim, t);
+    if (victim.list === LIST_HANDSHAKE || victim.list === LIST_ESTABLISHED) {
+      this.evicted++;
+      this.settleEarly(victim, t);
+    } else {
+      this.retire(victim, t);
+    }
     this.order.drain();
   }
 
@@ -504,9 +506,26 @@ export class HandshakeTracker {
       this.order.drain();
       return;
     }
-    if (head.list === LIST_HANDSHAKE || head.list === LIST_ESTABLISHED) this.anomalies.released_early++;
-    this.retire(head, t);
+    if (head.list === LIST_HANDSHAKE || head.list === LIST_ESTABLISHED) {
+      this.anomalies.released_early++;
+      this.settleEarly(head, t);
+    } else {
+      this.retire(head, t);
+    }
     this.order.drain();
+  }
+
+  /**
+   * Reports an open attempt before its end (a full table or listing queue) and keeps a tombstone
+   * of it, so that its late retransmissions still join it rather than start a new attempt.
+   */
+  private settleEarly(a: Attempt, t: number): void {
+    a.verdict = outcome(a, t, this.opts.timeout);
+    a.state = ST_DONE;
+    a.doneTime = t;
+    a.lastActivity = t;
+    a.ready = true;
+    this.moveTo(a, LIST_TOMBSTONE);
   }
 }
 

@@ -64,6 +64,86 @@ export class TimerList {
   }
 }
 
+/**
+ * The open handshakes by deadline: a binary min-heap indexed through Attempt.heapIndex, so a
+ * deadline that moves (each retransmission) is re-sorted in O(log n) without a search.
+ */
+export class DeadlineHeap {
+  private readonly items: Attempt[] = [];
+  readonly id: number;
+  constructor(id: number) {
+    this.id = id;
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** The attempt with the earliest deadline. */
+  get head(): Attempt | null {
+    return this.items[0] ?? null;
+  }
+
+  push(a: Attempt): void {
+    a.list = this.id;
+    a.heapIndex = this.items.length;
+    this.items.push(a);
+    this.up(a.heapIndex);
+  }
+
+  remove(a: Attempt): void {
+    const i = a.heapIndex;
+    const last = this.items.pop()!;
+    if (last !== a) {
+      this.items[i] = last;
+      last.heapIndex = i;
+      this.down(i);
+      this.up(last.heapIndex);
+    }
+    a.heapIndex = -1;
+    a.list = 0;
+  }
+
+  /** Call after a.deadline changed. */
+  update(a: Attempt): void {
+    this.down(a.heapIndex);
+    this.up(a.heapIndex);
+  }
+
+  private up(i: number): void {
+    const items = this.items;
+    const a = items[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = items[p]!;
+      if (parent.deadline <= a.deadline) break;
+      items[i] = parent;
+      parent.heapIndex = i;
+      i = p;
+    }
+    items[i] = a;
+    a.heapIndex = i;
+  }
+
+  private down(i: number): void {
+    const items = this.items;
+    const n = items.length;
+    const a = items[i]!;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && items[c + 1]!.deadline < items[c]!.deadline) c++;
+      const child = items[c]!;
+      if (child.deadline >= a.deadline) break;
+      items[i] = child;
+      child.heapIndex = i;
+      i = c;
+    }
+    items[i] = a;
+    a.heapIndex = i;
+  }
+}
+
 export class AttemptTable {
   private readonly buckets = new Map<number, Attempt>();
   size = 0;

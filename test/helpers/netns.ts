@@ -91,6 +91,8 @@ export interface Spawned {
   readonly child: ChildProcess;
   stdout: string;
   stderr: string;
+  /** Complete lines on stdout so far (counted as they arrive: cheap to poll during a burst). */
+  stdoutLines: number;
   /** Resolves with the exit code (or the signal name) once the process has exited and its output is read. */
   readonly exited: Promise<number | string>;
   /** Resolves when `test` holds for stdout/stderr, rejects after `ms` (naming `what`). */
@@ -163,6 +165,7 @@ export class NetnsPair {
       child,
       stdout: '',
       stderr: '',
+      stdoutLines: 0,
       exited: new Promise<number | string>((resolve) => {
         // 'close', not 'exit': by then stdout and stderr have been read to the end.
         child.on('close', (code, signal) => {
@@ -201,6 +204,7 @@ export class NetnsPair {
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d: string) => {
       s.stdout += d;
+      for (let i = d.indexOf('\n'); i >= 0; i = d.indexOf('\n', i + 1)) s.stdoutLines++;
       for (const w of [...waiters]) w();
     });
     child.stderr.on('data', (d: string) => {

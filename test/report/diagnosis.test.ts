@@ -2,9 +2,15 @@
 // step; service-level findings (listen-queue overflow, injected resets) from several handshakes.
 
 import { strict as assert } from 'node:assert';
-import { Findings } from '../../src/report/findings.js';
+import { Frame, LINKTYPE_RAW } from '../../src/capture/source.js';
+import { decodePacket } from '../../src/decode/packet.js';
+import { DECODE_OK, PacketView } from '../../src/decode/view.js';
 import type { HandshakeJson } from '../../src/report/record.js';
+import { OUTCOMES } from '../../src/track/attempt.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../../src/track/handshakes.js';
+import { Verdicts } from '../../src/verdicts.js';
 import { synscope } from '../helpers/cli.js';
+import { CLIENT4, ISN, SERVER4, SERVER_PORT, ipv4, tcp } from '../helpers/frames.js';
 
 interface Report { handshakes: HandshakeJson[]; findings: { kind: string; text: string }[] }
 
@@ -56,29 +62,46 @@ describe('report/diagnosis on captures/', () => {
 });
 
 describe('report/findings', () => {
-  const base = (over: Partial<HandshakeJson>): HandshakeJson => ({
-    file: 'x.pcap', client: { ip: '10.0.0.5', port: 50000 }, server: { ip: '10.0.0.9', port: 443 }, outcome: 'established',
-    errno: null, start: '2026-11-20T10:00:00.000000Z', synCount: 1,
-    answer: { kind: 'synack', from: '10.0.0.9', afterMs: 1, ttl: 63 }, frames: [1, 2, 3], diagnosis: '', ...over,
-  });
+  const SYN = 0x02;
+  const ACK = 0x10;
+  const RST = 0x04;
+  const SISN = 0x01020304;
+  /** Runs packets through tracker + Verdicts and returns the listed handshakes and findings. */
+  function run(pkts: { t: number; bytes: Buffer }[]): { listed: HandshakeJson[]; findings: readonly { kind: string; text: string }[] } {
+    const listed: HandshakeJson[] = [];
+    const verdicts = new Verdicts(new Set(OUTCOMES), 3, (h) => listed.push(h));
+    const tracker = new HandshakeTracker('f.pcap', DEFAULT_TRACKER_OPTIONS, verdicts.handle);
+    const view = new PacketView();
+    const frame = new Frame();
+    frame.linkType = LINKTYPE_RAW;
+    pkts.forEach((p, i) => {
+      frame.number = i + 1;
+      frame.tsSec = 1_763_000_000 + Math.floor(p.t);
+      frame.tsNsec = Math.round((p.t % 1) * 1e9);
+      frame.data = p.bytes;
+      frame.caplen = p.bytes.length;
+      assert.equal(decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view), DECODE_OK);
+      tracker.packet(frame, view);
+    });
+    tracker.finish();
+    return { listed, findings: verdicts.findings.all() };
+  }
+  const syn = (t: number, port: number) => ({ t, bytes: ipv4(6, tcp({ flags: SYN, srcPort: port })) });
+  const synAck = (t: number, port: number, ttl: number) => ({ t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: port, flags: SYN | ACK, seq: SISN, ack: ISN + 1 }), { src: SERVER4, dst: CLIENT4, ttl }) });
+  const ack = (t: number, port: number) => ({ t, bytes: ipv4(6, tcp({ srcPort: port, flags: ACK, seq: ISN + 1, ack: SISN + 1, options: Buffer.alloc(0) })) });
+  const rst = (t: number, port: number, ttl: number) => ({ t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: port, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }), { src: SERVER4, dst: CLIENT4, ttl }) });
 
   it('an RST whose TTL differs from the server\'s SYN/ACKs is called injected', () => {
-    const f = new Findings();
-    f.diagnose(base({}), 3);
-    const d = f.diagnose(base({
-      outcome: 'refused', errno: 'ECONNREFUSED', client: { ip: '10.0.0.5', port: 50001 },
-      answer: { kind: 'rst', from: '10.0.0.9', afterMs: 0.1, ttl: 64 },
-    }), 3);
-    assert.match(d, /TTL 64, while 10\.0\.0\.9's own SYN\/ACKs arrive with 63/);
-    assert.match(d, /injected on the path/);
-    assert.deepEqual(f.all().map((x) => x.kind), ['injected-reset']);
+    const r = run([syn(0, 40001), synAck(0.001, 40001, 63), ack(0.002, 40001), syn(1, 40002), rst(1.001, 40002, 64)]);
+    const refused = r.listed.find((h) => h.outcome === 'refused')!;
+    assert.match(refused.diagnosis, /TTL 64, while 10\.0\.0\.9's own SYN\/ACKs arrive with 63/);
+    assert.match(refused.diagnosis, /injected on the path/);
+    assert.deepEqual(r.findings.map((x) => x.kind), ['injected-reset']);
   });
 
   it('an RST with the server\'s own TTL is not', () => {
-    const f = new Findings();
-    f.diagnose(base({}), 3);
-    const d = f.diagnose(base({ outcome: 'refused', errno: 'ECONNREFUSED', answer: { kind: 'rst', from: '10.0.0.9', afterMs: 0.1, ttl: 63 } }), 3);
-    assert.doesNotMatch(d, /injected/);
-    assert.deepEqual(f.all(), []);
+    const r = run([syn(0, 40001), synAck(0.001, 40001, 63), ack(0.002, 40001), syn(1, 40002), rst(1.001, 40002, 63)]);
+    assert.doesNotMatch(r.listed.find((h) => h.outcome === 'refused')!.diagnosis, /injected/);
+    assert.deepEqual(r.findings, []);
   });
 });

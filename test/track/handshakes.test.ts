@@ -232,4 +232,37 @@ describe('track/handshakes', () => {
     assert.equal(tracker.evicted, 1);
     assert.equal(attempts[0]?.verdict?.outcome, 'incomplete', 'evicted at 0.2 s, before --timeout');
   });
+
+  it('a retransmission of an evicted attempt joins its tombstone, not a new attempt', () => {
+    const pkts = [syn(0, { srcPort: 1001 }), syn(0.1, { srcPort: 1002 }), syn(0.2, { srcPort: 1003 }), syn(1, { srcPort: 1001 })];
+    const { attempts } = run(pkts, { maxAttempts: 2 }, 10);
+    assert.deepEqual(attempts.map((a) => a.clientPort), [1001, 1002, 1003]);
+  });
+
+  it('read: a client that backs off keeps its attempt open; an answer to its 5th SYN still decides', () => {
+    const pkts = [syn(0), syn(1), syn(3), syn(7), syn(15), icmpFor(18, 3, 1, ROUTER4)];
+    const a = only(pkts, {}, 30);
+    assert.deepEqual(a.verdict, { outcome: 'rejected', errno: 'EHOSTUNREACH' });
+    assert.equal(a.synCount, 5);
+  });
+
+  it('read: a lone SYN settles as dropped 5 s after its last packet, so later attempts are not held back', () => {
+    const attempts: Attempt[] = [];
+    const tracker = new HandshakeTracker('t', { ...DEFAULT_TRACKER_OPTIONS }, (a) => attempts.push(a));
+    const view = new PacketView();
+    const frame = new Frame();
+    frame.linkType = LINKTYPE_RAW;
+    const p = syn(0);
+    frame.number = 1;
+    frame.tsSec = T0;
+    frame.data = p.bytes;
+    frame.caplen = p.bytes.length;
+    decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view);
+    tracker.packet(frame, view);
+    tracker.tick(T0 + 4, 900_000_000);
+    assert.equal(attempts.length, 0);
+    tracker.tick(T0 + 5, 0);
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0]?.verdict?.outcome, 'dropped');
+  });
 });

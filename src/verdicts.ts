@@ -1,0 +1,40 @@
+// What happens to each settled attempt, in `read` and `live` alike: it is counted (summary,
+// services, findings), and only when --only lists it does it become a record with a diagnosis.
+// Text is built for listed attempts alone: a capture of millions of attempts formats only those.
+
+import { Findings, NOTE_NONE } from './report/findings.js';
+import { toRecord, type HandshakeJson } from './report/record.js';
+import { Summary } from './report/summary.js';
+import type { Attempt, Outcome } from './track/attempt.js';
+
+export class Verdicts {
+  readonly summary = new Summary();
+  readonly findings = new Findings();
+  /** Outcomes that occurred (for --fail-on). */
+  readonly seen = new Set<Outcome>();
+  private readonly only: ReadonlySet<Outcome>;
+  private readonly timeout: number;
+  private readonly onListed: (h: HandshakeJson, a: Attempt) => void;
+
+  constructor(only: ReadonlySet<Outcome>, timeout: number, onListed: (h: HandshakeJson, a: Attempt) => void) {
+    this.only = only;
+    this.timeout = timeout;
+    this.onListed = onListed;
+  }
+
+  /** Takes one settled attempt; the tracker forgets it afterwards. */
+  readonly handle = (a: Attempt): void => {
+    const v = a.verdict;
+    if (v === null) return;
+    this.summary.add(a);
+    this.seen.add(v.outcome);
+    const note = this.findings.observe(a);
+    const listed = this.only.has(v.outcome);
+    if (listed || note !== NOTE_NONE) {
+      const h = toRecord(a);
+      h.diagnosis = this.findings.diagnose(h, note, this.timeout);
+      if (listed) this.onListed(h, a);
+    }
+    a.packets = null;
+  };
+}
