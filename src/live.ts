@@ -14,7 +14,7 @@ import type { Finding } from './report/findings.js';
 import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
-import { Summary } from './report/summary.js';
+import type { Summary } from './report/summary.js';
 import { isoTime } from './report/text.js';
 import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';

@@ -26,9 +26,9 @@ export class Verdicts {
   readonly handle = (a: Attempt): void => {
     const v = a.verdict;
     if (v === null) return;
-    this.summary.add(a);
+    const service = this.summary.add(a);
     this.seen.add(v.outcome);
-    const note = this.findings.observe(a);
+    const note = this.findings.observe(a, service);
     const listed = this.only.has(v.outcome);
     if (listed || note !== NOTE_NONE) {
       const h = toRecord(a);

@@ -27,6 +27,7 @@ const CLOSED = 8081;
 const REJECTED = 8082;
 const DROPPED = 8083;
 const COUNTED = 8084;
+const HOLDING = 8085;
 const BURST = 9000;
 
 /** Every stdout line parsed as a handshake (throws on any line that is not JSON: ndjson stays pure). */
@@ -92,9 +93,9 @@ describe('synscope live (veth between two network namespaces)', function () {
     for (const c of cases) {
       const h = got.filter((x) => x.server.ip === c.ip && x.server.port === c.port);
       assert.ok(h.length >= 1, `an attempt to ${c.ip} port ${c.port}: ${live.stdout}`);
-      // One client connect, one client port. (Linux may take an ICMP error that arrives while connect()
-      // still holds the socket lock as a soft error and retransmit the SYN 1 s later; the tracker
-      // forgets a decided attempt after LINGER, so that retransmission can show as a second line.)
+      // One client connect, one client port. (Linux takes an ICMP error that arrives while connect()
+      // still holds the socket lock as a soft error and retransmits the SYN 1 s later; live mode reports
+      // the rejection at once and forgets it after LINGER, so that retransmission can show as a second line.)
       assert.equal(new Set(h.map((x) => x.client.port)).size, 1, `one client connect to ${c.ip} port ${c.port}`);
       if (c.outcome !== 'rejected') assert.equal(h.length, 1, `one attempt to ${c.ip} port ${c.port}: ${live.stdout}`);
       const v = h[0]!;
@@ -128,11 +129,12 @@ describe('synscope live (veth between two network namespaces)', function () {
     }
   });
 
-  it('keeps up with a burst: 3000 connects to a closed port, every one reported refused', async () => {
+  it('keeps up with a burst: 3000 connects to a closed port in 2 s, every one reported refused', async () => {
     const pair = ns!;
     const n = 3000;
     const live = await pair.startLive(['--format', 'ndjson', '--timeout', '2', '--duration', '60', '--port', String(BURST)]);
-    const out = JSON.parse(await pair.node(pair.client, CONNECT_BURST, [SERVER_IP, String(BURST), String(n), '64', '0', '30000'], 40_000)) as {
+    // 1500 connects/s for 2 s (scripts/bench-live.ts finds the ceiling).
+    const out = JSON.parse(await pair.node(pair.client, CONNECT_BURST, [SERVER_IP, String(BURST), String(n), '64', '1500', '30000'], 40_000)) as {
       codes: Record<string, number>; ms: number;
     };
     assert.deepEqual(out.codes, { ECONNREFUSED: n });
@@ -194,6 +196,33 @@ describe('synscope live (veth between two network namespaces)', function () {
     assert.equal(doc.captures[0]!.format, 'live');
     assert.equal(doc.summary['refused'], 1);
     assert.equal(doc.handshakes.length, 1);
+  });
+
+  // Pending: the tracker hands verdicts over in listing order (track/order.ts), and an established
+  // connection is "ready" only when it ends, so an open connection holds back every later verdict
+  // (until it closes, idles ESTABLISHED_IDLE, or maxPending attempts pile up behind it). In live mode the
+  // tracker should hand an established attempt over when its handshake completes. Enable once it does.
+  it.skip('a verdict is not held back by an established connection that stays open', async () => {
+    const pair = ns!;
+    const holder = pair.spawn(pair.server, process.execPath, ['-e', `
+require('net').createServer((s) => s.on('error', () => {})).listen(${HOLDING}, () => console.log('ready'));
+setTimeout(() => process.exit(0), 30000);
+`]);
+    await holder.waitFor('the holding listener', (s) => s.stdout.includes('ready'), 10_000);
+    const live = await pair.startLive(['--format', 'ndjson', '--duration', '30']);
+    // A connection held open for 6 s, then a refused connect while it is open.
+    const held = pair.node(pair.client, `
+const s = require('net').connect({ host: process.argv[1], port: Number(process.argv[2]) });
+s.on('error', () => {}); setTimeout(() => { s.destroy(); console.log('{}'); }, 6000);
+`, [SERVER_IP, String(HOLDING)], 15_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = Date.now();
+    await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
+    await live.waitFor('the refused verdict', (s) => s.stdout.includes('"refused"'), 10_000);
+    const waited = Date.now() - t0;
+    await held;
+    assert.equal(await stop(live), 0, live.stderr);
+    assert.ok(waited < 2000, `the refused verdict came ${waited} ms after the connect`);
   });
 
   it('an unknown interface: exit 2, naming the interfaces there are', () => {

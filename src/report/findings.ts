@@ -5,6 +5,7 @@
 import { ANSWER_RST, ANSWER_SYNACK, type Attempt } from '../track/attempt.js';
 import { ERRNO_MESSAGES, diagnose } from './diagnosis.js';
 import type { HandshakeJson } from './record.js';
+import type { ServiceCount } from './summary.js';
 
 /** Attempts to one port less than this far apart count as "the same seconds". */
 const WINDOW_SECONDS = 10;
@@ -16,28 +17,18 @@ export const NOTE_NONE = 0;
 export const NOTE_LISTEN_OVERFLOW = 1;
 export const NOTE_INJECTED_RESET = 2;
 
-interface ServiceSeen {
-  /** Start (seconds since the epoch) of the latest attempt the service answered with SYN/ACK. */
-  answeredAt: number;
-  reported: boolean;
-}
-
 export interface Finding {
   kind: 'listen-queue-overflow' | 'injected-reset';
   server: { ip: string; port: number | null };
   text: string;
 }
 
-function serviceKey(a: Attempt): number | string {
-  return a.addrLen === 4 ? a.addr.readUInt32BE(4) * 65536 + a.serverPort : `${a.addr.toString('latin1', 16, 32)}${a.serverPort}`;
-}
-
-function addressKey(b: Buffer): number | string {
-  return b.length === 4 ? b.readUInt32BE(0) : b.toString('latin1');
+/** The server's address as a map key (a SYN/ACK or RST always carries it as its source). */
+function serverKey(a: Attempt): number | string {
+  return a.addrLen === 4 ? a.addr.readUInt32BE(4) : a.addr.toString('latin1', 16, 32);
 }
 
 export class Findings {
-  private readonly services = new Map<number | string, ServiceSeen>();
   /** TTLs (or hop limits) of the SYN/ACKs each server address sent. */
   private readonly synAckTtls = new Map<number | string, number[]>();
   private readonly list: Finding[] = [];
@@ -49,21 +40,17 @@ export class Findings {
   private pendingOverflow = false;
   private pendingInjected = false;
 
-  /** Learns from one settled attempt (every one, listed or not); returns a NOTE_* for it. */
-  observe(a: Attempt): number {
+  /**
+   * Learns from one settled attempt (every one, listed or not) and its service as the summary
+   * counted it; returns a NOTE_* for it.
+   */
+  observe(a: Attempt, s: ServiceCount | null): number {
     const v = a.verdict;
-    if (v === null) return NOTE_NONE;
+    if (v === null || s === null) return NOTE_NONE;
     const start = a.startSec + a.startNsec * 1e-9;
-    const key = serviceKey(a);
-    let s = this.services.get(key);
-    if (s === undefined) {
-      if (this.services.size >= MAX_KEYS) return NOTE_NONE;
-      s = { answeredAt: Number.NEGATIVE_INFINITY, reported: false };
-      this.services.set(key, s);
-    }
-    if (a.answerKind === ANSWER_SYNACK && a.answerFrom !== null) {
+    if (a.answerKind === ANSWER_SYNACK) {
       if (start > s.answeredAt) s.answeredAt = start;
-      const k = addressKey(a.answerFrom);
+      const k = serverKey(a);
       let ttls = this.synAckTtls.get(k);
       if (ttls === undefined && this.synAckTtls.size < MAX_KEYS) {
         ttls = [];
@@ -79,8 +66,8 @@ export class Findings {
       }
       return NOTE_LISTEN_OVERFLOW;
     }
-    if (v.outcome === 'refused' && a.answerKind === ANSWER_RST && a.answerFrom !== null) {
-      const k = addressKey(a.answerFrom);
+    if (v.outcome === 'refused' && a.answerKind === ANSWER_RST) {
+      const k = serverKey(a);
       const ttls = this.synAckTtls.get(k);
       if (ttls !== undefined && ttls.length > 0 && !ttls.includes(a.answerTtl)) {
         this.ttls = ttls;

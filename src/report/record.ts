@@ -46,11 +46,10 @@ export function toRecord(a: Attempt): HandshakeJson {
   const len = a.addrLen;
   let answer: AnswerJson | null = null;
   const kind = ANSWER_KINDS[a.answerKind] ?? null;
-  if (kind !== null && a.answerFrom !== null
-    && (a.answerKind === ANSWER_SYNACK || a.answerKind === ANSWER_RST || a.answerKind === ANSWER_ICMP)) {
+  if (kind !== null && (a.answerKind === ANSWER_SYNACK || a.answerKind === ANSWER_RST || a.answerKind === ANSWER_ICMP)) {
     answer = {
       kind,
-      from: formatIp(a.answerFrom, 0, len),
+      from: a.answerFrom === null ? formatIp(a.addr, len, len) : formatIp(a.answerFrom, 0, len),
       afterMs: millisBetween(a.startSec, a.startNsec, a.answerSec, a.answerNsec),
       ttl: a.answerTtl,
     };

@@ -33,12 +33,20 @@ export function emptySummary(): SummaryJson {
   return { attempts: 0, established: 0, refused: 0, rejected: 0, dropped: 0, 'timed-out': 0, aborted: 0, incomplete: 0 };
 }
 
-interface ServiceCount {
+export class ServiceCount {
   /** The attempt whose addr holds the server's address (at addrLen), kept to format it once at the end. */
   readonly addr: Buffer;
   readonly len: number;
   readonly port: number;
-  readonly counts: number[];
+  readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0];
+  /** For findings.ts: start (s) of the latest attempt it answered with SYN/ACK, and whether it was named. */
+  answeredAt = Number.NEGATIVE_INFINITY;
+  reported = false;
+  constructor(addr: Buffer, len: number, port: number) {
+    this.addr = addr;
+    this.len = len;
+    this.port = port;
+  }
 }
 
 /** At most this many services are counted one by one; the rest only in the totals. */
@@ -50,10 +58,10 @@ export class Summary {
   /** Attempts whose service was not counted because MAX_SERVICES were already. */
   uncountedServices = 0;
 
-  /** Counts a settled attempt (by its verdict) and its service. No text is built here. */
-  add(a: Attempt): void {
+  /** Counts a settled attempt (by its verdict) and its service, which it returns. No text is built here. */
+  add(a: Attempt): ServiceCount | null {
     const v = a.verdict;
-    if (v === null) return;
+    if (v === null) return null;
     const t = this.totals;
     t.attempts++;
     t[v.outcome]++;
@@ -66,12 +74,13 @@ export class Summary {
     if (s === undefined) {
       if (this.services.size >= MAX_SERVICES) {
         this.uncountedServices++;
-        return;
+        return null;
       }
-      s = { addr: a.addr, len, port: a.serverPort, counts: new Array<number>(OUTCOMES.length).fill(0) };
+      s = new ServiceCount(a.addr, len, a.serverPort);
       this.services.set(key, s);
     }
     s.counts[OUTCOME_INDEX[v.outcome]]!++;
+    return s;
   }
 
   /** Per service, failures first; servers with more than SCAN_PORTS ports become one line. */

@@ -91,7 +91,7 @@ export class Attempt {
 
   /** ANSWER_* of the first packet that answered the SYN. */
   answerKind = ANSWER_NONE;
-  /** Who answered: an address of addrLen bytes (the ICMP sender may be a router), or null. */
+  /** Who sent the ICMP error (a router, a firewall, the server): addrLen bytes; null for no answer or a SYN/ACK or RST, which come from the server's address. */
   answerFrom: Buffer | null = null;
   answerSec = 0;
   answerNsec = 0;

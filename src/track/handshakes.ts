@@ -24,8 +24,9 @@
 // - In `read`, a SYN retransmitted after more than 75 s of silence starts a new attempt.
 // - When more than `maxAttempts` are open at once (a flood), the oldest are settled early on the
 //   capture clock of that moment and counted as evicted.
-// - An established connection still open when `maxPending` later attempts wait behind it for
-//   the listing is reported then; a reset after that is not seen (counted as released_early).
+// - An established connection still open when `maxPending` (10 000) later attempts wait behind it for
+//   the listing is reported then; a reset after that is not seen (counted as released_early). An
+//   open handshake is reported early only when five times as many wait behind it.
 // - Simultaneous open (both sides send SYN) is counted as an anomaly, not tracked.
 // - Addresses translated on the way (NAT between two capture points) are different 4-tuples.
 
@@ -63,7 +64,7 @@ export interface TrackerOptions {
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
-  timeout: 3, live: false, keepPackets: false, maxAttempts: 100_000, maxPending: 20_000, host: null, port: -1,
+  timeout: 3, live: false, keepPackets: false, maxAttempts: 100_000, maxPending: 10_000, host: null, port: -1,
 };
 
 /** Odd sequences, counted by name (Zeek's weirds). */
@@ -85,6 +86,9 @@ export interface Anomalies {
  * closer to it was already on its way when the error passed the capture point.
  */
 const SOFT_ERROR_MIN_GAP = 0.2;
+
+/** An open handshake at the head of the listing is reported early only past this many times maxPending. */
+const HANDSHAKE_PENDING_FACTOR = 5;
 
 /** Keeps at most this many frame numbers (and kept packets) per attempt. */
 const MAX_FRAMES = 64;
@@ -364,9 +368,15 @@ export class HandshakeTracker {
   private answer(a: Attempt, kind: number, v: PacketView, frame: Frame, t: number): void {
     if (a.answerKind !== ANSWER_NONE && kind !== ANSWER_ICMP) return;
     a.answerKind = kind;
-    const from = Buffer.allocUnsafe(v.addrLen);
-    v.buf.copy(from, 0, v.srcOff, v.srcOff + v.addrLen);
-    a.answerFrom = from;
+    // A SYN/ACK or RST matched the 4-tuple, so it came from the server's address: only an ICMP
+    // sender (a router, a firewall) needs its own copy.
+    if (kind === ANSWER_ICMP) {
+      const from = Buffer.allocUnsafe(v.addrLen);
+      v.buf.copy(from, 0, v.srcOff, v.srcOff + v.addrLen);
+      a.answerFrom = from;
+    } else {
+      a.answerFrom = null;
+    }
     a.answerSec = frame.tsSec;
     a.answerNsec = frame.tsNsec;
     a.answerTime = t;
@@ -506,7 +516,14 @@ export class HandshakeTracker {
       this.order.drain();
       return;
     }
-    if (head.list === LIST_HANDSHAKE || head.list === LIST_ESTABLISHED) {
+    if (head.list === LIST_ESTABLISHED) {
+      // Its outcome is known; only a later reset (resetBy) would be missed.
+      this.anomalies.released_early++;
+      this.settleEarly(head, t);
+    } else if (head.list === LIST_HANDSHAKE) {
+      // Its outcome is not known yet: it holds the listing back until its own short deadline,
+      // unless the queue grows five times past the limit.
+      if (this.order.length <= HANDSHAKE_PENDING_FACTOR * this.opts.maxPending) return;
       this.anomalies.released_early++;
       this.settleEarly(head, t);
     } else {
