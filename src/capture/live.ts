@@ -42,7 +42,7 @@ export interface CapHandle {
   /**
    * pcap_create + pcap_activate (snaplen 65535, promiscuous, immediate mode) + the filter, then polls the
    * fd. Returns the link type name ("ETHERNET", "LINKTYPE_LINUX_SLL", "RAW", "NULL", "Unknown linktype N").
-   * Throws an Error with libpcap's message. After a throw the handle must be dropped, not closed or reopened:
+   * Throws an Error with libpcap's message. After a throw the handle must be neither closed nor reopened:
    * cap 0.2.1 would stop a poll handle it never started and unref a wrapper it never ref'd.
    */
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
@@ -210,8 +210,14 @@ export interface LiveOpenOptions {
   readonly cap?: CapModule;
 }
 
-/** Cap handles whose open() failed: kept referenced so that their (unsafe) destructor never runs. */
-const FAILED_HANDLES: CapHandle[] = [];
+/**
+ * Every cap handle ever created, kept referenced so that none is ever garbage-collected. cap 0.2.1's
+ * close() stops its uv_poll_t but never uv_close()s it, so the handle stays on libuv's handle queue; if
+ * the wrapper were collected, its destructor would free memory the event loop still links to (in a long
+ * test run this crashed node later, far from here). A failed open() leaves a handle whose destructor
+ * would stop a poll it never started. One handle per capture: the list stays tiny.
+ */
+const RETAINED_HANDLES: CapHandle[] = [];
 
 /** Reads /sys/class/net/<iface>/type (ARPHRD_*), -1 when unknown. */
 type ArphrdReader = (iface: string) => number;
@@ -294,19 +300,19 @@ export class LiveSource implements FrameSource {
     const buffer = Buffer.alloc(PACKET_BUFFER_BYTES);
     const ring = Math.round((opts.ringMiB ?? DEFAULT_RING_MIB) * 1024 * 1024);
     let handle = new cap.Cap();
+    RETAINED_HANDLES.push(handle);
     let linkName: string;
     try {
       linkName = handle.open(iface, filter, ring, buffer);
     } catch (e) {
-      FAILED_HANDLES.push(handle);
       if (userFilter || filter === BASE_FILTER) throw openError(iface, filter, userFilter, e, devices);
       // Our VLAN clause was refused on an unexpected link type: once more without it.
       filter = BASE_FILTER;
       handle = new cap.Cap();
+      RETAINED_HANDLES.push(handle);
       try {
         linkName = handle.open(iface, filter, ring, buffer);
       } catch (e2) {
-        FAILED_HANDLES.push(handle);
         throw openError(iface, filter, false, e2, devices);
       }
     }

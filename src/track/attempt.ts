@@ -135,8 +135,8 @@ export class Attempt {
   verdict: Verdict | null = null;
   /** Set when the attempt is settled and may be handed to the reporter in listing order. */
   ready = false;
-  /** Set when it was pushed out of a full table before its handshake ended. */
-  evicted = false;
+  /** Set when a new ISN on its 4-tuple replaced it in the table: it only waits for its verdict. */
+  superseded = false;
 
   constructor(
     file: string, addr: Buffer, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,

@@ -22,11 +22,12 @@
 // - A RST without ACK does not refuse a SYN (RFC 793 and Linux drop it in SYN-SENT); it is
 //   counted as the anomaly rst_without_ack and the attempt goes on to its real outcome.
 // - In `read`, a SYN retransmitted after more than 75 s of silence starts a new attempt.
-// - When more than `maxAttempts` are open at once (a flood), the oldest are settled early on the
-//   capture clock of that moment and counted as evicted.
+// - When more than `maxAttempts` are open at once (a flood), the oldest are settled early and
+//   counted as evicted: an unanswered one is reported dropped (timed-out after a SYN/ACK) as if the
+//   capture went on past --timeout; an answer after that is counted as answer_after_verdict.
 // - An established connection still open when `maxPending` (10 000) later attempts wait behind it for
 //   the listing is reported then; a reset after that is not seen (counted as released_early). An
-//   open handshake is reported early only when five times as many wait behind it.
+//   open handshake is reported early (as an evicted one is) only when five times as many wait.
 // - Simultaneous open (both sides send SYN) is counted as an anomaly, not tracked.
 // - Addresses translated on the way (NAT between two capture points) are different 4-tuples.
 
@@ -64,7 +65,7 @@ export interface TrackerOptions {
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
-  timeout: 3, live: false, keepPackets: false, maxAttempts: 100_000, maxPending: 10_000, host: null, port: -1,
+  timeout: 3, live: false, keepPackets: false, maxAttempts: 50_000, maxPending: 10_000, host: null, port: -1,
 };
 
 /** Odd sequences, counted by name (Zeek's weirds). */
@@ -98,7 +99,9 @@ export class HandshakeTracker {
   private readonly opts: TrackerOptions;
   private readonly table = new AttemptTable();
   private readonly timers: TimerLists;
+  /** `read` lists by start; live hands each attempt over the moment it is settled. */
   readonly order: ListingOrder;
+  private readonly onAttempt: (a: Attempt) => void;
   /** Capture clock: seconds since baseSec, of the latest packet (never goes back). */
   now = 0;
   private baseSec = -1;
@@ -113,12 +116,13 @@ export class HandshakeTracker {
     this.file = file;
     this.opts = opts;
     this.timers = new TimerLists(opts.live, opts.timeout);
+    this.onAttempt = onAttempt;
     this.order = new ListingOrder(onAttempt);
   }
 
-  /** Open attempts (in the table). */
+  /** Open attempts: those in the table that are not tombstones of attempts already reported. */
   get open(): number {
-    return this.table.size;
+    return this.table.size - this.timers.tombstone.size;
   }
 
   /** Capture-clock seconds of an absolute timestamp. */
@@ -151,8 +155,13 @@ export class HandshakeTracker {
   finish(): void {
     const end = this.now;
     const t = this.timers;
-    for (const list of [t.handshake, t.established, t.linger, t.rejected, t.tombstone]) {
-      while (list.head !== null) this.retire(list.head, end);
+    for (const list of [t.handshake, t.established, t.linger, t.rejected]) {
+      while (list.head !== null) this.retire(list.head, end, false);
+    }
+    while (t.tombstone.head !== null) {
+      const a = t.tombstone.head;
+      t.tombstone.remove(a);
+      this.table.delete(a);
     }
     this.order.drain();
   }
@@ -215,8 +224,11 @@ export class HandshakeTracker {
         this.touch(a, t);
         return;
       }
-      // A new ISN on the same 4-tuple: the client moved on; the old attempt is over.
-      if (a.state !== ST_DONE) this.retire(a, t);
+      // A new ISN on the same 4-tuple: the client moved on and the old attempt will get no more
+      // packets. It leaves the table; an unfinished one still waits for its verdict until the
+      // capture has gone on --timeout past it (dropped / timed-out) or ends (incomplete).
+      if (a.state === ST_ESTABLISHED) this.retire(a, t);
+      else if (a.state !== ST_DONE) this.supersede(a);
     }
     if (this.table.size >= this.opts.maxAttempts) this.evictOldest(t);
     const len = v.addrLen;
@@ -230,8 +242,10 @@ export class HandshakeTracker {
     this.table.insert(n);
     n.deadline = this.timers.handshakeDeadline(n);
     this.timers.handshake.push(n);
-    this.order.add(n);
-    if (this.order.length > this.opts.maxPending) this.releaseEarly(t);
+    if (!this.opts.live) {
+      this.order.add(n);
+      if (this.order.length > this.opts.maxPending) this.releaseEarly(t);
+    }
   }
 
   private onSynSent(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
@@ -441,13 +455,49 @@ export class HandshakeTracker {
     if (to !== null) to.push(a);
   }
 
-  /** Settles (if still open) and hands over an attempt, removing it from the table. */
-  private retire(a: Attempt, t: number): void {
-    if (a.verdict === null) a.verdict = outcome(a, t, this.opts.timeout);
-    const list = this.timers.byId(a.list);
-    if (list !== null) list.remove(a);
+  /** Takes an unfinished attempt out of the table, its verdict due --timeout after its start. */
+  private supersede(a: Attempt): void {
     this.table.delete(a);
+    a.superseded = true;
+    const since = a.state === ST_SYNACK_SEEN ? a.synAckTime : a.firstSynTime;
+    a.deadline = since + this.opts.timeout;
+    if (a.list === LIST_HANDSHAKE) this.timers.handshake.update(a);
+  }
+
+  /**
+   * Settles (if still open) and hands over an attempt. It leaves the table, except live, where a
+   * tombstone stays so that a late retransmission (after an ICMP error the client took as soft)
+   * joins the attempt already reported instead of starting a new one.
+   */
+  private retire(a: Attempt, t: number, tombstone = this.opts.live): void {
+    if (a.verdict === null) a.verdict = outcome(a, t, this.opts.timeout);
+    if (tombstone && !a.superseded) {
+      a.state = ST_DONE;
+      a.lastActivity = t;
+      this.moveTo(a, LIST_TOMBSTONE);
+      this.trimTombstones();
+    } else {
+      const list = this.timers.byId(a.list);
+      if (list !== null) list.remove(a);
+      this.table.delete(a);
+    }
+    this.release(a);
+  }
+
+  /** The attempt is settled: live hands it over at once; read lets the listing order do it. */
+  private release(a: Attempt): void {
     a.ready = true;
+    if (this.opts.live) this.onAttempt(a);
+  }
+
+  /** Tombstones are a convenience: at most a quarter of the table. */
+  private trimTombstones(): void {
+    const tombs = this.timers.tombstone;
+    while (tombs.size > Math.ceil(this.opts.maxAttempts / 4)) {
+      const old = tombs.head!;
+      tombs.remove(old);
+      this.table.delete(old);
+    }
   }
 
   private expire(now: number): void {
@@ -468,7 +518,7 @@ export class HandshakeTracker {
     }
     a = timers.handshake.head;
     while (a !== null && a.deadline <= now) {
-      if (this.opts.live) this.settleEarly(a, now);
+      if (this.opts.live && !a.superseded) this.settleEarly(a, now);
       else this.retire(a, now);
       released = true;
       a = timers.handshake.head;
@@ -537,12 +587,15 @@ export class HandshakeTracker {
    * of it, so that its late retransmissions still join it rather than start a new attempt.
    */
   private settleEarly(a: Attempt, t: number): void {
-    a.verdict = outcome(a, t, this.opts.timeout);
+    // Live expiry comes --timeout after the last packet, so the capture has gone on that long; a
+    // full table or listing queue (a flood) assumes it will, rather than call the attempt incomplete.
+    a.verdict = outcome(a, Number.POSITIVE_INFINITY, this.opts.timeout);
     a.state = ST_DONE;
     a.doneTime = t;
     a.lastActivity = t;
-    a.ready = true;
     this.moveTo(a, LIST_TOMBSTONE);
+    this.trimTombstones();
+    this.release(a);
   }
 }
 

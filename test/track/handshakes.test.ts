@@ -179,6 +179,13 @@ describe('track/handshakes', () => {
     assert.equal(attempts[1]?.isn, 42);
   });
 
+  it('an unanswered attempt replaced by a new ISN still waits for its verdict: dropped once the capture goes on', () => {
+    const later = run([syn(0), syn(1, { seq: 7 })], {}, 10).attempts;
+    assert.deepEqual(later.map((a) => [a.isn, a.verdict?.outcome]), [[ISN, 'dropped'], [7, 'dropped']]);
+    const early = run([syn(0), syn(1, { seq: 7 })], {}, 2).attempts;
+    assert.deepEqual(early.map((a) => a.verdict?.outcome), ['incomplete', 'incomplete']);
+  });
+
   it('lists attempts by start, even when a later one is settled first', () => {
     const rst2 = { t: 0.2, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: 40002, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }), { src: SERVER4, dst: CLIENT4 }) };
     const { attempts } = run([syn(0), syn(0.1, { srcPort: 40002 }), rst2], {}, 5);
@@ -230,7 +237,7 @@ describe('track/handshakes', () => {
     const { attempts, tracker } = run(pkts, { maxAttempts: 2 }, 5);
     assert.equal(attempts.length, 3);
     assert.equal(tracker.evicted, 1);
-    assert.equal(attempts[0]?.verdict?.outcome, 'incomplete', 'evicted at 0.2 s, before --timeout');
+    assert.equal(attempts[0]?.verdict?.outcome, 'dropped', 'evicted unanswered: reported as dropped');
   });
 
   it('a retransmission of an evicted attempt joins its tombstone, not a new attempt', () => {
