@@ -42,11 +42,20 @@ export class ServiceCount {
   /** For findings.ts: start (s) of the latest attempt it answered with SYN/ACK, and whether it was named. */
   answeredAt = Number.NEGATIVE_INFINITY;
   reported = false;
-  constructor(addr: Buffer, len: number, port: number) {
+  /** The next service in the same hash bucket. */
+  readonly next: ServiceCount | undefined;
+  constructor(addr: Buffer, len: number, port: number, next: ServiceCount | undefined) {
     this.addr = addr;
     this.len = len;
     this.port = port;
+    this.next = next;
   }
+}
+
+/** Whether two attempts' addr buffers hold the same server address (the second half of each). */
+function sameServer(x: Buffer, y: Buffer, len: number): boolean {
+  for (let i = len; i < 2 * len; i++) if (x[i] !== y[i]) return false;
+  return true;
 }
 
 /** At most this many services are counted one by one; the rest only in the totals. */
@@ -54,7 +63,9 @@ const MAX_SERVICES = 200_000;
 
 export class Summary {
   readonly totals: SummaryJson = emptySummary();
-  private readonly services = new Map<number | string, ServiceCount>();
+  /** Services by hash, each bucket chained through ServiceCount.next. */
+  private readonly services = new Map<number, ServiceCount>();
+  private count = 0;
   /** Attempts whose service was not counted because MAX_SERVICES were already. */
   uncountedServices = 0;
 
@@ -66,18 +77,23 @@ export class Summary {
     t.attempts++;
     t[v.outcome]++;
     const len = a.addrLen;
-    // IPv4 server + port fit one exact number (48 bits); IPv6 takes a short binary string.
-    const key: number | string = len === 4
-      ? a.addr.readUInt32BE(4) * 65536 + a.serverPort
-      : `${a.addr.toString('latin1', 16, 32)}${a.serverPort}`;
-    let s = this.services.get(key);
+    const addr = a.addr;
+    const port = a.serverPort;
+    // A 30-bit hash (a V8 small integer, no boxing) of the server address and port, chained.
+    let h = Math.imul(port + 1, 0x9e3779b1);
+    for (let i = len; i < 2 * len; i++) h = Math.imul(h ^ addr[i]!, 0x01000193);
+    h &= 0x3fffffff;
+    const head = this.services.get(h);
+    let s = head;
+    while (s !== undefined && !(s.port === port && s.len === len && sameServer(s.addr, addr, len))) s = s.next;
     if (s === undefined) {
-      if (this.services.size >= MAX_SERVICES) {
+      if (this.count >= MAX_SERVICES) {
         this.uncountedServices++;
         return null;
       }
-      s = new ServiceCount(a.addr, len, a.serverPort);
-      this.services.set(key, s);
+      s = new ServiceCount(addr, len, port, head);
+      this.services.set(h, s);
+      this.count++;
     }
     s.counts[OUTCOME_INDEX[v.outcome]]!++;
     return s;
@@ -87,10 +103,12 @@ export class Summary {
   serviceList(): ServiceJson[] {
     const portsPerIp = new Map<string, number>();
     const named: { ip: string; port: number; counts: number[] }[] = [];
-    for (const s of this.services.values()) {
-      const ip = formatIp(s.addr, s.len, s.len);
-      named.push({ ip, port: s.port, counts: s.counts });
-      portsPerIp.set(ip, (portsPerIp.get(ip) ?? 0) + 1);
+    for (const head of this.services.values()) {
+      for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
+        const ip = formatIp(s.addr, s.len, s.len);
+        named.push({ ip, port: s.port, counts: s.counts });
+        portsPerIp.set(ip, (portsPerIp.get(ip) ?? 0) + 1);
+      }
     }
     const merged = new Map<string, { ip: string; port: number | null; ports: number; counts: number[] }>();
     for (const s of named) {

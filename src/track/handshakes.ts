@@ -232,9 +232,13 @@ export class HandshakeTracker {
     }
     if (this.table.size >= this.opts.maxAttempts) this.evictOldest(t);
     const len = v.addrLen;
+    // A byte loop beats Buffer#copy for 4- and 16-byte copies.
     const addr = Buffer.allocUnsafe(len * 2);
-    v.buf.copy(addr, 0, v.srcOff, v.srcOff + len);
-    v.buf.copy(addr, len, v.dstOff, v.dstOff + len);
+    const b = v.buf;
+    for (let i = 0, s = v.srcOff, d = v.dstOff; i < len; i++) {
+      addr[i] = b[s + i]!;
+      addr[len + i] = b[d + i]!;
+    }
     const n = new Attempt(this.file, addr, len, v.srcPort, v.dstPort, v.seq, hash,
       frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
     n.synLen = v.payloadLen;

@@ -17,7 +17,8 @@ export function endpointHash(buf: Buffer, off: number, len: number, port: number
 }
 
 export function tupleHash(buf: Buffer, aOff: number, aPort: number, bOff: number, bPort: number, len: number): number {
-  return (endpointHash(buf, aOff, len, aPort) + endpointHash(buf, bOff, len, bPort)) >>> 0;
+  // 30 bits: a small integer (Smi) for V8, so the Map neither boxes its keys nor hashes doubles.
+  return (endpointHash(buf, aOff, len, aPort) + endpointHash(buf, bOff, len, bPort)) & 0x3fffffff;
 }
 
 function sameBytes(a: Buffer, aOff: number, b: Buffer, bOff: number, len: number): boolean {
