@@ -2,6 +2,7 @@
 // Every bad value becomes a UsageError that names it.
 
 import { UsageError } from '../errors.js';
+import { STDIN_TOKEN } from './exit.js';
 import { parseIp } from '../report/address.js';
 import { OUTCOMES, type Outcome } from '../track/attempt.js';
 
@@ -40,7 +41,8 @@ function single(name: string, v: unknown): string | undefined {
     return single(name, v[0]);
   }
   if (typeof v === 'boolean') throw new UsageError(`--${name} needs a value`);
-  return String(v);
+  const text = String(v);
+  return text === STDIN_TOKEN ? '-' : text;
 }
 
 /** "refused,dropped" (also repeated flags) → a set of outcomes; unknown names are usage errors. */

@@ -34,6 +34,9 @@ describe('cli/read', () => {
       [['read', 'captures/mixed.pcapng', '--host', '10.0.0.300'], /--host: '10.0.0.300' is not an IPv4 or IPv6 address/],
       [['read', 'captures/mixed.pcapng', '--bogus'], /Unknown argument: bogus/],
       [['read'], /name at least one capture file/],
+      [['read', '-', '-'], /stdin \(-\) can be read only once/],
+      [['read', 'captures/mixed.pcapng', '--evidence', '-'], /--evidence needs a file name/],
+      [['read', 'captures/mixed.pcapng', '--format', 'json', '--format', 'table'], /--format was given 2 times/],
       [['frobnicate'], /frobnicate|command/i],
     ];
     for (const [args, message] of cases) {
