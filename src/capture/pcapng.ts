@@ -144,6 +144,18 @@ export class Interface {
  * one 32-bit and two 16-bit limbs keeps every intermediate below 2^46, exact in a double, and allocates
  * nothing. Other units (2^-n, 10^-n with n > 9) are rare and go through BigInt.
  */
+/** Fills the per-packet fields every packet block shares (the timestamp is set by the caller). */
+function fill(f: Frame, ifc: Interface, id: number, caplen: number, origLen: number, buf: Buffer, dataOff: number, blockOff: number): void {
+  f.tsDigits = ifc.digits;
+  f.linkType = ifc.linkType;
+  f.interfaceId = id;
+  f.caplen = caplen;
+  f.origLen = origLen;
+  f.data = buf;
+  f.offset = dataOff;
+  f.fileOffset = blockOff;
+}
+
 function setTime(f: Frame, ifc: Interface, high: number, low: number): void {
   if (ifc.exact) {
     const d = ifc.unitsPerSec;
@@ -281,19 +293,12 @@ export class PcapngReader implements FrameSource {
             }
             const id = u32(buf, pos + 8, le);
             if (id >= ifaces.length) throw this.noInterface(id, base + pos, type);
-            const ifc = ifaces[id];
+            const ifc = ifaces[id]!;
             const caplen = u32(buf, pos + 20, le);
             if (caplen > len - EPB_FIXED_BYTES) throw this.caplenError(type, caplen, len - EPB_FIXED_BYTES, base + pos);
             setTime(f, ifc, u32(buf, pos + 12, le), u32(buf, pos + 16, le));
             f.number = ++number;
-            f.tsDigits = ifc.digits;
-            f.linkType = ifc.linkType;
-            f.interfaceId = id;
-            f.caplen = caplen;
-            f.origLen = u32(buf, pos + 24, le);
-            f.data = buf;
-            f.offset = pos + 28;
-            f.fileOffset = base + pos;
+            fill(f, ifc, id, caplen, u32(buf, pos + 24, le), buf, pos + 28, base + pos);
             this.packets++;
             onFrame(f);
             break;
@@ -310,20 +315,13 @@ export class PcapngReader implements FrameSource {
             // Packet Length". An SPB has no timestamp: the frame keeps the previous packet's time (0 for
             // the first packet), so capture time never runs backwards for the tracker.
             if (ifaces.length === 0) throw this.noInterface(0, base + pos, type);
-            const ifc = ifaces[0];
+            const ifc = ifaces[0]!;
             const origLen = u32(buf, pos + 8, le);
             let caplen = len - SPB_FIXED_BYTES;
             if (origLen < caplen) caplen = origLen;
             if (ifc.snaplen !== 0 && ifc.snaplen < caplen) caplen = ifc.snaplen;
             f.number = ++number;
-            f.tsDigits = ifc.digits;
-            f.linkType = ifc.linkType;
-            f.interfaceId = 0;
-            f.caplen = caplen;
-            f.origLen = origLen;
-            f.data = buf;
-            f.offset = pos + 12;
-            f.fileOffset = base + pos;
+            fill(f, ifc, 0, caplen, origLen, buf, pos + 12, base + pos);
             this.packets++;
             onFrame(f);
             break;
@@ -336,19 +334,12 @@ export class PcapngReader implements FrameSource {
             }
             const id = u16(buf, pos + 8, le);
             if (id >= ifaces.length) throw this.noInterface(id, base + pos, type);
-            const ifc = ifaces[id];
+            const ifc = ifaces[id]!;
             const caplen = u32(buf, pos + 20, le);
             if (caplen > len - PB_FIXED_BYTES) throw this.caplenError(type, caplen, len - PB_FIXED_BYTES, base + pos);
             setTime(f, ifc, u32(buf, pos + 12, le), u32(buf, pos + 16, le));
             f.number = ++number;
-            f.tsDigits = ifc.digits;
-            f.linkType = ifc.linkType;
-            f.interfaceId = id;
-            f.caplen = caplen;
-            f.origLen = u32(buf, pos + 24, le);
-            f.data = buf;
-            f.offset = pos + 28;
-            f.fileOffset = base + pos;
+            fill(f, ifc, id, caplen, u32(buf, pos + 24, le), buf, pos + 28, base + pos);
             this.packets++;
             onFrame(f);
             break;
