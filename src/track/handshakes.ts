@@ -13,6 +13,7 @@
 //   SYNACK_SEEN    client RST or FIN                  → DONE aborted
 //   SYNACK_SEEN    ICMP error quoting seq = ISN       → DONE rejected (the SYN/ACK never reached the client)
 //   SYNACK_SEEN    client SYN, same ISN               → SYNACK_SEEN   the SYN/ACK was lost on its way back
+//   SYNACK_SEEN    server RST+ACK, ack = ISN+1        → DONE refused  (the client never acknowledged the SYN/ACK)
 //   DONE rejected  client SYN, same ISN (read)        → SYN_SENT      the client took the ICMP error as soft: reopened
 //   ESTABLISHED    RST from either side               → DONE established, resetBy that side
 //   ESTABLISHED    FIN from both sides                → DONE established
@@ -305,7 +306,18 @@ export class HandshakeTracker {
       }
       return;
     }
-    if ((flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) !== 0) { // SYN/ACK retransmission, or the server giving up
+    if ((flags & TCP_FLAG_RST) !== 0) {
+      this.attach(a, frame);
+      // The server resets before the client acknowledged its SYN/ACK (a proxy with no backend, a
+      // server giving up). A client still in SYN-SENT — its SYN/ACK lost — takes the reset as
+      // "connection refused" when its ACK is acceptable (RFC 793), as it would the SYN's answer.
+      if ((flags & TCP_FLAG_ACK) !== 0 && ackAcceptable(a, v.ack)) {
+        this.answer(a, ANSWER_RST, v, frame, t);
+        this.decide(a, END_REFUSED, t);
+      }
+      return;
+    }
+    if ((flags & TCP_FLAG_SYN) !== 0) { // a SYN/ACK retransmission
       this.attach(a, frame);
       this.touch(a, t);
     }
@@ -384,7 +396,9 @@ export class HandshakeTracker {
 
   /** Records the first answer to the SYN (a later, different one — ICMP after SYN/ACK — overrides in icmp()). */
   private answer(a: Attempt, kind: number, v: PacketView, frame: Frame, t: number): void {
-    if (a.answerKind !== ANSWER_NONE && kind !== ANSWER_ICMP) return;
+    // The first answer stays, unless a later one decides instead (an ICMP error, or a reset after
+    // a SYN/ACK the client never acknowledged).
+    if (a.answerKind !== ANSWER_NONE && kind === ANSWER_SYNACK) return;
     a.answerKind = kind;
     // A SYN/ACK or RST matched the 4-tuple, so it came from the server's address: only an ICMP
     // sender (a router, a firewall) needs its own copy.

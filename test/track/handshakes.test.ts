@@ -152,6 +152,13 @@ describe('track/handshakes', () => {
     assert.equal(only([syn(0), synAck(0.01)], {}, 2).verdict?.outcome, 'incomplete');
   });
 
+  it('the server resets after a SYN/ACK the client never acknowledged → refused, the RST as the answer', () => {
+    const a = only([syn(0), synAck(0.01), syn(1), fromServer(1.2, RST | ACK, ISN + 1)]);
+    assert.deepEqual(a.verdict, { outcome: 'refused', errno: 'ECONNREFUSED' });
+    assert.equal(a.answerKind, 2);
+    assert.deepEqual(a.frames, [1, 2, 3, 4]);
+  });
+
   it('the client resets (or FINs) after the SYN/ACK → aborted', () => {
     assert.deepEqual(only([syn(0), synAck(1.5), fromClient(1.5001, RST, 0)]).verdict, { outcome: 'aborted', errno: null });
     assert.equal(only([syn(0), synAck(0.1), fromClient(0.2, FIN | ACK)]).verdict?.outcome, 'aborted');
