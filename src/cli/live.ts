@@ -10,7 +10,7 @@ import { createEvidenceWriter, type EvidenceWriter } from '../report/evidence-wr
 import type { Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
-import { parseOptions, type RawOptions } from './options.js';
+import { parseOptions, single, type RawOptions } from './options.js';
 import { makeReporter } from './read.js';
 
 export interface LiveRawOptions extends RawOptions {
@@ -22,19 +22,9 @@ export interface LiveRawOptions extends RawOptions {
   'buffer-size'?: unknown;
 }
 
-function one(name: string, v: unknown): string | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (Array.isArray(v)) {
-    if (v.length > 1) throw new UsageError(`--${name} was given ${v.length} times; give it once`);
-    return one(name, v[0]);
-  }
-  if (typeof v === 'boolean') throw new UsageError(`--${name} needs a value`);
-  return String(v);
-}
-
 /** A positive number of seconds, or null when the flag is absent. */
 function seconds(name: string, v: unknown): number | null {
-  const s = one(name, v);
+  const s = single(name, v);
   if (s === undefined) return null;
   const n = Number(s);
   if (s.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name}: '${s}' is not a positive number of seconds`);
@@ -57,13 +47,13 @@ export async function runLive(
   err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'lines' }, color);
-  const iface = one('interface', args.interface);
+  const iface = single('interface', args.interface);
   if (iface === undefined || iface === '') {
     throw new UsageError('live: name the interface to capture on: -i <interface> (synscope interfaces lists them; -i any for all)');
   }
-  const filterText = one('filter', args.filter);
+  const filterText = single('filter', args.filter);
   if (filterText !== undefined && filterText.trim() === '') throw new UsageError('--filter needs a pcap-filter expression');
-  const countText = one('count', args.count);
+  const countText = single('count', args.count);
   let count = 0;
   if (countText !== undefined) {
     count = Number(countText);
@@ -71,7 +61,7 @@ export async function runLive(
   }
   const duration = seconds('duration', args.duration);
   const interval = seconds('interval', args.interval);
-  const bufText = one('buffer-size', args['buffer-size']);
+  const bufText = single('buffer-size', args['buffer-size']);
   let ringMiB = DEFAULT_RING_MIB;
   if (bufText !== undefined) {
     ringMiB = Number(bufText);

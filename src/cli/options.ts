@@ -33,7 +33,8 @@ export interface RawOptions {
   'fail-on'?: unknown;
 }
 
-function single(name: string, v: unknown): string | undefined {
+/** The one string value of a flag (a repeated flag is a usage error); '-' stays '-'. */
+export function single(name: string, v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (Array.isArray(v)) {
     if (v.length === 0) return undefined;
