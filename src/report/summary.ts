@@ -5,9 +5,7 @@ import { OUTCOMES, type Attempt, type Outcome } from '../track/attempt.js';
 import { formatIp } from './address.js';
 import type { EndpointJson } from './record.js';
 
-const OUTCOME_INDEX: Readonly<Record<Outcome, number>> = {
-  established: 0, refused: 1, rejected: 2, dropped: 3, 'timed-out': 4, aborted: 5, incomplete: 6,
-};
+
 
 export type SummaryJson = { attempts: number } & Record<Outcome, number>;
 
@@ -61,8 +59,32 @@ function sameServer(x: Buffer, y: Buffer, len: number): boolean {
 /** At most this many services are counted one by one; the rest only in the totals. */
 const MAX_SERVICES = 200_000;
 
+/** Index of an outcome in OUTCOMES (a switch on constant strings: no keyed property lookups). */
+export function outcomeIndex(o: Outcome): number {
+  switch (o) {
+    case 'established': return 0;
+    case 'refused': return 1;
+    case 'rejected': return 2;
+    case 'dropped': return 3;
+    case 'timed-out': return 4;
+    case 'aborted': return 5;
+    default: return 6;
+  }
+}
+
 export class Summary {
-  readonly totals: SummaryJson = emptySummary();
+  /** Attempts per outcome, in OUTCOMES order. */
+  private readonly counts = [0, 0, 0, 0, 0, 0, 0];
+  private attempts = 0;
+
+  /** The contract's summary object. */
+  get totals(): SummaryJson {
+    const t = emptySummary();
+    t.attempts = this.attempts;
+    for (let i = 0; i < OUTCOMES.length; i++) t[OUTCOMES[i]!] = this.counts[i]!;
+    return t;
+  }
+
   /** Services by hash, each bucket chained through ServiceCount.next. */
   private readonly services = new Map<number, ServiceCount>();
   private count = 0;
@@ -73,9 +95,9 @@ export class Summary {
   add(a: Attempt): ServiceCount | null {
     const v = a.verdict;
     if (v === null) return null;
-    const t = this.totals;
-    t.attempts++;
-    t[v.outcome]++;
+    const index = outcomeIndex(v.outcome);
+    this.attempts++;
+    this.counts[index]!++;
     const len = a.addrLen;
     const addr = a.addr;
     const port = a.serverPort;
@@ -95,7 +117,7 @@ export class Summary {
       this.services.set(h, s);
       this.count++;
     }
-    s.counts[OUTCOME_INDEX[v.outcome]]!++;
+    s.counts[index]!++;
     return s;
   }
 
