@@ -1,11 +1,13 @@
-// The handshake state machine: PacketViews in, settled attempts out (in listing order).
+// The handshake state machine: PacketViews in, settled attempts out (in listing order in `read`,
+// the moment each is settled in live).
 // It decides what each packet means for its attempt; outcome.ts names the result.
 //
 // Transitions (state × event → state). "client"/"server" say who sent the packet.
 //
-//   (none)         client SYN                         → SYN_SENT      new attempt (new ISN on a 4-tuple = new attempt)
+//   (none)         client SYN                         → SYN_SENT      new attempt (a new ISN on a 4-tuple is a new
+//                                                                     attempt; an unfinished old one waits for its verdict)
 //   SYN_SENT       client SYN, same ISN               → SYN_SENT      retransmission (synCount++), or a copy (< 100 ms)
-//   SYN_SENT       server SYN/ACK, ack = ISN+1        → SYNACK_SEEN
+//   SYN_SENT       server SYN/ACK, ack = ISN+1        → SYNACK_SEEN   (ack up to ISN+1+data for a Fast Open SYN)
 //   SYN_SENT       server RST+ACK, ack = ISN+1        → DONE refused
 //   SYN_SENT       ICMP error quoting seq = ISN       → DONE rejected (only the types Linux aborts a connect() on)
 //   SYN_SENT       client ACK (SYN/ACK not captured)  → ESTABLISHED   anomaly synack_not_captured
@@ -14,15 +16,18 @@
 //   SYNACK_SEEN    ICMP error quoting seq = ISN       → DONE rejected (the SYN/ACK never reached the client)
 //   SYNACK_SEEN    client SYN, same ISN               → SYNACK_SEEN   the SYN/ACK was lost on its way back
 //   SYNACK_SEEN    server RST+ACK, ack = ISN+1        → DONE refused  (the client never acknowledged the SYN/ACK)
-//   DONE rejected  client SYN, same ISN (read)        → SYN_SENT      the client took the ICMP error as soft: reopened
+//   DONE rejected  client SYN, same ISN, ≥ 200 ms     → SYN_SENT      the client took the ICMP error (answering its
+//                  later (read)                                       first SYN) as soft: reopened
 //   ESTABLISHED    RST from either side               → DONE established, resetBy that side
 //   ESTABLISHED    FIN from both sides                → DONE established
 //   SYN_SENT / SYNACK_SEEN   silence (expiry.ts)       → DONE dropped / timed-out (incomplete at end of input)
+//   DONE (live)    a late SYN retransmission          → (tombstone)   joins the attempt already reported
 //
 // Limitations:
 // - A RST without ACK does not refuse a SYN (RFC 793 and Linux drop it in SYN-SENT); it is
 //   counted as the anomaly rst_without_ack and the attempt goes on to its real outcome.
-// - In `read`, a SYN retransmitted after more than 75 s of silence starts a new attempt.
+// - In `read`, silence settles an open handshake after max(--timeout, 5 s, 2.5 × the last gap
+//   between its packets): a client that retransmits later than that starts a new attempt.
 // - When more than `maxAttempts` are open at once (a flood), the oldest are settled early and
 //   counted as evicted: an unanswered one is reported dropped (timed-out after a SYN/ACK) as if the
 //   capture went on past --timeout; an answer after that is counted as answer_after_verdict.
