@@ -113,7 +113,8 @@ export class Summary {
         this.uncountedServices++;
         return null;
       }
-      s = new ServiceCount(addr, len, port, head);
+      // A copy: the tracker reuses the attempt's addr Buffer once the attempt is reported.
+      s = new ServiceCount(Buffer.from(addr.subarray(0, 2 * len)), len, port, head);
       this.services.set(h, s);
       this.count++;
     }

@@ -58,27 +58,27 @@ export interface KeptPacket {
 
 export class Attempt {
   /** The file (as named by the user) the attempt was seen in. */
-  readonly file: string;
+  file = '';
   /** Client address bytes then server address bytes (addrLen each). */
-  readonly addr: Buffer;
-  readonly addrLen: number;
-  readonly clientPort: number;
-  readonly serverPort: number;
+  addr: Buffer;
+  addrLen = 0;
+  clientPort = 0;
+  serverPort = 0;
   /** The client's initial sequence number: the SYN's sequence number. */
-  readonly isn: number;
+  isn = 0;
   /** 4-tuple hash, symmetric in direction (see table.ts). */
-  readonly hash: number;
+  hash = 0;
 
   /** First SYN's capture time, exactly: seconds, nanoseconds, and the digits of precision the capture has. */
-  readonly startSec: number;
-  readonly startNsec: number;
-  readonly startDigits: number;
+  startSec = 0;
+  startNsec = 0;
+  startDigits = 6;
   /** Frame number of the first SYN (listing order tie-break). */
-  readonly firstFrame: number;
+  firstFrame = 0;
   /** Capture clock (seconds, float) of the first SYN, the latest SYN and the latest packet of the attempt. */
-  readonly firstSynTime: number;
-  lastSynTime: number;
-  lastActivity: number;
+  firstSynTime = 0;
+  lastSynTime = 0;
+  lastActivity = 0;
 
   /** ST_* state. */
   state = ST_SYN_SENT;
@@ -116,7 +116,7 @@ export class Attempt {
   doneTime = 0;
 
   /** 1-based frame numbers of every packet of the attempt, in capture order. */
-  readonly frames: number[];
+  frames: number[];
   /** Copies of those packets, only when evidence is being collected; null otherwise. */
   packets: KeptPacket[] | null = null;
 
@@ -138,12 +138,28 @@ export class Attempt {
   /** Set when a new ISN on its 4-tuple replaced it in the table: it only waits for its verdict. */
   superseded = false;
 
+  /** Set by the tracker: the attempt is in its table (a bucket chain) / has been handed to the reporter. */
+  inTable = false;
+  emitted = false;
+
   constructor(
     file: string, addr: Buffer, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,
     startSec: number, startNsec: number, startDigits: number, frame: number, time: number,
   ) {
-    this.file = file;
     this.addr = addr;
+    this.frames = [frame];
+    this.init(file, addrLen, clientPort, serverPort, isn, hash, startSec, startNsec, startDigits, frame, time);
+  }
+
+  /**
+   * Sets every field for a new attempt: the constructor's job, and again when the tracker reuses a
+   * settled attempt's object (its addr Buffer, 32 bytes, and frames array are kept).
+   */
+  init(
+    file: string, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,
+    startSec: number, startNsec: number, startDigits: number, frame: number, time: number,
+  ): void {
+    this.file = file;
     this.addrLen = addrLen;
     this.clientPort = clientPort;
     this.serverPort = serverPort;
@@ -156,6 +172,39 @@ export class Attempt {
     this.firstSynTime = time;
     this.lastSynTime = time;
     this.lastActivity = time;
-    this.frames = [frame];
+    this.frames.length = 0;
+    this.frames.push(frame);
+    this.state = ST_SYN_SENT;
+    this.end = END_NONE;
+    this.synLen = 0;
+    this.synCount = 1;
+    this.answerKind = ANSWER_NONE;
+    this.answerFrom = null;
+    this.answerSec = 0;
+    this.answerNsec = 0;
+    this.answerTime = 0;
+    this.icmpType = -1;
+    this.icmpCode = -1;
+    this.icmpVersion = 0;
+    this.answerTtl = -1;
+    this.serverIsn = 0;
+    this.synAckTime = 0;
+    this.resetBy = RESET_NONE;
+    this.clientFin = false;
+    this.serverFin = false;
+    this.doneTime = 0;
+    this.packets = null;
+    this.bucketNext = null;
+    this.listPrev = null;
+    this.listNext = null;
+    this.list = 0;
+    this.deadline = 0;
+    this.heapIndex = -1;
+    this.lastGap = 0;
+    this.verdict = null;
+    this.ready = false;
+    this.superseded = false;
+    this.inTable = false;
+    this.emitted = false;
   }
 }

@@ -94,6 +94,9 @@ export interface Anomalies {
  */
 const SOFT_ERROR_MIN_GAP = 0.2;
 
+/** Reported attempt objects kept for reuse. */
+const POOL_MAX = 4096;
+
 /** An open handshake at the head of the listing is reported early only past this many times maxPending. */
 const HANDSHAKE_PENDING_FACTOR = 5;
 
@@ -104,6 +107,8 @@ export class HandshakeTracker {
   readonly file: string;
   private readonly opts: TrackerOptions;
   private readonly table = new AttemptTable();
+  /** Reported attempts whose objects the next new attempts reuse. */
+  private readonly pool: Attempt[] = [];
   private readonly timers: TimerLists;
   /** `read` lists by start; live hands each attempt over the moment it is settled. */
   readonly order: ListingOrder;
@@ -123,7 +128,7 @@ export class HandshakeTracker {
     this.opts = opts;
     this.timers = new TimerLists(opts.live, opts.timeout);
     this.onAttempt = onAttempt;
-    this.order = new ListingOrder(onAttempt);
+    this.order = new ListingOrder(this.emit);
   }
 
   /** Open attempts: those in the table that are not tombstones of attempts already reported. */
@@ -167,7 +172,7 @@ export class HandshakeTracker {
     while (t.tombstone.head !== null) {
       const a = t.tombstone.head;
       t.tombstone.remove(a);
-      this.table.delete(a);
+      this.drop(a);
     }
     this.order.drain();
   }
@@ -238,15 +243,21 @@ export class HandshakeTracker {
     }
     if (this.table.size >= this.opts.maxAttempts) this.evictOldest(t);
     const len = v.addrLen;
+    // Reuse a reported attempt's object when there is one: no allocation, nothing for the GC.
+    let n = this.pool.pop();
+    if (n === undefined) {
+      n = new Attempt(this.file, Buffer.allocUnsafe(32), len, v.srcPort, v.dstPort, v.seq, hash,
+        frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
+    } else {
+      n.init(this.file, len, v.srcPort, v.dstPort, v.seq, hash, frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
+    }
     // A byte loop beats Buffer#copy for 4- and 16-byte copies.
-    const addr = Buffer.allocUnsafe(len * 2);
+    const addr = n.addr;
     const b = v.buf;
     for (let i = 0, s = v.srcOff, d = v.dstOff; i < len; i++) {
       addr[i] = b[s + i]!;
       addr[len + i] = b[d + i]!;
     }
-    const n = new Attempt(this.file, addr, len, v.srcPort, v.dstPort, v.seq, hash,
-      frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
     n.synLen = v.payloadLen;
     if (this.opts.keepPackets) n.packets = [keep(frame)];
     this.table.insert(n);
@@ -480,7 +491,7 @@ export class HandshakeTracker {
 
   /** Takes an unfinished attempt out of the table, its verdict due --timeout after its start. */
   private supersede(a: Attempt): void {
-    this.table.delete(a);
+    this.drop(a);
     a.superseded = true;
     const since = a.state === ST_SYNACK_SEEN ? a.synAckTime : a.firstSynTime;
     a.deadline = since + this.opts.timeout;
@@ -502,7 +513,7 @@ export class HandshakeTracker {
     } else {
       const list = this.timers.byId(a.list);
       if (list !== null) list.remove(a);
-      this.table.delete(a);
+      this.drop(a);
     }
     this.release(a);
   }
@@ -510,7 +521,27 @@ export class HandshakeTracker {
   /** The attempt is settled: live hands it over at once; read lets the listing order do it. */
   private release(a: Attempt): void {
     a.ready = true;
-    if (this.opts.live) this.onAttempt(a);
+    if (this.opts.live) this.emit(a);
+  }
+
+  /** Hands an attempt to the reporter; once it has also left the table, its object is reused. */
+  private readonly emit = (a: Attempt): void => {
+    this.onAttempt(a);
+    a.emitted = true;
+    if (!a.inTable) this.recycle(a);
+  };
+
+  /** Takes an attempt out of the table; a reported one's object is reused. */
+  private drop(a: Attempt): void {
+    this.table.delete(a);
+    if (a.emitted) this.recycle(a);
+  }
+
+  private recycle(a: Attempt): void {
+    a.packets = null;
+    a.answerFrom = null;
+    a.verdict = null;
+    if (this.pool.length < POOL_MAX) this.pool.push(a);
   }
 
   /** Tombstones are a convenience: at most a quarter of the table. */
@@ -519,7 +550,7 @@ export class HandshakeTracker {
     while (tombs.size > Math.ceil(this.opts.maxAttempts / 4)) {
       const old = tombs.head!;
       tombs.remove(old);
-      this.table.delete(old);
+      this.drop(old);
     }
   }
 
@@ -556,7 +587,7 @@ export class HandshakeTracker {
     while (a !== null && a.lastActivity + TOMBSTONE_WAIT <= now) {
       const list = timers.tombstone;
       list.remove(a);
-      this.table.delete(a);
+      this.drop(a);
       a = list.head;
     }
     if (released) this.order.drain();
@@ -570,7 +601,7 @@ export class HandshakeTracker {
     if (victim === null) return;
     if (victim.list === LIST_TOMBSTONE) {
       timers.tombstone.remove(victim);
-      this.table.delete(victim);
+      this.drop(victim);
       return;
     }
     if (victim.list === LIST_HANDSHAKE || victim.list === LIST_ESTABLISHED) {

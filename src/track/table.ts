@@ -181,6 +181,7 @@ export class AttemptTable {
     const head = this.buckets.get(a.hash);
     a.bucketNext = head ?? null;
     this.buckets.set(a.hash, a);
+    a.inTable = true;
     this.size++;
   }
 
@@ -199,6 +200,7 @@ export class AttemptTable {
       prev.bucketNext = a.bucketNext;
     }
     a.bucketNext = null;
+    a.inTable = false;
     this.size--;
   }
 }

@@ -43,9 +43,15 @@ const icmpFor = (t: number, type: number, code: number, from: Buffer, seq = ISN)
   return { t, bytes: ipv4(1, icmp4(type, code, quoted), { src: from, dst: CLIENT4 }) };
 };
 
-function run(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): { attempts: Attempt[]; tracker: HandshakeTracker } {
-  const attempts: Attempt[] = [];
-  const tracker = new HandshakeTracker('test.pcap', { ...DEFAULT_TRACKER_OPTIONS, ...opts }, (a) => attempts.push(a));
+/** What the tracker handed over, copied: it reuses an attempt's object once the attempt is reported. */
+type Snapshot = Omit<Attempt, 'init'>;
+function snap(a: Attempt): Snapshot {
+  return { ...a, frames: [...a.frames], addr: Buffer.from(a.addr), answerFrom: a.answerFrom === null ? null : Buffer.from(a.answerFrom) };
+}
+
+function run(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): { attempts: Snapshot[]; tracker: HandshakeTracker } {
+  const attempts: Snapshot[] = [];
+  const tracker = new HandshakeTracker('test.pcap', { ...DEFAULT_TRACKER_OPTIONS, ...opts }, (a) => attempts.push(snap(a)));
   const view = new PacketView();
   const frame = new Frame();
   frame.linkType = LINKTYPE_RAW;
@@ -65,7 +71,7 @@ function run(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): {
   return { attempts, tracker };
 }
 
-function only(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): Attempt {
+function only(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): Snapshot {
   const { attempts } = run(pkts, opts, endAt);
   assert.equal(attempts.length, 1, 'one attempt');
   return attempts[0]!;
@@ -212,6 +218,7 @@ describe('track/handshakes', () => {
   });
 
   it('live: dropped is reported --timeout after the latest SYN, and a late retransmission joins it', () => {
+    // The live object itself: it stays a tombstone in the table, so later packets still update it.
     const attempts: Attempt[] = [];
     const tracker = new HandshakeTracker('live', { ...DEFAULT_TRACKER_OPTIONS, live: true, timeout: 3 }, (a) => attempts.push(a));
     const view = new PacketView();
@@ -239,6 +246,37 @@ describe('track/handshakes', () => {
     assert.equal(attempts[0]?.synCount, 3);
   });
 
+  it('reuses a reported attempt\'s object for the next attempt without carrying anything over', () => {
+    const seen: Attempt[] = [];
+    const snaps: Snapshot[] = [];
+    const rst = (t: number, port: number) => ({ t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: port, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }), { src: SERVER4, dst: CLIENT4 }) });
+    const tracker = new HandshakeTracker('t', { ...DEFAULT_TRACKER_OPTIONS }, (a) => { seen.push(a); snaps.push(snap(a)); });
+    const view = new PacketView();
+    const frame = new Frame();
+    frame.linkType = LINKTYPE_RAW;
+    // A refused attempt (reported after its linger), then a v6 one that stays unanswered.
+    const v6 = { t: 2, bytes: ipv6(6, tcp({ flags: SYN, srcPort: 40009 })) };
+    [syn(0, { srcPort: 40001 }), rst(0.001, 40001), v6].forEach((p, i) => {
+      frame.number = i + 1;
+      frame.tsSec = T0 + Math.floor(p.t);
+      frame.tsNsec = Math.round((p.t % 1) * 1e9);
+      frame.data = p.bytes;
+      frame.caplen = p.bytes.length;
+      decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view);
+      tracker.packet(frame, view);
+    });
+    tracker.tick(T0 + 10, 0);
+    tracker.finish();
+    assert.equal(seen.length, 2);
+    assert.equal(seen[0], seen[1], 'the second attempt reused the first one\'s object');
+    assert.deepEqual(snaps.map((a) => [a.clientPort, a.addrLen, a.verdict?.outcome, a.answerKind, a.frames]), [
+      [40001, 4, 'refused', 2, [1, 2]],
+      [40009, 16, 'dropped', 0, [3]],
+    ]);
+    assert.equal(snaps[1]?.answerFrom, null);
+    assert.equal(snaps[1]?.synCount, 1);
+  });
+
   it('a full table settles its oldest attempt early and counts it', () => {
     const pkts = [syn(0, { srcPort: 1001 }), syn(0.1, { srcPort: 1002 }), syn(0.2, { srcPort: 1003 })];
     const { attempts, tracker } = run(pkts, { maxAttempts: 2 }, 5);
@@ -261,8 +299,8 @@ describe('track/handshakes', () => {
   });
 
   it('read: a lone SYN settles as dropped 5 s after its last packet, so later attempts are not held back', () => {
-    const attempts: Attempt[] = [];
-    const tracker = new HandshakeTracker('t', { ...DEFAULT_TRACKER_OPTIONS }, (a) => attempts.push(a));
+    const attempts: Snapshot[] = [];
+    const tracker = new HandshakeTracker('t', { ...DEFAULT_TRACKER_OPTIONS }, (a) => attempts.push(snap(a)));
     const view = new PacketView();
     const frame = new Frame();
     frame.linkType = LINKTYPE_RAW;
