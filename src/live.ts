@@ -58,9 +58,10 @@ export interface LiveResult {
 }
 
 /**
- * Writes the packets of listed attempts in capture order as verdicts arrive. Verdicts come in listing
- * order (by first SYN), so when one whose first frame is F is handed over, every later one has frames
- * above F: every waiting packet numbered up to F can be written. What waits is a min-heap by frame number.
+ * Writes the packets of listed attempts in capture order as verdicts arrive. Live verdicts come as
+ * they are reached, not in capture order, so packets wait (a min-heap by frame number) until every
+ * attempt that could still bring an earlier packet has been reported: the caller passes the
+ * tracker's oldest unreported first frame, and everything below it is written.
  */
 export class EvidenceStream {
   private readonly writer: EvidenceWriter;
@@ -81,11 +82,11 @@ export class EvidenceStream {
     return this.heap.length;
   }
 
-  /** The packets of a listed attempt whose first frame is `firstFrame`. */
-  add(firstFrame: number, packets: readonly KeptPacket[]): void {
+  /** The packets of a listed attempt; `below` is the first frame no unreported attempt can precede. */
+  add(packets: readonly KeptPacket[], below: number): void {
     if (this.error !== null) return;
     for (const p of packets) this.push(p);
-    this.flushUpTo(firstFrame);
+    this.flushUpTo(below - 1);
   }
 
   /** Writes everything still waiting and closes the file. */
@@ -261,7 +262,7 @@ export class LiveAnalysis {
   /** A listed handshake (Verdicts counted it and built its record): report it, pass its packets on. */
   private readonly onListed = (h: HandshakeJson, a: Attempt): void => {
     this.reporter.handshake(h);
-    if (a.packets !== null && this.evidence !== null) this.evidence.add(a.firstFrame, a.packets);
+    if (a.packets !== null && this.evidence !== null) this.evidence.add(a.packets, this.tracker.oldestUnreportedFrame());
   };
 }
 

@@ -2,6 +2,7 @@
 // while real clients connect from the other end. Needs root; fails instead of skipping under
 // SYNSCOPE_REQUIRE_LIVE_TESTS=1. Traffic: only 10.199.0.0/24 and fd99:199::/64 inside those namespaces.
 
+import { openCapture } from '../src/capture/open.js';
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -122,6 +123,10 @@ describe('synscope live (veth between two network namespaces)', function () {
     const doc = JSON.parse(back.stdout) as { captures: { packets: number; linkTypes: string[] }[]; handshakes: Handshake[] };
     assert.equal(doc.captures[0]!.packets, frames.size);
     assert.deepEqual(doc.captures[0]!.linkTypes, ['ETHERNET']);
+    // In capture order, although the dropped attempt was reported seconds after later ones.
+    const times: number[] = [];
+    await (await openCapture(evidence)).run((f) => { times.push(f.tsSec * 1e9 + f.tsNsec); });
+    assert.deepEqual(times, [...times].sort((x, y) => x - y), 'evidence packets in capture order');
     for (const c of cases.filter((x) => x.outcome !== 'dropped')) {
       const h = doc.handshakes.filter((x) => x.server.ip === c.ip && x.server.port === c.port);
       assert.ok(h.length >= 1 && h.every((x) => x.outcome === c.outcome), `evidence: ${c.ip} port ${c.port}`);

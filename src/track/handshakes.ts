@@ -107,6 +107,10 @@ export class HandshakeTracker {
   readonly file: string;
   private readonly opts: TrackerOptions;
   private readonly table = new AttemptTable();
+  /** Live: attempts in creation (so first-frame) order, with that frame, until reported. */
+  private readonly unreported: Attempt[] = [];
+  private readonly unreportedFrames: number[] = [];
+  private unreportedHead = 0;
   /** Reported attempts whose objects the next new attempts reuse. */
   private readonly pool: Attempt[] = [];
   private readonly timers: TimerLists;
@@ -266,7 +270,30 @@ export class HandshakeTracker {
     if (!this.opts.live) {
       this.order.add(n);
       if (this.order.length > this.opts.maxPending) this.releaseEarly(t);
+    } else {
+      this.unreported.push(n);
+      this.unreportedFrames.push(frame.number);
     }
+  }
+
+  /**
+   * Live: the first frame of the oldest attempt not yet handed over (Infinity when none is). Every
+   * packet an unreported attempt will still bring has this number or a higher one, so a live
+   * --evidence file can write everything below it in capture order.
+   */
+  oldestUnreportedFrame(): number {
+    const q = this.unreported;
+    const frames = this.unreportedFrames;
+    let h = this.unreportedHead;
+    // An entry is done once its attempt was reported (or its object reused for a later attempt).
+    while (h < q.length && (q[h]!.emitted || q[h]!.firstFrame !== frames[h])) h++;
+    if (h > 4096 && h * 2 > q.length) {
+      q.splice(0, h);
+      frames.splice(0, h);
+      h = 0;
+    }
+    this.unreportedHead = h;
+    return h < q.length ? frames[h]! : Number.POSITIVE_INFINITY;
   }
 
   private onSynSent(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
@@ -526,8 +553,8 @@ export class HandshakeTracker {
 
   /** Hands an attempt to the reporter; once it has also left the table, its object is reused. */
   private readonly emit = (a: Attempt): void => {
-    this.onAttempt(a);
     a.emitted = true;
+    this.onAttempt(a);
     if (!a.inTable) this.recycle(a);
   };
 

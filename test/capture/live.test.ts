@@ -352,16 +352,30 @@ describe('live: EvidenceStream writes listed packets in capture order as verdict
   it('holds a packet back until no later verdict can precede it, and writes a shared packet once', async () => {
     const w = new MemoryWriter();
     const s = new EvidenceStream(w);
-    // Attempt A: frames 1, 5, 9. Attempt B (listed next): frames 2, 3. Attempt C: frames 6, 9 (9 shared).
-    s.add(1, [pkt(1), pkt(5), pkt(9)]);
+    // Attempt A: frames 1, 5, 9. Attempt B: frames 2, 3. Attempt C: frames 6, 9 (9 shared).
+    // Each add() passes the first frame of the oldest attempt still unreported after it.
+    s.add([pkt(1), pkt(5), pkt(9)], 2); // B and C still open
     assert.deepEqual(w.written, [1]);
-    s.add(2, [pkt(2), pkt(3)]);
-    assert.deepEqual(w.written, [1, 2]);
-    s.add(6, [pkt(6), pkt(9)]);
-    assert.deepEqual(w.written, [1, 2, 3, 5, 6]);
-    assert.equal(s.waiting, 2);
+    s.add([pkt(2), pkt(3)], 6); // C still open
+    assert.deepEqual(w.written, [1, 2, 3, 5]);
+    s.add([pkt(6), pkt(9)], Number.POSITIVE_INFINITY);
+    assert.deepEqual(w.written, [1, 2, 3, 5, 6, 9]);
+    assert.equal(s.waiting, 0);
     await s.close();
     assert.deepEqual(w.written, [1, 2, 3, 5, 6, 9]);
+    assert.ok(w.closed);
+  });
+
+  it('keeps capture order when a later attempt is reported first (live verdicts come as reached)', async () => {
+    const w = new MemoryWriter();
+    const s = new EvidenceStream(w);
+    // A (frames 1, 7) is still waiting for its timeout when B (frames 3, 4) is refused.
+    s.add([pkt(3), pkt(4)], 1);
+    assert.deepEqual(w.written, []);
+    assert.equal(s.waiting, 2);
+    s.add([pkt(1), pkt(7)], Number.POSITIVE_INFINITY);
+    await s.close();
+    assert.deepEqual(w.written, [1, 3, 4, 7]);
     assert.ok(w.closed);
   });
 });
