@@ -2,20 +2,16 @@
 // a reporter. The library entry behind `synscope read`; it prints nothing and never exits.
 
 import { openCapture, type OpenCaptureOptions } from './capture/open.js';
-import { linkTypeName, type Frame, type FrameSource } from './capture/source.js';
-import {
-  DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView,
-} from './decode/view.js';
-import { decodePacket } from './decode/packet.js';
+import { linkTypeName, type FrameSource } from './capture/source.js';
 import { CaptureFormatError } from './errors.js';
+import { PacketFeed } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import { Verdicts } from './verdicts.js';
-import { isoTime } from './report/text.js';
 import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';
+import { Verdicts } from './verdicts.js';
 
 export interface AnalyzeOptions {
   readonly timeout: number;
@@ -68,7 +64,6 @@ export async function analyzeFiles(
   const anomalies: Record<string, number> = {};
   let evicted = 0;
   let nanosecond = false;
-  const view = new PacketView();
   // One capture streams its verdicts in listing order as they come. Several are listed together,
   // by start then frame across all of them, so their listed handshakes are held until the end.
   const held: { sec: number; nsec: number; frame: number; fileIndex: number; h: HandshakeJson }[] = [];
@@ -93,37 +88,11 @@ export async function analyzeFiles(
     }, verdicts.handle);
 
     let source: FrameSource | null = null;
-    let firstSec = -1;
-    let firstNsec = 0;
-    let lastSec = 0;
-    let lastNsec = 0;
-    let digits = 6;
-    let other = 0;
-    let bad = 0;
-    let unknownLink = 0;
-    const onFrame = (frame: Frame): void => {
-      if (firstSec < 0) {
-        firstSec = frame.tsSec;
-        firstNsec = frame.tsNsec;
-      }
-      lastSec = frame.tsSec;
-      lastNsec = frame.tsNsec;
-      if (frame.tsDigits > digits) digits = frame.tsDigits;
-      const st = decodePacket(frame.data, frame.offset, frame.offset + frame.caplen, frame.linkType, view);
-      if (st === DECODE_OK) {
-        tracker.packet(frame, view);
-        return;
-      }
-      // Every packet moves the capture clock: "the capture goes on" counts ARP and UDP too.
-      tracker.tick(frame.tsSec, frame.tsNsec);
-      if (st === DECODE_NOT_TCP) other++;
-      else if (st === DECODE_UNKNOWN_LINK) unknownLink++;
-      else if (st === DECODE_TRUNCATED || st === DECODE_BAD_HEADER) bad++;
-    };
+    const feed = new PacketFeed(tracker);
     try {
       source = await openCapture(path, opts.open);
       progress?.(source);
-      await source.run(onFrame);
+      await source.run(feed.onFrame);
     } catch (e) {
       if (!(e instanceof CaptureFormatError)) throw e;
       errors.push(e);
@@ -139,14 +108,8 @@ export async function analyzeFiles(
       cap.linkTypes = source.linkTypes.map(linkTypeName);
       cap.packets = source.packets;
     }
-    if (firstSec >= 0) {
-      cap.first = isoTime(firstSec, firstNsec, digits);
-      cap.last = isoTime(lastSec, lastNsec, digits);
-    }
-    if (digits > 6) nanosecond = true;
-    cap.otherPackets = other;
-    cap.badPackets = bad;
-    cap.unknownLinkPackets = unknownLink;
+    feed.describe(cap);
+    if (feed.digits > 6) nanosecond = true;
     evicted += tracker.evicted;
     for (const [k, n] of Object.entries(tracker.anomalies as Anomalies)) {
       if (n > 0) anomalies[k] = (anomalies[k] ?? 0) + n;

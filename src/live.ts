@@ -4,18 +4,14 @@
 // Memory stays flat over days: per packet nothing is kept; per verdict only counters (the summary per
 // service) and, for --evidence, the few packets still waiting for their place in capture order.
 
-import { linkTypeName, type Frame } from './capture/source.js';
 import type { LiveSource } from './capture/live.js';
-import {
-  DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView,
-} from './decode/view.js';
-import { decodePacket } from './decode/packet.js';
+import { linkTypeName } from './capture/source.js';
+import { PacketFeed } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import { isoTime } from './report/text.js';
 import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';
 import { Verdicts } from './verdicts.js';
@@ -159,15 +155,8 @@ export class LiveAnalysis {
   private readonly opts: LiveAnalyzeOptions;
   private readonly reporter: Reporter;
   private readonly tracker: HandshakeTracker;
-  private readonly view = new PacketView();
+  private readonly feed: PacketFeed;
   private readonly evidence: EvidenceStream | null;
-  private firstSec = -1;
-  private firstNsec = 0;
-  private lastSec = 0;
-  private lastNsec = 0;
-  private other = 0;
-  private bad = 0;
-  private unknownLink = 0;
 
   constructor(source: LiveSource, opts: LiveAnalyzeOptions, reporter: Reporter) {
     this.source = source;
@@ -185,6 +174,7 @@ export class LiveAnalysis {
       host: opts.host,
       port: opts.port,
     }, this.verdicts.handle);
+    this.feed = new PacketFeed(this.tracker);
   }
 
   get progress(): LiveProgress {
@@ -206,7 +196,7 @@ export class LiveAnalysis {
     const tick = setInterval(this.onTick, this.opts.tickMs ?? TICK_MS);
     tick.unref();
     try {
-      await source.run(this.onFrame);
+      await source.run(this.feed.onFrame);
     } finally {
       clearInterval(tick);
       source.readClock();
@@ -217,11 +207,9 @@ export class LiveAnalysis {
 
     const capture: CaptureJson = {
       file: source.name, format: source.format, gzip: false, linkTypes: source.linkTypes.map(linkTypeName),
-      packets: source.packets,
-      first: this.firstSec < 0 ? null : isoTime(this.firstSec, this.firstNsec, 6),
-      last: this.firstSec < 0 ? null : isoTime(this.lastSec, this.lastNsec, 6),
-      otherPackets: this.other, badPackets: this.bad, unknownLinkPackets: this.unknownLink, error: null,
+      packets: source.packets, first: null, last: null, otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
     };
+    this.feed.describe(capture);
     const anomalies: Record<string, number> = {};
     for (const [k, n] of Object.entries(this.tracker.anomalies as Anomalies)) if (n > 0) anomalies[k] = n;
     return {
@@ -230,27 +218,6 @@ export class LiveAnalysis {
       evidenceError: this.evidence?.error ?? null,
     };
   }
-
-  /** The per-packet path: decode into the one view, feed the tracker. */
-  private readonly onFrame = (frame: Frame): void => {
-    if (this.firstSec < 0) {
-      this.firstSec = frame.tsSec;
-      this.firstNsec = frame.tsNsec;
-    }
-    this.lastSec = frame.tsSec;
-    this.lastNsec = frame.tsNsec;
-    const view = this.view;
-    const st = decodePacket(frame.data, frame.offset, frame.offset + frame.caplen, frame.linkType, view);
-    if (st === DECODE_OK) {
-      this.tracker.packet(frame, view);
-      return;
-    }
-    // Every packet moves the capture clock, as in `read`.
-    this.tracker.tick(frame.tsSec, frame.tsNsec);
-    if (st === DECODE_NOT_TCP) this.other++;
-    else if (st === DECODE_UNKNOWN_LINK) this.unknownLink++;
-    else if (st === DECODE_TRUNCATED || st === DECODE_BAD_HEADER) this.bad++;
-  };
 
   private readonly onTick = (): void => {
     const source = this.source;
