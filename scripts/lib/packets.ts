@@ -3,11 +3,10 @@
 // quoting a packet, UDP, ARP. Every checksum is computed, so Wireshark shows them as good.
 // Each builder writes one frame at offset 0 of `out` and returns its length.
 
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
-export const TCP_ACK = 0x10;
+// The flag bits are the decoder's own.
+export {
+  TCP_FLAG_ACK as TCP_ACK, TCP_FLAG_FIN as TCP_FIN, TCP_FLAG_PSH as TCP_PSH, TCP_FLAG_RST as TCP_RST, TCP_FLAG_SYN as TCP_SYN,
+} from '../../src/decode/view.js';
 
 /** No TCP options. */
 export const OPT_NONE = 0;
