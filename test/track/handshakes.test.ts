@@ -43,6 +43,24 @@ const icmpFor = (t: number, type: number, code: number, from: Buffer, seq = ISN)
   return { t, bytes: ipv4(1, icmp4(type, code, quoted), { src: from, dst: CLIENT4 }) };
 };
 
+/** A function that feeds one hand-made packet (raw IPv4/IPv6) to the tracker as frame `n`. */
+function feeder(tracker: HandshakeTracker): (p: Pkt, n: number) => void {
+  const view = new PacketView();
+  const frame = new Frame();
+  frame.linkType = LINKTYPE_RAW;
+  return (p, n) => {
+    frame.number = n;
+    frame.tsSec = T0 + Math.floor(p.t);
+    frame.tsNsec = Math.round((p.t - Math.floor(p.t)) * 1e9);
+    frame.data = p.bytes;
+    frame.offset = 0;
+    frame.caplen = p.bytes.length;
+    frame.origLen = p.bytes.length;
+    assert.equal(decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view), DECODE_OK, `packet ${n} decodes`);
+    tracker.packet(frame, view);
+  };
+}
+
 /** What the tracker handed over, copied: it reuses an attempt's object once the attempt is reported. */
 type Snapshot = Omit<Attempt, 'init'>;
 function snap(a: Attempt): Snapshot {
@@ -52,20 +70,8 @@ function snap(a: Attempt): Snapshot {
 function run(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): { attempts: Snapshot[]; tracker: HandshakeTracker } {
   const attempts: Snapshot[] = [];
   const tracker = new HandshakeTracker('test.pcap', { ...DEFAULT_TRACKER_OPTIONS, ...opts }, (a) => attempts.push(snap(a)));
-  const view = new PacketView();
-  const frame = new Frame();
-  frame.linkType = LINKTYPE_RAW;
-  pkts.forEach((p, i) => {
-    frame.number = i + 1;
-    frame.tsSec = T0 + Math.floor(p.t);
-    frame.tsNsec = Math.round((p.t - Math.floor(p.t)) * 1e9);
-    frame.data = p.bytes;
-    frame.offset = 0;
-    frame.caplen = p.bytes.length;
-    frame.origLen = p.bytes.length;
-    assert.equal(decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view), DECODE_OK, `packet ${i + 1} decodes`);
-    tracker.packet(frame, view);
-  });
+  const feed = feeder(tracker);
+  pkts.forEach((p, i) => feed(p, i + 1));
   if (endAt !== undefined) tracker.tick(T0 + Math.floor(endAt), Math.round((endAt % 1) * 1e9));
   tracker.finish();
   return { attempts, tracker };
@@ -221,18 +227,7 @@ describe('track/handshakes', () => {
     // The live object itself: it stays a tombstone in the table, so later packets still update it.
     const attempts: Attempt[] = [];
     const tracker = new HandshakeTracker('live', { ...DEFAULT_TRACKER_OPTIONS, live: true, timeout: 3 }, (a) => attempts.push(a));
-    const view = new PacketView();
-    const frame = new Frame();
-    frame.linkType = LINKTYPE_RAW;
-    const feed = (p: Pkt, n: number): void => {
-      frame.number = n;
-      frame.tsSec = T0 + Math.floor(p.t);
-      frame.tsNsec = Math.round((p.t % 1) * 1e9);
-      frame.data = p.bytes;
-      frame.caplen = p.bytes.length;
-      decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view);
-      tracker.packet(frame, view);
-    };
+    const feed = feeder(tracker);
     feed(syn(0), 1);
     feed(syn(1), 2);
     tracker.tick(T0 + 3, 900_000_000);
@@ -251,20 +246,10 @@ describe('track/handshakes', () => {
     const snaps: Snapshot[] = [];
     const rst = (t: number, port: number) => ({ t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: port, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }), { src: SERVER4, dst: CLIENT4 }) });
     const tracker = new HandshakeTracker('t', { ...DEFAULT_TRACKER_OPTIONS }, (a) => { seen.push(a); snaps.push(snap(a)); });
-    const view = new PacketView();
-    const frame = new Frame();
-    frame.linkType = LINKTYPE_RAW;
+    const feed = feeder(tracker);
     // A refused attempt (reported after its linger), then a v6 one that stays unanswered.
     const v6 = { t: 2, bytes: ipv6(6, tcp({ flags: SYN, srcPort: 40009 })) };
-    [syn(0, { srcPort: 40001 }), rst(0.001, 40001), v6].forEach((p, i) => {
-      frame.number = i + 1;
-      frame.tsSec = T0 + Math.floor(p.t);
-      frame.tsNsec = Math.round((p.t % 1) * 1e9);
-      frame.data = p.bytes;
-      frame.caplen = p.bytes.length;
-      decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view);
-      tracker.packet(frame, view);
-    });
+    [syn(0, { srcPort: 40001 }), rst(0.001, 40001), v6].forEach((p, i) => feed(p, i + 1));
     tracker.tick(T0 + 10, 0);
     tracker.finish();
     assert.equal(seen.length, 2);
@@ -301,16 +286,7 @@ describe('track/handshakes', () => {
   it('read: a lone SYN settles as dropped 5 s after its last packet, so later attempts are not held back', () => {
     const attempts: Snapshot[] = [];
     const tracker = new HandshakeTracker('t', { ...DEFAULT_TRACKER_OPTIONS }, (a) => attempts.push(snap(a)));
-    const view = new PacketView();
-    const frame = new Frame();
-    frame.linkType = LINKTYPE_RAW;
-    const p = syn(0);
-    frame.number = 1;
-    frame.tsSec = T0;
-    frame.data = p.bytes;
-    frame.caplen = p.bytes.length;
-    decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view);
-    tracker.packet(frame, view);
+    feeder(tracker)(syn(0), 1);
     tracker.tick(T0 + 4, 900_000_000);
     assert.equal(attempts.length, 0);
     tracker.tick(T0 + 5, 0);
