@@ -67,7 +67,7 @@ export function toRecord(a: Attempt): HandshakeJson {
     start: isoTime(a.startSec, a.startNsec, a.startDigits),
     synCount: a.synCount,
     answer,
-    frames: a.frames.slice(), // the tracker reuses the attempt, and its frames array
+    frames: a.frameList(), // the tracker reuses the attempt, and its frames array
     diagnosis: '',
   };
   if (a.resetBy === RESET_BY_CLIENT) rec.resetBy = 'client';

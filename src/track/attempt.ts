@@ -117,6 +117,11 @@ export class Attempt {
 
   /** 1-based frame numbers of every packet of the attempt, in capture order. */
   frames: number[];
+  /**
+   * How many of `frames` are this attempt's: the array is kept (never truncated) when the object is
+   * reused, so a reused attempt allocates no new backing store for its first few frames.
+   */
+  frameCount = 1;
   /** Copies of those packets, only when evidence is being collected; null otherwise. */
   packets: KeptPacket[] | null = null;
 
@@ -141,6 +146,11 @@ export class Attempt {
   /** Set by the tracker: the attempt is in its table (a bucket chain) / has been handed to the reporter. */
   inTable = false;
   emitted = false;
+
+  /** The attempt's frame numbers, as a new array. */
+  frameList(): number[] {
+    return this.frames.slice(0, this.frameCount);
+  }
 
   constructor(
     file: string, addr: Buffer, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,
@@ -172,8 +182,8 @@ export class Attempt {
     this.firstSynTime = time;
     this.lastSynTime = time;
     this.lastActivity = time;
-    this.frames.length = 0;
-    this.frames.push(frame);
+    this.frames[0] = frame;
+    this.frameCount = 1;
     this.state = ST_SYN_SENT;
     this.end = END_NONE;
     this.synLen = 0;

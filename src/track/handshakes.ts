@@ -95,7 +95,7 @@ export interface Anomalies {
 const SOFT_ERROR_MIN_GAP = 0.2;
 
 /** Reported attempt objects kept for reuse. */
-const POOL_MAX = 4096;
+const POOL_MAX = 65536;
 
 /** An open handshake at the head of the listing is reported early only past this many times maxPending. */
 const HANDSHAKE_PENDING_FACTOR = 5;
@@ -432,8 +432,11 @@ export class HandshakeTracker {
   // ---------------------------------------------------------------- bookkeeping
 
   private attach(a: Attempt, frame: Frame): void {
-    if (a.frames.length >= MAX_FRAMES) return;
-    a.frames.push(frame.number);
+    const n = a.frameCount;
+    if (n >= MAX_FRAMES) return;
+    if (n < a.frames.length) a.frames[n] = frame.number;
+    else a.frames.push(frame.number);
+    a.frameCount = n + 1;
     if (a.packets !== null) a.packets.push(keep(frame));
   }
 

@@ -1,4 +1,4 @@
-// Attempts by 4-tuple, without allocating on lookup: a Map from a 32-bit symmetric hash to a
+// Attempts by 4-tuple, without allocating on lookup: an array of buckets indexed by a symmetric hash, each a
 // chain of attempts (Attempt.bucketNext), compared byte by byte against the packet's own Buffer.
 // Also the timer lists (intrusive, doubly linked) that expiry.ts walks in deadline order.
 
@@ -17,7 +17,7 @@ export function endpointHash(buf: Buffer, off: number, len: number, port: number
 }
 
 export function tupleHash(buf: Buffer, aOff: number, aPort: number, bOff: number, bPort: number, len: number): number {
-  // 30 bits: a small integer (Smi) for V8, so the Map neither boxes its keys nor hashes doubles.
+  // 30 bits: a small integer (Smi) for V8, never boxed.
   return (endpointHash(buf, aOff, len, aPort) + endpointHash(buf, bOff, len, bPort)) & 0x3fffffff;
 }
 
@@ -145,8 +145,16 @@ export class DeadlineHeap {
   }
 }
 
+/** First size of the bucket array; it doubles whenever the table holds more attempts than buckets. */
+const INITIAL_BUCKETS = 1024;
+
 export class AttemptTable {
-  private readonly buckets = new Map<number, Attempt>();
+  /**
+   * Open hashing over a power-of-two array indexed by the hash's low bits: no Map, so no rehash
+   * garbage as attempts come and go, and a lookup is one array load.
+   */
+  private buckets: (Attempt | null)[] = new Array<Attempt | null>(INITIAL_BUCKETS).fill(null);
+  private mask = INITIAL_BUCKETS - 1;
   size = 0;
   /** Set by find(): which way the matched packet travels (MATCH_*). */
   direction = MATCH_NONE;
@@ -156,7 +164,7 @@ export class AttemptTable {
    * direction; sets `direction`. `hash` is tupleHash() of the same endpoints.
    */
   find(hash: number, buf: Buffer, srcOff: number, srcPort: number, dstOff: number, dstPort: number, len: number): Attempt | null {
-    let a = this.buckets.get(hash) ?? null;
+    let a: Attempt | null = this.buckets[hash & this.mask] ?? null;
     while (a !== null) {
       if (a.addrLen === len) {
         if (a.clientPort === srcPort && a.serverPort === dstPort
@@ -178,24 +186,49 @@ export class AttemptTable {
 
   /** Adds an attempt in front of its bucket, so find() prefers it to older ones on the same 4-tuple. */
   insert(a: Attempt): void {
-    const head = this.buckets.get(a.hash);
-    a.bucketNext = head ?? null;
-    this.buckets.set(a.hash, a);
+    if (this.size >= this.buckets.length) this.grow();
+    const i = a.hash & this.mask;
+    a.bucketNext = this.buckets[i] ?? null;
+    this.buckets[i] = a;
     a.inTable = true;
     this.size++;
   }
 
+  /** Doubles the bucket array; each chain splits in two, keeping its order (newest first). */
+  private grow(): void {
+    const old = this.buckets;
+    const size = old.length * 2;
+    const next = new Array<Attempt | null>(size).fill(null);
+    const tails = new Array<Attempt | null>(size).fill(null);
+    const mask = size - 1;
+    for (let i = 0; i < old.length; i++) {
+      let a: Attempt | null = old[i] ?? null;
+      while (a !== null) {
+        const after = a.bucketNext;
+        const j = a.hash & mask;
+        a.bucketNext = null;
+        const tail = tails[j] ?? null;
+        if (tail === null) next[j] = a;
+        else tail.bucketNext = a;
+        tails[j] = a;
+        a = after;
+      }
+    }
+    this.buckets = next;
+    this.mask = mask;
+  }
+
   delete(a: Attempt): void {
     let prev: Attempt | null = null;
-    let cur = this.buckets.get(a.hash) ?? null;
+    const i = a.hash & this.mask;
+    let cur: Attempt | null = this.buckets[i] ?? null;
     while (cur !== null && cur !== a) {
       prev = cur;
       cur = cur.bucketNext;
     }
     if (cur === null) return;
     if (prev === null) {
-      if (a.bucketNext === null) this.buckets.delete(a.hash);
-      else this.buckets.set(a.hash, a.bucketNext);
+      this.buckets[i] = a.bucketNext;
     } else {
       prev.bucketNext = a.bucketNext;
     }

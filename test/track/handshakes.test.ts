@@ -62,9 +62,9 @@ function feeder(tracker: HandshakeTracker): (p: Pkt, n: number) => void {
 }
 
 /** What the tracker handed over, copied: it reuses an attempt's object once the attempt is reported. */
-type Snapshot = Omit<Attempt, 'init'>;
+type Snapshot = Omit<Attempt, 'init' | 'frameList'>;
 function snap(a: Attempt): Snapshot {
-  return { ...a, frames: [...a.frames], addr: Buffer.from(a.addr), answerFrom: a.answerFrom === null ? null : Buffer.from(a.answerFrom) };
+  return { ...a, frames: a.frameList(), addr: Buffer.from(a.addr), answerFrom: a.answerFrom === null ? null : Buffer.from(a.answerFrom) };
 }
 
 function run(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): { attempts: Snapshot[]; tracker: HandshakeTracker } {
