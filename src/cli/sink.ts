@@ -24,6 +24,21 @@ export class StdoutSink {
     if (this.immediate) this.flush();
   };
 
+  /** Bytes already UTF-8 encoded (json records): copied into the buffer, nothing allocated. */
+  readonly writeBytes = (src: Buffer, start: number, end: number): void => {
+    const n = end - start;
+    if (this.buf.length - this.used < n) {
+      this.flush();
+      if (n > this.buf.length) {
+        process.stdout.write(Buffer.from(src.subarray(start, end)));
+        return;
+      }
+    }
+    src.copy(this.buf, this.used, start, end);
+    this.used += n;
+    if (this.immediate) this.flush();
+  };
+
   flush(): void {
     if (this.used === 0) return;
     const out = process.stdout;

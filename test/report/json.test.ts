@@ -14,6 +14,8 @@ describe('report/json handshakeJson', () => {
   const cases: [string, HandshakeJson][] = [
     ['icmp answer', base],
     ['no answer, no errno', { ...base, outcome: 'incomplete', errno: null, answer: null }],
+    ['non-ASCII file name and diagnosis', { ...base, file: 'captures/caf\u00e9 \u2603.pcap', diagnosis: 'na\u00efve \u0001 text' }],
+    ['frame numbers past 2^31', { ...base, frames: [2 ** 31 + 5, 2 ** 40] }],
     ['rst answer with resetBy', { ...base, outcome: 'established', errno: null, answer: { kind: 'synack', from: '10.0.0.9', afterMs: 0.21, ttl: 63 }, resetBy: 'server' }],
   ];
   for (const [name, h] of cases) {

@@ -1,0 +1,38 @@
+// ByteOut writes numbers and JSON strings byte by byte: it must say exactly what String() and
+// JSON.stringify say, for every number and every string.
+
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { ByteOut } from '../../src/report/bytes.js';
+
+function render(write: (o: ByteOut) => void, size = 4): string {
+  const o = new ByteOut(size);
+  write(o);
+  return o.buf.toString('utf8', 0, o.pos);
+}
+
+describe('report/bytes ByteOut', () => {
+  it('writes numbers as String() does', () => {
+    for (const x of [0, -0, 1, 9, 10, 99, 100, 65535, 2 ** 31, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER, 0.427, 3071.2, -1, 1e21, 1.5e-7, NaN]) {
+      assert.equal(render((o) => o.number(x)), String(x), String(x));
+    }
+    fc.assert(fc.property(fc.oneof(fc.nat(), fc.double(), fc.maxSafeNat()), (x) => render((o) => o.number(x)) === String(x)));
+  });
+
+  it('writes JSON strings as JSON.stringify does (quotes, backslashes, controls, non-ASCII, lone surrogates)', () => {
+    for (const s of ['', 'plain', 'a "quoted" \\ path', 'tab\there\nnewline', 'caf\u00e9 \u2603 \ud83d\ude00', 'lone \ud800 surrogate', '\u007f del']) {
+      assert.equal(render((o) => o.jsonString(s)), JSON.stringify(s), s);
+    }
+    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => render((o) => o.jsonString(s)) === JSON.stringify(s)));
+    fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => render((o) => o.jsonString(s)) === JSON.stringify(s)));
+  });
+
+  it('grows its buffer and keeps what was written', () => {
+    const o = new ByteOut(2);
+    o.ascii('abc');
+    o.bytes(Buffer.from('def'));
+    o.text('\u00e9');
+    o.number(12345);
+    assert.equal(o.buf.toString('utf8', 0, o.pos), 'abcdef\u00e912345');
+  });
+});
