@@ -2,9 +2,10 @@
 // as bytes arrive, the hard limit, and the sources' error mapping. Record formats are tested elsewhere.
 
 import { strict as assert } from 'node:assert';
+import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { ByteWindow, StreamByteSource, WINDOW_MAX_BYTES, ioError, type ByteSource } from '../../src/capture/window.js';
+import { ByteWindow, FileByteSource, READ_AHEAD_BYTES, StreamByteSource, WINDOW_MAX_BYTES, ioError, type ByteSource } from '../../src/capture/window.js';
 import { CaptureFormatError } from '../../src/errors.js';
 import { bytesOf } from '../helpers/capture-files.js';
 
@@ -29,7 +30,67 @@ class ScriptedSource implements ByteSource {
   }
 }
 
+/** The part of a FileHandle FileByteSource uses: reads from `data`, failing from byte `failAt` on. */
+function fakeHandle(data: Buffer, failAt = Infinity): { handle: FileHandle; reads: () => number; closed: () => boolean } {
+  let pos = 0;
+  let reads = 0;
+  let closed = false;
+  const handle = {
+    read: async (into: Buffer, off: number, len: number) => {
+      reads++;
+      if (pos >= failAt) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' });
+      const n = Math.min(len, data.length - pos);
+      data.copy(into, off, pos, pos + n);
+      pos += n;
+      return { bytesRead: n, buffer: into };
+    },
+    close: async () => {
+      closed = true;
+    },
+  };
+  return { handle: handle as unknown as FileHandle, reads: () => reads, closed: () => closed };
+}
+
 describe('capture/window', () => {
+  it('FileByteSource: reads ahead, and hands out every byte in order whatever the reader asks for', async () => {
+    const data = Buffer.alloc(READ_AHEAD_BYTES * 2 + 12345);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 8)) & 0xff;
+    const f = fakeHandle(data);
+    const src = new FileByteSource('x.pcap', f.handle);
+    const out = Buffer.alloc(data.length);
+    let got = 0;
+    let asks = 0;
+    for (;;) {
+      const len = [1, 7, 4096, 65536, READ_AHEAD_BYTES * 2][asks++ % 5]!;
+      const n = await src.read(out, got, Math.min(len, out.length - got) || 1);
+      if (n === 0) break;
+      got += n;
+      if (got === out.length) {
+        assert.equal(await src.read(Buffer.alloc(1), 0, 1), 0, 'end of input');
+        break;
+      }
+    }
+    assert.equal(got, data.length);
+    assert.ok(out.equals(data));
+    assert.ok(f.reads() >= 3, 'read in chunks');
+    await src.close();
+    assert.ok(f.closed());
+  });
+
+  it('FileByteSource: an error met while reading ahead surfaces at the next read, as E_CAPTURE_IO', async () => {
+    const data = Buffer.alloc(READ_AHEAD_BYTES * 3, 1);
+    const f = fakeHandle(data, READ_AHEAD_BYTES);
+    const src = new FileByteSource('bad.pcap', f.handle);
+    const into = Buffer.alloc(READ_AHEAD_BYTES);
+    assert.equal(await src.read(into, 0, into.length), READ_AHEAD_BYTES);
+    // The read ahead has already failed; nothing may be left unhandled until the reader asks.
+    await new Promise((r) => setImmediate(r));
+    await assert.rejects(src.read(into, 0, into.length), (e: unknown) =>
+      e instanceof CaptureFormatError && e.code === 'E_CAPTURE_IO' && e.message.includes('bad.pcap'));
+    await src.close();
+    assert.ok(f.closed());
+  });
+
   it('keeps absolute offsets right through compaction and growth', async () => {
     const data = bytesOf(10_000, 7);
     const w = new ByteWindow('x', new ScriptedSource(data, 37), 64);
