@@ -31,7 +31,7 @@ export class Verdicts {
     const note = this.findings.observe(a, service);
     const listed = this.only.has(v.outcome);
     if (listed || note !== NOTE_NONE) {
-      const h = toRecord(a);
+      const h = toRecord(a, service === null ? null : service.ip);
       h.diagnosis = this.findings.diagnose(h, note, this.timeout);
       if (listed) this.onListed(h, a);
     }

@@ -2,6 +2,10 @@
 // byte by byte, so a record becomes bytes without intermediate strings. For the json/ndjson
 // reporters, which write hundreds of thousands of records.
 
+/** Thousandths (k of k / 1000) below this are written by thousandths(). */
+const MAX_THOUSANDTHS = 2 ** 43;
+/** Strings up to this long are copied by a charCodeAt loop, longer ones by Buffer#write. */
+const SHORT_STRING = 16;
 /** Integers up to this are written digit by digit; anything else goes through String(). */
 const MAX_DIGIT_INT = Number.MAX_SAFE_INTEGER;
 
@@ -25,25 +29,75 @@ export class ByteOut {
   ascii(s: string): void {
     const n = s.length;
     this.reserve(n);
+    if (n > SHORT_STRING) {
+      // Longer strings are often concatenations (V8 cons strings), which a charCodeAt loop walks slowly.
+      this.pos += this.buf.write(s, this.pos, 'latin1');
+      return;
+    }
     const b = this.buf;
     let p = this.pos;
     for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
     this.pos = p;
   }
 
-  /** Bytes already encoded. */
+  /** Bytes already encoded (short constants: a loop beats TypedArray#set at this size). */
   bytes(src: Uint8Array): void {
-    this.reserve(src.length);
-    this.buf.set(src, this.pos);
-    this.pos += src.length;
+    const n = src.length;
+    this.reserve(n);
+    if (n > 64) {
+      this.buf.set(src, this.pos);
+      this.pos += n;
+      return;
+    }
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = src[i]!;
+    this.pos = p;
   }
 
   /** A number as JSON (and String()) writes it. */
   number(x: number): void {
     if (!(x >= 0 && x <= MAX_DIGIT_INT && Math.floor(x) === x)) {
+      const k = Math.round(x * 1000);
+      if (x > 0 && k < MAX_THOUSANDTHS && k / 1000 === x) {
+        this.thousandths(k);
+        return;
+      }
       this.ascii(String(x));
       return;
     }
+    this.digits(x);
+  }
+
+  /**
+   * k / 1000 as String() writes it (milliseconds rounded to the microsecond): the integer part,
+   * a point and the fraction without trailing zeros. Below 2^43 / 1000 a double's spacing is under
+   * 2e-6, far finer than 0.001: no shorter decimal reads back as the same double, so that is the
+   * shortest round-trip form String() must choose.
+   */
+  private thousandths(k: number): void {
+    const whole = Math.floor(k / 1000);
+    let frac = k - whole * 1000;
+    this.digits(whole);
+    if (frac === 0) return;
+    this.reserve(4);
+    const b = this.buf;
+    b[this.pos++] = 0x2e;
+    let width = 3;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      width--;
+    }
+    for (let d = width - 1, f = frac; d >= 0; d--) {
+      const q = Math.floor(f / 10);
+      b[this.pos + d] = 48 + (f - q * 10);
+      f = q;
+    }
+    this.pos += width;
+  }
+
+  /** A non-negative integer up to 2^53, digit by digit. */
+  private digits(x: number): void {
     this.reserve(16);
     const b = this.buf;
     let digits = 1;
@@ -58,28 +112,43 @@ export class ByteOut {
     } while (v > 0);
   }
 
-  /** JSON.stringify(s): plain ASCII byte by byte, anything else (controls, non-ASCII) through JSON.stringify. */
+  /**
+   * JSON.stringify(s). The text is encoded in one call, then its bytes are checked: plain ASCII
+   * only needs a backslash before each quote and backslash (shifted in place from the end);
+   * anything else (control characters, non-ASCII) goes through JSON.stringify.
+   */
   jsonString(s: string): void {
     const n = s.length;
-    this.reserve(2 * n + 2);
+    this.reserve(3 * n + 2);
     const b = this.buf;
     const start = this.pos;
-    let p = start;
-    b[p++] = 0x22;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c >= 0x20 && c < 0x7f) {
-        if (c === 0x22 || c === 0x5c) b[p++] = 0x5c;
-        b[p++] = c;
-      } else {
-        // Rare: let JSON.stringify do the escaping and UTF-8 encoding (lone surrogates included).
-        this.pos = start;
-        this.text(JSON.stringify(s));
-        return;
+    b[start] = 0x22;
+    const written = b.write(s, start + 1, 'utf8');
+    const end = start + 1 + written;
+    let extra = 0;
+    let plain = written === n; // one byte per character: ASCII only
+    for (let i = start + 1; plain && i < end; i++) {
+      const c = b[i]!;
+      if (c < 0x20) plain = false;
+      else if (c === 0x22 || c === 0x5c) extra++;
+    }
+    if (!plain) {
+      // Rare: let JSON.stringify do the escaping (lone surrogates included).
+      this.pos = start;
+      this.text(JSON.stringify(s));
+      return;
+    }
+    if (extra > 0) {
+      // extra <= n, and 3n + 2 bytes were reserved: the shifted text fits.
+      let j = end + extra;
+      for (let i = end - 1; i > start; i--) {
+        const c = b[i]!;
+        b[--j] = c;
+        if (c === 0x22 || c === 0x5c) b[--j] = 0x5c;
       }
     }
-    b[p++] = 0x22;
-    this.pos = p;
+    b[end + extra] = 0x22;
+    this.pos = end + extra + 1;
   }
 
   /** Any text, UTF-8 encoded. */

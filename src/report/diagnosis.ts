@@ -3,6 +3,7 @@
 
 import type { ErrnoName } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
+import { millisText } from './text.js';
 
 /** What the application printed for each errno (glibc strerror, and Go's wording where it differs). */
 export const ERRNO_MESSAGES: Readonly<Record<ErrnoName, string>> = {
@@ -51,7 +52,7 @@ export function icmpName(ipv6: boolean, type: number, code: number): string {
 
 function ms(n: number): string {
   if (n >= 1000) return `${(n / 1000).toFixed(n >= 10000 ? 1 : 2)} s`;
-  return `${n} ms`;
+  return `${millisText(n)} ms`;
 }
 
 function firewallRules(): string {

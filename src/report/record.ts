@@ -39,17 +39,22 @@ export interface HandshakeJson {
 
 const ANSWER_KINDS: readonly (AnswerJson['kind'] | null)[] = [null, 'synack', 'rst', 'icmp'];
 
-/** The JSON object of a settled attempt, without its diagnosis (filled by diagnosis.ts). */
-export function toRecord(a: Attempt): HandshakeJson {
+/**
+ * The JSON object of a settled attempt, without its diagnosis (filled by diagnosis.ts).
+ * `serverIp` is the server's address as text when the caller has it already (the summary keeps
+ * it per service), so it is not formatted again for every attempt.
+ */
+export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJson {
   const v = a.verdict;
   if (v === null) throw new Error('toRecord: attempt not settled');
   const len = a.addrLen;
+  const server = serverIp ?? formatIp(a.addr, len, len);
   let answer: AnswerJson | null = null;
   const kind = ANSWER_KINDS[a.answerKind] ?? null;
   if (kind !== null && (a.answerKind === ANSWER_SYNACK || a.answerKind === ANSWER_RST || a.answerKind === ANSWER_ICMP)) {
     answer = {
       kind,
-      from: a.answerFrom === null ? formatIp(a.addr, len, len) : formatIp(a.answerFrom, 0, len),
+      from: a.answerFrom === null ? server : formatIp(a.answerFrom, 0, len),
       afterMs: millisBetween(a.startSec, a.startNsec, a.answerSec, a.answerNsec),
       ttl: a.answerTtl,
     };
@@ -61,7 +66,7 @@ export function toRecord(a: Attempt): HandshakeJson {
   const rec: HandshakeJson = {
     file: a.file,
     client: { ip: formatIp(a.addr, 0, len), port: a.clientPort },
-    server: { ip: formatIp(a.addr, len, len), port: a.serverPort },
+    server: { ip: server, port: a.serverPort },
     outcome: v.outcome,
     errno: v.errno,
     start: isoTime(a.startSec, a.startNsec, a.startDigits),

@@ -40,6 +40,7 @@ export class ServiceCount {
   /** For findings.ts: start (s) of the latest attempt it answered with SYN/ACK, and whether it was named. */
   answeredAt = Number.NEGATIVE_INFINITY;
   reported = false;
+  private ipText: string | null = null;
   /** The next service in the same hash bucket. */
   readonly next: ServiceCount | undefined;
   constructor(addr: Buffer, len: number, port: number, next: ServiceCount | undefined) {
@@ -47,6 +48,12 @@ export class ServiceCount {
     this.len = len;
     this.port = port;
     this.next = next;
+  }
+
+  /** The server's address as text, formatted once. */
+  get ip(): string {
+    if (this.ipText === null) this.ipText = formatIp(this.addr, this.len, this.len);
+    return this.ipText;
   }
 }
 
@@ -128,7 +135,7 @@ export class Summary {
     const named: { ip: string; port: number; counts: number[] }[] = [];
     for (const head of this.services.values()) {
       for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
-        const ip = formatIp(s.addr, s.len, s.len);
+        const ip = s.ip;
         named.push({ ip, port: s.port, counts: s.counts });
         portsPerIp.set(ip, (portsPerIp.get(ip) ?? 0) + 1);
       }

@@ -17,6 +17,22 @@ export function isoTime(sec: number, nsec: number, digits: number): string {
   return `${base}.${frac}Z`;
 }
 
+/** ".001" .. ".999" without trailing zeros ("" for 0), by thousandths. */
+const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, i) =>
+  i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`);
+
+/**
+ * String(x) for a duration in milliseconds rounded to the microsecond (k / 1000), without the
+ * double-to-decimal conversion: the whole part and a fraction from a table. Other numbers go
+ * through String(). Below 2^43 / 1000 the decimal k / 1000 is the shortest form that reads back.
+ */
+export function millisText(x: number): string {
+  const k = Math.round(x * 1000);
+  if (!(x > 0 && k < 2 ** 43 && k / 1000 === x)) return String(x);
+  const whole = Math.floor(k / 1000);
+  return `${whole}${FRACTIONS[k - whole * 1000]!}`;
+}
+
 /** Milliseconds between two capture timestamps, rounded to the microsecond. */
 export function millisBetween(sec1: number, nsec1: number, sec2: number, nsec2: number): number {
   const ms = (sec2 - sec1) * 1000 + (nsec2 - nsec1) / 1e6;

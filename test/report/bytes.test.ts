@@ -17,6 +17,15 @@ describe('report/bytes ByteOut', () => {
       assert.equal(render((o) => o.number(x)), String(x), String(x));
     }
     fc.assert(fc.property(fc.oneof(fc.nat(), fc.double(), fc.maxSafeNat()), (x) => render((o) => o.number(x)) === String(x)));
+    // Milliseconds rounded to the microsecond (answer delays): k / 1000, through the fast path.
+    for (const k of [1, 10, 100, 427, 1000, 1001, 3071200, 2 ** 43 - 1, 2 ** 43, 2 ** 50 + 3]) {
+      assert.equal(render((o) => o.number(k / 1000)), String(k / 1000), String(k / 1000));
+    }
+    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 44 }), (k) => render((o) => o.number(k / 1000)) === String(k / 1000)), { numRuns: 20000 });
+    fc.assert(fc.property(fc.double({ min: 0, max: 1e7, noNaN: true }), (ms) => {
+      const x = Math.round(ms * 1000) / 1000;
+      return render((o) => o.number(x)) === String(x);
+    }), { numRuns: 20000 });
   });
 
   it('writes JSON strings as JSON.stringify does (quotes, backslashes, controls, non-ASCII, lone surrogates)', () => {
@@ -30,9 +39,10 @@ describe('report/bytes ByteOut', () => {
   it('grows its buffer and keeps what was written', () => {
     const o = new ByteOut(2);
     o.ascii('abc');
+    o.ascii(`${'x'.repeat(20)}${o.pos}`); // longer than a short string, and a concatenation
     o.bytes(Buffer.from('def'));
     o.text('\u00e9');
     o.number(12345);
-    assert.equal(o.buf.toString('utf8', 0, o.pos), 'abcdef\u00e912345');
+    assert.equal(o.buf.toString('utf8', 0, o.pos), `abc${'x'.repeat(20)}3def\u00e912345`);
   });
 });
