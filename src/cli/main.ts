@@ -3,6 +3,7 @@
 // that writes to stderr, sets the exit status, or turns an error into one line.
 
 import { realpathSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -87,6 +88,13 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // V8 "pretenures" an allocation site (allocates its objects straight in the old generation) once
+  // most of its objects survived a few young collections. Early in a read, the tracker's objects do;
+  // the sites then keep filling the old generation with short-lived records until a full collection.
+  // Measured on the 320 000-attempt benchmark (read, table format): 135-143 MB promoted and a peak
+  // RSS of 216 MB with it, 33-36 MB promoted and 136 MB without, and no slower.
+  // Only a heuristic is switched off; nothing else about the heap changes.
+  setFlagsFromString('--no-allocation-site-pretenuring');
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     // `synscope read x | head`: the reader went away; nothing more to say.
     if (e.code === 'EPIPE') process.exit(EXIT_OK);
