@@ -4,7 +4,7 @@ import { analyzeFiles, runReport, type EvidencePacket } from '../analyze.js';
 import type { FrameSource } from '../capture/source.js';
 import { UsageError } from '../errors.js';
 import { createEvidenceWriter } from '../report/evidence-writer.js';
-import { JsonReporter, NdjsonReporter, type BytesSink } from '../report/json.js';
+import { JsonReporter, NdjsonReporter, type ByteSink } from '../report/json.js';
 import { LinesReporter } from '../report/lines.js';
 import { MarkdownReporter } from '../report/markdown.js';
 import type { Reporter, Sink } from '../report/reporter.js';
@@ -12,7 +12,7 @@ import { TableReporter } from '../report/table.js';
 import { parseOptions, type Format, type RawOptions } from './options.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK, STDIN_TOKEN } from './exit.js';
 
-export function makeReporter(format: Format, out: Sink, color: boolean, bytesOut?: BytesSink): Reporter {
+export function makeReporter(format: Format, out: Sink, color: boolean, bytesOut?: ByteSink): Reporter {
   switch (format) {
     case 'json': return new JsonReporter(out, bytesOut);
     case 'ndjson': return new NdjsonReporter(out, bytesOut);
@@ -35,7 +35,7 @@ export function evidenceOrder(packets: EvidencePacket[]): EvidencePacket[] {
 }
 
 export async function runRead(
-  args: RawOptions & { captures?: unknown }, out: { write: Sink; writeBytes?: BytesSink; flush(): void }, color: boolean,
+  args: RawOptions & { captures?: unknown }, out: { write: Sink; flush(): void; readonly bytes?: ByteSink }, color: boolean,
   err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'table' }, color);
@@ -43,7 +43,7 @@ export async function runRead(
     .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x)));
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('read: stdin (-) can be read only once');
-  const reporter = makeReporter(opts.format, out.write, color, out.writeBytes);
+  const reporter = makeReporter(opts.format, out.write, color, out.bytes);
 
   // A progress line on stderr for long reads, only when a person is watching it.
   let current: FrameSource | null = null;

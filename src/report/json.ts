@@ -111,26 +111,29 @@ export function handshakeJson(h: HandshakeJson): string {
   return scratch.buf.toString('utf8', 0, scratch.pos);
 }
 
-/** Takes bytes already UTF-8 encoded (the stdout sink copies them into its buffer). */
-export type BytesSink = (buf: Buffer, start: number, end: number) => void;
+/** Output that takes bytes: records are appended to `out`, then commit() lets it send them on. */
+export interface ByteSink {
+  readonly out: ByteOut;
+  commit(): void;
+}
 
-/** One handshake's bytes at a time, handed to the byte sink, or as text to a plain sink. */
+/** One handshake at a time: appended to a byte sink, or rendered as text for a plain sink. */
 class RecordWriter {
-  private readonly o = new ByteOut();
-  private readonly out: Sink;
-  private readonly bytesOut: BytesSink | undefined;
-  constructor(out: Sink, bytesOut: BytesSink | undefined) {
-    this.out = out;
-    this.bytesOut = bytesOut;
+  private readonly scratch = new ByteOut();
+  private readonly text: Sink;
+  private readonly bytes: ByteSink | undefined;
+  constructor(text: Sink, bytes: ByteSink | undefined) {
+    this.text = text;
+    this.bytes = bytes;
   }
   write(before: Buffer | null, h: HandshakeJson, after: Buffer | null): void {
-    const o = this.o;
-    o.pos = 0;
+    const o = this.bytes === undefined ? this.scratch : this.bytes.out;
+    if (this.bytes === undefined) o.pos = 0;
     if (before !== null) o.bytes(before);
     writeHandshakeJson(h, o);
     if (after !== null) o.bytes(after);
-    if (this.bytesOut !== undefined) this.bytesOut(o.buf, 0, o.pos);
-    else this.out(o.buf.toString('utf8', 0, o.pos));
+    if (this.bytes !== undefined) this.bytes.commit();
+    else this.text(o.buf.toString('utf8', 0, o.pos));
   }
 }
 
@@ -142,7 +145,7 @@ export class JsonReporter implements Reporter {
   private readonly records: RecordWriter;
   private count = 0;
 
-  constructor(out: Sink, bytesOut?: BytesSink) {
+  constructor(out: Sink, bytesOut?: ByteSink) {
     this.out = out;
     this.records = new RecordWriter(out, bytesOut);
     out('{\n"handshakes": [');
@@ -167,7 +170,7 @@ export class JsonReporter implements Reporter {
 
 export class NdjsonReporter implements Reporter {
   private readonly records: RecordWriter;
-  constructor(out: Sink, bytesOut?: BytesSink) {
+  constructor(out: Sink, bytesOut?: ByteSink) {
     this.records = new RecordWriter(out, bytesOut);
   }
   handshake(h: HandshakeJson): void {
