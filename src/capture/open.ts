@@ -80,16 +80,20 @@ async function openRegular(name: string, path: string): Promise<ByteSource> {
   } catch (err) {
     throw ioError(name, err);
   }
+  let regular: boolean;
   try {
     const stat = await handle.stat();
     if (stat.isDirectory()) {
       throw new CaptureFormatError(name, -1, 'is a directory', { code: 'E_CAPTURE_IO' });
     }
+    regular = stat.isFile();
   } catch (err) {
     await handle.close().catch(() => undefined);
     throw ioError(name, err);
   }
-  return new FileByteSource(name, handle);
+  // Read ahead only from regular files: on a FIFO a read in flight can block until the writer
+  // writes again, and closing the handle waits for it.
+  return new FileByteSource(name, handle, regular);
 }
 
 /** Reads up to `n` bytes (fewer only at end of input). */

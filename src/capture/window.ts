@@ -144,10 +144,13 @@ export class FileByteSource implements ByteSource {
   /** The background read into `ahead`: resolves to bytes read, or to the error it met. */
   private pending: Promise<number | Error> | null = null;
   private ended = false;
+  private readonly readAhead: boolean;
 
-  constructor(name: string, handle: FileHandle) {
+  /** `readAhead` false: each read waits for its own bytes (FIFOs, character devices). */
+  constructor(name: string, handle: FileHandle, readAhead = true) {
     this.name = name;
     this.handle = handle;
+    this.readAhead = readAhead;
   }
 
   private fill(): Promise<number | Error> {
@@ -175,7 +178,7 @@ export class FileByteSource implements ByteSource {
     this.ahead.copy(into, off, this.aheadStart, this.aheadStart + n);
     this.aheadStart += n;
     // All handed over: read the next chunk while the caller decodes this one.
-    if (this.aheadStart === this.aheadEnd && !this.closed) this.pending = this.fill();
+    if (this.readAhead && this.aheadStart === this.aheadEnd && !this.closed) this.pending = this.fill();
     return n;
   }
 

@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { synscope } from '../helpers/cli.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { CLI, synscope } from '../helpers/cli.js';
 
 interface Report {
   handshakes: { outcome: string; errno: string | null; client: { port: number }; server: { ip: string; port: number }; frames: number[] }[];
@@ -111,6 +113,34 @@ describe('cli/read', () => {
     const one = json(synscope(['read', 'captures/refused-closed-port.pcap', '--format', 'json']).stdout);
     const two = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
     assert.equal(r.summary['attempts'], (one.summary['attempts'] ?? 0) + (two.summary['attempts'] ?? 0));
+  });
+
+  it('a FIFO whose writer stays open after damaged bytes: exit 2 at once, no wait for more input', async function () {
+    this.timeout(20_000);
+    const fifo = join(dir, 'capture.fifo');
+    if (spawnSync('mkfifo', [fifo]).status !== 0) this.skip();
+    const child = spawn(process.execPath, [CLI, 'read', fifo, '--format', 'json'], { env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    const writer = await open(fifo, 'w');
+    try {
+      // A valid capture, then a record header claiming an impossible caplen; the writer stays open.
+      const good = readFileSync('captures/refused-closed-port.pcap');
+      const bad = Buffer.alloc(16);
+      bad.writeUInt32LE(0xffffff, 8);
+      await writer.write(Buffer.concat([good, bad]));
+      const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
+      assert.notEqual(code, 'hung', 'synscope waited for more input after the damage');
+      assert.equal(code, 2);
+      assert.match(stderr, /capture\.fifo: invalid packet record caplen/);
+      assert.equal(json(stdout).summary['refused'], 1, 'the verdict before the damage is reported');
+    } finally {
+      await writer.close();
+      child.kill();
+    }
   });
 
   it('a capture cut short: the verdicts before the damage, then exit 2 naming the file and byte offset', () => {
