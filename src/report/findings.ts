@@ -25,7 +25,7 @@ export interface Finding {
 
 /** The server's address as a map key (a SYN/ACK or RST always carries it as its source). */
 function serverKey(a: Attempt): number | string {
-  return a.addrLen === 4 ? a.addr.readUInt32BE(4) : a.addr.toString('latin1', 16, 32);
+  return a.addrLen === 4 ? a.server4 : a.addr.toString('latin1', 16, 32);
 }
 
 export class Findings {

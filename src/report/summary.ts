@@ -35,6 +35,8 @@ export class ServiceCount {
   /** The attempt whose addr holds the server's address (at addrLen), kept to format it once at the end. */
   readonly addr: Buffer;
   readonly len: number;
+  /** IPv4: the address as Attempt.server4 holds it. */
+  readonly ip4: number;
   readonly port: number;
   readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0];
   /** For findings.ts: start (s) of the latest attempt it answered with SYN/ACK, and whether it was named. */
@@ -43,9 +45,10 @@ export class ServiceCount {
   private ipText: string | null = null;
   /** The next service in the same hash bucket. */
   readonly next: ServiceCount | undefined;
-  constructor(addr: Buffer, len: number, port: number, next: ServiceCount | undefined) {
+  constructor(addr: Buffer, len: number, ip4: number, port: number, next: ServiceCount | undefined) {
     this.addr = addr;
     this.len = len;
+    this.ip4 = ip4;
     this.port = port;
     this.next = next;
   }
@@ -108,20 +111,31 @@ export class Summary {
     const len = a.addrLen;
     const addr = a.addr;
     const port = a.serverPort;
+    const ip4 = a.server4;
     // A 30-bit hash (a V8 small integer, no boxing) of the server address and port, chained.
+    // IPv4 hashes and compares the integer the attempt holds, without reading its Buffer.
     let h = Math.imul(port + 1, 0x9e3779b1);
-    for (let i = len; i < 2 * len; i++) h = Math.imul(h ^ addr[i]!, 0x01000193);
+    if (len === 4) {
+      h = Math.imul(h ^ ip4, 0x01000193);
+      h ^= h >>> 15;
+    } else {
+      for (let i = len; i < 2 * len; i++) h = Math.imul(h ^ addr[i]!, 0x01000193);
+    }
     h &= 0x3fffffff;
     const head = this.services.get(h);
     let s = head;
-    while (s !== undefined && !(s.port === port && s.len === len && sameServer(s.addr, addr, len))) s = s.next;
+    if (len === 4) {
+      while (s !== undefined && !(s.port === port && s.len === 4 && s.ip4 === ip4)) s = s.next;
+    } else {
+      while (s !== undefined && !(s.port === port && s.len === len && sameServer(s.addr, addr, len))) s = s.next;
+    }
     if (s === undefined) {
       if (this.count >= MAX_SERVICES) {
         this.uncountedServices++;
         return null;
       }
       // A copy: the tracker reuses the attempt's addr Buffer once the attempt is reported.
-      s = new ServiceCount(Buffer.from(addr.subarray(0, 2 * len)), len, port, head);
+      s = new ServiceCount(Buffer.from(addr.subarray(0, 2 * len)), len, len === 4 ? ip4 : 0, port, head);
       this.services.set(h, s);
       this.count++;
     }

@@ -62,6 +62,12 @@ export class Attempt {
   /** Client address bytes then server address bytes (addrLen each). */
   addr: Buffer;
   addrLen = 0;
+  /**
+   * IPv4: the client's and the server's address as 32-bit integers (the same bytes as addr), so
+   * lookups compare numbers on the object instead of reading its Buffer. 0 for IPv6.
+   */
+  client4 = 0;
+  server4 = 0;
   clientPort = 0;
   serverPort = 0;
   /** The client's initial sequence number: the SYN's sequence number. */

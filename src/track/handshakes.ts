@@ -51,7 +51,7 @@ import {
 } from './expiry.js';
 import { ListingOrder } from './order.js';
 import { icmpErrno, outcome } from './outcome.js';
-import { AttemptTable, MATCH_FROM_CLIENT, TimerList, tupleHash } from './table.js';
+import { AttemptTable, MATCH_FROM_CLIENT, TimerList, ip4At, tupleHash } from './table.js';
 
 export interface TrackerOptions {
   /** --timeout, seconds. */
@@ -261,6 +261,13 @@ export class HandshakeTracker {
     for (let i = 0, s = v.srcOff, d = v.dstOff; i < len; i++) {
       addr[i] = b[s + i]!;
       addr[len + i] = b[d + i]!;
+    }
+    if (len === 4) {
+      n.client4 = ip4At(b, v.srcOff);
+      n.server4 = ip4At(b, v.dstOff);
+    } else {
+      n.client4 = 0;
+      n.server4 = 0;
     }
     n.synLen = v.payloadLen;
     if (this.opts.keepPackets) n.packets = [keep(frame)];

@@ -21,6 +21,11 @@ export function tupleHash(buf: Buffer, aOff: number, aPort: number, bOff: number
   return (endpointHash(buf, aOff, len, aPort) + endpointHash(buf, bOff, len, bPort)) & 0x3fffffff;
 }
 
+/** The 4 bytes at buf[off] as a signed 32-bit integer (how Attempt.client4 / server4 hold them). */
+export function ip4At(buf: Buffer, off: number): number {
+  return (buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
+}
+
 function sameBytes(a: Buffer, aOff: number, b: Buffer, bOff: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (a[aOff + i] !== b[bOff + i]) return false;
   return true;
@@ -165,6 +170,26 @@ export class AttemptTable {
    */
   find(hash: number, buf: Buffer, srcOff: number, srcPort: number, dstOff: number, dstPort: number, len: number): Attempt | null {
     let a: Attempt | null = this.buckets[hash & this.mask] ?? null;
+    if (len === 4) {
+      // IPv4: compare the integers held on the attempt; its address Buffer stays untouched.
+      const src = ip4At(buf, srcOff);
+      const dst = ip4At(buf, dstOff);
+      while (a !== null) {
+        if (a.addrLen === 4) {
+          if (a.clientPort === srcPort && a.serverPort === dstPort && a.client4 === src && a.server4 === dst) {
+            this.direction = MATCH_FROM_CLIENT;
+            return a;
+          }
+          if (a.clientPort === dstPort && a.serverPort === srcPort && a.client4 === dst && a.server4 === src) {
+            this.direction = MATCH_FROM_SERVER;
+            return a;
+          }
+        }
+        a = a.bucketNext;
+      }
+      this.direction = MATCH_NONE;
+      return null;
+    }
     while (a !== null) {
       if (a.addrLen === len) {
         if (a.clientPort === srcPort && a.serverPort === dstPort

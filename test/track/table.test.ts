@@ -1,0 +1,77 @@
+// AttemptTable alone: lookups in both directions for IPv4 (integers held on the attempt) and IPv6
+// (bytes), attempts sharing a bucket, the newest first on one 4-tuple, and growth of the buckets.
+
+import { strict as assert } from 'node:assert';
+import { Attempt } from '../../src/track/attempt.js';
+import { AttemptTable, MATCH_FROM_CLIENT, MATCH_FROM_SERVER, MATCH_NONE, ip4At } from '../../src/track/table.js';
+
+/** An attempt as the tracker fills it: addr bytes, and for IPv4 the same addresses as integers. */
+function attempt(client: number[], server: number[], cport: number, sport: number, hash: number): Attempt {
+  const len = client.length;
+  const addr = Buffer.alloc(32);
+  addr.set(client, 0);
+  addr.set(server, len);
+  const a = new Attempt('f', addr, len, cport, sport, 1, hash, 0, 0, 6, 1, 0);
+  if (len === 4) {
+    a.client4 = ip4At(addr, 0);
+    a.server4 = ip4At(addr, 4);
+  }
+  return a;
+}
+
+/** A packet's bytes: source address at 0, destination right after it. */
+function packet(src: number[], dst: number[]): Buffer {
+  return Buffer.from([...src, ...dst]);
+}
+
+const V6A = [0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 1];
+const V6B = [0x20, 0x01, 0x0d, 0xb8, ...new Array<number>(11).fill(0), 2];
+
+describe('AttemptTable', () => {
+  it('finds IPv4 and IPv6 attempts from either direction, and nothing for another address or port', () => {
+    const t = new AttemptTable();
+    const hash = 7; // every attempt in one bucket: the comparisons decide
+    const v4 = attempt([10, 0, 0, 1], [192, 168, 200, 250], 40000, 80, hash);
+    const v6 = attempt(V6A, V6B, 40000, 80, hash);
+    t.insert(v4);
+    t.insert(v6);
+    const p4 = packet([10, 0, 0, 1], [192, 168, 200, 250]);
+    assert.equal(t.find(hash, p4, 0, 40000, 4, 80, 4), v4);
+    assert.equal(t.direction, MATCH_FROM_CLIENT);
+    const r4 = packet([192, 168, 200, 250], [10, 0, 0, 1]);
+    assert.equal(t.find(hash, r4, 0, 80, 4, 40000, 4), v4);
+    assert.equal(t.direction, MATCH_FROM_SERVER);
+    assert.equal(t.find(hash, packet([10, 0, 0, 2], [192, 168, 200, 250]), 0, 40000, 4, 80, 4), null);
+    assert.equal(t.direction, MATCH_NONE);
+    assert.equal(t.find(hash, p4, 0, 40000, 4, 81, 4), null);
+    const p6 = packet(V6B, V6A);
+    assert.equal(t.find(hash, p6, 0, 80, 16, 40000, 16), v6);
+    assert.equal(t.direction, MATCH_FROM_SERVER);
+    assert.equal(t.find(hash, packet(V6A, V6A), 0, 40000, 16, 80, 16), null);
+  });
+
+  it('prefers the newest attempt on a 4-tuple, and keeps every chain through growth', () => {
+    const t = new AttemptTable();
+    const all: Attempt[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const a = attempt([10, 1, (i >> 8) & 255, i & 255], [10, 2, 0, 1], 30000 + (i % 7), 443, (i * 2654435761) & 0x3fffffff);
+      t.insert(a);
+      all.push(a);
+    }
+    const older = all[42]!;
+    const newer = attempt([10, 1, 0, 42], [10, 2, 0, 1], older.clientPort, 443, older.hash);
+    t.insert(newer);
+    assert.equal(t.size, 5001);
+    const p = packet([10, 1, 0, 42], [10, 2, 0, 1]);
+    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4), newer);
+    t.delete(newer);
+    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4), older);
+    for (const a of all) {
+      const q = packet([...a.addr.subarray(0, 4)], [10, 2, 0, 1]);
+      assert.equal(t.find(a.hash, q, 0, a.clientPort, 4, 443, 4), a);
+    }
+    for (const a of all) t.delete(a);
+    assert.equal(t.size, 0);
+    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4), null);
+  });
+});
