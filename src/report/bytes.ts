@@ -96,10 +96,23 @@ export class ByteOut {
     this.pos += width;
   }
 
-  /** A non-negative integer up to 2^53, digit by digit. */
+  /** A non-negative integer up to 2^53, digit by digit (int32 arithmetic below 2^31). */
   private digits(x: number): void {
     this.reserve(16);
     const b = this.buf;
+    if (x < 0x80000000) {
+      let v = x | 0;
+      const n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 : v < 1000000 ? 6
+        : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+      let p = this.pos + n;
+      this.pos = p;
+      do {
+        const q = (v / 10) | 0;
+        b[--p] = 48 + v - q * 10;
+        v = q;
+      } while (v > 0);
+      return;
+    }
     let digits = 1;
     for (let v = x; v >= 10; v = Math.floor(v / 10)) digits++;
     let p = this.pos + digits;
