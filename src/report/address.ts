@@ -46,6 +46,24 @@ export function formatIp(buf: Buffer, off: number, len: number): string {
   return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
 }
 
+/** Dotted quads already formatted, by address as a 32-bit integer; emptied when full. */
+const ip4Texts = new Map<number, string>();
+const IP4_TEXTS_MAX = 65536;
+
+/**
+ * The dotted quad of an IPv4 address held as a 32-bit integer (Attempt.client4 / server4), from a
+ * bounded cache: a capture's clients repeat, and each text built is a handful of short strings.
+ */
+export function ip4Text(x: number): string {
+  let t = ip4Texts.get(x);
+  if (t === undefined) {
+    if (ip4Texts.size >= IP4_TEXTS_MAX) ip4Texts.clear();
+    t = `${x >>> 24}.${(x >>> 16) & 0xff}.${(x >>> 8) & 0xff}.${x & 0xff}`;
+    ip4Texts.set(x, t);
+  }
+  return t;
+}
+
 const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 

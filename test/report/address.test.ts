@@ -3,7 +3,8 @@
 
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
-import { formatIp, parseIp } from '../../src/report/address.js';
+import { formatIp, ip4Text, parseIp } from '../../src/report/address.js';
+import { ip4At } from '../../src/track/table.js';
 
 const format = (text: string): string => {
   const bytes = parseIp(text);
@@ -129,5 +130,17 @@ describe('decode/address', () => {
         { numRuns: 2000 },
       );
     });
+  });
+
+  it('ip4Text of the address as an integer equals formatIp of its bytes, through the cache and past its size', () => {
+    fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (bytes) => {
+      const b = Buffer.from(bytes);
+      return ip4Text(ip4At(b, 0)) === formatIp(b, 0, 4) && ip4Text(ip4At(b, 0)) === formatIp(b, 0, 4);
+    }), { numRuns: 5000 });
+    const b = Buffer.alloc(4);
+    for (let i = 0; i < 70_000; i++) {
+      b.writeUInt32BE((i * 2654435761) >>> 0);
+      assert.equal(ip4Text(ip4At(b, 0)), formatIp(b, 0, 4));
+    }
   });
 });
