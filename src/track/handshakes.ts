@@ -135,6 +135,11 @@ export class HandshakeTracker {
     this.order = new ListingOrder(this.emit);
   }
 
+  /** Adds the anomalies that occurred (count > 0) to `into`, by name. */
+  addAnomalies(into: Record<string, number>): void {
+    for (const [k, n] of Object.entries(this.anomalies)) if (n > 0) into[k] = (into[k] ?? 0) + n;
+  }
+
   /** Open attempts: those in the table that are not tombstones of attempts already reported. */
   get open(): number {
     return this.table.size - this.timers.tombstone.size;
@@ -423,13 +428,11 @@ export class HandshakeTracker {
         this.anomalies.icmp_not_fatal++;
         return;
       }
-      this.answer(a, ANSWER_ICMP, v, frame, t);
-      a.answerKind = ANSWER_ICMP; // an ICMP error decides even after a SYN/ACK that never arrived
+      this.answer(a, ANSWER_ICMP, v, frame, t); // decides even after a SYN/ACK that never arrived
       a.icmpVersion = version;
       a.icmpType = v.icmpType;
       a.icmpCode = v.icmpCode;
       this.decide(a, END_REJECTED, t);
-      this.moveTo(a, LIST_REJECTED);
     } else if (a.state === ST_DONE) {
       this.attach(a, frame);
       if (a.list === LIST_TOMBSTONE) this.anomalies.answer_after_verdict++;
@@ -475,14 +478,17 @@ export class HandshakeTracker {
     a.lastActivity = t;
   }
 
-  /** The attempt's outcome is known: it lingers briefly for copies of its packets, then is reported. */
+  /**
+   * The attempt's outcome is known: it lingers briefly for copies of its packets, then is reported;
+   * a rejected one waits longer, for a retransmission that would show the error was soft.
+   */
   private decide(a: Attempt, end: number, t: number): void {
     a.state = ST_DONE;
     a.end = end;
     a.doneTime = t;
     a.verdict = outcome(a, t, this.opts.timeout);
     a.lastActivity = t;
-    this.moveTo(a, LIST_LINGER);
+    this.moveTo(a, end === END_REJECTED ? LIST_REJECTED : LIST_LINGER);
   }
 
   /**

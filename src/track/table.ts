@@ -1,5 +1,5 @@
 // Attempts by 4-tuple, without allocating on lookup: an array of buckets indexed by a symmetric hash, each a
-// chain of attempts (Attempt.bucketNext), compared byte by byte against the packet's own Buffer.
+// chain of attempts (Attempt.bucketNext), compared with the packet (IPv4 as integers, IPv6 byte by byte).
 // Also the timer lists (intrusive, doubly linked) that expiry.ts walks in deadline order.
 
 import type { Attempt } from './attempt.js';
