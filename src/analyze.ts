@@ -10,7 +10,7 @@ import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
 import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
-import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from './track/handshakes.js';
 import { Verdicts } from './verdicts.js';
 
 export interface AnalyzeOptions {
@@ -21,7 +21,6 @@ export interface AnalyzeOptions {
   readonly port: number;
   /** Keep the packets of listed attempts for an evidence capture. */
   readonly keepPackets: boolean;
-  readonly maxAttempts?: number;
   readonly open?: OpenCaptureOptions;
 }
 
@@ -81,8 +80,6 @@ export async function analyzeFiles(
       ...DEFAULT_TRACKER_OPTIONS,
       timeout: opts.timeout,
       keepPackets: opts.keepPackets,
-      maxAttempts: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxAttempts,
-      maxPending: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxPending,
       host: opts.host,
       port: opts.port,
     }, verdicts.handle);
@@ -111,9 +108,7 @@ export async function analyzeFiles(
     feed.describe(cap);
     if (feed.digits > 6) nanosecond = true;
     evicted += tracker.evicted;
-    for (const [k, n] of Object.entries(tracker.anomalies as Anomalies)) {
-      if (n > 0) anomalies[k] = (anomalies[k] ?? 0) + n;
-    }
+    tracker.addAnomalies(anomalies);
   }
   if (hold) {
     held.sort((x, y) => x.sec - y.sec || x.nsec - y.nsec || x.frame - y.frame || x.fileIndex - y.fileIndex);
@@ -125,9 +120,10 @@ export async function analyzeFiles(
   };
 }
 
-/** The RunReport reporters finish with. */
+/** The RunReport reporters finish with, from a read's or a live capture's result. */
 export function runReport(
-  r: AnalyzeResult, timeout: number, only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
+  r: Pick<AnalyzeResult, 'captures' | 'summary' | 'findings' | 'evicted' | 'anomalies'>, timeout: number,
+  only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
 ): RunReport {
   return {
     captures: r.captures, summary: r.summary, findings: r.findings, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,

@@ -10,10 +10,10 @@ import { PacketFeed } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { HandshakeJson } from './report/record.js';
-import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
+import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
 import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
-import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type Anomalies } from './track/handshakes.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from './track/handshakes.js';
 import { Verdicts } from './verdicts.js';
 
 /** How often the tracker's clock advances without packets, so silence turns into `dropped` on time. */
@@ -27,8 +27,6 @@ export interface LiveAnalyzeOptions {
   readonly port: number;
   /** Where the packets of listed attempts go (--evidence), in capture order; null for none. */
   readonly evidence: EvidenceWriter | null;
-  readonly maxAttempts?: number;
-  readonly tickMs?: number;
 }
 
 /** Counters for a progress line, read while the capture runs. */
@@ -40,7 +38,8 @@ export interface LiveProgress {
 }
 
 export interface LiveResult {
-  readonly capture: CaptureJson;
+  /** The one capture (a list, as a read's result has). */
+  readonly captures: CaptureJson[];
   readonly summary: Summary;
   readonly findings: readonly Finding[];
   readonly evicted: number;
@@ -152,7 +151,6 @@ export class EvidenceStream {
 export class LiveAnalysis {
   private readonly verdicts: Verdicts;
   private readonly source: LiveSource;
-  private readonly opts: LiveAnalyzeOptions;
   private readonly reporter: Reporter;
   private readonly tracker: HandshakeTracker;
   private readonly feed: PacketFeed;
@@ -160,7 +158,6 @@ export class LiveAnalysis {
 
   constructor(source: LiveSource, opts: LiveAnalyzeOptions, reporter: Reporter) {
     this.source = source;
-    this.opts = opts;
     this.reporter = reporter;
     this.evidence = opts.evidence === null ? null : new EvidenceStream(opts.evidence);
     this.verdicts = new Verdicts(opts.only, opts.timeout, this.onListed);
@@ -169,8 +166,6 @@ export class LiveAnalysis {
       timeout: opts.timeout,
       live: true,
       keepPackets: opts.evidence !== null,
-      maxAttempts: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxAttempts,
-      maxPending: opts.maxAttempts ?? DEFAULT_TRACKER_OPTIONS.maxPending,
       host: opts.host,
       port: opts.port,
     }, this.verdicts.handle);
@@ -193,7 +188,7 @@ export class LiveAnalysis {
    */
   async run(): Promise<LiveResult> {
     const source = this.source;
-    const tick = setInterval(this.onTick, this.opts.tickMs ?? TICK_MS);
+    const tick = setInterval(this.onTick, TICK_MS);
     tick.unref();
     try {
       await source.run(this.feed.onFrame);
@@ -211,9 +206,9 @@ export class LiveAnalysis {
     };
     this.feed.describe(capture);
     const anomalies: Record<string, number> = {};
-    for (const [k, n] of Object.entries(this.tracker.anomalies as Anomalies)) if (n > 0) anomalies[k] = n;
+    this.tracker.addAnomalies(anomalies);
     return {
-      capture, summary: this.verdicts.summary, findings: this.verdicts.findings.all(), evicted: this.tracker.evicted, anomalies, seen: this.verdicts.seen,
+      captures: [capture], summary: this.verdicts.summary, findings: this.verdicts.findings.all(), evicted: this.tracker.evicted, anomalies, seen: this.verdicts.seen,
       evidencePackets: this.evidence === null ? null : this.evidence.written,
       evidenceError: this.evidence?.error ?? null,
     };
@@ -230,14 +225,5 @@ export class LiveAnalysis {
   private readonly onListed = (h: HandshakeJson, a: Attempt): void => {
     this.reporter.handshake(h);
     if (a.packets !== null && this.evidence !== null) this.evidence.add(a.packets, this.tracker.oldestUnreportedFrame());
-  };
-}
-
-/** The RunReport reporters finish with. */
-export function liveRunReport(
-  r: LiveResult, timeout: number, only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
-): RunReport {
-  return {
-    captures: [r.capture], summary: r.summary, findings: r.findings, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,
   };
 }

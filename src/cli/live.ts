@@ -2,10 +2,11 @@
 // SIGTERM, --count or --duration: the summary, the evidence file, the exit status.
 
 import { performance } from 'node:perf_hooks';
+import { runReport } from '../analyze.js';
 import { DEFAULT_RING_MIB, LiveSource, PACKET_BUFFER_BYTES } from '../capture/live.js';
 import { linkTypeName } from '../capture/source.js';
 import { UsageError } from '../errors.js';
-import { LiveAnalysis, liveRunReport, type LiveProgress } from '../live.js';
+import { LiveAnalysis, type LiveProgress } from '../live.js';
 import { createEvidenceWriter, type EvidenceWriter } from '../report/evidence-writer.js';
 import type { Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
@@ -143,7 +144,7 @@ export async function runLive(
 
   const evidence = result.evidencePackets === null || result.evidenceError !== null || opts.evidence === null
     ? null : { file: opts.evidence, packets: result.evidencePackets };
-  reporter.finish(liveRunReport(result, opts.timeout, opts.only, evidence));
+  reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
   out.flush();
   if (source.truncated > 0) err(`synscope: ${source.truncated} packets were longer than ${PACKET_BUFFER_BYTES} bytes and were cut short`);
   if (result.evidenceError !== null) {
