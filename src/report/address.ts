@@ -7,7 +7,7 @@
  * (the first on a tie), and an IPv4-mapped address as ::ffff:a.b.c.d (§5).
  */
 export function formatIp(buf: Buffer, off: number, len: number): string {
-  if (len === 4) return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
+  if (len === 4) return ip4Text((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
   if (len !== 16) throw new RangeError(`an IP address is 4 or 16 bytes, not ${len}`);
 
   const groups: number[] = [];

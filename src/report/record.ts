@@ -2,7 +2,7 @@
 // become text — once per reported attempt, never per packet.
 
 import {
-  ANSWER_ICMP, ANSWER_RST, ANSWER_SYNACK, RESET_BY_CLIENT, RESET_BY_SERVER, type Attempt, type ErrnoName,
+  ANSWER_ICMP, RESET_BY_CLIENT, RESET_BY_SERVER, type Attempt, type ErrnoName,
   type Outcome,
 } from '../track/attempt.js';
 import { formatIp, ip4Text } from './address.js';
@@ -51,7 +51,7 @@ export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJ
   const server = serverIp ?? formatIp(a.addr, len, len);
   let answer: AnswerJson | null = null;
   const kind = ANSWER_KINDS[a.answerKind] ?? null;
-  if (kind !== null && (a.answerKind === ANSWER_SYNACK || a.answerKind === ANSWER_RST || a.answerKind === ANSWER_ICMP)) {
+  if (kind !== null) {
     answer = {
       kind,
       from: a.answerFrom === null ? server : formatIp(a.answerFrom, 0, len),

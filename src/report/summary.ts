@@ -5,8 +5,6 @@ import { OUTCOMES, type Attempt, type Outcome } from '../track/attempt.js';
 import { formatIp } from './address.js';
 import type { EndpointJson } from './record.js';
 
-
-
 export type SummaryJson = { attempts: number } & Record<Outcome, number>;
 
 export interface ServiceJson {
@@ -32,7 +30,7 @@ export function emptySummary(): SummaryJson {
 }
 
 export class ServiceCount {
-  /** The attempt whose addr holds the server's address (at addrLen), kept to format it once at the end. */
+  /** A copy of the first attempt's addr (the server's address at len), to compare and format. */
   readonly addr: Buffer;
   readonly len: number;
   /** IPv4: the address as Attempt.server4 holds it. */
