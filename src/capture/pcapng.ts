@@ -138,12 +138,6 @@ export class Interface {
   }
 }
 
-/**
- * Sets frame.tsSec / tsNsec from a 64-bit timestamp given as two 32-bit halves.
- * Units of 10^-n (n <= 9, so units per second d <= 1e9 < 2^30): long division of high:low by d over
- * one 32-bit and two 16-bit limbs keeps every intermediate below 2^46, exact in a double, and allocates
- * nothing. Other units (2^-n, 10^-n with n > 9) are rare and go through BigInt.
- */
 /** Fills the per-packet fields every packet block shares (the timestamp is set by the caller). */
 function fill(f: Frame, ifc: Interface, id: number, caplen: number, origLen: number, buf: Buffer, dataOff: number, blockOff: number): void {
   f.tsDigits = ifc.digits;
@@ -156,6 +150,12 @@ function fill(f: Frame, ifc: Interface, id: number, caplen: number, origLen: num
   f.fileOffset = blockOff;
 }
 
+/**
+ * Sets frame.tsSec / tsNsec from a 64-bit timestamp given as two 32-bit halves.
+ * Units of 10^-n (n <= 9, so units per second d <= 1e9 < 2^30): long division of high:low by d over
+ * one 32-bit and two 16-bit limbs keeps every intermediate below 2^46, exact in a double, and allocates
+ * nothing. Other units (2^-n, 10^-n with n > 9) are rare and go through BigInt.
+ */
 function setTime(f: Frame, ifc: Interface, high: number, low: number): void {
   if (ifc.exact) {
     const d = ifc.unitsPerSec;
