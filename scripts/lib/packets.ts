@@ -173,6 +173,15 @@ export function buildTcp(out: Buffer, f: TcpFields): number {
   return t + tcpLen;
 }
 
+/** An ICMP(v6) error header at out[c] (checksum 0, unused word 0) followed by the quoted bytes. */
+function icmpError(out: Buffer, c: number, type: number, code: number, quoted: Buffer, quoteOff: number, quoteLen: number): void {
+  out[c] = type;
+  out[c + 1] = code;
+  out.writeUInt16BE(0, c + 2);
+  out.writeUInt32BE(0, c + 4);
+  quoted.copy(out, c + 8, quoteOff, quoteOff + quoteLen);
+}
+
 /**
  * An ICMPv4 error from `from` to `to` quoting `quoteLen` bytes of the IPv4 packet at
  * quoted[quoteOff...] (its header first), as it looked at the router: TTL `quotedTtl`, checksum redone.
@@ -185,11 +194,7 @@ export function buildIcmp4(
   ethernet(out, dstMac, srcMac, 0x0800);
   ip4Header(out, ETH, IP4 + icmpLen, ipId, ttl, 1, from, to);
   const c = ETH + IP4;
-  out[c] = type;
-  out[c + 1] = code;
-  out.writeUInt16BE(0, c + 2);
-  out.writeUInt32BE(0, c + 4);
-  quoted.copy(out, c + 8, quoteOff, quoteOff + quoteLen);
+  icmpError(out, c, type, code, quoted, quoteOff, quoteLen);
   const q = c + 8;
   out[q + 8] = quotedTtl;
   out[q + 10] = 0;
@@ -208,11 +213,7 @@ export function buildIcmp6(
   ethernet(out, dstMac, srcMac, 0x86dd);
   ip6Header(out, ETH, icmpLen, 58, hopLimit, flow, from, to);
   const c = ETH + IP6;
-  out[c] = type;
-  out[c + 1] = code;
-  out.writeUInt16BE(0, c + 2);
-  out.writeUInt32BE(0, c + 4);
-  quoted.copy(out, c + 8, quoteOff, quoteOff + quoteLen);
+  icmpError(out, c, type, code, quoted, quoteOff, quoteLen);
   out[c + 8 + 7] = quotedHop;
   out.writeUInt16BE(upperChecksum(out, ETH, true, 58, c, icmpLen), c + 2);
   return c + icmpLen;

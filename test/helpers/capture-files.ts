@@ -412,19 +412,8 @@ export function gzip(bytes: Buffer): Buffer {
 // ---------------------------------------------------------------------------------------------
 // reading back
 
-/** A frame as delivered, copied out of the reused Frame. */
-export interface Delivered {
-  number: number;
-  tsSec: number;
-  tsNsec: number;
-  tsDigits: number;
-  linkType: number;
-  interfaceId: number;
-  caplen: number;
-  origLen: number;
-  data: string;
-  fileOffset: number;
-}
+/** A frame as delivered, copied out of the reused Frame (its bytes as hex, for readable diffs). */
+export type Delivered = Omit<ExpectedFrame, 'data' | 'end'> & { data: string };
 
 export function delivered(f: Frame): Delivered {
   return {

@@ -2,14 +2,13 @@
 // step; service-level findings (listen-queue overflow, injected resets) from several handshakes.
 
 import { strict as assert } from 'node:assert';
-import { Frame, LINKTYPE_RAW } from '../../src/capture/source.js';
-import { decodePacket } from '../../src/decode/packet.js';
-import { DECODE_OK, PacketView } from '../../src/decode/view.js';
+import { TCP_FLAG_ACK as ACK, TCP_FLAG_RST as RST, TCP_FLAG_SYN as SYN } from '../../src/decode/view.js';
 import type { HandshakeJson } from '../../src/report/record.js';
 import { OUTCOMES } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../../src/track/handshakes.js';
 import { Verdicts } from '../../src/verdicts.js';
 import { synscope } from '../helpers/cli.js';
+import { feeder, type Pkt } from '../helpers/feed.js';
 import { CLIENT4, ISN, SERVER4, SERVER_PORT, ipv4, tcp } from '../helpers/frames.js';
 
 interface Report { handshakes: HandshakeJson[]; findings: { kind: string; text: string }[] }
@@ -62,27 +61,14 @@ describe('report/diagnosis on captures/', () => {
 });
 
 describe('report/findings', () => {
-  const SYN = 0x02;
-  const ACK = 0x10;
-  const RST = 0x04;
   const SISN = 0x01020304;
   /** Runs packets through tracker + Verdicts and returns the listed handshakes and findings. */
-  function run(pkts: { t: number; bytes: Buffer }[]): { listed: HandshakeJson[]; findings: readonly { kind: string; text: string }[] } {
+  function run(pkts: Pkt[]): { listed: HandshakeJson[]; findings: readonly { kind: string; text: string }[] } {
     const listed: HandshakeJson[] = [];
     const verdicts = new Verdicts(new Set(OUTCOMES), 3, (h) => listed.push(h));
     const tracker = new HandshakeTracker('f.pcap', DEFAULT_TRACKER_OPTIONS, verdicts.handle);
-    const view = new PacketView();
-    const frame = new Frame();
-    frame.linkType = LINKTYPE_RAW;
-    pkts.forEach((p, i) => {
-      frame.number = i + 1;
-      frame.tsSec = 1_763_000_000 + Math.floor(p.t);
-      frame.tsNsec = Math.round((p.t % 1) * 1e9);
-      frame.data = p.bytes;
-      frame.caplen = p.bytes.length;
-      assert.equal(decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view), DECODE_OK);
-      tracker.packet(frame, view);
-    });
+    const feed = feeder(tracker);
+    pkts.forEach((p, i) => feed(p, i + 1));
     tracker.finish();
     return { listed, findings: verdicts.findings.all() };
   }

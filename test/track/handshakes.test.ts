@@ -2,27 +2,17 @@
 // copies, ICMP matching, listing order, filters, live expiry and the table's cap.
 
 import { strict as assert } from 'node:assert';
-import { Frame, LINKTYPE_RAW } from '../../src/capture/source.js';
-import { decodePacket } from '../../src/decode/packet.js';
-import { DECODE_OK, PacketView } from '../../src/decode/view.js';
+import {
+  TCP_FLAG_ACK as ACK, TCP_FLAG_FIN as FIN, TCP_FLAG_RST as RST, TCP_FLAG_SYN as SYN,
+} from '../../src/decode/view.js';
 import type { Attempt } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type TrackerOptions } from '../../src/track/handshakes.js';
+import { T0, feeder, type Pkt } from '../helpers/feed.js';
 import {
   CLIENT4, CLIENT6, CLIENT_PORT, ISN, ROUTER4, SERVER4, SERVER6, SERVER_PORT, icmp4, icmp6, ipv4, ipv6, tcp,
 } from '../helpers/frames.js';
 
-const SYN = 0x02;
-const ACK = 0x10;
-const RST = 0x04;
-const FIN = 0x01;
 const SERVER_ISN = 0x11223344;
-const T0 = 1_763_000_000;
-
-interface Pkt {
-  /** Seconds after T0. */
-  t: number;
-  bytes: Buffer;
-}
 
 const syn = (t: number, over: { seq?: number; srcPort?: number } = {}): Pkt =>
   ({ t, bytes: ipv4(6, tcp({ flags: SYN, seq: over.seq ?? ISN, srcPort: over.srcPort ?? CLIENT_PORT })) });
@@ -42,24 +32,6 @@ const icmpFor = (t: number, type: number, code: number, from: Buffer, seq = ISN)
   const quoted = ipv4(6, tcp({ seq }).subarray(0, 8), { totalLength: 60 });
   return { t, bytes: ipv4(1, icmp4(type, code, quoted), { src: from, dst: CLIENT4 }) };
 };
-
-/** A function that feeds one hand-made packet (raw IPv4/IPv6) to the tracker as frame `n`. */
-function feeder(tracker: HandshakeTracker): (p: Pkt, n: number) => void {
-  const view = new PacketView();
-  const frame = new Frame();
-  frame.linkType = LINKTYPE_RAW;
-  return (p, n) => {
-    frame.number = n;
-    frame.tsSec = T0 + Math.floor(p.t);
-    frame.tsNsec = Math.round((p.t - Math.floor(p.t)) * 1e9);
-    frame.data = p.bytes;
-    frame.offset = 0;
-    frame.caplen = p.bytes.length;
-    frame.origLen = p.bytes.length;
-    assert.equal(decodePacket(p.bytes, 0, p.bytes.length, LINKTYPE_RAW, view), DECODE_OK, `packet ${n} decodes`);
-    tracker.packet(frame, view);
-  };
-}
 
 /** What the tracker handed over, copied: it reuses an attempt's object once the attempt is reported. */
 type Snapshot = Omit<Attempt, 'init' | 'frameList'>;
