@@ -1,0 +1,108 @@
+// Attempts cross to the report thread as binary slots: decodeAttempt(encodeAttempt(a)) must give
+// back every field the reporting stage reads, for any attempt the tracker can settle.
+
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { ERRNO_MESSAGES } from '../../src/report/diagnosis.js';
+import { toRecord } from '../../src/report/record.js';
+import { Attempt, OUTCOMES, type ErrnoName } from '../../src/track/attempt.js';
+import { AttemptBatch, ERRNOS, WIRE_FRAMES, decodeAttempt, encodeAttempt } from '../../src/track/wire.js';
+
+const FIELDS = [
+  'file', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
+  'synCount', 'answerKind', 'answerSec', 'answerNsec', 'answerTtl', 'icmpType', 'icmpCode', 'icmpVersion', 'resetBy', 'frameCount',
+] as const;
+
+const attemptArb = fc.record({
+  v6: fc.boolean(),
+  addr: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  from: fc.option(fc.uint8Array({ minLength: 16, maxLength: 16 }), { nil: null }),
+  clientPort: fc.integer({ min: 0, max: 65535 }),
+  serverPort: fc.integer({ min: 0, max: 65535 }),
+  startSec: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  startNsec: fc.integer({ min: 0, max: 999_999_999 }),
+  startDigits: fc.constantFrom(6, 9),
+  frames: fc.array(fc.integer({ min: 1, max: 2 ** 40 }), { minLength: 1, maxLength: 80 }),
+  synCount: fc.integer({ min: 1, max: 1000 }),
+  answerKind: fc.integer({ min: 0, max: 3 }),
+  answerSec: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+  answerNsec: fc.integer({ min: 0, max: 999_999_999 }),
+  answerTtl: fc.integer({ min: -1, max: 255 }),
+  icmpType: fc.integer({ min: -1, max: 255 }),
+  icmpCode: fc.integer({ min: -1, max: 255 }),
+  icmpVersion: fc.constantFrom(0, 4, 6),
+  resetBy: fc.integer({ min: 0, max: 2 }),
+  outcome: fc.constantFrom(...OUTCOMES),
+  errno: fc.option(fc.constantFrom(...ERRNOS), { nil: null }),
+  fileIndex: fc.integer({ min: 0, max: 2 }),
+});
+
+type AttemptInput = typeof attemptArb extends fc.Arbitrary<infer T> ? T : never;
+
+function build(x: AttemptInput): Attempt {
+  const len = x.v6 ? 16 : 4;
+  const a = new Attempt('f', Buffer.from(x.addr), len, x.clientPort, x.serverPort, 1, 0, x.startSec, x.startNsec, x.startDigits, x.frames[0]!, 0);
+  a.client4 = len === 4 ? a.addr.readInt32BE(0) : 0;
+  a.server4 = len === 4 ? a.addr.readInt32BE(4) : 0;
+  for (const f of x.frames.slice(1)) {
+    if (a.frameCount >= WIRE_FRAMES) break;
+    a.frames[a.frameCount++] = f;
+  }
+  a.synCount = x.synCount;
+  a.answerKind = x.answerKind;
+  a.answerFrom = x.from === null ? null : Buffer.from(x.from);
+  a.answerSec = x.answerSec;
+  a.answerNsec = x.answerNsec;
+  a.answerTtl = x.answerTtl;
+  a.icmpType = x.icmpType;
+  a.icmpCode = x.icmpCode;
+  a.icmpVersion = x.icmpVersion;
+  a.resetBy = x.resetBy;
+  a.verdict = { outcome: x.outcome, errno: x.errno };
+  return a;
+}
+
+describe('track/wire attempt slots', () => {
+  it('every errno the reports name has a code', () => {
+    assert.deepEqual([...ERRNOS].sort(), (Object.keys(ERRNO_MESSAGES) as ErrnoName[]).sort());
+    assert.ok(ERRNOS.length < 16, 'an errno code fits in 4 bits');
+  });
+
+  it('decodes what it encoded: every field the report reads, the record it makes', () => {
+    const files = ['a.pcap', 'b.pcapng', 'c.pcap.gz'];
+    const batch = new AttemptBatch(4);
+    const into = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+    const from = Buffer.alloc(16);
+    fc.assert(fc.property(attemptArb, fc.integer({ min: 0, max: 3 }), (x, slot) => {
+      const a = build(x);
+      a.file = files[x.fileIndex]!;
+      encodeAttempt(a, x.fileIndex, batch, slot);
+      // The receiving side reuses one object: dirty it first.
+      Object.assign(into, { frameCount: 70, answerFrom: Buffer.alloc(16, 0xff) });
+      const fileIndex = decodeAttempt(batch, slot, files, into, from);
+      assert.equal(fileIndex, x.fileIndex);
+      for (const k of FIELDS) assert.equal(into[k], a[k], k);
+      assert.deepEqual(into.verdict, a.verdict);
+      assert.deepEqual(into.frameList(), a.frameList());
+      assert.deepEqual(into.addr.subarray(0, 2 * a.addrLen), a.addr.subarray(0, 2 * a.addrLen));
+      if (a.answerFrom === null) assert.equal(into.answerFrom, null);
+      else assert.deepEqual(into.answerFrom?.subarray(0, a.addrLen), a.answerFrom.subarray(0, a.addrLen));
+      assert.deepEqual(toRecord(into), toRecord(a));
+    }), { numRuns: 2000 });
+  });
+
+  it('shares one verdict object per outcome and errno, and refuses an unsettled attempt', () => {
+    const batch = new AttemptBatch(2);
+    const a = new Attempt('f', Buffer.alloc(32), 4, 1, 2, 3, 0, 0, 0, 6, 1, 0);
+    a.verdict = { outcome: 'refused', errno: 'ECONNREFUSED' };
+    encodeAttempt(a, 0, batch, 0);
+    encodeAttempt(a, 0, batch, 1);
+    const x = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+    const y = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+    decodeAttempt(batch, 0, ['f'], x, Buffer.alloc(16));
+    decodeAttempt(batch, 1, ['f'], y, Buffer.alloc(16));
+    assert.equal(x.verdict, y.verdict);
+    a.verdict = null;
+    assert.throws(() => encodeAttempt(a, 0, batch, 0), /not settled/);
+  });
+});
