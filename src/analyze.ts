@@ -1,72 +1,69 @@
 // The pipeline in one screen: capture files → frames → decoded packets → handshake verdicts →
 // a reporter. The library entry behind `synscope read`; it prints nothing and never exits.
+// trackFiles() is the first half (to settled attempts), analyzeFiles() the whole in one thread;
+// cli/threads.ts runs the two halves in two threads for large files.
 
 import { openCapture, type OpenCaptureOptions } from './capture/open.js';
 import { linkTypeName, type FrameSource } from './capture/source.js';
 import { CaptureFormatError } from './errors.js';
 import { PacketFeed } from './feed.js';
 import type { Finding } from './report/findings.js';
-import type { HandshakeJson } from './report/record.js';
-import type { CaptureJson, Reporter, RunReport } from './report/reporter.js';
+import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
+import type { Attempt, Outcome } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from './track/handshakes.js';
-import { Verdicts } from './verdicts.js';
+import { Listing, type EvidencePacket } from './verdicts.js';
 
-export interface AnalyzeOptions {
+export type { EvidencePacket };
+
+export interface TrackOptions {
   readonly timeout: number;
-  /** Outcomes to list (the summary counts all). */
-  readonly only: ReadonlySet<Outcome>;
   readonly host: Buffer | null;
   readonly port: number;
-  /** Keep the packets of listed attempts for an evidence capture. */
+  /** Keep the packets of every attempt for an evidence capture. */
   readonly keepPackets: boolean;
   readonly open?: OpenCaptureOptions;
 }
 
-/** Packets of listed attempts, for --evidence, in capture order across the inputs. */
-export interface EvidencePacket extends KeptPacket {
-  readonly fileIndex: number;
+export interface AnalyzeOptions extends TrackOptions {
+  /** Outcomes to list (the summary counts all). */
+  readonly only: ReadonlySet<Outcome>;
 }
 
-export interface AnalyzeResult {
+/** What reading and tracking found, apart from the verdicts themselves. */
+export interface TrackResult {
   readonly captures: CaptureJson[];
-  readonly summary: Summary;
-  readonly findings: readonly Finding[];
   readonly evicted: number;
   readonly anomalies: Record<string, number>;
-  /** Damaged or unreadable inputs, in order; verdicts before the damage were still reported. */
+  /** Damaged or unreadable inputs, in order; verdicts before the damage were still handed over. */
   readonly errors: CaptureFormatError[];
+  /** True when some input had sub-microsecond timestamps. */
+  readonly nanosecond: boolean;
+}
+
+export interface AnalyzeResult extends TrackResult {
+  readonly summary: Summary;
+  readonly findings: readonly Finding[];
   /** Outcomes that occurred (for --fail-on). */
   readonly seen: ReadonlySet<Outcome>;
   readonly evidence: EvidencePacket[];
-  /** True when some input had sub-microsecond timestamps. */
-  readonly nanosecond: boolean;
 }
 
 /** Called with the source being read, so a caller can show progress. */
 export type ProgressHook = (source: FrameSource | null) => void;
 
-export async function analyzeFiles(
-  paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, progress?: ProgressHook,
-): Promise<AnalyzeResult> {
-  let current = 0;
-  const onListed = (h: HandshakeJson, a: Attempt): void => {
-    if (hold) held.push({ sec: a.startSec, nsec: a.startNsec, frame: a.firstFrame, fileIndex: current, h });
-    else reporter.handshake(h);
-    if (a.packets !== null) for (const p of a.packets) evidence.push({ ...p, fileIndex: current });
-  };
-  const verdicts = new Verdicts(opts.only, opts.timeout, onListed);
+/**
+ * Capture → decode → track, input after input: every settled attempt goes to `onAttempt` with the
+ * index of its input, in listing order within that input.
+ */
+export async function trackFiles(
+  paths: readonly string[], opts: TrackOptions, onAttempt: (a: Attempt, fileIndex: number) => void, progress?: ProgressHook,
+): Promise<TrackResult> {
   const captures: CaptureJson[] = [];
   const errors: CaptureFormatError[] = [];
-  const evidence: EvidencePacket[] = [];
   const anomalies: Record<string, number> = {};
   let evicted = 0;
   let nanosecond = false;
-  // One capture streams its verdicts in listing order as they come. Several are listed together,
-  // by start then frame across all of them, so their listed handshakes are held until the end.
-  const held: { sec: number; nsec: number; frame: number; fileIndex: number; h: HandshakeJson }[] = [];
-  const hold = paths.length > 1;
 
   for (let fileIndex = 0; fileIndex < paths.length; fileIndex++) {
     const path = paths[fileIndex]!;
@@ -75,14 +72,13 @@ export async function analyzeFiles(
       otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
     };
     captures.push(cap);
-    current = fileIndex;
     const tracker = new HandshakeTracker(path, {
       ...DEFAULT_TRACKER_OPTIONS,
       timeout: opts.timeout,
       keepPackets: opts.keepPackets,
       host: opts.host,
       port: opts.port,
-    }, verdicts.handle);
+    }, (a) => onAttempt(a, fileIndex));
 
     let source: FrameSource | null = null;
     const feed = new PacketFeed(tracker);
@@ -110,22 +106,24 @@ export async function analyzeFiles(
     evicted += tracker.evicted;
     tracker.addAnomalies(anomalies);
   }
-  if (hold) {
-    held.sort((x, y) => x.sec - y.sec || x.nsec - y.nsec || x.frame - y.frame || x.fileIndex - y.fileIndex);
-    for (const x of held) reporter.handshake(x.h);
-  }
-  return {
-    captures, summary: verdicts.summary, findings: verdicts.findings.all(), evicted, anomalies, errors, seen: verdicts.seen,
-    evidence, nanosecond,
-  };
+  return { captures, evicted, anomalies, errors, nanosecond };
 }
 
-/** The RunReport reporters finish with, from a read's or a live capture's result. */
-export function runReport(
-  r: Pick<AnalyzeResult, 'captures' | 'summary' | 'findings' | 'evicted' | 'anomalies'>, timeout: number,
-  only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
-): RunReport {
-  return {
-    captures: r.captures, summary: r.summary, findings: r.findings, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,
-  };
+/** The whole pipeline in this thread: the listed handshakes go to `reporter` in listing order. */
+export async function analyzeFiles(
+  paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, progress?: ProgressHook,
+): Promise<AnalyzeResult> {
+  const listing = new Listing(opts.only, opts.timeout, reporter, paths.length);
+  const r = await trackFiles(paths, opts, listing.attempt, progress);
+  listing.end();
+  const v = listing.verdicts;
+  return { ...r, summary: v.summary, findings: v.findings.all(), seen: v.seen, evidence: listing.evidence };
+}
+
+/**
+ * Whether the report's totals are written: not when nothing at all was read (missing files, not
+ * captures), where the error lines say it all, except in json, which stays one valid object.
+ */
+export function reportWanted(r: TrackResult, inputs: number, format: string): boolean {
+  return format === 'json' || !(r.errors.length === inputs && r.captures.every((c) => c.packets === 0));
 }

@@ -2,17 +2,16 @@
 // SIGTERM, --count or --duration: the summary, the evidence file, the exit status.
 
 import { performance } from 'node:perf_hooks';
-import { runReport } from '../analyze.js';
 import { DEFAULT_RING_MIB, LiveSource, PACKET_BUFFER_BYTES } from '../capture/live.js';
 import { linkTypeName } from '../capture/source.js';
 import { UsageError } from '../errors.js';
 import { LiveAnalysis, type LiveProgress } from '../live.js';
 import { createEvidenceWriter, type EvidenceWriter } from '../report/evidence-writer.js';
-import type { Sink } from '../report/reporter.js';
+import { runReport, type Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
 import { parseOptions, single, type RawOptions } from './options.js';
-import { makeReporter } from './read.js';
+import { makeReporter } from '../report/formats.js';
 
 export interface LiveRawOptions extends RawOptions {
   interface?: unknown;
@@ -99,7 +98,7 @@ export async function runLive(
       setImmediate(flushNow);
     }
   };
-  const reporter = makeReporter(opts.format, write, color);
+  const reporter = await makeReporter(opts.format, write, color);
   const analysis = new LiveAnalysis(source, {
     timeout: opts.timeout, only: opts.only, host: opts.host, port: opts.port, evidence: writer,
   }, reporter);

@@ -26,6 +26,11 @@ function analysisOptions<T>(y: Argv<T>): Argv<T> {
     .option('fail-on', { type: 'string', describe: 'exit 1 when an attempt had one of these outcomes' });
 }
 
+/** `synscope read x | head`: the reader went away; nothing more to say. */
+function stdoutGone(): never {
+  process.exit(EXIT_OK);
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   const out = new StdoutSink();
   const color = Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
@@ -59,7 +64,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     const cmd = String(args._[0] ?? '');
     if (args['help'] === true || args['version'] === true) return EXIT_OK;
     if (cmd === 'read') {
-      status = await runRead(args, out, color, (line) => process.stderr.write(`${line}\n`));
+      const output = { write: out.write, bytes: out.bytes, flush: () => out.flush(), gone: stdoutGone };
+      status = await runRead(args, output, color, (line) => process.stderr.write(`${line}\n`));
     } else if (cmd === 'live') {
       status = await runLive(args, out, color, (line) => process.stderr.write(`${line}\n`));
     } else if (cmd === 'interfaces') {
@@ -97,8 +103,7 @@ if (isMain()) {
   // the flag, it prints "unrecognized flag" on stderr and goes on: stdout stays clean.)
   setFlagsFromString('--no-allocation-site-pretenuring');
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    // `synscope read x | head`: the reader went away; nothing more to say.
-    if (e.code === 'EPIPE') process.exit(EXIT_OK);
+    if (e.code === 'EPIPE') stdoutGone();
     throw e;
   });
   main(hideBin(process.argv)).then(

@@ -4,10 +4,9 @@
 import { UsageError } from '../errors.js';
 import { STDIN_TOKEN } from './exit.js';
 import { parseIp } from '../report/address.js';
+import { FORMATS, type Format } from '../report/formats.js';
 import { OUTCOMES, type Outcome } from '../track/attempt.js';
 
-export type Format = 'table' | 'lines' | 'json' | 'ndjson' | 'markdown';
-export const FORMATS: readonly Format[] = ['table', 'lines', 'json', 'ndjson', 'markdown'];
 
 export interface Options {
   readonly format: Format;

@@ -1,26 +1,16 @@
 // `synscope read <captures...>`: options → analysis → report → evidence → exit status.
 
-import { analyzeFiles, runReport, type EvidencePacket } from '../analyze.js';
-import type { FrameSource } from '../capture/source.js';
+import { statSync } from 'node:fs';
+import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
 import { UsageError } from '../errors.js';
 import { createEvidenceWriter } from '../report/evidence-writer.js';
-import { JsonReporter, NdjsonReporter, type ByteSink } from '../report/json.js';
-import { LinesReporter } from '../report/lines.js';
-import { MarkdownReporter } from '../report/markdown.js';
-import type { Reporter, Sink } from '../report/reporter.js';
-import { TableReporter } from '../report/table.js';
-import { parseOptions, type Format, type RawOptions } from './options.js';
+import { makeReporter } from '../report/formats.js';
+import type { ByteSink } from '../report/json.js';
+import { runReport, type Sink } from '../report/reporter.js';
+import type { Outcome } from '../track/attempt.js';
+import { parseOptions, type RawOptions } from './options.js';
+import { readInThreads } from './threads.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK, STDIN_TOKEN } from './exit.js';
-
-export function makeReporter(format: Format, out: Sink, color: boolean, bytesOut?: ByteSink): Reporter {
-  switch (format) {
-    case 'json': return new JsonReporter(out, bytesOut);
-    case 'ndjson': return new NdjsonReporter(out, bytesOut);
-    case 'lines': return new LinesReporter(out, color);
-    case 'markdown': return new MarkdownReporter(out);
-    case 'table': return new TableReporter(out, color);
-  }
-}
 
 /** Evidence packets in capture order: by input, then frame number; a packet listed twice is written once. */
 export function evidenceOrder(packets: EvidencePacket[]): EvidencePacket[] {
@@ -34,59 +24,107 @@ export function evidenceOrder(packets: EvidencePacket[]): EvidencePacket[] {
   return out;
 }
 
+/** Capture files this large in all are read on two cores; smaller ones are done before the workers would start. */
+const THREADS_MIN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Whether `read` runs in worker threads (threads.ts): for regular files of 16 MiB or more in all,
+ * unless --evidence keeps packets (those stay in one thread) or stdin is read. SYNSCOPE_THREADS=0
+ * or 1 decides instead for regular files of any size.
+ */
+export function threadsWanted(files: readonly string[], evidence: boolean): boolean {
+  if (evidence) return false;
+  let total = 0;
+  for (const f of files) {
+    if (f === '-') return false;
+    try {
+      const st = statSync(f);
+      if (!st.isFile()) return false; // a FIFO or a device: read as a stream, in this thread
+      total += st.size;
+    } catch {
+      return false; // missing or unreadable: the reader says so, in this thread
+    }
+  }
+  const env = process.env['SYNSCOPE_THREADS'];
+  if (env === '0' || env === '1') return env === '1';
+  return total >= THREADS_MIN_BYTES;
+}
+
+/** stdout for the reporters: text, bytes (json), and a flush at the end. */
+export interface ReadOutput {
+  readonly write: Sink;
+  readonly bytes?: ByteSink;
+  flush(): void;
+  /** The reader of stdout went away (EPIPE): ends the process quietly. */
+  gone(): void;
+}
+
 export async function runRead(
-  args: RawOptions & { captures?: unknown }, out: { write: Sink; flush(): void; readonly bytes?: ByteSink }, color: boolean,
-  err: (line: string) => void,
+  args: RawOptions & { captures?: unknown }, out: ReadOutput, color: boolean, err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'table' }, color);
   const files = (Array.isArray(args.captures) ? args.captures : [args.captures]).filter((x) => x !== undefined)
     .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x)));
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('read: stdin (-) can be read only once');
-  const reporter = makeReporter(opts.format, out.write, color, out.bytes);
 
   // A progress line on stderr for long reads, only when a person is watching it.
-  let current: FrameSource | null = null;
+  let line: (() => string) | null = null;
   let timer: NodeJS.Timeout | null = null;
   const showProgress = Boolean(process.stderr.isTTY) && process.env['SYNSCOPE_NO_PROGRESS'] === undefined;
   if (showProgress) {
     timer = setInterval(() => {
-      if (current !== null) process.stderr.write(`\r\u001b[K${current.name}: ${current.packets} packets`);
+      if (line !== null) process.stderr.write(`\r\u001b[K${line()}`);
     }, 500);
     timer.unref();
   }
-  const result = await analyzeFiles(files, {
-    timeout: opts.timeout, only: opts.only, host: opts.host, port: opts.port, keepPackets: opts.evidence !== null,
-  }, reporter, (s) => {
-    current = s;
-    if (s === null && showProgress) process.stderr.write('\r\u001b[K');
-  });
-  if (timer !== null) clearInterval(timer);
+  const progress = (name: string | null, packets: () => number): void => {
+    line = name === null ? null : () => `${name}: ${packets()} packets`;
+    if (name === null && showProgress) process.stderr.write('\r\u001b[K');
+  };
+  const track = { timeout: opts.timeout, host: opts.host, port: opts.port, keepPackets: opts.evidence !== null };
 
-  let evidence: { file: string; packets: number } | null = null;
+  let errors: readonly string[];
+  let seen: ReadonlySet<Outcome>;
   let evidenceError: string | null = null;
-  if (opts.evidence !== null) {
-    const packets = evidenceOrder(result.evidence);
-    const linkTypes = [...new Set(packets.map((p) => p.linkType))];
-    try {
-      const w = await createEvidenceWriter(opts.evidence, linkTypes, result.nanosecond, files.filter((f) => f !== '-'));
-      for (const p of packets) {
-        w.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
+  if (threadsWanted(files, opts.evidence !== null)) {
+    const r = await readInThreads(files, track, {
+      format: opts.format, color, only: [...opts.only], timeout: opts.timeout, files,
+    }, { progress: showProgress ? (name, packets) => progress(name, () => packets) : undefined, stdoutGone: out.gone });
+    if (timer !== null) clearInterval(timer);
+    if (r.stdoutGone) out.gone();
+    errors = r.errors;
+    seen = new Set(r.seen);
+  } else {
+    const reporter = await makeReporter(opts.format, out.write, color, out.bytes);
+    const result = await analyzeFiles(files, { ...track, only: opts.only }, reporter, (s) => {
+      if (s === null) progress(null, () => 0);
+      else progress(s.name, () => s.packets);
+    });
+    if (timer !== null) clearInterval(timer);
+    let evidence: { file: string; packets: number } | null = null;
+    if (opts.evidence !== null) {
+      const packets = evidenceOrder(result.evidence);
+      const linkTypes = [...new Set(packets.map((p) => p.linkType))];
+      try {
+        const w = await createEvidenceWriter(opts.evidence, linkTypes, result.nanosecond, files.filter((f) => f !== '-'));
+        for (const p of packets) {
+          w.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
+        }
+        await w.close();
+        evidence = { file: opts.evidence, packets: packets.length };
+      } catch (e) {
+        evidenceError = `--evidence ${opts.evidence}: ${e instanceof Error ? e.message : String(e)}`;
       }
-      await w.close();
-      evidence = { file: opts.evidence, packets: packets.length };
-    } catch (e) {
-      evidenceError = `--evidence ${opts.evidence}: ${e instanceof Error ? e.message : String(e)}`;
     }
+    if (reportWanted(result, files.length, opts.format)) reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
+    out.flush();
+    errors = result.errors.map((e) => e.message);
+    seen = result.seen;
   }
-  // Nothing was read at all (missing file, not a capture): the error line says it all, except
-  // in json, which stays one valid object whatever happens.
-  const nothingRead = result.errors.length === files.length && result.captures.every((c) => c.packets === 0);
-  if (!nothingRead || opts.format === 'json') reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
-  out.flush();
-  for (const e of result.errors) err(`synscope: ${e.message}`);
+  for (const e of errors) err(`synscope: ${e}`);
   if (evidenceError !== null) err(`synscope: ${evidenceError}`);
-  if (result.errors.length > 0 || evidenceError !== null) return EXIT_ERROR;
-  for (const o of opts.failOn) if (result.seen.has(o)) return EXIT_FAIL_ON;
+  if (errors.length > 0 || evidenceError !== null) return EXIT_ERROR;
+  for (const o of opts.failOn) if (seen.has(o)) return EXIT_FAIL_ON;
   return EXIT_OK;
 }

@@ -3,6 +3,7 @@
 // 256 KiB pieces (stdout is synchronous for files and pipes on Linux). No joined strings, no
 // Buffer per write, no copy of a record.
 
+import { writeSync } from 'node:fs';
 import { ByteOut } from '../report/bytes.js';
 import type { ByteSink } from '../report/json.js';
 
@@ -37,5 +38,47 @@ export class StdoutSink implements ByteSink {
     o.pos = 0;
     // A write that could not complete at once keeps the bytes it was given: never overwrite them.
     if (stdout.writableLength > 0 || o.buf.length > 2 * CHUNK_BYTES) o.buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  }
+}
+
+/** Sleeps this thread (a worker's) for `ms` without spinning. */
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * The same buffered output written with writeSync on a file descriptor, for a worker thread (whose
+ * process.stdout would hand every write back to the main thread). A pipe left non-blocking is
+ * waited on; a reader that went away (EPIPE) ends the output quietly: `gone` says so.
+ */
+export class FdSink implements ByteSink {
+  readonly out = new ByteOut(CHUNK_BYTES);
+  gone = false;
+  private readonly fd: number;
+  constructor(fd: number) {
+    this.fd = fd;
+  }
+
+  readonly write = (text: string): void => {
+    this.out.text(text);
+    this.commit();
+  };
+
+  commit(): void {
+    if (this.out.pos >= CHUNK_BYTES) this.flush();
+  }
+
+  flush(): void {
+    const o = this.out;
+    let p = 0;
+    while (p < o.pos && !this.gone) {
+      try {
+        p += writeSync(this.fd, o.buf, p, o.pos - p);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') Atomics.wait(nap, 0, 0, 1);
+        else if (code === 'EPIPE') this.gone = true;
+        else throw e;
+      }
+    }
+    o.pos = 0;
   }
 }

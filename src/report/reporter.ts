@@ -51,3 +51,16 @@ export interface Reporter {
   /** Everything after the last handshake. Called once, also after a damaged capture. */
   finish(run: RunReport): void;
 }
+
+/** The RunReport reporters finish with, from what a read or a live capture found. */
+export function runReport(
+  r: {
+    readonly captures: readonly CaptureJson[]; readonly summary: Summary; readonly findings: readonly Finding[];
+    readonly evicted: number; readonly anomalies: Record<string, number>;
+  },
+  timeout: number, only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
+): RunReport {
+  return {
+    captures: r.captures, summary: r.summary, findings: r.findings, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,
+  };
+}

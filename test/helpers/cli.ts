@@ -15,11 +15,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function synscope(args: readonly string[], input?: Buffer): CliResult {
+export function synscope(args: readonly string[], input?: Buffer, env: Readonly<Record<string, string>> = {}): CliResult {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: ROOT, input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000,
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -1,0 +1,107 @@
+// `read` on two cores (src/cli/threads.ts) must say exactly what `read` in one thread says: the
+// same bytes on stdout and stderr and the same exit status, for every capture, format and option.
+// SYNSCOPE_THREADS=1 forces the threads for files of any size, SYNSCOPE_THREADS=0 keeps one thread.
+
+import { strict as assert } from 'node:assert';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { threadsWanted } from '../../src/cli/read.js';
+import { CAPTURES, synscope, type CliResult } from '../helpers/cli.js';
+
+const captures = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => join(CAPTURES, f));
+
+function both(args: readonly string[]): { one: CliResult; two: CliResult } {
+  return { one: synscope(args, undefined, { SYNSCOPE_THREADS: '0' }), two: synscope(args, undefined, { SYNSCOPE_THREADS: '1' }) };
+}
+
+function assertSame(args: readonly string[]): CliResult {
+  const { one, two } = both(args);
+  assert.equal(two.stdout, one.stdout, `stdout of ${args.join(' ')}`);
+  assert.equal(two.stderr, one.stderr, `stderr of ${args.join(' ')}`);
+  assert.equal(two.status, one.status, `status of ${args.join(' ')}`);
+  return one;
+}
+
+describe('read on two threads = read in one', function () {
+  this.timeout(120_000);
+
+  it('every capture, json', () => {
+    assert.ok(captures.length >= 15);
+    for (const c of captures) {
+      const r = assertSame(['read', c, '--format', 'json']);
+      assert.equal(r.status, 0, c);
+      assert.ok(JSON.parse(r.stdout).handshakes.length > 0, `${c} lists handshakes`);
+    }
+  });
+
+  it('all captures at once, in every format (held and sorted across inputs)', () => {
+    for (const format of ['json', 'ndjson', 'lines', 'table', 'markdown']) {
+      const r = assertSame(['read', ...captures, '--format', format]);
+      assert.ok(r.stdout.length > 1000, format);
+    }
+  });
+
+  it('--only, --host, --port, --timeout and --fail-on', () => {
+    const mixed = join(CAPTURES, 'mixed.pcapng');
+    assert.equal(assertSame(['read', mixed, '--only', 'all', '--format', 'lines', '--fail-on', 'refused']).status, 1);
+    assertSame(['read', mixed, '--host', '10.77.1.1', '--format', 'json']);
+    assertSame(['read', mixed, '--port', '9', '--only', 'refused', '--format', 'ndjson']);
+    assertSame(['read', ...captures, '--timeout', '0.5', '--format', 'table']);
+  });
+
+  it('a damaged capture: the verdicts before the damage, the error line, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synscope-threads-'));
+    try {
+      const cut = join(dir, 'cut.pcapng');
+      writeFileSync(cut, readFileSync(join(CAPTURES, 'mixed.pcapng')).subarray(0, 5000));
+      const junk = join(dir, 'junk.pcap');
+      writeFileSync(junk, Buffer.alloc(64, 0x78));
+      const r = assertSame(['read', cut, '--format', 'lines']);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /cut\.pcapng: truncated .* at byte \d+/);
+      assert.ok(r.stdout.split('\n').length > 3, 'verdicts before the damage are listed');
+      assert.equal(assertSame(['read', junk, cut, '--format', 'json']).status, 2);
+      assert.equal(assertSame(['read', junk]).stdout, '');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('read: when it uses two threads', () => {
+  const saved = process.env['SYNSCOPE_THREADS'];
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'synscope-threads-'));
+    delete process.env['SYNSCOPE_THREADS'];
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    if (saved === undefined) delete process.env['SYNSCOPE_THREADS'];
+    else process.env['SYNSCOPE_THREADS'] = saved;
+  });
+
+  it('regular files of 16 MiB or more in all; not for stdin, a FIFO, a missing file or --evidence', () => {
+    const small = join(CAPTURES, 'mixed.pcapng');
+    const big = join(dir, 'big.pcap');
+    writeFileSync(big, '');
+    truncateSync(big, 16 * 1024 * 1024); // sparse: no disk used
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    assert.equal(threadsWanted([small], false), false);
+    assert.equal(threadsWanted([big], false), true);
+    assert.equal(threadsWanted([small, big], false), true);
+    assert.equal(threadsWanted([big], true), false);
+    assert.equal(threadsWanted([big, '-'], false), false);
+    assert.equal(threadsWanted([big, fifo], false), false);
+    assert.equal(threadsWanted([big, join(dir, 'missing.pcap')], false), false);
+    process.env['SYNSCOPE_THREADS'] = '1';
+    assert.equal(threadsWanted([small], false), true);
+    assert.equal(threadsWanted([small], true), false);
+    assert.equal(threadsWanted(['-'], false), false);
+    process.env['SYNSCOPE_THREADS'] = '0';
+    assert.equal(threadsWanted([big], false), false);
+  });
+});
