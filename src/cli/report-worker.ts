@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { makeReporter } from '../report/formats.js';
 import { runReport } from '../report/reporter.js';
 import { Attempt } from '../track/attempt.js';
-import { AttemptBatch, decodeAttempt } from '../track/wire.js';
+import { AttemptBatch } from '../track/wire.js';
 import { Listing } from '../verdicts.js';
 import {
   C_IN_FLIGHT, C_STATE, STATE_FAILED, STATE_STDOUT_GONE, type FromReportWorker, type ReportWorkerData, type ToReportWorker,
@@ -26,9 +26,8 @@ const from = Buffer.alloc(16);
 function onMessage(m: ToReportWorker): void {
   if (m.type === 'batch') {
     if (!out.gone) {
-      const batch = new AttemptBatch(m.buffer);
-      for (let i = 0; i < m.count; i++) {
-        const fileIndex = decodeAttempt(batch, i, data.files, attempt, from);
+      const batch = new AttemptBatch(m.buffer, m.count, m.used);
+      for (let fileIndex = batch.next(data.files, attempt, from); fileIndex >= 0; fileIndex = batch.next(data.files, attempt, from)) {
         listing.attempt(attempt, fileIndex);
       }
     }

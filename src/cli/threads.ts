@@ -5,7 +5,7 @@
 //   track-worker.ts    capture → decode → track; settled attempts in batches to the report worker
 //   report-worker.ts   summary, findings, records, diagnoses → the report on stdout
 //
-// Attempts cross as fixed binary slots (track/wire.ts), one transferred ArrayBuffer per batch;
+// Attempts cross as binary slots (track/wire.ts), one transferred ArrayBuffer per batch;
 // the report worker runs the same Listing and reporter as a single thread would, so the output is
 // the same byte for byte (test/cli/threads.test.ts checks every capture in every format).
 
@@ -14,12 +14,15 @@ import type { TrackOptions } from '../analyze.js';
 import type { Format } from '../report/formats.js';
 import type { CaptureJson } from '../report/reporter.js';
 import type { Attempt, Outcome } from '../track/attempt.js';
-import { AttemptBatch, encodeAttempt } from '../track/wire.js';
+import { AttemptBatch } from '../track/wire.js';
 
-/** Attempts per batch (176 KiB). */
-const BATCH = 256;
-/** Batches sent and not yet taken by the report worker before the track worker waits for it. */
-const MAX_IN_FLIGHT = 4;
+/** Bytes per batch: about 500 attempts. */
+const BATCH_BYTES = 128 * 1024;
+/**
+ * Batches sent and not yet taken by the report worker before the track worker waits for it: 2 MiB,
+ * about 8 000 attempts, so neither thread waits on the other's short stalls (a collection, a read).
+ */
+const MAX_IN_FLIGHT = 16;
 /** The track worker gives up on a report worker that takes no batch for this long. */
 const STALL_MS = 60_000;
 
@@ -74,7 +77,9 @@ export interface EndMessage {
 export interface BatchMessage {
   readonly type: 'batch';
   readonly buffer: ArrayBuffer;
+  /** Attempts in the buffer, and the doubles they fill. */
   readonly count: number;
+  readonly used: number;
 }
 
 export type ToReportWorker = BatchMessage | EndMessage;
@@ -129,8 +134,7 @@ export class ReportThread {
   private readonly control: Int32Array;
   private readonly worker: Worker;
   private readonly free: ArrayBuffer[] = [];
-  private batch = new AttemptBatch(BATCH);
-  private count = 0;
+  private batch = new AttemptBatch(BATCH_BYTES);
   private readonly done: Promise<{ seen: readonly Outcome[]; stdoutGone: boolean }>;
   private readonly onStdoutGone: () => void;
   private goneSeen = false;
@@ -157,13 +161,14 @@ export class ReportThread {
 
   /** One settled attempt of input `fileIndex`: the tracker's onAttempt. */
   readonly attempt = (a: Attempt, fileIndex: number): void => {
-    encodeAttempt(a, fileIndex, this.batch, this.count);
-    if (++this.count === this.batch.capacity) this.send();
+    if (this.batch.add(a, fileIndex)) return;
+    this.send();
+    this.batch.add(a, fileIndex); // an empty batch has room for the largest slot
   };
 
   /** Ends the report with the totals; resolves once the report worker wrote everything. */
   async finish(end: Omit<EndMessage, 'type'>): Promise<{ seen: readonly Outcome[]; stdoutGone: boolean }> {
-    if (this.count > 0) this.send();
+    if (this.batch.count > 0) this.send();
     const m: EndMessage = { type: 'end', ...end };
     this.worker.postMessage(m);
     return this.done;
@@ -184,14 +189,13 @@ export class ReportThread {
         this.onStdoutGone();
       }
       // Nothing more is worth sending; the end message still collects the report worker's result.
-      this.count = 0;
+      this.batch.clear();
       return;
     }
     Atomics.add(c, C_IN_FLIGHT, 1);
-    const m: BatchMessage = { type: 'batch', buffer: this.batch.buffer, count: this.count };
-    this.worker.postMessage(m, [this.batch.buffer]);
-    const reuse = this.free.pop();
-    this.batch = new AttemptBatch(reuse ?? BATCH);
-    this.count = 0;
+    const b = this.batch;
+    const m: BatchMessage = { type: 'batch', buffer: b.buffer, count: b.count, used: b.used };
+    this.worker.postMessage(m, [b.buffer]);
+    this.batch = new AttemptBatch(this.free.pop() ?? BATCH_BYTES);
   }
 }

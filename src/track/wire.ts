@@ -1,6 +1,6 @@
-// Settled attempts as fixed-size binary slots, so they can cross to another thread in one
-// transferred ArrayBuffer: the fields the reporting stage reads, and nothing that only the tracker
-// needs. encodeAttempt() and decodeAttempt() are inverses for those fields (test/track/wire.test.ts).
+// Settled attempts as binary slots, so they can cross to another thread in one transferred
+// ArrayBuffer: the fields the reporting stage reads, and nothing that only the tracker needs.
+// AttemptBatch.add() and next() are inverses for those fields (test/track/wire.test.ts).
 
 import { Attempt, OUTCOMES, type ErrnoName } from './attempt.js';
 import type { Verdict } from './outcome.js';
@@ -8,7 +8,7 @@ import type { Verdict } from './outcome.js';
 /** Frame numbers a slot holds: the tracker keeps at most this many per attempt (MAX_FRAMES). */
 export const WIRE_FRAMES = 64;
 
-// Float64 indices inside a slot.
+// Float64 indices inside a slot; the frame numbers end it.
 const F_VERDICT = 0;
 const F_FILE = 1;
 const F_ADDR_LEN = 2;
@@ -37,10 +37,8 @@ const F_BYTES = 22;
 const BYTES_DOUBLES = 6;
 const F_FRAMES = F_BYTES + BYTES_DOUBLES;
 
-/** Doubles per slot. */
-export const SLOT_DOUBLES = F_FRAMES + WIRE_FRAMES;
-/** Bytes per slot. */
-export const SLOT_BYTES = SLOT_DOUBLES * 8;
+/** Bytes of the largest slot (one with WIRE_FRAMES frame numbers); most are a third of that. */
+export const MAX_SLOT_BYTES = (F_FRAMES + WIRE_FRAMES) * 8;
 
 /** Errno names in a fixed order; a verdict travels as outcome index × 16 + (errno index + 1). */
 export const ERRNOS: readonly ErrnoName[] = [
@@ -67,108 +65,139 @@ function verdictOf(code: number): Verdict {
   return v;
 }
 
-/** A batch of slots over one ArrayBuffer. */
+/**
+ * Attempts packed one after the other in one ArrayBuffer, each slot as long as its frame list:
+ * add() until it says the batch is full, send the buffer, and read them back in order with next().
+ */
 export class AttemptBatch {
   readonly buffer: ArrayBuffer;
-  readonly f64: Float64Array;
-  readonly u8: Uint8Array;
-  readonly capacity: number;
+  private readonly f64: Float64Array;
+  private readonly u8: Uint8Array;
+  /** Attempts in the batch. */
+  count = 0;
+  /** Doubles written (add) or read (next) so far. */
+  private pos = 0;
+  /** Doubles holding attempts: the end for next(). */
+  private end: number;
 
-  constructor(capacityOrBuffer: number | ArrayBuffer) {
-    this.buffer = typeof capacityOrBuffer === 'number' ? new ArrayBuffer(capacityOrBuffer * SLOT_BYTES) : capacityOrBuffer;
+  /** A new, empty batch of `bytes` (a multiple of 8), or the attempts `count`/`used` of a received buffer. */
+  constructor(bytesOrBuffer: number | ArrayBuffer, count = 0, used = 0) {
+    this.buffer = typeof bytesOrBuffer === 'number' ? new ArrayBuffer(bytesOrBuffer) : bytesOrBuffer;
     this.f64 = new Float64Array(this.buffer);
     this.u8 = new Uint8Array(this.buffer);
-    this.capacity = Math.floor(this.buffer.byteLength / SLOT_BYTES);
+    this.count = count;
+    this.end = used;
   }
-}
 
-/** Writes a settled attempt (its verdict set) into slot `i`, with the index of its input file. */
-export function encodeAttempt(a: Attempt, fileIndex: number, batch: AttemptBatch, i: number): void {
-  const v = a.verdict;
-  if (v === null) throw new Error('wire: attempt not settled');
-  const f = batch.f64;
-  const o = i * SLOT_DOUBLES;
-  f[o + F_VERDICT] = outcomeCode(v);
-  f[o + F_FILE] = fileIndex;
-  f[o + F_ADDR_LEN] = a.addrLen;
-  f[o + F_CLIENT4] = a.client4;
-  f[o + F_SERVER4] = a.server4;
-  f[o + F_CLIENT_PORT] = a.clientPort;
-  f[o + F_SERVER_PORT] = a.serverPort;
-  f[o + F_START_SEC] = a.startSec;
-  f[o + F_START_NSEC] = a.startNsec;
-  f[o + F_START_DIGITS] = a.startDigits;
-  f[o + F_FIRST_FRAME] = a.firstFrame;
-  f[o + F_SYN_COUNT] = a.synCount;
-  f[o + F_ANSWER_KIND] = a.answerKind;
-  f[o + F_ANSWER_SEC] = a.answerSec;
-  f[o + F_ANSWER_NSEC] = a.answerNsec;
-  f[o + F_ANSWER_TTL] = a.answerTtl;
-  f[o + F_ICMP_TYPE] = a.icmpType;
-  f[o + F_ICMP_CODE] = a.icmpCode;
-  f[o + F_ICMP_VERSION] = a.icmpVersion;
-  f[o + F_RESET_BY] = a.resetBy;
-  const n = Math.min(a.frameCount, WIRE_FRAMES);
-  f[o + F_FRAME_COUNT] = n;
-  const frames = a.frames;
-  for (let k = 0; k < n; k++) f[o + F_FRAMES + k] = frames[k]!;
-  const u8 = batch.u8;
-  const b = (o + F_BYTES) * 8;
-  const len = a.addrLen;
-  const addr = a.addr;
-  for (let k = 0; k < 2 * len; k++) u8[b + k] = addr[k]!;
-  const from = a.answerFrom;
-  f[o + F_HAS_FROM] = from === null ? 0 : 1;
-  if (from !== null) for (let k = 0; k < len; k++) u8[b + 32 + k] = from[k]!;
-}
+  /** Doubles in use, to send along with the buffer. */
+  get used(): number {
+    return this.end;
+  }
 
-/**
- * Reads slot `i` into `a` (a reused object whose addr holds 32 bytes); returns the input's index.
- * answerFrom is written into `from` (16 bytes, reused too) when the slot has one.
- */
-export function decodeAttempt(batch: AttemptBatch, i: number, files: readonly string[], a: Attempt, from: Buffer): number {
-  const f = batch.f64;
-  const o = i * SLOT_DOUBLES;
-  const fileIndex = f[o + F_FILE]!;
-  a.verdict = verdictOf(f[o + F_VERDICT]!);
-  a.file = files[fileIndex] ?? '';
-  const len = f[o + F_ADDR_LEN]!;
-  a.addrLen = len;
-  a.client4 = f[o + F_CLIENT4]!;
-  a.server4 = f[o + F_SERVER4]!;
-  a.clientPort = f[o + F_CLIENT_PORT]!;
-  a.serverPort = f[o + F_SERVER_PORT]!;
-  a.startSec = f[o + F_START_SEC]!;
-  a.startNsec = f[o + F_START_NSEC]!;
-  a.startDigits = f[o + F_START_DIGITS]!;
-  a.firstFrame = f[o + F_FIRST_FRAME]!;
-  a.synCount = f[o + F_SYN_COUNT]!;
-  a.answerKind = f[o + F_ANSWER_KIND]!;
-  a.answerSec = f[o + F_ANSWER_SEC]!;
-  a.answerNsec = f[o + F_ANSWER_NSEC]!;
-  a.answerTtl = f[o + F_ANSWER_TTL]!;
-  a.icmpType = f[o + F_ICMP_TYPE]!;
-  a.icmpCode = f[o + F_ICMP_CODE]!;
-  a.icmpVersion = f[o + F_ICMP_VERSION]!;
-  a.resetBy = f[o + F_RESET_BY]!;
-  const n = f[o + F_FRAME_COUNT]!;
-  const frames = a.frames;
-  for (let k = 0; k < n; k++) {
-    const x = f[o + F_FRAMES + k]!;
-    if (k < frames.length) frames[k] = x;
-    else frames.push(x);
+  /** Empties the batch for reuse. */
+  clear(): void {
+    this.count = 0;
+    this.pos = 0;
+    this.end = 0;
   }
-  a.frameCount = n;
-  const u8 = batch.u8;
-  const b = (o + F_BYTES) * 8;
-  const addr = a.addr;
-  for (let k = 0; k < 2 * len; k++) addr[k] = u8[b + k]!;
-  if (f[o + F_HAS_FROM] === 1) {
-    for (let k = 0; k < len; k++) from[k] = u8[b + 32 + k]!;
-    a.answerFrom = from;
-  } else {
-    a.answerFrom = null;
+
+  /**
+   * Appends a settled attempt (its verdict set) of input `fileIndex`; false, with nothing written,
+   * when the batch has no room for it.
+   */
+  add(a: Attempt, fileIndex: number): boolean {
+    const v = a.verdict;
+    if (v === null) throw new Error('wire: attempt not settled');
+    const n = Math.min(a.frameCount, WIRE_FRAMES);
+    const o = this.end;
+    if (o + F_FRAMES + n > this.f64.length) return false;
+    const f = this.f64;
+    f[o + F_VERDICT] = outcomeCode(v);
+    f[o + F_FILE] = fileIndex;
+    f[o + F_ADDR_LEN] = a.addrLen;
+    f[o + F_CLIENT4] = a.client4;
+    f[o + F_SERVER4] = a.server4;
+    f[o + F_CLIENT_PORT] = a.clientPort;
+    f[o + F_SERVER_PORT] = a.serverPort;
+    f[o + F_START_SEC] = a.startSec;
+    f[o + F_START_NSEC] = a.startNsec;
+    f[o + F_START_DIGITS] = a.startDigits;
+    f[o + F_FIRST_FRAME] = a.firstFrame;
+    f[o + F_SYN_COUNT] = a.synCount;
+    f[o + F_ANSWER_KIND] = a.answerKind;
+    f[o + F_ANSWER_SEC] = a.answerSec;
+    f[o + F_ANSWER_NSEC] = a.answerNsec;
+    f[o + F_ANSWER_TTL] = a.answerTtl;
+    f[o + F_ICMP_TYPE] = a.icmpType;
+    f[o + F_ICMP_CODE] = a.icmpCode;
+    f[o + F_ICMP_VERSION] = a.icmpVersion;
+    f[o + F_RESET_BY] = a.resetBy;
+    f[o + F_FRAME_COUNT] = n;
+    const frames = a.frames;
+    for (let k = 0; k < n; k++) f[o + F_FRAMES + k] = frames[k]!;
+    const u8 = this.u8;
+    const b = (o + F_BYTES) * 8;
+    const len = a.addrLen;
+    const addr = a.addr;
+    for (let k = 0; k < 2 * len; k++) u8[b + k] = addr[k]!;
+    const from = a.answerFrom;
+    f[o + F_HAS_FROM] = from === null ? 0 : 1;
+    if (from !== null) for (let k = 0; k < len; k++) u8[b + 32 + k] = from[k]!;
+    this.end = o + F_FRAMES + n;
+    this.count++;
+    return true;
   }
-  a.packets = null;
-  return fileIndex;
+
+  /**
+   * Reads the next attempt into `a` (a reused object whose addr holds 32 bytes) and returns its
+   * input's index; -1 after the last. answerFrom is written into `from` (16 bytes, reused too).
+   */
+  next(files: readonly string[], a: Attempt, from: Buffer): number {
+    const o = this.pos;
+    if (o >= this.end) return -1;
+    const f = this.f64;
+    const fileIndex = f[o + F_FILE]!;
+    a.verdict = verdictOf(f[o + F_VERDICT]!);
+    a.file = files[fileIndex] ?? '';
+    const len = f[o + F_ADDR_LEN]!;
+    a.addrLen = len;
+    a.client4 = f[o + F_CLIENT4]!;
+    a.server4 = f[o + F_SERVER4]!;
+    a.clientPort = f[o + F_CLIENT_PORT]!;
+    a.serverPort = f[o + F_SERVER_PORT]!;
+    a.startSec = f[o + F_START_SEC]!;
+    a.startNsec = f[o + F_START_NSEC]!;
+    a.startDigits = f[o + F_START_DIGITS]!;
+    a.firstFrame = f[o + F_FIRST_FRAME]!;
+    a.synCount = f[o + F_SYN_COUNT]!;
+    a.answerKind = f[o + F_ANSWER_KIND]!;
+    a.answerSec = f[o + F_ANSWER_SEC]!;
+    a.answerNsec = f[o + F_ANSWER_NSEC]!;
+    a.answerTtl = f[o + F_ANSWER_TTL]!;
+    a.icmpType = f[o + F_ICMP_TYPE]!;
+    a.icmpCode = f[o + F_ICMP_CODE]!;
+    a.icmpVersion = f[o + F_ICMP_VERSION]!;
+    a.resetBy = f[o + F_RESET_BY]!;
+    const n = f[o + F_FRAME_COUNT]!;
+    const frames = a.frames;
+    for (let k = 0; k < n; k++) {
+      const x = f[o + F_FRAMES + k]!;
+      if (k < frames.length) frames[k] = x;
+      else frames.push(x);
+    }
+    a.frameCount = n;
+    const u8 = this.u8;
+    const b = (o + F_BYTES) * 8;
+    const addr = a.addr;
+    for (let k = 0; k < 2 * len; k++) addr[k] = u8[b + k]!;
+    if (f[o + F_HAS_FROM] === 1) {
+      for (let k = 0; k < len; k++) from[k] = u8[b + 32 + k]!;
+      a.answerFrom = from;
+    } else {
+      a.answerFrom = null;
+    }
+    a.packets = null;
+    this.pos = o + F_FRAMES + n;
+    return fileIndex;
+  }
 }

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { ERRNO_MESSAGES } from '../../src/report/diagnosis.js';
 import { toRecord } from '../../src/report/record.js';
 import { Attempt, OUTCOMES, type ErrnoName } from '../../src/track/attempt.js';
-import { AttemptBatch, ERRNOS, WIRE_FRAMES, decodeAttempt, encodeAttempt } from '../../src/track/wire.js';
+import { AttemptBatch, ERRNOS, MAX_SLOT_BYTES, WIRE_FRAMES } from '../../src/track/wire.js';
 
 const FIELDS = [
   'file', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
@@ -68,41 +68,71 @@ describe('track/wire attempt slots', () => {
     assert.ok(ERRNOS.length < 16, 'an errno code fits in 4 bits');
   });
 
-  it('decodes what it encoded: every field the report reads, the record it makes', () => {
+  it('reads back what was added: every field the report reads, the record it makes', () => {
     const files = ['a.pcap', 'b.pcapng', 'c.pcap.gz'];
-    const batch = new AttemptBatch(4);
     const into = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
     const from = Buffer.alloc(16);
-    fc.assert(fc.property(attemptArb, fc.integer({ min: 0, max: 3 }), (x, slot) => {
-      const a = build(x);
-      a.file = files[x.fileIndex]!;
-      encodeAttempt(a, x.fileIndex, batch, slot);
-      // The receiving side reuses one object: dirty it first.
+    fc.assert(fc.property(fc.array(attemptArb, { minLength: 1, maxLength: 12 }), (xs) => {
+      const batch = new AttemptBatch(4 * MAX_SLOT_BYTES);
+      const sent: Attempt[] = [];
+      for (const x of xs) {
+        const a = build(x);
+        a.file = files[x.fileIndex]!;
+        if (!batch.add(a, x.fileIndex)) break;
+        sent.push(a);
+      }
+      assert.ok(sent.length >= Math.min(xs.length, 4), 'a batch of 4 largest slots takes at least 4 attempts');
+      // The receiving side gets the buffer and reuses one object: dirty it first.
+      const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
       Object.assign(into, { frameCount: 70, answerFrom: Buffer.alloc(16, 0xff) });
-      const fileIndex = decodeAttempt(batch, slot, files, into, from);
-      assert.equal(fileIndex, x.fileIndex);
-      for (const k of FIELDS) assert.equal(into[k], a[k], k);
-      assert.deepEqual(into.verdict, a.verdict);
-      assert.deepEqual(into.frameList(), a.frameList());
-      assert.deepEqual(into.addr.subarray(0, 2 * a.addrLen), a.addr.subarray(0, 2 * a.addrLen));
-      if (a.answerFrom === null) assert.equal(into.answerFrom, null);
-      else assert.deepEqual(into.answerFrom?.subarray(0, a.addrLen), a.answerFrom.subarray(0, a.addrLen));
-      assert.deepEqual(toRecord(into), toRecord(a));
-    }), { numRuns: 2000 });
+      for (const a of sent) {
+        const fileIndex = got.next(files, into, from);
+        assert.equal(files[fileIndex], a.file);
+        for (const k of FIELDS) assert.equal(into[k], a[k], k);
+        assert.deepEqual(into.verdict, a.verdict);
+        assert.deepEqual(into.frameList(), a.frameList());
+        assert.deepEqual(into.addr.subarray(0, 2 * a.addrLen), a.addr.subarray(0, 2 * a.addrLen));
+        if (a.answerFrom === null) assert.equal(into.answerFrom, null);
+        else assert.deepEqual(into.answerFrom?.subarray(0, a.addrLen), a.answerFrom.subarray(0, a.addrLen));
+        assert.deepEqual(toRecord(into), toRecord(a));
+      }
+      assert.equal(got.next(files, into, from), -1, 'nothing after the last attempt');
+    }), { numRuns: 500 });
+  });
+
+  it('says when it is full, writes nothing then, and takes attempts again once cleared', () => {
+    const a = new Attempt('f', Buffer.alloc(32), 4, 1, 2, 3, 0, 0, 0, 6, 1, 0);
+    a.verdict = { outcome: 'dropped', errno: 'ETIMEDOUT' };
+    for (let i = 1; i < WIRE_FRAMES + 10; i++) a.frames[a.frameCount++] = i + 1;
+    const batch = new AttemptBatch(2 * MAX_SLOT_BYTES);
+    assert.ok(batch.add(a, 0));
+    assert.ok(batch.add(a, 0));
+    const used = batch.used;
+    assert.equal(batch.add(a, 0), false);
+    assert.equal(batch.used, used);
+    assert.equal(batch.count, 2);
+    const into = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+    const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
+    assert.equal(got.next(['f'], into, Buffer.alloc(16)), 0);
+    assert.equal(into.frameCount, WIRE_FRAMES, 'at most WIRE_FRAMES frame numbers travel');
+    batch.clear();
+    assert.equal(batch.count, 0);
+    assert.ok(batch.add(a, 0));
   });
 
   it('shares one verdict object per outcome and errno, and refuses an unsettled attempt', () => {
-    const batch = new AttemptBatch(2);
+    const batch = new AttemptBatch(2 * MAX_SLOT_BYTES);
     const a = new Attempt('f', Buffer.alloc(32), 4, 1, 2, 3, 0, 0, 0, 6, 1, 0);
     a.verdict = { outcome: 'refused', errno: 'ECONNREFUSED' };
-    encodeAttempt(a, 0, batch, 0);
-    encodeAttempt(a, 0, batch, 1);
+    batch.add(a, 0);
+    batch.add(a, 0);
+    const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
     const x = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
     const y = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
-    decodeAttempt(batch, 0, ['f'], x, Buffer.alloc(16));
-    decodeAttempt(batch, 1, ['f'], y, Buffer.alloc(16));
+    got.next(['f'], x, Buffer.alloc(16));
+    got.next(['f'], y, Buffer.alloc(16));
     assert.equal(x.verdict, y.verdict);
     a.verdict = null;
-    assert.throws(() => encodeAttempt(a, 0, batch, 0), /not settled/);
+    assert.throws(() => batch.add(a, 0), /not settled/);
   });
 });
