@@ -2,7 +2,7 @@
 // chooses what is listed, never what is counted. A port scan collapses into one line per target.
 
 import { OUTCOMES, type Attempt, type Outcome } from '../track/attempt.js';
-import { formatIp } from './address.js';
+import { formatIp, ip4Text } from './address.js';
 import type { EndpointJson } from './record.js';
 
 export type SummaryJson = { attempts: number } & Record<Outcome, number>;
@@ -30,8 +30,8 @@ export function emptySummary(): SummaryJson {
 }
 
 export class ServiceCount {
-  /** A copy of the first attempt's addr (the server's address at len), to compare and format. */
-  readonly addr: Buffer;
+  /** IPv6: a copy of the server's address, to compare and format; null for IPv4, which ip4 holds. */
+  readonly addr: Buffer | null;
   readonly len: number;
   /** IPv4: the address as Attempt.server4 holds it. */
   readonly ip4: number;
@@ -43,7 +43,7 @@ export class ServiceCount {
   private ipText: string | null = null;
   /** The next service in the same hash bucket. */
   readonly next: ServiceCount | undefined;
-  constructor(addr: Buffer, len: number, ip4: number, port: number, next: ServiceCount | undefined) {
+  constructor(addr: Buffer | null, len: number, ip4: number, port: number, next: ServiceCount | undefined) {
     this.addr = addr;
     this.len = len;
     this.ip4 = ip4;
@@ -53,14 +53,15 @@ export class ServiceCount {
 
   /** The server's address as text, formatted once. */
   get ip(): string {
-    if (this.ipText === null) this.ipText = formatIp(this.addr, this.len, this.len);
+    if (this.ipText === null) this.ipText = this.addr === null ? ip4Text(this.ip4) : formatIp(this.addr, 0, this.len);
     return this.ipText;
   }
 }
 
-/** Whether two attempts' addr buffers hold the same server address (the second half of each). */
-function sameServer(x: Buffer, y: Buffer, len: number): boolean {
-  for (let i = len; i < 2 * len; i++) if (x[i] !== y[i]) return false;
+/** Whether a service's address (`server`) is the one in an attempt's addr (its second half). */
+function sameServer(server: Buffer | null, addr: Buffer, len: number): boolean {
+  if (server === null) return false;
+  for (let i = 0; i < len; i++) if (server[i] !== addr[len + i]) return false;
   return true;
 }
 
@@ -132,8 +133,9 @@ export class Summary {
         this.uncountedServices++;
         return null;
       }
-      // A copy: the tracker reuses the attempt's addr Buffer once the attempt is reported.
-      s = new ServiceCount(Buffer.from(addr.subarray(0, 2 * len)), len, len === 4 ? ip4 : 0, port, head);
+      // A copy: the tracker reuses the attempt's addr Buffer once the attempt is reported. IPv4
+      // needs none: ip4 is the address (a flood of services costs ~100 bytes less each).
+      s = new ServiceCount(len === 4 ? null : Buffer.from(addr.subarray(len, 2 * len)), len, len === 4 ? ip4 : 0, port, head);
       this.services.set(h, s);
       this.count++;
     }
