@@ -1,7 +1,7 @@
 // Benchmarks `synscope read` against tcpdump reading the same capture with a handshake filter,
 // and checks synscope's summary against the generator's ground truth.
 //
-//   npm run build && node --import tsx scripts/bench.ts [--file F] [--runs 5] [--attempts 320000]
+//   npm run build && node --import tsx scripts/bench.ts [--file F] [--runs 5] [--attempts 320000] [--one-thread]
 //                                                        [--seed 1] [--timeout 3] [--strict]
 //
 // Without --file it generates (or reuses, when its FILE.truth.json says the same parameters)
@@ -37,6 +37,8 @@ interface Measure {
 interface Bench {
   name: string;
   argv: string[];
+  /** Extra environment for the command (shown in front of it). */
+  env?: Record<string, string>;
   runs: Measure[];
 }
 
@@ -179,7 +181,7 @@ async function runOnce(b: Bench, haveTime: boolean, scratch: string): Promise<Me
   const devnull = openSync('/dev/null', 'w');
   const load = loadavg()[0]!;
   const started = process.hrtime.bigint();
-  const child = spawn(cmd, args, { stdio: ['ignore', devnull, 'pipe'], env: { ...process.env, SYNSCOPE_NO_PROGRESS: '1' } });
+  const child = spawn(cmd, args, { stdio: ['ignore', devnull, 'pipe'], env: { ...process.env, SYNSCOPE_NO_PROGRESS: '1', ...b.env } });
   const hwm = { kb: 0 };
   const poll = haveTime ? null : pollHwm(child.pid ?? -1, hwm);
   let stderr = '';
@@ -215,6 +217,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       timeout: { type: 'string', default: '3' },
       strict: { type: 'boolean', default: false },
+      'one-thread': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -242,6 +245,10 @@ async function main(): Promise<void> {
     { name: 'synscope', argv: [process.execPath, MAIN, 'read', file, '--format', 'json', '--timeout', values.timeout], runs: [] },
     { name: 'tcpdump', argv: [tcpdump, '-nn', '-r', file, '-w', '/dev/null', TCPDUMP_FILTER], runs: [] },
   ];
+  // --one-thread also times synscope with its two threads turned off (SYNSCOPE_THREADS=0).
+  if (values['one-thread'] === true) {
+    benches.push({ name: 'synscope-1', argv: benches[0]!.argv, env: { SYNSCOPE_THREADS: '0' }, runs: [] });
+  }
   const scratch = mkdtempSync(join(tmpdir(), 'synscope-bench-time-'));
   const ncpu = cpus().length;
   process.stdout.write(`\ntiming ${runs} runs each, alternating; ${ncpu} CPUs, load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
@@ -251,7 +258,7 @@ async function main(): Promise<void> {
       for (const b of order) {
         const m = await runOnce(b, haveTime, scratch);
         b.runs.push(m);
-        process.stdout.write(`  run ${i + 1} ${b.name.padEnd(8)} ${fmt(m.wall)} s wall, ${fmt(m.cpu)} s cpu, ${fmt(m.rssMb, 1)} MB peak RSS (load ${m.load.toFixed(2)})\n`);
+        process.stdout.write(`  run ${i + 1} ${b.name.padEnd(10)} ${fmt(m.wall)} s wall, ${fmt(m.cpu)} s cpu, ${fmt(m.rssMb, 1)} MB peak RSS (load ${m.load.toFixed(2)})\n`);
       }
     }
   } finally {
@@ -265,7 +272,8 @@ async function main(): Promise<void> {
     cpu: median(b.runs.map((r) => r.cpu)),
     rss: Math.max(...b.runs.map((r) => r.rssMb)),
   }));
-  const [syn, tcp] = stats as [typeof stats[number], typeof stats[number]];
+  const syn = stats[0]!;
+  const tcp = stats[1]!;
   const header = ['command', 'median s', 'min s', 'cpu s', 'packets/s', 'peak RSS MB'];
   const rows = stats.map((s) => [s.b.name, fmt(s.med, 3), fmt(s.min, 3), fmt(s.cpu, 2),
     Number.isFinite(packets) ? Math.round(packets / s.med).toLocaleString('en-US') : '-', fmt(s.rss, 1)]);
@@ -275,15 +283,21 @@ async function main(): Promise<void> {
   const cpuRatio = syn.cpu / tcp.cpu;
   process.stdout.write(`\n${line(header)}\n${line(widths.map((w) => '-'.repeat(w)))}\n${rows.map(line).join('\n')}\n`);
   process.stdout.write(`\nratio synscope/tcpdump: ${fmt(ratio)} by median wall time (min ${fmt(syn.min / tcp.min)}), ${fmt(cpuRatio)} by cpu time\n`);
+  const one = stats[2];
+  if (one !== undefined) {
+    process.stdout.write(`ratio with one thread (SYNSCOPE_THREADS=0): ${fmt(one.med / tcp.med)} by median wall time, ${fmt(one.cpu / tcp.cpu)} by cpu time; `
+      + `two threads take ${fmt(syn.med / one.med)}x its time\n`);
+  }
   const ratioOk = ratio <= TARGET_RATIO;
   const rssOk = syn.rss < TARGET_RSS_MB;
   process.stdout.write(`targets: ratio <= ${TARGET_RATIO} (1.0 ideal): ${ratioOk ? 'met' : 'MISSED'}; `
     + `synscope peak RSS < ${TARGET_RSS_MB} MB: ${rssOk ? 'met' : 'MISSED'}\n`);
-  process.stdout.write(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${ncpu} CPUs: a load above ${ncpu} means other work inflated the wall times; cpu s is less affected)\n`);
+  process.stdout.write(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${ncpu} CPUs; synscope's threads keep up to 2 busy, so a load well above 2 means other work inflated the wall times; cpu s is less affected)\n`);
   process.stdout.write('\ncommands timed:\n');
   for (const b of benches) {
     const cmd = commandLine(b.argv.map((a, i) => (i === 0 && a === process.execPath ? 'node' : a)));
-    process.stdout.write(`  ${haveTime ? "/usr/bin/time -f '%e %M %U %S' " : ''}${cmd}\n`);
+    const env = Object.entries(b.env ?? {}).map(([k, v]) => `${k}=${v} `).join('');
+    process.stdout.write(`  ${env}${haveTime ? "/usr/bin/time -f '%e %M %U %S' " : ''}${cmd}\n`);
   }
   if (checked === false) process.exit(1);
   if (values.strict === true && (!ratioOk || !rssOk)) process.exit(1);
