@@ -5,6 +5,7 @@ export type SynscopeErrorCode =
   | 'E_USAGE'
   | 'E_CAPTURE_FORMAT'
   | 'E_CAPTURE_IO'
+  | 'E_OUTPUT'
   | 'E_NO_LIBPCAP'
   | 'E_LIVE_PERMISSION'
   | 'E_LIVE_INTERFACE'
@@ -25,6 +26,14 @@ export class UsageError extends SynscopeError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('E_USAGE', message, options);
     this.name = 'UsageError';
+  }
+}
+
+/** The report cannot be written (stdout on a full disk, an I/O error). Exit 2. */
+export class OutputError extends SynscopeError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('E_OUTPUT', `cannot write the report to stdout: ${message}`, options);
+    this.name = 'OutputError';
   }
 }
 

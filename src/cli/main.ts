@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { SynscopeError, UsageError } from '../errors.js';
+import { OutputError, SynscopeError, UsageError } from '../errors.js';
 import { EXIT_ERROR, EXIT_OK, STDIN_TOKEN } from './exit.js';
 import { runInterfaces } from './interfaces.js';
 import { runLive } from './live.js';
@@ -29,6 +29,12 @@ function analysisOptions<T>(y: Argv<T>): Argv<T> {
 /** `synscope read x | head`: the reader went away; nothing more to say. */
 function stdoutGone(): never {
   process.exit(EXIT_OK);
+}
+
+/** stdout failed (a full disk, an I/O error): one line, and the error status. */
+function stdoutFailed(message: string): never {
+  process.stderr.write(`synscope: ${new OutputError(message).message}\n`);
+  process.exit(EXIT_ERROR);
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -64,7 +70,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const cmd = String(args._[0] ?? '');
     if (args['help'] === true || args['version'] === true) return EXIT_OK;
     if (cmd === 'read') {
-      const output = { write: out.write, bytes: out.bytes, flush: () => out.flush(), gone: stdoutGone };
+      const output = { write: out.write, bytes: out.bytes, flush: () => out.flush(), gone: stdoutGone, failed: stdoutFailed };
       status = await runRead(args, output, color, (line) => process.stderr.write(`${line}\n`));
     } else if (cmd === 'live') {
       status = await runLive(args, out, color, (line) => process.stderr.write(`${line}\n`));
@@ -104,7 +110,7 @@ if (isMain()) {
   setFlagsFromString('--no-allocation-site-pretenuring');
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') stdoutGone();
-    throw e;
+    stdoutFailed(e.message);
   });
   main(hideBin(process.argv)).then(
     (code) => { process.exitCode = code; },

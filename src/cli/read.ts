@@ -57,6 +57,8 @@ export interface ReadOutput {
   flush(): void;
   /** The reader of stdout went away (EPIPE): ends the process quietly. */
   gone(): void;
+  /** stdout failed (ENOSPC, EIO...): says so and ends the process. */
+  failed(message: string): void;
 }
 
 export async function runRead(
@@ -90,9 +92,12 @@ export async function runRead(
   if (threadsWanted(files, opts.evidence !== null)) {
     const r = await readInThreads(files, track, {
       format: opts.format, color, only: [...opts.only], timeout: opts.timeout, files,
-    }, { progress: showProgress ? (name, packets) => progress(name, () => packets) : undefined, stdoutGone: out.gone });
+    }, {
+      progress: showProgress ? (name, packets) => progress(name, () => packets) : undefined,
+      stdoutGone: out.gone,
+      stdoutFailed: out.failed,
+    });
     if (timer !== null) clearInterval(timer);
-    if (r.stdoutGone) out.gone();
     errors = r.errors;
     seen = new Set(r.seen);
   } else {

@@ -7,13 +7,14 @@ import { Attempt } from '../track/attempt.js';
 import { AttemptBatch } from '../track/wire.js';
 import { Listing } from '../verdicts.js';
 import {
-  C_IN_FLIGHT, C_STATE, STATE_FAILED, STATE_STDOUT_GONE, type FromReportWorker, type ReportWorkerData, type ToReportWorker,
+  C_IN_FLIGHT, C_STATE, STATE_STOPPED, type FreeMessage, type FromReportWorker, type ReportWorkerData, type ToReportWorker,
 } from './threads.js';
 import { FdSink } from './sink.js';
 
-const port = parentPort;
-if (port === null) throw new Error('report-worker.js runs as a worker thread');
+const parent = parentPort;
+if (parent === null) throw new Error('report-worker.js runs as a worker thread');
 const data = workerData as ReportWorkerData;
+const port = data.port;
 const control = new Int32Array(data.control);
 const only = new Set(data.only);
 const out = new FdSink(1);
@@ -22,40 +23,40 @@ const listing = new Listing(only, data.timeout, reporter, data.files.length);
 // One attempt object and one answer address, refilled from every slot.
 const attempt = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
 const from = Buffer.alloc(16);
+let stopped = false;
+const post = (m: FromReportWorker): void => parent.postMessage(m);
 
-function onMessage(m: ToReportWorker): void {
+/** Once stdout cannot take the report: tell the track worker to stop and the main thread why. */
+function checkOutput(): void {
+  if (stopped || (!out.gone && out.failed === null)) return;
+  stopped = true;
+  Atomics.store(control, C_STATE, STATE_STOPPED);
+  Atomics.notify(control, C_IN_FLIGHT);
+  post(out.failed === null ? { type: 'stdout-gone' } : { type: 'stdout-failed', message: out.failed });
+}
+
+port.on('message', (m: ToReportWorker) => {
   if (m.type === 'batch') {
-    if (!out.gone) {
+    if (!stopped) {
       const batch = new AttemptBatch(m.buffer, m.count, m.used);
       for (let fileIndex = batch.next(data.files, attempt, from); fileIndex >= 0; fileIndex = batch.next(data.files, attempt, from)) {
         listing.attempt(attempt, fileIndex);
       }
+      checkOutput();
     }
     Atomics.sub(control, C_IN_FLIGHT, 1);
-    if (out.gone) Atomics.store(control, C_STATE, STATE_STDOUT_GONE);
     Atomics.notify(control, C_IN_FLIGHT);
-    const free: FromReportWorker = { type: 'free', buffer: m.buffer };
-    port!.postMessage(free, [m.buffer]);
+    const free: FreeMessage = { type: 'free', buffer: m.buffer };
+    port.postMessage(free, [m.buffer]);
     return;
   }
-  listing.end();
-  const v = listing.verdicts;
-  if (m.finish && !out.gone) {
-    reporter.finish(runReport({ ...m, summary: v.summary, findings: v.findings.all() }, data.timeout, only, null));
+  if (!stopped) {
+    listing.end();
+    const v = listing.verdicts;
+    if (m.finish) reporter.finish(runReport({ ...m, summary: v.summary, findings: v.findings.all() }, data.timeout, only, null));
+    out.flush();
+    checkOutput();
   }
-  out.flush();
-  const done: FromReportWorker = { type: 'done', seen: [...v.seen], stdoutGone: out.gone };
-  port!.postMessage(done);
-  port!.close();
-}
-
-port.on('message', (m: ToReportWorker) => {
-  try {
-    onMessage(m);
-  } catch (e) {
-    // Wake the reading thread if it waits for room; the error itself reaches it as 'error'.
-    Atomics.store(control, C_STATE, STATE_FAILED);
-    Atomics.notify(control, C_IN_FLIGHT);
-    throw e;
-  }
+  post({ type: 'done', seen: [...listing.verdicts.seen] });
+  port.close();
 });

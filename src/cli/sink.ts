@@ -4,6 +4,7 @@
 // Buffer per write, no copy of a record.
 
 import { writeSync } from 'node:fs';
+import { OutputError } from '../errors.js';
 import { ByteOut } from '../report/bytes.js';
 import type { ByteSink } from '../report/json.js';
 
@@ -34,7 +35,13 @@ export class StdoutSink implements ByteSink {
     const o = this.out;
     if (o.pos === 0) return;
     const stdout = process.stdout;
-    stdout.write(o.buf.subarray(0, o.pos));
+    try {
+      stdout.write(o.buf.subarray(0, o.pos));
+    } catch (e) {
+      // A file on a full disk fails at once; a pipe's reader going away comes as an 'error' event.
+      o.pos = 0;
+      throw new OutputError(e instanceof Error ? e.message : String(e), { cause: e });
+    }
     o.pos = 0;
     // A write that could not complete at once keeps the bytes it was given: never overwrite them.
     if (stdout.writableLength > 0 || o.buf.length > 2 * CHUNK_BYTES) o.buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
@@ -47,11 +54,13 @@ const nap = new Int32Array(new SharedArrayBuffer(4));
 /**
  * The same buffered output written with writeSync on a file descriptor, for a worker thread (whose
  * process.stdout would hand every write back to the main thread). A pipe left non-blocking is
- * waited on; a reader that went away (EPIPE) ends the output quietly: `gone` says so.
+ * waited on. A reader that went away (EPIPE: `gone`) or a failed write (`failed`: ENOSPC, EIO...)
+ * ends the output; what comes after is dropped.
  */
 export class FdSink implements ByteSink {
   readonly out = new ByteOut(CHUNK_BYTES);
   gone = false;
+  failed: string | null = null;
   private readonly fd: number;
   constructor(fd: number) {
     this.fd = fd;
@@ -69,14 +78,14 @@ export class FdSink implements ByteSink {
   flush(): void {
     const o = this.out;
     let p = 0;
-    while (p < o.pos && !this.gone) {
+    while (p < o.pos && !this.gone && this.failed === null) {
       try {
         p += writeSync(this.fd, o.buf, p, o.pos - p);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         if (code === 'EAGAIN') Atomics.wait(nap, 0, 0, 1);
         else if (code === 'EPIPE') this.gone = true;
-        else throw e;
+        else this.failed = e instanceof Error ? e.message : String(e);
       }
     }
     o.pos = 0;

@@ -1,7 +1,8 @@
 // `read` of large capture files on two cores. Two worker threads do the work, each with a heap
-// sized for its job:
+// sized for its job, joined by a MessageChannel:
 //
-//   main thread        options, progress line, errors, exit status (waits on the two below)
+//   main thread        options, progress line, errors, exit status; starts both workers, learns
+//                      their results, and wakes the track worker if the report worker dies
 //   track-worker.ts    capture → decode → track; settled attempts in batches to the report worker
 //   report-worker.ts   summary, findings, records, diagnoses → the report on stdout
 //
@@ -9,7 +10,7 @@
 // the report worker runs the same Listing and reporter as a single thread would, so the output is
 // the same byte for byte (test/cli/threads.test.ts checks every capture in every format).
 
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { TrackOptions } from '../analyze.js';
 import type { Format } from '../report/formats.js';
 import type { CaptureJson } from '../report/reporter.js';
@@ -23,7 +24,7 @@ const BATCH_BYTES = 128 * 1024;
  * about 8 000 attempts, so neither thread waits on the other's short stalls (a collection, a read).
  */
 const MAX_IN_FLIGHT = 16;
-/** The track worker gives up on a report worker that takes no batch for this long. */
+/** Last resort: the track worker gives up on a report worker that takes no batch for this long. */
 const STALL_MS = 60_000;
 
 /**
@@ -34,14 +35,12 @@ const STALL_MS = 60_000;
 const TRACK_YOUNG_MB = 12;
 const REPORT_YOUNG_MB = 4;
 
-// The shared control words between the track and the report worker.
+// The shared control words between the workers (and the main thread).
 export const C_IN_FLIGHT = 0;
 export const C_STATE = 1;
 export const STATE_RUNNING = 0;
-/** The report's reader went away (EPIPE): nothing more is worth sending. */
-export const STATE_STDOUT_GONE = 1;
-/** The report worker failed; its error comes as the worker's 'error' event. */
-export const STATE_FAILED = 2;
+/** The report cannot be written (its reader went away, or a write failed): stop sending. */
+export const STATE_STOPPED = 1;
 
 export interface ReportOptions {
   readonly format: Format;
@@ -53,13 +52,18 @@ export interface ReportOptions {
 
 export interface ReportWorkerData extends ReportOptions {
   readonly control: SharedArrayBuffer;
+  /** Batches and the end message come in here; emptied buffers go back through it. */
+  readonly port: MessagePort;
 }
 
 export interface TrackWorkerData {
   readonly files: readonly string[];
   /** TrackOptions without `open`; host travels as plain bytes. */
   readonly track: Omit<TrackOptions, 'open' | 'host'> & { readonly host: Uint8Array | null };
-  readonly report: ReportOptions;
+  readonly format: Format;
+  readonly control: SharedArrayBuffer;
+  /** To the report worker. */
+  readonly port: MessagePort;
   /** Post progress messages (the main thread shows a progress line). */
   readonly progress: boolean;
 }
@@ -84,79 +88,114 @@ export interface BatchMessage {
 
 export type ToReportWorker = BatchMessage | EndMessage;
 
+export interface FreeMessage {
+  readonly type: 'free';
+  readonly buffer: ArrayBuffer;
+}
+
 export type FromReportWorker =
-  | { readonly type: 'free'; readonly buffer: ArrayBuffer }
-  | { readonly type: 'done'; readonly seen: readonly Outcome[]; readonly stdoutGone: boolean };
+  | { readonly type: 'done'; readonly seen: readonly Outcome[] }
+  | { readonly type: 'stdout-gone' }
+  | { readonly type: 'stdout-failed'; readonly message: string };
 
 export type FromTrackWorker =
   | { readonly type: 'progress'; readonly name: string | null; readonly packets: number }
-  | { readonly type: 'stdout-gone' }
-  | { readonly type: 'result'; readonly result: ThreadsResult };
+  | { readonly type: 'result'; readonly errors: readonly string[] };
 
 export interface ThreadsResult {
   /** One line per damaged or unreadable input, in order. */
   readonly errors: readonly string[];
   readonly seen: readonly Outcome[];
-  readonly stdoutGone: boolean;
 }
 
 export interface ThreadsHooks {
   /** The file being read and its packets so far; null between files. */
   progress?(name: string | null, packets: number): void;
-  /** The report's reader went away: the caller ends the process. */
+  /** The report's reader went away (EPIPE): the caller ends the process quietly. */
   stdoutGone(): void;
+  /** Writing the report failed (ENOSPC, EIO...): the caller reports it and ends the process. */
+  stdoutFailed(message: string): void;
 }
 
 /** Runs capture → report for regular files in the two workers; resolves when the report is written. */
-export function readInThreads(
+export async function readInThreads(
   files: readonly string[], track: Omit<TrackOptions, 'open'>, report: ReportOptions, hooks: ThreadsHooks,
 ): Promise<ThreadsResult> {
-  const data: TrackWorkerData = {
-    files, track: { ...track, host: track.host === null ? null : new Uint8Array(track.host) }, report,
-    progress: hooks.progress !== undefined,
+  const control = new SharedArrayBuffer(8);
+  const state = new Int32Array(control);
+  const { port1, port2 } = new MessageChannel();
+  const reportData: ReportWorkerData = { ...report, control, port: port2 };
+  const reportWorker = new Worker(new URL('./report-worker.js', import.meta.url), {
+    workerData: reportData, transferList: [port2],
+    resourceLimits: { maxYoungGenerationSizeMb: REPORT_YOUNG_MB }, stdout: false, stderr: false,
+  });
+  const trackData: TrackWorkerData = {
+    files, track: { ...track, host: track.host === null ? null : new Uint8Array(track.host) }, format: report.format,
+    control, port: port1, progress: hooks.progress !== undefined,
   };
-  const worker = new Worker(new URL('./track-worker.js', import.meta.url), {
-    workerData: data, resourceLimits: { maxYoungGenerationSizeMb: TRACK_YOUNG_MB }, stdout: false, stderr: false,
+  const trackWorker = new Worker(new URL('./track-worker.js', import.meta.url), {
+    workerData: trackData, transferList: [port1],
+    resourceLimits: { maxYoungGenerationSizeMb: TRACK_YOUNG_MB }, stdout: false, stderr: false,
   });
-  return new Promise<ThreadsResult>((resolve, reject) => {
-    worker.on('message', (m: FromTrackWorker) => {
-      if (m.type === 'progress') hooks.progress?.(m.name, m.packets);
-      else if (m.type === 'stdout-gone') hooks.stdoutGone();
-      else resolve(m.result);
+
+  const reported = new Promise<readonly Outcome[]>((resolve, reject) => {
+    let done = false;
+    const fail = (e: Error): void => {
+      // Wake the track worker if it waits for room: nothing more will be taken.
+      Atomics.store(state, C_STATE, STATE_STOPPED);
+      Atomics.notify(state, C_IN_FLIGHT);
+      reject(e);
+    };
+    reportWorker.on('message', (m: FromReportWorker) => {
+      if (m.type === 'done') {
+        done = true;
+        resolve(m.seen);
+      } else if (m.type === 'stdout-gone') {
+        hooks.stdoutGone();
+      } else {
+        hooks.stdoutFailed(m.message);
+      }
     });
-    worker.on('error', reject);
-    worker.on('exit', (code) => reject(new Error(`track thread exited (${code}) before its result`)));
+    reportWorker.on('error', fail);
+    reportWorker.on('exit', (code) => {
+      if (!done) fail(new Error(`report thread exited (${code}) before the end of the report`));
+    });
   });
+  const tracked = new Promise<readonly string[]>((resolve, reject) => {
+    let done = false;
+    trackWorker.on('message', (m: FromTrackWorker) => {
+      if (m.type === 'progress') {
+        hooks.progress?.(m.name, m.packets);
+      } else {
+        done = true;
+        resolve(m.errors);
+      }
+    });
+    trackWorker.on('error', reject);
+    trackWorker.on('exit', (code) => {
+      if (!done) reject(new Error(`track thread exited (${code}) before its result`));
+    });
+  });
+  try {
+    const [errors, seen] = await Promise.all([tracked, reported]);
+    return { errors, seen };
+  } catch (e) {
+    await Promise.all([trackWorker.terminate(), reportWorker.terminate()]);
+    throw e;
+  }
 }
 
-/** The track worker's end of the report worker: batches out, the report's result back. */
-export class ReportThread {
+/** The track worker's end of the channel: settled attempts out in batches, waiting when too many are in flight. */
+export class BatchSender {
   private readonly control: Int32Array;
-  private readonly worker: Worker;
+  private readonly port: MessagePort;
   private readonly free: ArrayBuffer[] = [];
   private batch = new AttemptBatch(BATCH_BYTES);
-  private readonly done: Promise<{ seen: readonly Outcome[]; stdoutGone: boolean }>;
-  private readonly onStdoutGone: () => void;
-  private goneSeen = false;
 
-  constructor(opts: ReportOptions, onStdoutGone: () => void) {
-    const control = new SharedArrayBuffer(8);
+  constructor(control: SharedArrayBuffer, port: MessagePort) {
     this.control = new Int32Array(control);
-    this.onStdoutGone = onStdoutGone;
-    const data: ReportWorkerData = { ...opts, control };
-    this.worker = new Worker(new URL('./report-worker.js', import.meta.url), {
-      workerData: data, resourceLimits: { maxYoungGenerationSizeMb: REPORT_YOUNG_MB }, stdout: false, stderr: false,
-    });
-    this.done = new Promise((resolve, reject) => {
-      this.worker.on('message', (m: FromReportWorker) => {
-        if (m.type === 'free') this.free.push(m.buffer);
-        else resolve(m);
-      });
-      this.worker.on('error', reject);
-      this.worker.on('exit', (code) => reject(new Error(`report thread exited (${code}) before the end of the report`)));
-    });
-    // A failure is reported by finish(); until then it must not count as unhandled.
-    this.done.catch(() => undefined);
+    this.port = port;
+    port.on('message', (m: FreeMessage) => this.free.push(m.buffer));
   }
 
   /** One settled attempt of input `fileIndex`: the tracker's onAttempt. */
@@ -166,12 +205,12 @@ export class ReportThread {
     this.batch.add(a, fileIndex); // an empty batch has room for the largest slot
   };
 
-  /** Ends the report with the totals; resolves once the report worker wrote everything. */
-  async finish(end: Omit<EndMessage, 'type'>): Promise<{ seen: readonly Outcome[]; stdoutGone: boolean }> {
+  /** Sends what is left and the end of the report. */
+  end(end: Omit<EndMessage, 'type'>): void {
     if (this.batch.count > 0) this.send();
     const m: EndMessage = { type: 'end', ...end };
-    this.worker.postMessage(m);
-    return this.done;
+    // The report worker closes the channel once it has written everything.
+    this.port.postMessage(m);
   }
 
   private send(): void {
@@ -182,20 +221,15 @@ export class ReportThread {
       else waited = 0;
       if (waited >= STALL_MS) throw new Error(`report thread took no batch for ${STALL_MS / 1000} s`);
     }
-    const state = Atomics.load(c, C_STATE);
-    if (state !== STATE_RUNNING) {
-      if (state === STATE_STDOUT_GONE && !this.goneSeen) {
-        this.goneSeen = true;
-        this.onStdoutGone();
-      }
-      // Nothing more is worth sending; the end message still collects the report worker's result.
+    if (Atomics.load(c, C_STATE) !== STATE_RUNNING) {
+      // The report cannot be written any more: nothing is worth sending.
       this.batch.clear();
       return;
     }
     Atomics.add(c, C_IN_FLIGHT, 1);
     const b = this.batch;
     const m: BatchMessage = { type: 'batch', buffer: b.buffer, count: b.count, used: b.used };
-    this.worker.postMessage(m, [b.buffer]);
+    this.port.postMessage(m, [b.buffer]);
     this.batch = new AttemptBatch(this.free.pop() ?? BATCH_BYTES);
   }
 }

@@ -1,29 +1,26 @@
 // The track worker of threads.ts: reads the capture files, decodes and tracks them, and sends the
-// settled attempts to the report worker it starts.
+// settled attempts to the report worker.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { reportWanted, trackFiles } from '../analyze.js';
 import type { FrameSource } from '../capture/source.js';
-import { ReportThread, type FromTrackWorker, type TrackWorkerData } from './threads.js';
+import { BatchSender, type FromTrackWorker, type TrackWorkerData } from './threads.js';
 
-const port = parentPort;
-if (port === null) throw new Error('track-worker.js runs as a worker thread');
+const parent = parentPort;
+if (parent === null) throw new Error('track-worker.js runs as a worker thread');
 const data = workerData as TrackWorkerData;
-const post = (m: FromTrackWorker): void => port.postMessage(m);
+const post = (m: FromTrackWorker): void => parent.postMessage(m);
 
-const report = new ReportThread(data.report, () => post({ type: 'stdout-gone' }));
+const sender = new BatchSender(data.control, data.port);
 let current: FrameSource | null = null;
 const timer = data.progress ? setInterval(() => {
   if (current !== null) post({ type: 'progress', name: current.name, packets: current.packets });
 }, 500) : null;
 const host = data.track.host === null ? null : Buffer.from(data.track.host);
-const r = await trackFiles(data.files, { ...data.track, host }, report.attempt, (s) => {
+const r = await trackFiles(data.files, { ...data.track, host }, sender.attempt, (s) => {
   current = s;
   if (s === null) post({ type: 'progress', name: null, packets: 0 });
 });
 if (timer !== null) clearInterval(timer);
-const done = await report.finish({
-  captures: r.captures, evicted: r.evicted, anomalies: r.anomalies, finish: reportWanted(r, data.files.length, data.report.format),
-});
-post({ type: 'result', result: { errors: r.errors.map((e) => e.message), seen: done.seen, stdoutGone: done.stdoutGone } });
-port.close();
+sender.end({ captures: r.captures, evicted: r.evicted, anomalies: r.anomalies, finish: reportWanted(r, data.files.length, data.format) });
+post({ type: 'result', errors: r.errors.map((e) => e.message) });

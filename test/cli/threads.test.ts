@@ -3,12 +3,12 @@
 // SYNSCOPE_THREADS=1 forces the threads for files of any size, SYNSCOPE_THREADS=0 keeps one thread.
 
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadsWanted } from '../../src/cli/read.js';
-import { CAPTURES, synscope, type CliResult } from '../helpers/cli.js';
+import { CAPTURES, CLI, synscope, type CliResult } from '../helpers/cli.js';
 
 const captures = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => join(CAPTURES, f));
 
@@ -66,6 +66,27 @@ describe('read on two threads = read in one', function () {
       assert.equal(assertSame(['read', junk]).stdout, '');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('read: stdout that cannot take the report', function () {
+  this.timeout(60_000);
+
+  it('a full disk (/dev/full): one line on stderr and exit 2, in one thread and in two', () => {
+    for (const threads of ['0', '1']) {
+      for (const format of ['json', 'table']) {
+        const fd = openSync('/dev/full', 'w');
+        try {
+          const r = spawnSync(process.execPath, [CLI, 'read', join(CAPTURES, 'mixed.pcapng'), '--format', format], {
+            stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 30_000, env: { ...process.env, SYNSCOPE_THREADS: threads },
+          });
+          assert.equal(r.status, 2, `threads ${threads} ${format}: ${r.stderr}`);
+          assert.equal(r.stderr, 'synscope: cannot write the report to stdout: ENOSPC: no space left on device, write\n');
+        } finally {
+          closeSync(fd);
+        }
+      }
     }
   });
 });
