@@ -3,7 +3,7 @@
 // SYNSCOPE_THREADS=1 forces the threads for files of any size, SYNSCOPE_THREADS=0 keeps one thread.
 
 import { strict as assert } from 'node:assert';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,27 @@ describe('read: stdout that cannot take the report', function () {
           closeSync(fd);
         }
       }
+    }
+  });
+});
+
+describe('read: a reader that goes away (EPIPE)', function () {
+  this.timeout(60_000);
+
+  it('ends quietly with status 0, in one thread and in two', async () => {
+    for (const threads of ['0', '1']) {
+      const child = spawn(process.execPath, [CLI, 'read', ...captures, '--format', 'json'], {
+        stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYNSCOPE_THREADS: threads },
+      });
+      child.stdout.destroy(); // the reader is gone before the first byte is written
+      let stderr = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (d: string) => {
+        stderr += d;
+      });
+      const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      assert.equal(stderr, '', `threads ${threads}`);
+      assert.equal(status, 0, `threads ${threads}`);
     }
   });
 });
