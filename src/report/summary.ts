@@ -65,6 +65,22 @@ function sameServer(server: Buffer | null, addr: Buffer, len: number): boolean {
   return true;
 }
 
+/**
+ * A 30-bit hash (a V8 small integer, no boxing) of a server address and port; services with the
+ * same hash are chained. IPv4 hashes the integer the attempt holds (`ip4`), without reading `addr`;
+ * IPv6 the server's half of `addr`.
+ */
+export function serviceHash(addr: Buffer, len: number, ip4: number, port: number): number {
+  let h = Math.imul(port + 1, 0x9e3779b1);
+  if (len === 4) {
+    h = Math.imul(h ^ ip4, 0x01000193);
+    h ^= h >>> 15;
+  } else {
+    for (let i = len; i < 2 * len; i++) h = Math.imul(h ^ addr[i]!, 0x01000193);
+  }
+  return h & 0x3fffffff;
+}
+
 /** At most this many services are counted one by one; the rest only in the totals. */
 const MAX_SERVICES = 200_000;
 
@@ -111,16 +127,7 @@ export class Summary {
     const addr = a.addr;
     const port = a.serverPort;
     const ip4 = a.server4;
-    // A 30-bit hash (a V8 small integer, no boxing) of the server address and port, chained.
-    // IPv4 hashes and compares the integer the attempt holds, without reading its Buffer.
-    let h = Math.imul(port + 1, 0x9e3779b1);
-    if (len === 4) {
-      h = Math.imul(h ^ ip4, 0x01000193);
-      h ^= h >>> 15;
-    } else {
-      for (let i = len; i < 2 * len; i++) h = Math.imul(h ^ addr[i]!, 0x01000193);
-    }
-    h &= 0x3fffffff;
+    const h = serviceHash(addr, len, ip4, port);
     const head = this.services.get(h);
     let s = head;
     if (len === 4) {

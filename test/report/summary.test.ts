@@ -2,7 +2,7 @@
 
 import { strict as assert } from 'node:assert';
 import { parseIp } from '../../src/report/address.js';
-import { Summary } from '../../src/report/summary.js';
+import { Summary, serviceHash } from '../../src/report/summary.js';
 import { Attempt, type Outcome } from '../../src/track/attempt.js';
 import { ip4At } from '../../src/track/table.js';
 
@@ -43,5 +43,39 @@ describe('report/summary services', () => {
       { server: { ip: '10.0.0.9', port: null }, ports: 40, attempts: 40, refused: 40 },
       { server: { ip: '2001:db8::9', port: null }, ports: 40, attempts: 40, refused: 40 },
     ]);
+  });
+
+  it('two servers whose hashes collide stay two lines (IPv4 and IPv6)', () => {
+    // A birthday search over random addresses on one port finds a 30-bit collision in ~2^15 tries.
+    for (const v6 of [false, true]) {
+      const seen = new Map<number, string>();
+      let pair: [string, string] | null = null;
+      let n = 0;
+      let x = 12345; // xorshift32: the same addresses every run
+      const rand16 = (): number => {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        return (x >>> 8) & 0xffff;
+      };
+      for (let i = 0; pair === null && i < 400_000; i++) {
+        const ip = v6
+          ? `2001:db8:${rand16().toString(16)}:${rand16().toString(16)}::${rand16().toString(16)}`
+          : `${rand16() & 0xff}.${rand16() & 0xff}.${rand16() & 0xff}.${rand16() & 0xff}`;
+        const a = attempt(v6 ? '2001:db8::1' : '10.0.0.1', ip, 443, 'refused');
+        const h = serviceHash(a.addr, a.addrLen, a.server4, 443);
+        const other = seen.get(h);
+        if (other !== undefined && other !== ip) pair = [other, ip];
+        else seen.set(h, ip);
+        n = i;
+      }
+      assert.ok(pair !== null, `a collision among ${n} ${v6 ? 'IPv6' : 'IPv4'} addresses`);
+      const s = new Summary();
+      s.add(attempt(v6 ? '2001:db8::1' : '10.0.0.1', pair[0], 443, 'refused'));
+      s.add(attempt(v6 ? '2001:db8::2' : '10.0.0.2', pair[1], 443, 'dropped'));
+      s.add(attempt(v6 ? '2001:db8::3' : '10.0.0.3', pair[1], 443, 'dropped'));
+      const lines = s.serviceList().map((l) => `${l.server.ip} ${l.attempts}`).sort();
+      assert.deepEqual(lines, [`${pair[0]} 1`, `${pair[1]} 2`].sort());
+    }
   });
 });
