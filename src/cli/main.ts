@@ -70,7 +70,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     const cmd = String(args._[0] ?? '');
     if (args['help'] === true || args['version'] === true) return EXIT_OK;
     if (cmd === 'read') {
-      const output = { write: out.write, bytes: out.bytes, flush: () => out.flush(), gone: stdoutGone, failed: stdoutFailed };
+      const output = {
+        write: out.write, bytes: out.bytes, flush: () => out.flush(), drained: () => out.drained(), gone: stdoutGone, failed: stdoutFailed,
+      };
       status = await runRead(args, output, color, (line) => process.stderr.write(`${line}\n`));
     } else if (cmd === 'live') {
       status = await runLive(args, out, color, (line) => process.stderr.write(`${line}\n`));

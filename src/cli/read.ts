@@ -55,6 +55,8 @@ export interface ReadOutput {
   readonly write: Sink;
   readonly bytes?: ByteSink;
   flush(): void;
+  /** Resolves once everything flushed has been taken by stdout. */
+  drained(): Promise<void>;
   /** The reader of stdout went away (EPIPE): ends the process quietly. */
   gone(): void;
   /** stdout failed (ENOSPC, EIO...): says so and ends the process. */
@@ -124,6 +126,8 @@ export async function runRead(
     }
     if (reportWanted(result, files.length, opts.format)) reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
     out.flush();
+    // The error lines come after the whole report, also when stdout and stderr share a slow pipe.
+    if (result.errors.length > 0 || evidenceError !== null) await out.drained();
     errors = result.errors.map((e) => e.message);
     seen = result.seen;
   }

@@ -31,6 +31,24 @@ export class StdoutSink implements ByteSink {
     if (this.immediate || this.out.pos >= CHUNK_BYTES) this.flush();
   }
 
+  /**
+   * Resolves once stdout has taken every byte: a pipe whose reader is slower keeps the rest queued,
+   * and an error line written to stderr meanwhile would come before the end of the report.
+   */
+  drained(): Promise<void> {
+    const stdout = process.stdout;
+    if (stdout.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        stdout.off('drain', done);
+        stdout.off('close', done);
+        resolve();
+      };
+      stdout.on('drain', done);
+      stdout.on('close', done);
+    });
+  }
+
   flush(): void {
     const o = this.out;
     if (o.pos === 0) return;

@@ -8,6 +8,9 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, tr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadsWanted } from '../../src/cli/read.js';
+import { TCP_FLAG_ACK, TCP_FLAG_RST, TCP_FLAG_SYN } from '../../src/decode/view.js';
+import { buildPcap, type PcapRecord } from '../helpers/capture-files.js';
+import { CLIENT4, SERVER4, ethernet, ipv4, tcp } from '../helpers/frames.js';
 import { CAPTURES, CLI, synscope, type CliResult } from '../helpers/cli.js';
 
 const captures = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => join(CAPTURES, f));
@@ -87,6 +90,39 @@ describe('read: stdout that cannot take the report', function () {
           closeSync(fd);
         }
       }
+    }
+  });
+});
+
+describe('read: error lines after the whole report', function () {
+  this.timeout(60_000);
+
+  it('a damaged capture with stdout and stderr on one slow pipe: the error line comes last', () => {
+    // 3 000 refused attempts (SYN, then RST/ACK), then a record cut short: far more than a pipe holds.
+    const records: PcapRecord[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const port = 20000 + i;
+      const syn = ethernet(0x0800, ipv4(6, tcp({ srcPort: port, dstPort: 9, seq: 1000, ack: 0, flags: TCP_FLAG_SYN })));
+      const rst = ethernet(0x0800, ipv4(6, tcp({ srcPort: 9, dstPort: port, seq: 0, ack: 1001, flags: TCP_FLAG_RST | TCP_FLAG_ACK }), { src: SERVER4, dst: CLIENT4 }));
+      records.push({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsSub: (i % 1000) * 1000, data: syn });
+      records.push({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsSub: (i % 1000) * 1000 + 10, data: rst });
+    }
+    const built = buildPcap(records).bytes;
+    const dir = mkdtempSync(join(tmpdir(), 'synscope-order-'));
+    try {
+      const file = join(dir, 'cut.pcap');
+      writeFileSync(file, built.subarray(0, built.length - 20));
+      for (const threads of ['0', '1']) {
+        const r = spawnSync('sh', ['-c', `"$0" "$1" read "$2" --format lines 2>&1 | (sleep 1; cat)`, process.execPath, CLI, file], {
+          encoding: 'utf8', timeout: 30_000, env: { ...process.env, SYNSCOPE_THREADS: threads },
+        });
+        const lines = r.stdout.trimEnd().split('\n');
+        assert.ok(lines.length > 3000, `threads ${threads}: ${lines.length} lines`);
+        assert.match(lines[lines.length - 1]!, /^synscope: .*cut\.pcap: truncated .* at byte \d+$/, `threads ${threads}`);
+        assert.match(lines[lines.length - 2]!, /^# 3000 attempts: 2999 refused, 1 incomplete /, `threads ${threads}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
