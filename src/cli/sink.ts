@@ -11,13 +11,9 @@ import type { ByteSink } from '../report/json.js';
 /** Bytes handed to stdout at a time. */
 const CHUNK_BYTES = 256 * 1024;
 
-export class StdoutSink implements ByteSink {
+/** Output gathered in one reused Buffer and handed on a chunk at a time; flush() says where to. */
+abstract class ChunkedSink implements ByteSink {
   readonly out = new ByteOut(CHUNK_BYTES);
-  /** The byte side of the sink, for the json reporters. */
-  get bytes(): ByteSink {
-    return this;
-  }
-
   /** Write through at once (live mode, where each verdict must show as it happens). */
   immediate = false;
 
@@ -29,6 +25,15 @@ export class StdoutSink implements ByteSink {
   /** Called after bytes were appended to `out`: sends them on once a chunk is full (or at once). */
   commit(): void {
     if (this.immediate || this.out.pos >= CHUNK_BYTES) this.flush();
+  }
+
+  abstract flush(): void;
+}
+
+export class StdoutSink extends ChunkedSink {
+  /** The byte side of the sink, for the json reporters. */
+  get bytes(): ByteSink {
+    return this;
   }
 
   /**
@@ -75,22 +80,13 @@ const nap = new Int32Array(new SharedArrayBuffer(4));
  * waited on. A reader that went away (EPIPE: `gone`) or a failed write (`failed`: ENOSPC, EIO...)
  * ends the output; what comes after is dropped.
  */
-export class FdSink implements ByteSink {
-  readonly out = new ByteOut(CHUNK_BYTES);
+export class FdSink extends ChunkedSink {
   gone = false;
   failed: string | null = null;
   private readonly fd: number;
   constructor(fd: number) {
+    super();
     this.fd = fd;
-  }
-
-  readonly write = (text: string): void => {
-    this.out.text(text);
-    this.commit();
-  };
-
-  commit(): void {
-    if (this.out.pos >= CHUNK_BYTES) this.flush();
   }
 
   flush(): void {

@@ -1,13 +1,15 @@
 // Address text, only when a verdict is printed or an option is parsed (never per packet): IPv4 dotted quad,
 // IPv6 in RFC 5952 canonical form, and parsing both back for --host. Decoders only ever keep offsets.
 
+import { ip4At } from '../track/table.js';
+
 /**
  * The text form of the 4- or 16-byte address at buf[off, off + len): a dotted quad, or IPv6 as RFC 5952
  * §4 writes it — lowercase hex, no leading zeros, the longest run of two or more zero groups as "::"
  * (the first on a tie), and an IPv4-mapped address as ::ffff:a.b.c.d (§5).
  */
 export function formatIp(buf: Buffer, off: number, len: number): string {
-  if (len === 4) return ip4Text((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!);
+  if (len === 4) return ip4Text(ip4At(buf, off));
   if (len !== 16) throw new RangeError(`an IP address is 4 or 16 bytes, not ${len}`);
 
   const groups: number[] = [];
