@@ -2,8 +2,8 @@
 // gzip (then the format inside it), classic pcap, pcapng. Reading the records is pcap.ts / pcapng.ts's job.
 
 import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { Readable, Writable } from 'node:stream';
+import { constants as zlibConstants, createGunzip } from 'node:zlib';
 import { CaptureFormatError } from '../errors.js';
 import { PCAP_MAGIC_NS_BE, PCAP_MAGIC_NS_LE, PCAP_MAGIC_US_BE, PCAP_MAGIC_US_LE, PcapReader } from './pcap.js';
 import { BLOCK_SHB, PcapngReader } from './pcapng.js';
@@ -17,8 +17,12 @@ export interface OpenCaptureOptions {
   windowBytes?: number;
 }
 
-/** Bytes of compressed input handed to zlib at a time, and the size of zlib's output chunks. */
+/** Bytes of compressed input read at a time, and the size of zlib's output chunks. */
 const GZIP_CHUNK_BYTES = 256 * 1024;
+/** Compressed bytes per zlib write: what a damaged deflate block can cost at most. */
+const GZIP_PIECE_BYTES = 64 * 1024;
+/** CRC32 and ISIZE at the end of a gzip member (RFC 1952). */
+const GZIP_TRAILER_BYTES = 8;
 
 /**
  * Opens `path` ("-" for stdin) and returns the reader for its format, with the file header already read
@@ -118,28 +122,74 @@ function isPrefixOfMagic(head: Buffer): boolean {
   return head.length < 4 && MAGICS.some((m) => m.subarray(0, head.length).equals(head));
 }
 
-/** Decompresses `raw` (whose first bytes were already read into `head`) through zlib, streaming. */
+/**
+ * Decompresses `raw` (whose first bytes were already read into `head`) through zlib, streaming.
+ *
+ * A damaged or cut gzip file must still yield every byte it holds before the damage (the verdicts
+ * before it are reported), but a zlib stream destroyed by an error drops the output of the write that
+ * failed and whatever it had not handed out yet. So the pump writes the compressed bytes in pieces,
+ * each only once the reader has taken all the output before it, and:
+ * - holds back the last 8 bytes (the gzip trailer, CRC32 and length) for a write of their own, so
+ *   that a failed check of a file's last member costs no output;
+ * - ends the stream (Z_FINISH, which is when zlib finds a cut file) only after a Z_SYNC_FLUSH
+ *   handed out all the output there is.
+ * A damaged deflate block costs the output of at most one piece.
+ */
 function gunzipSource(name: string, raw: ByteSource, head: Buffer): ByteSource {
-  async function* compressed(): AsyncGenerator<Buffer> {
-    yield Buffer.from(head);
-    let scratch = Buffer.allocUnsafe(GZIP_CHUNK_BYTES);
-    for (;;) {
-      const n = await raw.read(scratch, 0, scratch.length);
-      if (n === 0) return;
-      if (n === scratch.length) {
-        yield scratch; // zlib holds on to it: take a fresh one
-        scratch = Buffer.allocUnsafe(GZIP_CHUNK_BYTES);
-      } else {
-        yield Buffer.from(scratch.subarray(0, n)); // a short read (a pipe): copy what came, keep the scratch
-      }
-    }
-  }
   const gunzip = createGunzip({ chunkSize: GZIP_CHUNK_BYTES });
-  // pipeline() forwards a read error of the compressed input to gunzip, whose iterator then rejects with it.
-  pipeline(Readable.from(compressed()), gunzip, () => undefined);
+  /** Resolves once zlib has processed `piece` and the reader has taken everything it produced. */
+  const feed = async (piece: Buffer): Promise<void> => {
+    if (piece.length === 0) return;
+    await new Promise<void>((resolve) => {
+      gunzip.write(piece, () => resolve());
+    });
+    await taken();
+  };
+  const taken = async (): Promise<void> => {
+    while (gunzip.readableLength > 0 && !gunzip.destroyed) await settled(gunzip, 'data');
+  };
+  async function pump(): Promise<void> {
+    let held = Buffer.from(head);
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(GZIP_CHUNK_BYTES); // zlib holds on to what it is given
+      const n = await raw.read(chunk, 0, chunk.length);
+      if (gunzip.destroyed) return;
+      if (n === 0) break;
+      const all = held.length === 0 ? chunk.subarray(0, n) : Buffer.concat([held, chunk.subarray(0, n)]);
+      const keep = Math.min(GZIP_TRAILER_BYTES, all.length);
+      for (let at = 0; at < all.length - keep && !gunzip.destroyed; at += GZIP_PIECE_BYTES) {
+        await feed(all.subarray(at, Math.min(at + GZIP_PIECE_BYTES, all.length - keep)));
+      }
+      held = Buffer.from(all.subarray(all.length - keep));
+    }
+    await feed(held);
+    if (gunzip.destroyed) return;
+    await new Promise<void>((resolve) => gunzip.flush(zlibConstants.Z_SYNC_FLUSH, () => resolve()));
+    await taken();
+    if (!gunzip.destroyed) gunzip.end();
+  }
+  pump().catch((err: unknown) => {
+    // A read error of the compressed input: the reader gets it once it has taken what came before.
+    gunzip.destroy(err instanceof Error ? err : new Error(String(err)));
+  });
   return new StreamByteSource(name, gunzip, {
     gzip: true,
     destroyOnClose: true,
     onClose: () => raw.close(),
+  });
+}
+
+/** Resolves on the stream's next `event`, or when it closes or fails (nothing more will come). */
+function settled(stream: Readable | Writable, event: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.off(event, done);
+      stream.off('close', done);
+      stream.off('error', done);
+      resolve();
+    };
+    stream.on(event, done);
+    stream.on('close', done);
+    stream.on('error', done);
   });
 }

@@ -206,46 +206,112 @@ export class FileByteSource implements ByteSource {
   }
 }
 
+/** A stream source pauses its stream once this many bytes wait unread, and resumes it when they are taken. */
+const STREAM_QUEUE_BYTES = 1 << 20;
+
 /**
  * Reads a Readable (stdin, a gunzip stream) chunk by chunk, copying each into the window.
  * `gzip` streams report zlib failures as a damaged capture at the decompressed offset reached.
+ * Chunks are queued from 'data' events (not a stream iterator, which throws a stream's error as
+ * soon as it happens and drops what was still buffered): zlib emits everything it could
+ * decompress from a truncated file before its error, and every byte of it is delivered first.
  */
 export class StreamByteSource implements ByteSource {
   private readonly name: string;
-  private readonly iterator: AsyncIterator<unknown>;
+  private readonly stream: Readable;
   private readonly gzip: boolean;
+  private readonly destroyOnClose: boolean;
   private readonly onClose: (() => Promise<void>) | undefined;
+  private readonly queue: Buffer[] = [];
+  private queueHead = 0;
+  private queued = 0;
   private chunk: Buffer | undefined = undefined;
   private chunkPos = 0;
   private delivered = 0;
-  private done = false;
+  private ended = false;
+  private failure: { readonly err: unknown } | null = null;
+  private paused = false;
   private closed = false;
+  private wake: (() => void) | null = null;
 
   constructor(name: string, stream: Readable, options: { gzip: boolean; destroyOnClose: boolean; onClose?: () => Promise<void> }) {
     this.name = name;
+    this.stream = stream;
     this.gzip = options.gzip;
+    this.destroyOnClose = options.destroyOnClose;
     this.onClose = options.onClose;
-    this.iterator = stream.iterator({ destroyOnReturn: options.destroyOnClose });
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('error', this.onError);
+    // Destroyed without 'end' or 'error' (nothing more will come): treat as the end of input.
+    stream.on('close', this.onEnd);
+  }
+
+  private readonly onData = (value: unknown): void => {
+    const b = Buffer.isBuffer(value) ? value : typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value as Uint8Array);
+    if (b.length === 0) return;
+    this.queue.push(b);
+    this.queued += b.length;
+    if (this.queued >= STREAM_QUEUE_BYTES && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+    }
+    this.notify();
+  };
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    this.notify();
+  };
+
+  private readonly onError = (err: unknown): void => {
+    if (this.failure === null) this.failure = { err };
+    this.notify();
+  };
+
+  private notify(): void {
+    const wake = this.wake;
+    if (wake !== null) {
+      this.wake = null;
+      wake();
+    }
   }
 
   async read(into: Buffer, off: number, len: number): Promise<number> {
     if (len <= 0) return 0;
     while (this.chunk === undefined || this.chunkPos >= this.chunk.length) {
-      if (this.done) return 0;
-      let step: IteratorResult<unknown>;
-      try {
-        step = await this.iterator.next();
-      } catch (err) {
-        this.done = true;
+      this.chunk = undefined;
+      if (this.queueHead < this.queue.length) {
+        const next = this.queue[this.queueHead]!;
+        this.queue[this.queueHead++] = EMPTY;
+        if (this.queueHead === this.queue.length) {
+          this.queue.length = 0;
+          this.queueHead = 0;
+        }
+        this.queued -= next.length;
+        this.chunk = next;
+        this.chunkPos = 0;
+        if (this.paused && this.queued < STREAM_QUEUE_BYTES / 2) {
+          this.paused = false;
+          this.stream.resume();
+        }
+        continue;
+      }
+      // Everything that came before a failure has been delivered: now the failure.
+      if (this.failure !== null) {
+        const err = this.failure.err;
+        this.ended = true;
+        this.failure = null;
         throw this.streamError(err);
       }
-      if (step.done === true) {
-        this.done = true;
-        return 0;
+      if (this.ended || this.closed) return 0;
+      if (this.paused) {
+        this.paused = false;
+        this.stream.resume();
       }
-      const value = step.value;
-      this.chunk = Buffer.isBuffer(value) ? value : typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value as Uint8Array);
-      this.chunkPos = 0;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
     }
     const n = Math.min(len, this.chunk.length - this.chunkPos);
     this.chunk.copy(into, off, this.chunkPos, this.chunkPos + n);
@@ -258,7 +324,21 @@ export class StreamByteSource implements ByteSource {
     if (this.closed) return;
     this.closed = true;
     this.chunk = undefined;
-    if (this.iterator.return !== undefined) await this.iterator.return().catch(() => undefined);
+    this.queue.length = 0;
+    this.queueHead = 0;
+    this.queued = 0;
+    const s = this.stream;
+    s.off('data', this.onData);
+    s.off('end', this.onEnd);
+    s.off('close', this.onEnd);
+    if (this.destroyOnClose) {
+      // Keep a listener: destroying may still emit an error nobody else listens to.
+      s.destroy();
+    } else {
+      s.off('error', this.onError);
+      s.pause();
+    }
+    this.notify();
     if (this.onClose !== undefined) await this.onClose();
   }
 
@@ -272,6 +352,8 @@ export class StreamByteSource implements ByteSource {
     return ioError(this.name, err);
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** An I/O failure (no position applies): E_CAPTURE_IO, offset -1. */
 export function ioError(name: string, err: unknown): CaptureFormatError {

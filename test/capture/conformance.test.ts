@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { openCapture, type OpenCaptureOptions } from '../../src/capture/open.js';
 import type { FrameSource } from '../../src/capture/source.js';
 import {
@@ -205,12 +206,20 @@ function shouldBehaveLikeACaptureReader(format: FormatCase, transport: Transport
     const c = format.build(false);
     const compressed = gzip(c.bytes);
     const slot = join(tmp, `gzip-cut-${fileCounter++}.bin`);
-    for (let cut = 0; cut < compressed.length; cut += 7) {
+    for (let cut = 2; cut < compressed.length; cut += 7) {
       const { name, open } = rawOpener(transport, compressed.subarray(0, cut), {}, slot);
       const r = await readAll(open);
-      assert.deepEqual(r.frames, c.frames.slice(0, r.frames.length).map(expected), `gzip cut at ${cut}`);
-      assertFormatError(r.error, name);
+      // Everything the cut stream still decompresses to is read (zlib's own answer), and the error
+      // names the end of it: no frame before the damage is lost.
+      const inner = gunzipSync(compressed.subarray(0, cut), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      assert.deepEqual(r.frames, c.frames.filter((f) => f.end <= inner.length).map(expected), `gzip cut at ${cut}`);
+      assertFormatError(r.error, name, inner.length, /truncated gzip stream/);
     }
+    // Only the 8-byte trailer missing: the whole capture is there.
+    const noTrailer = rawOpener(transport, compressed.subarray(0, compressed.length - 8), {}, slot);
+    const whole = await readAll(noTrailer.open);
+    assert.deepEqual(whole.frames, c.frames.map(expected));
+    assertFormatError(whole.error, noTrailer.name, c.bytes.length, /truncated gzip stream/);
     const flipped = Buffer.from(compressed);
     flipped[20] = flipped[20]! ^ 0xff; // inside the deflate data
     const { name, open } = rawOpener(transport, flipped);

@@ -156,4 +156,22 @@ describe('cli/read', () => {
     assert.ok(got.summary['attempts']! >= full.summary['attempts']! - 1, 'the attempts before the damage are reported');
     assert.match(got.captures[0]?.error ?? '', /at byte \d+/);
   });
+
+  it('a gzip capture cut short, in a file or on stdin: every verdict it still holds, then exit 2 at the decompressed offset', () => {
+    const inner = readFileSync('captures/mixed.pcapng');
+    const full = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
+    const gz = gzipSync(inner);
+    // Without its 8-byte trailer the stream still holds the whole capture: a small ticket attachment
+    // cut at the end of a download loses nothing.
+    const cut = join(dir, 'cut.pcapng.gz');
+    writeFileSync(cut, gz.subarray(0, gz.length - 8));
+    for (const [args, input, name] of [[['read', cut], undefined, `${dir}/cut\\.pcapng\\.gz`], [['read', '-'], gz.subarray(0, gz.length - 8), '-']] as const) {
+      const r = synscope([...args, '--format', 'json'], input);
+      assert.equal(r.status, 2, r.stderr);
+      assert.match(r.stderr, new RegExp(`^synscope: ${name}: truncated gzip stream at byte ${inner.length}\\n$`));
+      const got = json(r.stdout);
+      assert.deepEqual(got.summary, full.summary);
+      assert.deepEqual(got.handshakes.map((h) => h.frames), full.handshakes.map((h) => h.frames));
+    }
+  });
 });
