@@ -48,7 +48,12 @@ export class MarkdownReporter implements Reporter {
 
   handshake(h: HandshakeJson): void {
     if (h.outcome === 'established' && h.resetBy === undefined) return;
-    const key = `${h.file}\u0000${h.outcome}\u0000${h.server.ip}\u0000${h.server.port}\u0000${h.answer?.from ?? ''}`;
+    // One group, one diagnosis: the same outcome, errno and kind of answer (ICMP type and code
+    // included: a router's "no ARP answer" and a firewall's "administratively prohibited" are
+    // different stories, though both mean EHOSTUNREACH) from the same sender to the same service.
+    const a = h.answer;
+    const answer = a === null ? '' : `${a.kind}\u0000${a.from}\u0000${a.icmpType ?? ''}\u0000${a.icmpCode ?? ''}`;
+    const key = `${h.file}\u0000${h.outcome}\u0000${h.errno ?? ''}\u0000${h.server.ip}\u0000${h.server.port}\u0000${answer}`;
     let g = this.groups.get(key);
     if (g === undefined) {
       if (this.groups.size >= MD_MAX_GROUPS) {
