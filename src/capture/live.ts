@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { LiveCaptureUnavailableError } from '../errors.js';
 import {
   Frame, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
-  LINKTYPE_NULL, LINKTYPE_RAW, type CaptureFormat, type FrameHandler, type FrameSource,
+  LINKTYPE_NULL, LINKTYPE_RAW, linkTypeOfDlt, type CaptureFormat, type FrameHandler, type FrameSource,
 } from './source.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -103,12 +103,6 @@ const CAP_LINK_TYPES: ReadonlyMap<string, number> = new Map([
   ['IEEE802_11_RADIO', 127],
 ]);
 
-/**
- * DLT_* values (pcap/dlt.h) that differ from their LINKTYPE_* (the file-format registry): DLT_RAW is 12
- * on Linux (14 on OpenBSD), LINKTYPE_RAW is 101. The rest of the link types synscope decodes agree.
- */
-const DLT_TO_LINKTYPE: ReadonlyMap<number, number> = new Map([[12, LINKTYPE_RAW], [14, LINKTYPE_RAW]]);
-
 /** Link types decode/link.ts decodes. */
 const DECODABLE: ReadonlySet<number> = new Set([
   LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LOOP, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_IPV6,
@@ -122,7 +116,7 @@ export function capLinkType(name: string): number {
   const m = /^Unknown linktype (\d+)$/.exec(name);
   if (m === null) return -1;
   const dlt = Number(m[1]);
-  return DLT_TO_LINKTYPE.get(dlt) ?? dlt;
+  return linkTypeOfDlt(dlt);
 }
 
 /**

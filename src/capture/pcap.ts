@@ -2,7 +2,7 @@
 // Format detection and opening belong to open.ts; what the frame bytes mean belongs to decode/.
 
 import { CaptureFormatError } from '../errors.js';
-import { Frame, type FrameHandler, type FrameSource } from './source.js';
+import { Frame, linkTypeOfDlt, type FrameHandler, type FrameSource } from './source.js';
 import type { ByteWindow } from './window.js';
 
 /** Magic numbers as read big-endian from the first 4 bytes of the file. */
@@ -102,7 +102,7 @@ export class PcapReader implements FrameSource {
     // libpcap reads every 2.x file; 1.x and 3+ do not exist in the wild.
     if (major !== 2) throw new CaptureFormatError(this.name, at + 4, `unsupported pcap version ${major}.${minor}`);
     this.snaplen = u32(buf, p + 16, le);
-    this.linkType = u32(buf, p + 20, le) & 0xffff;
+    this.linkType = linkTypeOfDlt(u32(buf, p + 20, le) & 0xffff);
     this.linkTypes.push(this.linkType);
     w.pos = p + PCAP_FILE_HEADER_BYTES;
     this.headerRead = true;

@@ -65,6 +65,18 @@ export interface FrameSource {
   run(onFrame: FrameHandler): Promise<void>;
 }
 
+/**
+ * The LINKTYPE_* of a link type field read from a file. Some writers put the DLT_* value of their
+ * platform there instead: DLT_RAW is 12 on most systems and 14 on OpenBSD, where LINKTYPE_RAW is 101
+ * (libpcap reads 12 as RAW, Wireshark 12 and 14). Every other link type synscope decodes has the same
+ * number in both registries.
+ */
+export function linkTypeOfDlt(linkType: number): number {
+  return linkType === DLT_RAW_MOST || linkType === DLT_RAW_OPENBSD ? LINKTYPE_RAW : linkType;
+}
+const DLT_RAW_MOST = 12;
+const DLT_RAW_OPENBSD = 14;
+
 /** Names of link types as the JSON shows them (LINKTYPE_ without its prefix). */
 const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map([
   [LINKTYPE_NULL, 'NULL'], [LINKTYPE_ETHERNET, 'ETHERNET'], [LINKTYPE_RAW, 'RAW'], [LINKTYPE_LOOP, 'LOOP'],

@@ -68,6 +68,14 @@ describe('capture/pcap', () => {
     assert.equal(r.frames[0]?.linkType, 113);
   });
 
+  it('reads the DLT_RAW values some writers put in the header (12, and 14 from OpenBSD) as RAW (101)', async () => {
+    for (const dlt of [12, 14]) {
+      const r = await readBytes(buildPcap([{ tsSec: 1, tsSub: 0, data: bytesOf(20, 0x45) }], { linkType: dlt }).bytes);
+      assert.deepEqual(r.source?.linkTypes, [101], `DLT ${dlt}`);
+      assert.equal(r.frames[0]?.linkType, 101, `DLT ${dlt}`);
+    }
+  });
+
   it('carries a fraction of a second or more into the seconds', async () => {
     const us = await readBytes(buildPcap([{ tsSec: 10, tsSub: 2_500_000, data: Buffer.alloc(1) }]).bytes);
     assert.deepEqual([us.frames[0]?.tsSec, us.frames[0]?.tsNsec], [12, 500_000_000]);

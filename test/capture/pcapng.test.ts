@@ -129,6 +129,12 @@ describe('capture/pcapng', () => {
     assert.deepEqual(r.source?.linkTypes, [1, 113, 276]);
   });
 
+  it('reads an interface whose link type is a DLT_RAW value (12, 14) as RAW (101)', async () => {
+    const bytes = buildPcapng([{ blocks: [{ kind: 'idb', linkType: 12 }, { kind: 'idb', linkType: 14 }, { kind: 'idb', linkType: 1 }] }]).bytes;
+    const r = await readBytes(bytes);
+    assert.deepEqual(r.source?.linkTypes, [101, 1]);
+  });
+
   describe('Simple Packet Block', () => {
     it('takes interface 0 and caplen = min(original length, snaplen, room in the block)', async () => {
       const r = await readBytes(one([
