@@ -358,6 +358,7 @@ export class HandshakeTracker {
       if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === ((a.serverIsn + 1) >>> 0)) {
         this.attach(a, frame);
         this.establish(a, t);
+        a.ackTime = t;
       }
       return;
     }
@@ -380,6 +381,11 @@ export class HandshakeTracker {
 
   private onEstablished(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
     const flags = v.flags;
+    // A copy of the ACK that completed the handshake (-i any, a router's capture) is one of its packets.
+    if (fromClient && t - a.ackTime < DUPLICATE_WINDOW && (flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0
+      && v.payloadLen === 0 && v.seq === ((a.isn + 1) >>> 0) && v.ack === ((a.serverIsn + 1) >>> 0) && a.ackTime > 0) {
+      this.attach(a, frame);
+    }
     if ((flags & TCP_FLAG_RST) !== 0) {
       this.attach(a, frame);
       a.resetBy = fromClient ? RESET_BY_CLIENT : RESET_BY_SERVER;

@@ -3,7 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import {
-  TCP_FLAG_ACK as ACK, TCP_FLAG_FIN as FIN, TCP_FLAG_RST as RST, TCP_FLAG_SYN as SYN,
+  TCP_FLAG_ACK as ACK, TCP_FLAG_FIN as FIN, TCP_FLAG_PSH as PSH, TCP_FLAG_RST as RST, TCP_FLAG_SYN as SYN,
 } from '../../src/decode/view.js';
 import type { Attempt } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type TrackerOptions } from '../../src/track/handshakes.js';
@@ -160,6 +160,18 @@ describe('track/handshakes', () => {
     assert.equal(a.synCount, 1);
     assert.deepEqual(a.frames, [1, 2, 3, 4]);
     assert.equal(a.verdict?.outcome, 'refused');
+  });
+
+  it('-i any: both copies of every handshake packet are frames of the attempt, the completing ACK\'s too', () => {
+    const a = only([
+      syn(0), syn(0.00001), synAck(0.0001), synAck(0.00011), fromClient(0.0002, ACK), fromClient(0.00021, ACK),
+      // the client's first data and a later pure ACK are the connection's, not the handshake's
+      { t: 0.0003, bytes: ipv4(6, tcp({ flags: ACK | PSH, seq: ISN + 1, ack: SERVER_ISN + 1, options: Buffer.alloc(0), payload: Buffer.from('GET /') })) },
+      fromClient(0.2, ACK),
+    ]);
+    assert.equal(a.verdict?.outcome, 'established');
+    assert.equal(a.synCount, 1);
+    assert.deepEqual(a.frames, [1, 2, 3, 4, 5, 6]);
   });
 
   it('a new ISN on the same 4-tuple is a new attempt', () => {
