@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
 import { UsageError } from '../errors.js';
-import { createEvidenceWriter } from '../report/evidence-writer.js';
+import { createEvidenceWriter, refuseInputs } from '../report/evidence-writer.js';
 import { makeReporter } from '../report/formats.js';
 import type { ByteSink } from '../report/json.js';
 import { runReport, type Sink } from '../report/reporter.js';
@@ -71,6 +71,13 @@ export async function runRead(
     .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x)));
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('read: stdin (-) can be read only once');
+  if (opts.evidence !== null) {
+    try {
+      refuseInputs(opts.evidence, files.filter((f) => f !== '-'));
+    } catch (e) {
+      throw e instanceof UsageError ? new UsageError(`--evidence ${opts.evidence}: ${e.message}`) : e;
+    }
+  }
 
   // A progress line on stderr for long reads, only when a person is watching it.
   let line: (() => string) | null = null;

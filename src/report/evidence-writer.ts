@@ -71,8 +71,11 @@ export async function createEvidenceWriter(
   }
 }
 
-/** Refuses a target that would replace one of the inputs. */
-function refuseInputs(path: string, inputs: readonly string[]): void {
+/**
+ * Refuses (UsageError) a target that is a directory or would replace one of the inputs. The CLI asks
+ * before reading anything, so such a run stops at once instead of after the whole analysis.
+ */
+export function refuseInputs(path: string, inputs: readonly string[]): void {
   const target = statOrNull(path);
   if (target !== null && target.isDirectory()) throw new UsageError(`${path} is a directory`);
   const targetReal = realTarget(path);

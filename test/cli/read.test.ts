@@ -174,4 +174,17 @@ describe('cli/read', () => {
       assert.deepEqual(got.handshakes.map((h) => h.frames), full.handshakes.map((h) => h.frames));
     }
   });
+
+  it('--evidence naming an input or a directory: exit 2 before any analysis, nothing on stdout, the input untouched', () => {
+    const input = join(dir, 'in.pcapng');
+    const bytes = readFileSync('captures/mixed.pcapng');
+    writeFileSync(input, bytes);
+    for (const [target, problem] of [[input, `refusing to overwrite the input capture ${input}`], [dir, `${dir} is a directory`]] as const) {
+      const r = synscope(['read', input, '--evidence', target]);
+      assert.equal(r.status, 2);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `synscope: --evidence ${target}: ${problem}\n`);
+    }
+    assert.deepEqual(readFileSync(input), bytes);
+  });
 });
