@@ -2,17 +2,16 @@
 // The process boundary: parses the command line (yargs), runs a command, and is the only place
 // that writes to stderr, sets the exit status, or turns an error into one line.
 
+// Only small modules are imported here: a large `read` starts its worker threads (spawn.ts) before
+// the rest of the program (yargs, the pipeline) loads, which takes as long as a worker's start.
 import { realpathSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
-import yargs, { type Argv } from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import type { Argv } from 'yargs';
 import { OutputError, SynscopeError, UsageError } from '../errors.js';
 import { EXIT_ERROR, EXIT_OK, STDIN_TOKEN } from './exit.js';
-import { runInterfaces } from './interfaces.js';
-import { runLive } from './live.js';
-import { runRead } from './read.js';
 import { StdoutSink } from './sink.js';
+import { prestart } from './spawn.js';
 
 
 function analysisOptions<T>(y: Argv<T>): Argv<T> {
@@ -41,6 +40,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   const out = new StdoutSink();
   const color = Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
   let status = EXIT_OK;
+  const { default: yargs } = await import('yargs');
   const parser = yargs(argv.map((a) => (a === '-' ? STDIN_TOKEN : a)))
     .scriptName('synscope')
     .usage('$0 <command> [options]\n\nWhat happened to every TCP handshake: established, refused, rejected, dropped, timed out.')
@@ -73,10 +73,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       const output = {
         write: out.write, bytes: out.bytes, flush: () => out.flush(), drained: () => out.drained(), gone: stdoutGone, failed: stdoutFailed,
       };
+      const { runRead } = await import('./read.js');
       status = await runRead(args, output, color, (line) => process.stderr.write(`${line}\n`));
     } else if (cmd === 'live') {
+      const { runLive } = await import('./live.js');
       status = await runLive(args, out, color, (line) => process.stderr.write(`${line}\n`));
     } else if (cmd === 'interfaces') {
+      const { runInterfaces } = await import('./interfaces.js');
       status = runInterfaces(args, out, (line) => process.stderr.write(`${line}\n`));
     }
   } catch (e) {
@@ -110,11 +113,13 @@ if (isMain()) {
   // Only a heuristic is switched off; nothing else about the heap changes. (Should a later V8 drop
   // the flag, it prints "unrecognized flag" on stderr and goes on: stdout stays clean.)
   setFlagsFromString('--no-allocation-site-pretenuring');
+  const argv = process.argv.slice(2);
+  prestart(argv);
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') stdoutGone();
     stdoutFailed(e.message);
   });
-  main(hideBin(process.argv)).then(
+  main(argv).then(
     (code) => { process.exitCode = code; },
     (e: unknown) => {
       // A bug, not an input problem: keep the stack trace.

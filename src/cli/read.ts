@@ -1,6 +1,5 @@
 // `synscope read <captures...>`: options → analysis → report → evidence → exit status.
 
-import { statSync } from 'node:fs';
 import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
 import { UsageError } from '../errors.js';
 import { createEvidenceWriter, refuseInputs } from '../report/evidence-writer.js';
@@ -9,7 +8,10 @@ import type { ByteSink } from '../report/json.js';
 import { runReport, type Sink } from '../report/reporter.js';
 import type { Outcome } from '../track/attempt.js';
 import { parseOptions, type RawOptions } from './options.js';
+import { dropWorkers, threadsWanted } from './spawn.js';
 import { readInThreads } from './threads.js';
+
+export { threadsWanted };
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK, STDIN_TOKEN } from './exit.js';
 
 /** Evidence packets in capture order: by input, then frame number; a packet listed twice is written once. */
@@ -22,32 +24,6 @@ export function evidenceOrder(packets: EvidencePacket[]): EvidencePacket[] {
     out.push(p);
   }
   return out;
-}
-
-/** Capture files this large in all are read on two cores; smaller ones are done before the workers would start. */
-const THREADS_MIN_BYTES = 16 * 1024 * 1024;
-
-/**
- * Whether `read` runs in worker threads (threads.ts): for regular files of 16 MiB or more in all,
- * unless --evidence keeps packets (those stay in one thread) or stdin is read. SYNSCOPE_THREADS=0
- * or 1 decides instead for regular files of any size.
- */
-export function threadsWanted(files: readonly string[], evidence: boolean): boolean {
-  if (evidence) return false;
-  let total = 0;
-  for (const f of files) {
-    if (f === '-') return false;
-    try {
-      const st = statSync(f);
-      if (!st.isFile()) return false; // a FIFO or a device: read as a stream, in this thread
-      total += st.size;
-    } catch {
-      return false; // missing or unreadable: the reader says so, in this thread
-    }
-  }
-  const env = process.env['SYNSCOPE_THREADS'];
-  if (env === '0' || env === '1') return env === '1';
-  return total >= THREADS_MIN_BYTES;
 }
 
 /** stdout for the reporters: text, bytes (json), and a flush at the end. */
@@ -110,6 +86,7 @@ export async function runRead(
     errors = r.errors;
     seen = new Set(r.seen);
   } else {
+    dropWorkers();
     const reporter = await makeReporter(opts.format, out.write, color, out.bytes);
     const result = await analyzeFiles(files, { ...track, only: opts.only }, reporter, (s) => {
       if (s === null) progress(null, () => 0);

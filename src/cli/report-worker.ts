@@ -1,6 +1,7 @@
 // The report worker of threads.ts: settled attempts in, the report out on stdout.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+import { parentPort } from 'node:worker_threads';
 import { makeReporter } from '../report/formats.js';
 import { runReport } from '../report/reporter.js';
 import { Attempt } from '../track/attempt.js';
@@ -13,7 +14,8 @@ import { FdSink } from './sink.js';
 
 const parent = parentPort;
 if (parent === null) throw new Error('report-worker.js runs as a worker thread');
-const data = workerData as ReportWorkerData;
+// Started before the command line was parsed (spawn.ts): the data comes in the first message.
+const data = (await once(parent, 'message'))[0] as ReportWorkerData;
 const port = data.port;
 const control = new Int32Array(data.control);
 const only = new Set(data.only);

@@ -1,7 +1,8 @@
 // `read` of large capture files on two cores. Two worker threads do the work, each with a heap
 // sized for its job, joined by a MessageChannel:
 //
-//   main thread        options, progress line, errors, exit status; starts both workers, learns
+//   main thread        options, progress line, errors, exit status; starts both workers (spawn.ts),
+//                      sends them their data, learns
 //                      their results, and wakes the track worker if the report worker dies
 //   track-worker.ts    capture → decode → track; settled attempts in batches to the report worker
 //   report-worker.ts   summary, findings, records, diagnoses → the report on stdout
@@ -10,12 +11,13 @@
 // the report worker runs the same Listing and reporter as a single thread would, so the output is
 // the same byte for byte (test/cli/threads.test.ts checks every capture in every format).
 
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { TrackOptions } from '../analyze.js';
 import type { Format } from '../report/formats.js';
 import type { CaptureJson } from '../report/reporter.js';
 import type { Attempt, Outcome } from '../track/attempt.js';
 import { AttemptBatch } from '../track/wire.js';
+import { takeWorkers } from './spawn.js';
 
 /** Bytes per batch: about 500 attempts. */
 const BATCH_BYTES = 128 * 1024;
@@ -26,22 +28,6 @@ const BATCH_BYTES = 128 * 1024;
 const MAX_IN_FLIGHT = 16;
 /** Last resort: the track worker gives up on a report worker that takes no batch for this long. */
 const STALL_MS = 60_000;
-
-/**
- * Young-generation sizes (MiB). The tracker's objects live long and the report's die young: these
- * keep the process's peak memory near a single thread's, at the same speed (measured on the
- * 320 000-attempt benchmark: 12 MiB for the tracker, 4 MiB for the report).
- */
-const TRACK_YOUNG_MB = 12;
-const REPORT_YOUNG_MB = 4;
-/**
- * The report worker's old generation for one input, where everything it keeps is bounded (at most
- * 200 000 services, 100 000 servers in the findings): far above that need, and a limit V8 sizes
- * its first collections by, so short-lived text promoted by a young collection is freed sooner
- * (--format lines peaked at 147-151 MB without it, 139 MB with it). Several inputs hold their
- * listed handshakes until the end, to sort them, so they keep V8's default limit.
- */
-const REPORT_OLD_MB_ONE_INPUT = 1024;
 
 // The shared control words between the workers (and the main thread).
 export const C_IN_FLIGHT = 0;
@@ -132,23 +118,14 @@ export async function readInThreads(
   const control = new SharedArrayBuffer(8);
   const state = new Int32Array(control);
   const { port1, port2 } = new MessageChannel();
+  const { track: trackWorker, report: reportWorker } = takeWorkers(files.length);
   const reportData: ReportWorkerData = { ...report, control, port: port2 };
-  const reportWorker = new Worker(new URL('./report-worker.js', import.meta.url), {
-    workerData: reportData, transferList: [port2],
-    resourceLimits: {
-      maxYoungGenerationSizeMb: REPORT_YOUNG_MB,
-      ...(files.length === 1 ? { maxOldGenerationSizeMb: REPORT_OLD_MB_ONE_INPUT } : {}),
-    },
-    stdout: false, stderr: false,
-  });
+  reportWorker.postMessage(reportData, [port2]);
   const trackData: TrackWorkerData = {
     files, track: { ...track, host: track.host === null ? null : new Uint8Array(track.host) }, format: report.format,
     control, port: port1, progress: hooks.progress !== undefined,
   };
-  const trackWorker = new Worker(new URL('./track-worker.js', import.meta.url), {
-    workerData: trackData, transferList: [port1],
-    resourceLimits: { maxYoungGenerationSizeMb: TRACK_YOUNG_MB }, stdout: false, stderr: false,
-  });
+  trackWorker.postMessage(trackData, [port1]);
 
   const reported = new Promise<readonly Outcome[]>((resolve, reject) => {
     let done = false;

@@ -1,14 +1,16 @@
 // The track worker of threads.ts: reads the capture files, decodes and tracks them, and sends the
 // settled attempts to the report worker.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { once } from 'node:events';
+import { parentPort } from 'node:worker_threads';
 import { reportWanted, trackFiles } from '../analyze.js';
 import type { FrameSource } from '../capture/source.js';
 import { BatchSender, type FromTrackWorker, type TrackWorkerData } from './threads.js';
 
 const parent = parentPort;
 if (parent === null) throw new Error('track-worker.js runs as a worker thread');
-const data = workerData as TrackWorkerData;
+// Started before the command line was parsed (spawn.ts): the data comes in the first message.
+const data = (await once(parent, 'message'))[0] as TrackWorkerData;
 const post = (m: FromTrackWorker): void => parent.postMessage(m);
 
 const sender = new BatchSender(data.control, data.port);

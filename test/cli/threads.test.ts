@@ -8,6 +8,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, tr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { threadsWanted } from '../../src/cli/read.js';
+import { readFilesOf } from '../../src/cli/spawn.js';
 import { TCP_FLAG_ACK, TCP_FLAG_RST, TCP_FLAG_SYN } from '../../src/decode/view.js';
 import { buildPcap, type PcapRecord } from '../helpers/capture-files.js';
 import { CLIENT4, SERVER4, ethernet, ipv4, tcp } from '../helpers/frames.js';
@@ -181,5 +182,30 @@ describe('read: when it uses two threads', () => {
     assert.equal(threadsWanted(['-'], false), false);
     process.env['SYNSCOPE_THREADS'] = '0';
     assert.equal(threadsWanted([big], false), false);
+  });
+
+  it('the workers start before the command line is parsed when the raw arguments name such files', () => {
+    assert.deepEqual(readFilesOf(['read', 'a.pcap', 'b.pcap']), ['a.pcap', 'b.pcap']);
+    assert.deepEqual(readFilesOf(['read', '--format', 'json', '-f', 'ndjson', 'a.pcap', '--only=dropped', '--port', '80']), ['a.pcap']);
+    assert.deepEqual(readFilesOf(['read', '--timeout', '5', '--host', '10.0.0.1', '--fail-on', 'refused', 'a.pcap']), ['a.pcap']);
+    assert.deepEqual(readFilesOf(['read', '--', '-odd-name.pcap']), ['-odd-name.pcap']);
+    for (const argv of [
+      ['live', '-i', 'eth0'], ['interfaces'], ['read'], ['read', '-'], ['read', 'a.pcap', '--evidence', 'e.pcap'],
+      ['read', 'a.pcap', '--evidence=e.pcap'], ['read', 'a.pcap', '--help'], ['read', '--version'],
+    ]) {
+      assert.equal(readFilesOf(argv), null, argv.join(' '));
+    }
+  });
+
+  it('early workers that are not used hold nothing up: bad usage, --help', () => {
+    const env = { SYNSCOPE_THREADS: '1' };
+    const small = join(CAPTURES, 'mixed.pcapng');
+    const bad = synscope(['read', small, '--format', 'bogus'], undefined, env);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /^synscope: --format: unknown format 'bogus'.*\n$/);
+    const help = synscope(['read', small, '--help'], undefined, env);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /synscope read \[captures\.\.\]/);
   });
 });
