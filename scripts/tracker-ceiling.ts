@@ -105,7 +105,10 @@ class SoaTracker {
         if (this.isn[s] === (v.seq | 0)) { this.attach(s, f.number); this.syns[s]++; this.t[s * 8 + 1] = t; this.touch(s, t); return; }
         if (this.state[s] !== 4) this.unlink(s); // superseded: leaves the table
       }
-      const n = this.free[--this.nfree];
+      if (this.nfree === 0) {
+        throw new Error(`the probe holds at most ${CAP} attempts at once (frame ${f.number}): not made for floods`);
+      }
+      const n = this.free[--this.nfree]!;
       this.hash[n] = h; this.v6[n] = len === 16 ? 1 : 0;
       if (len === 4) {
         this.c4[n] = (b[v.srcOff] << 24) | (b[v.srcOff + 1] << 16) | (b[v.srcOff + 2] << 8) | b[v.srcOff + 3];
@@ -197,7 +200,10 @@ const runs = Number(values.runs ?? '3');
 const times: Record<Kind, number[]> = { decode: [], objects: [], soa: [] };
 for (let r = 0; r < runs; r++) {
   for (const k of ['decode', 'objects', 'soa'] as const) {
-    const [ms, n] = await run(k, file);
+    const [ms, n] = await run(k, file).catch((e: unknown): never => {
+      process.stderr.write(`tracker-ceiling: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exit(1);
+    });
     times[k].push(ms);
     process.stdout.write(`run ${r + 1} ${k.padEnd(7)} ${ms.toFixed(0)} ms, ${n} attempts released\n`);
   }

@@ -13,6 +13,11 @@ import { endpointText } from './text.js';
 export const MD_MAX_GROUPS = 20;
 export const MD_ROWS_PER_GROUP = 5;
 const MD_MAX_SERVICES = 20;
+/**
+ * Numbers in a diagnosis (delays with their unit, "1 ms" or "3.05 s"; counts; TTLs), left out when
+ * failures are grouped by their text.
+ */
+const DIGITS = /[0-9]+(?:\.[0-9]+)?(?: m?s\b)?/g;
 
 interface Group {
   readonly first: HandshakeJson;
@@ -48,12 +53,16 @@ export class MarkdownReporter implements Reporter {
 
   handshake(h: HandshakeJson): void {
     if (h.outcome === 'established' && h.resetBy === undefined) return;
-    // One group, one diagnosis: the same outcome, errno and kind of answer (ICMP type and code
-    // included: a router's "no ARP answer" and a firewall's "administratively prohibited" are
-    // different stories, though both mean EHOSTUNREACH) from the same sender to the same service.
+    // One group, one story: its heading and diagnosis are its first attempt's, so only attempts whose
+    // diagnosis says the same thing join it — the same outcome, errno, answer (an ICMP type and code:
+    // a router's "no ARP answer" and a firewall's "administratively prohibited" both mean
+    // EHOSTUNREACH) and sender, to the same service, and the same text but for its numbers (delays,
+    // SYN counts, TTLs): who reset an established connection, a listen-queue overflow or an injected
+    // reset all show in the text. The rows give each attempt's own numbers.
     const a = h.answer;
     const answer = a === null ? '' : `${a.kind}\u0000${a.from}\u0000${a.icmpType ?? ''}\u0000${a.icmpCode ?? ''}`;
-    const key = `${h.file}\u0000${h.outcome}\u0000${h.errno ?? ''}\u0000${h.server.ip}\u0000${h.server.port}\u0000${answer}`;
+    const story = h.diagnosis.replace(DIGITS, '#');
+    const key = `${h.file}\u0000${h.outcome}\u0000${h.errno ?? ''}\u0000${h.server.ip}\u0000${h.server.port}\u0000${answer}\u0000${story}`;
     let g = this.groups.get(key);
     if (g === undefined) {
       if (this.groups.size >= MD_MAX_GROUPS) {

@@ -113,8 +113,8 @@ export class Attempt {
   serverIsn = 0;
   /** Capture clock of the first SYN/ACK, for the timed-out rule. */
   synAckTime = 0;
-  /** Capture clock of the client's ACK that completed the handshake (0 before), to know its copies. */
-  ackTime = 0;
+  /** Capture clock of the client's ACK that completed the handshake (-Infinity before), to know its copies. */
+  ackTime = Number.NEGATIVE_INFINITY;
 
   resetBy = RESET_NONE;
   /** FINs seen from each side after establishment. */
@@ -207,7 +207,7 @@ export class Attempt {
     this.answerTtl = -1;
     this.serverIsn = 0;
     this.synAckTime = 0;
-    this.ackTime = 0;
+    this.ackTime = Number.NEGATIVE_INFINITY;
     this.resetBy = RESET_NONE;
     this.clientFin = false;
     this.serverFin = false;

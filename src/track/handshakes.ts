@@ -94,6 +94,13 @@ export interface Anomalies {
  */
 const SOFT_ERROR_MIN_GAP = 0.2;
 
+/**
+ * A pure ACK from the client with the completing ACK's numbers this soon after it is a copy of it
+ * (the same packet seen twice: -i any, both sides of a router). Tighter than DUPLICATE_WINDOW, the
+ * SYNs' rule: a genuine pure ACK (a window update) may well follow within 100 ms.
+ */
+const ACK_COPY_WINDOW = 0.01;
+
 /** Reported attempt objects kept for reuse. */
 const POOL_MAX = 65536;
 
@@ -343,6 +350,7 @@ export class HandshakeTracker {
     if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) === 0 && (flags & TCP_FLAG_ACK) !== 0) {
       this.anomalies.synack_not_captured++;
       this.attach(a, frame);
+      a.serverIsn = (v.ack - 1) >>> 0; // what the ACK acknowledges: the SYN/ACK's sequence number + 1
       this.establish(a, t);
     }
   }
@@ -358,7 +366,6 @@ export class HandshakeTracker {
       if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === ((a.serverIsn + 1) >>> 0)) {
         this.attach(a, frame);
         this.establish(a, t);
-        a.ackTime = t;
       }
       return;
     }
@@ -382,8 +389,8 @@ export class HandshakeTracker {
   private onEstablished(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
     const flags = v.flags;
     // A copy of the ACK that completed the handshake (-i any, a router's capture) is one of its packets.
-    if (fromClient && t - a.ackTime < DUPLICATE_WINDOW && (flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0
-      && v.payloadLen === 0 && v.seq === ((a.isn + 1) >>> 0) && v.ack === ((a.serverIsn + 1) >>> 0) && a.ackTime > 0) {
+    if (fromClient && t - a.ackTime < ACK_COPY_WINDOW && (flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0
+      && v.payloadLen === 0 && v.seq === ((a.isn + 1) >>> 0) && v.ack === ((a.serverIsn + 1) >>> 0)) {
       this.attach(a, frame);
     }
     if ((flags & TCP_FLAG_RST) !== 0) {
@@ -477,11 +484,13 @@ export class HandshakeTracker {
     a.answerTtl = v.ttl;
   }
 
+  /** The client's ACK (this packet) completed the handshake. */
   private establish(a: Attempt, t: number): void {
     a.state = ST_ESTABLISHED;
     a.end = END_ESTABLISHED;
     this.moveTo(a, LIST_ESTABLISHED);
     a.lastActivity = t;
+    a.ackTime = t;
   }
 
   /**

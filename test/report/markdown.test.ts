@@ -38,9 +38,26 @@ describe('report/markdown groups', () => {
     assert.match(text, /\*\*Diagnosis:\*\* no ARP answer\n[^]*\*\*Diagnosis:\*\* a firewall rule\n/);
   });
 
-  it('the same story from several clients stays one group', () => {
-    const text = ticket([rejected(41001, 13, 'a firewall rule'), rejected(41002, 13, 'a firewall rule')]);
+  it('the same story from several clients, with other delays, stays one group', () => {
+    const text = ticket([rejected(41001, 13, 'a firewall rule, after 1 ms'), rejected(41002, 13, 'a firewall rule, after 3.05 s')]);
     assert.equal(text.split('\n').filter((l) => l.startsWith('### ')).length, 1);
     assert.match(text, /\(2 attempts\)/);
+  });
+
+  it('established connections reset by the client and by the server: two groups', () => {
+    const established = (port: number, resetBy: 'client' | 'server', diagnosis: string): HandshakeJson => ({
+      file: 'x.pcap', client: { ip: '10.0.0.5', port }, server: { ip: '10.0.0.9', port: 80 }, outcome: 'established',
+      errno: null, start: `2026-11-20T10:00:0${port % 10}.000000Z`, synCount: 1,
+      answer: { kind: 'synack', from: '10.0.0.9', afterMs: port % 10, ttl: 64 }, frames: [port], diagnosis, resetBy,
+    });
+    const text = ticket([
+      established(41001, 'client', 'completed in 1 ms; the client later reset'),
+      established(41002, 'server', 'completed in 2 ms; the server later reset'),
+      established(41003, 'client', 'completed in 3 ms; the client later reset'),
+    ]);
+    assert.deepEqual(text.split('\n').filter((l) => l.startsWith('### ')), [
+      '### 1. established: `10.0.0.5:41001` → `10.0.0.9:80` (2 attempts)',
+      '### 2. established: `10.0.0.5:41002` → `10.0.0.9:80`',
+    ]);
   });
 });

@@ -174,6 +174,16 @@ describe('track/handshakes', () => {
     assert.deepEqual(a.frames, [1, 2, 3, 4, 5, 6]);
   });
 
+  it('the completing ACK\'s copy is found also at capture clock 0 and without a captured SYN/ACK; a later pure ACK is not a copy', () => {
+    const atZero = only([syn(0), synAck(0), fromClient(0, ACK), fromClient(0, ACK)]);
+    assert.deepEqual(atZero.frames, [1, 2, 3, 4]);
+    const noSynAck = only([syn(0), fromClient(0.001, ACK), fromClient(0.00101, ACK)]);
+    assert.equal(noSynAck.verdict?.outcome, 'established');
+    assert.deepEqual(noSynAck.frames, [1, 2, 3]);
+    const windowUpdate = only([syn(0), synAck(0.001), fromClient(0.002, ACK), fromClient(0.05, ACK)]);
+    assert.deepEqual(windowUpdate.frames, [1, 2, 3]);
+  });
+
   it('a new ISN on the same 4-tuple is a new attempt', () => {
     const { attempts } = run([syn(0), fromServer(0.001, RST | ACK, ISN + 1, 0), syn(2, { seq: 42 })], {}, 10);
     assert.equal(attempts.length, 2);
