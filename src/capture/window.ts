@@ -335,7 +335,9 @@ export class StreamByteSource implements ByteSource {
       // Keep a listener: destroying may still emit an error nobody else listens to.
       s.destroy();
     } else {
+      // stdin stays open: an error it meets after the read is over concerns nobody.
       s.off('error', this.onError);
+      s.on('error', ignoreError);
       s.pause();
     }
     this.notify();
@@ -354,6 +356,10 @@ export class StreamByteSource implements ByteSource {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function ignoreError(): void {
+  // see StreamByteSource.close()
+}
 
 /** An I/O failure (no position applies): E_CAPTURE_IO, offset -1. */
 export function ioError(name: string, err: unknown): CaptureFormatError {
