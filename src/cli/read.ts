@@ -10,8 +10,6 @@ import type { Outcome } from '../track/attempt.js';
 import { parseOptions, type RawOptions } from './options.js';
 import { dropWorkers, threadsWanted } from './spawn.js';
 import { readInThreads } from './threads.js';
-
-export { threadsWanted };
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK, STDIN_TOKEN } from './exit.js';
 
 /** Evidence packets in capture order: by input, then frame number; a packet listed twice is written once. */

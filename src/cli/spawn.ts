@@ -124,17 +124,17 @@ export function prestart(argv: readonly string[]): void {
 /** The workers prestart() started for `inputs` files, or fresh ones. */
 export function takeWorkers(inputs: number): Workers {
   const w = early;
-  early = null;
   if (w !== null && w.inputs === inputs && !w.failed) {
+    early = null;
     w.track.ref();
     w.report.ref();
     return w;
   }
-  if (w !== null) void Promise.all([w.track.terminate(), w.report.terminate()]);
+  dropWorkers();
   return spawnWorkers(inputs);
 }
 
-/** `read` runs in one thread after all: the early workers go. */
+/** `read` runs in one thread after all (or with other workers): the early workers go. */
 export function dropWorkers(): void {
   const w = early;
   early = null;

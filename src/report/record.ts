@@ -5,7 +5,7 @@ import {
   ANSWER_ICMP, RESET_BY_CLIENT, RESET_BY_SERVER, type Attempt, type ErrnoName,
   type Outcome,
 } from '../track/attempt.js';
-import { formatIp, ip4Text } from './address.js';
+import { formatIp } from './address.js';
 import { isoTime, millisBetween } from './text.js';
 
 export interface EndpointJson {
@@ -65,7 +65,7 @@ export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJ
   }
   const rec: HandshakeJson = {
     file: a.file,
-    client: { ip: len === 4 ? ip4Text(a.client4) : formatIp(a.addr, 0, len), port: a.clientPort },
+    client: { ip: formatIp(a.addr, 0, len), port: a.clientPort },
     server: { ip: server, port: a.serverPort },
     outcome: v.outcome,
     errno: v.errno,

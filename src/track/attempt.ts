@@ -46,6 +46,9 @@ export const RESET_NONE = 0;
 export const RESET_BY_CLIENT = 1;
 export const RESET_BY_SERVER = 2;
 
+/** Frame numbers (and kept packets) an attempt holds at most: packets past them are left out of `frames`. */
+export const MAX_FRAMES = 64;
+
 /** A packet kept for --evidence: its own copy of the bytes and the record fields. */
 export interface KeptPacket {
   readonly number: number;

@@ -43,7 +43,7 @@ import {
 } from '../decode/view.js';
 import {
   ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED,
-  END_REJECTED, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
+  END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
 } from './attempt.js';
 import {
   DUPLICATE_WINDOW, ESTABLISHED_IDLE, LINGER, LIST_ESTABLISHED, LIST_HANDSHAKE, LIST_LINGER, LIST_REJECTED, LIST_TOMBSTONE,
@@ -106,9 +106,6 @@ const POOL_MAX = 65536;
 
 /** An open handshake at the head of the listing is reported early only past this many times maxPending. */
 const HANDSHAKE_PENDING_FACTOR = 5;
-
-/** Keeps at most this many frame numbers (and kept packets) per attempt. */
-const MAX_FRAMES = 64;
 
 export class HandshakeTracker {
   readonly file: string;

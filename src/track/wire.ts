@@ -2,11 +2,8 @@
 // ArrayBuffer: the fields the reporting stage reads, and nothing that only the tracker needs.
 // AttemptBatch.add() and next() are inverses for those fields (test/track/wire.test.ts).
 
-import { Attempt, OUTCOMES, type ErrnoName } from './attempt.js';
+import { Attempt, MAX_FRAMES, OUTCOMES, type ErrnoName } from './attempt.js';
 import type { Verdict } from './outcome.js';
-
-/** Frame numbers a slot holds: the tracker keeps at most this many per attempt (MAX_FRAMES). */
-export const WIRE_FRAMES = 64;
 
 // Float64 indices inside a slot; the frame numbers end it.
 const F_VERDICT = 0;
@@ -37,8 +34,8 @@ const F_BYTES = 22;
 const BYTES_DOUBLES = 6;
 const F_FRAMES = F_BYTES + BYTES_DOUBLES;
 
-/** Bytes of the largest slot (one with WIRE_FRAMES frame numbers); most are a third of that. */
-export const MAX_SLOT_BYTES = (F_FRAMES + WIRE_FRAMES) * 8;
+/** Bytes of the largest slot (one with MAX_FRAMES frame numbers); most are a third of that. */
+export const MAX_SLOT_BYTES = (F_FRAMES + MAX_FRAMES) * 8;
 
 /** Errno names in a fixed order; a verdict travels as outcome index × 16 + (errno index + 1). */
 export const ERRNOS: readonly ErrnoName[] = [
@@ -108,7 +105,7 @@ export class AttemptBatch {
   add(a: Attempt, fileIndex: number): boolean {
     const v = a.verdict;
     if (v === null) throw new Error('wire: attempt not settled');
-    const n = Math.min(a.frameCount, WIRE_FRAMES);
+    const n = Math.min(a.frameCount, MAX_FRAMES);
     const o = this.end;
     if (o + F_FRAMES + n > this.f64.length) return false;
     const f = this.f64;

@@ -5,8 +5,8 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { ERRNO_MESSAGES } from '../../src/report/diagnosis.js';
 import { toRecord } from '../../src/report/record.js';
-import { Attempt, OUTCOMES, type ErrnoName } from '../../src/track/attempt.js';
-import { AttemptBatch, ERRNOS, MAX_SLOT_BYTES, WIRE_FRAMES } from '../../src/track/wire.js';
+import { Attempt, MAX_FRAMES, OUTCOMES, type ErrnoName } from '../../src/track/attempt.js';
+import { AttemptBatch, ERRNOS, MAX_SLOT_BYTES } from '../../src/track/wire.js';
 
 const FIELDS = [
   'file', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
@@ -45,7 +45,7 @@ function build(x: AttemptInput): Attempt {
   a.client4 = len === 4 ? a.addr.readInt32BE(0) : 0;
   a.server4 = len === 4 ? a.addr.readInt32BE(4) : 0;
   for (const f of x.frames.slice(1)) {
-    if (a.frameCount >= WIRE_FRAMES) break;
+    if (a.frameCount >= MAX_FRAMES) break;
     a.frames[a.frameCount++] = f;
   }
   a.synCount = x.synCount;
@@ -103,7 +103,7 @@ describe('track/wire attempt slots', () => {
   it('says when it is full, writes nothing then, and takes attempts again once cleared', () => {
     const a = new Attempt('f', Buffer.alloc(32), 4, 1, 2, 3, 0, 0, 0, 6, 1, 0);
     a.verdict = { outcome: 'dropped', errno: 'ETIMEDOUT' };
-    for (let i = 1; i < WIRE_FRAMES + 10; i++) a.frames[a.frameCount++] = i + 1;
+    for (let i = 1; i < MAX_FRAMES + 10; i++) a.frames[a.frameCount++] = i + 1;
     const batch = new AttemptBatch(2 * MAX_SLOT_BYTES);
     assert.ok(batch.add(a, 0));
     assert.ok(batch.add(a, 0));
@@ -114,7 +114,7 @@ describe('track/wire attempt slots', () => {
     const into = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
     const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
     assert.equal(got.next(['f'], into, Buffer.alloc(16)), 0);
-    assert.equal(into.frameCount, WIRE_FRAMES, 'at most WIRE_FRAMES frame numbers travel');
+    assert.equal(into.frameCount, MAX_FRAMES, 'at most MAX_FRAMES frame numbers travel');
     batch.clear();
     assert.equal(batch.count, 0);
     assert.ok(batch.add(a, 0));
