@@ -5,19 +5,32 @@
 // Only small modules are imported here: a large `read` starts its worker threads (spawn.ts) before
 // the rest of the program (yargs, the pipeline) loads, which takes as long as a worker's start.
 import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import type { Argv } from 'yargs';
 import { OutputError, SynscopeError, UsageError } from '../errors.js';
 import { EXIT_ERROR, EXIT_OK, STDIN_TOKEN } from './exit.js';
+import { EPILOGUE, EXAMPLES, USAGE, helpWidth } from './help.js';
 import { StdoutSink } from './sink.js';
 import { prestart } from './spawn.js';
 
 
+/** Adds a command's examples (help.ts) to its help. */
+/**
+ * A command's examples (help.ts) and the epilogue. Types stay hidden ("[string]" on every line says
+ * nothing, and yargs glues it to a description that fills the line): defaults are in the words.
+ */
+function examples<T>(y: Argv<T>, command: string): Argv<T> {
+  for (const [cmd, what] of EXAMPLES[command] ?? []) y.example(cmd, what);
+  (y as unknown as { usageConfiguration(c: { 'hide-types': boolean }): unknown }).usageConfiguration({ 'hide-types': true });
+  return y.epilogue(EPILOGUE);
+}
+
 function analysisOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('format', { alias: 'f', type: 'string', describe: 'table | lines | json | ndjson | markdown' })
-    .option('timeout', { type: 'string', describe: 'seconds a SYN (or SYN/ACK) may wait for an answer before it counts as dropped (timed-out)', default: '3' })
+    .option('format', { alias: 'f', type: 'string', describe: 'table | lines | json | ndjson | markdown; default table for read, lines for live' })
+    .option('timeout', { type: 'string', describe: 'seconds a SYN (or SYN/ACK) may wait for an answer before it counts as dropped (timed-out); default 3', default: '3' })
     .option('only', { type: 'string', describe: 'outcomes to list, comma-separated (the summary counts all)' })
     .option('host', { type: 'string', describe: 'keep only attempts with this address on either side' })
     .option('port', { type: 'string', describe: 'keep only attempts with this port on either side' })
@@ -40,14 +53,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   const out = new StdoutSink();
   const color = Boolean(process.stdout.isTTY) && process.env['NO_COLOR'] === undefined;
   let status = EXIT_OK;
-  const { default: yargs } = await import('yargs');
-  const parser = yargs(argv.map((a) => (a === '-' ? STDIN_TOKEN : a)))
+  // yargs' CommonJS build: its help wraps at word boundaries (wrap-ansi), where the ES module build
+  // cuts words in two at the wrap width ("co" / "unts").
+  const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
+  const parser = examples(yargs(argv.map((a) => (a === '-' ? STDIN_TOKEN : a))), '')
     .scriptName('synscope')
-    .usage('$0 <command> [options]\n\nWhat happened to every TCP handshake: established, refused, rejected, dropped, timed out.')
+    .usage(USAGE)
     .command('read [captures..]', 'analyse capture files (pcap, pcapng, gzip); "-" reads stdin', (y) =>
-      analysisOptions(y.positional('captures', { type: 'string', array: true, describe: 'capture files, or - for stdin' })))
+      examples(analysisOptions(y.positional('captures', { type: 'string', array: true, describe: 'capture files, or - for stdin' })), 'read'))
     .command('live', 'sniff an interface through libpcap; print each verdict as it happens, a summary at the end', (y) =>
-      analysisOptions(y)
+      examples(analysisOptions(y), 'live')
         .option('interface', { alias: 'i', type: 'string', describe: 'interface to capture on (synscope interfaces lists them; any for all)' })
         .option('filter', { type: 'string', describe: 'pcap-filter expression (default: tcp or icmp or icmp6, and the same inside VLAN tags)' })
         .option('count', { alias: 'c', type: 'string', describe: 'stop after this many packets' })
@@ -55,16 +70,21 @@ export async function main(argv: readonly string[]): Promise<number> {
         .option('interval', { type: 'string', describe: 'print a progress line on stderr every this many seconds' })
         .option('buffer-size', { type: 'string', describe: 'libpcap kernel ring in MiB (one ~64 KiB slot per packet; default 32)' }))
     .command('interfaces', 'list the capture interfaces with their addresses', (y) =>
-      y.option('format', { alias: 'f', type: 'string', describe: 'text | json', default: 'text' }))
+      examples(y.option('format', { alias: 'f', type: 'string', describe: 'text | json; default text', default: 'text' }), 'interfaces'))
     .demandCommand(1, 'name a command: read, live or interfaces')
     .strict()
     .help()
     .version()
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(helpWidth(process.stdout.columns))
     .exitProcess(false)
     .fail((msg: string | undefined, err: Error | undefined) => {
       throw err ?? new UsageError(msg ?? 'bad usage');
     });
+  if (argv.length === 0) {
+    // Bare `synscope`: the whole usage (bad usage all the same: stderr, status 2).
+    parser.showHelp((text: string) => process.stderr.write(`${text}\n`));
+    return EXIT_ERROR;
+  }
   try {
     const args = await parser.parseAsync();
     const cmd = String(args._[0] ?? '');
