@@ -6,7 +6,7 @@ import { DEFAULT_RING_MIB, LiveSource, PACKET_BUFFER_BYTES } from '../capture/li
 import { linkTypeName } from '../capture/source.js';
 import { UsageError } from '../errors.js';
 import { LiveAnalysis, type LiveProgress } from '../live.js';
-import { createEvidenceWriter, type EvidenceWriter } from '../report/evidence-writer.js';
+import { createEvidenceWriter, evidenceTarget, type EvidenceWriter } from '../report/evidence-writer.js';
 import { runReport, type Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
@@ -43,7 +43,7 @@ export function progressLine(p: LiveProgress, iface: string, sincePackets: numbe
 }
 
 export async function runLive(
-  args: LiveRawOptions, out: { write: Sink; flush(): void; immediate: boolean }, color: boolean,
+  args: LiveRawOptions, out: { write: Sink; flush(): void; immediate: boolean; toStderr(): void }, color: boolean,
   err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'lines' }, color);
@@ -70,15 +70,26 @@ export async function runLive(
     }
   }
 
+  if (opts.evidence !== null) {
+    // Refused before the capture starts: a directory, a socket...
+    let target;
+    try {
+      target = evidenceTarget(opts.evidence);
+    } catch (e) {
+      throw e instanceof UsageError ? new UsageError(`--evidence ${opts.evidence}: ${e.message}`) : e;
+    }
+    if (target.kind === 'fd' && target.fd === 1) out.toStderr();
+  }
   const source = LiveSource.open(iface, { filter: filterText ?? null, count, ringMiB });
   let writer: EvidenceWriter | null = null;
   if (opts.evidence !== null) {
     try {
-      // Live stamps carry microseconds (the anchor is Date.now()), so a classic µs pcap of the one link type.
-      writer = await createEvidenceWriter(opts.evidence, [source.linkType], false);
+      // Live stamps carry microseconds (the anchor is Date.now()), so a classic µs pcap of the one link type,
+      // written as packets come (streaming): a killed capture leaves what was listed so far.
+      writer = await createEvidenceWriter(opts.evidence, [source.linkType], false, [], true);
     } catch (e) {
       source.stop();
-      throw e;
+      throw e instanceof UsageError ? new UsageError(`--evidence ${opts.evidence}: ${e.message}`) : e;
     }
   }
 

@@ -92,6 +92,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (cmd === 'read') {
       const output = {
         write: out.write, bytes: out.bytes, flush: () => out.flush(), drained: () => out.drained(), gone: stdoutGone, failed: stdoutFailed,
+        toStderr: () => out.toStderr(),
       };
       const { runRead } = await import('./read.js');
       status = await runRead(args, output, color, (line) => process.stderr.write(`${line}\n`));

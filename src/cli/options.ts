@@ -98,9 +98,7 @@ export function parseOptions(raw: RawOptions, defaults: { format: Format }, colo
   }
 
   const evidence = single('evidence', raw.evidence) ?? null;
-  if (evidence !== null && (evidence === '' || evidence === '-')) {
-    throw new UsageError(`--evidence needs a file name to write the pcap to`);
-  }
+  if (evidence === '') throw new UsageError(`--evidence needs a file name to write the pcap to (or - for stdout)`);
 
   return { format, timeout, only, host, hostText, port, evidence, failOn, color };
 }

@@ -1,8 +1,8 @@
 // `synscope read <captures...>`: options → analysis → report → evidence → exit status.
 
 import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
-import { UsageError } from '../errors.js';
-import { createEvidenceWriter, refuseInputs } from '../report/evidence-writer.js';
+import { CaptureFormatError, UsageError } from '../errors.js';
+import { createEvidenceWriter, evidenceTarget } from '../report/evidence-writer.js';
 import { makeReporter } from '../report/formats.js';
 import type { ByteSink } from '../report/json.js';
 import { runReport, type Sink } from '../report/reporter.js';
@@ -35,6 +35,8 @@ export interface ReadOutput {
   gone(): void;
   /** stdout failed (ENOSPC, EIO...): says so and ends the process. */
   failed(message: string): void;
+  /** The report goes to stderr: stdout carries the evidence capture. */
+  toStderr(): void;
 }
 
 export async function runRead(
@@ -46,11 +48,14 @@ export async function runRead(
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('read: stdin (-) can be read only once');
   if (opts.evidence !== null) {
+    // Refused before anything is read: a directory, a socket, one of the inputs...
+    let target;
     try {
-      refuseInputs(opts.evidence, files.filter((f) => f !== '-'));
+      target = evidenceTarget(opts.evidence, files.filter((f) => f !== '-'));
     } catch (e) {
       throw e instanceof UsageError ? new UsageError(`--evidence ${opts.evidence}: ${e.message}`) : e;
     }
+    if (target.kind === 'fd' && target.fd === 1) out.toStderr();
   }
 
   // A progress line on stderr for long reads, only when a person is watching it.
@@ -103,7 +108,8 @@ export async function runRead(
         await w.close();
         evidence = { file: opts.evidence, packets: packets.length };
       } catch (e) {
-        evidenceError = `--evidence ${opts.evidence}: ${e instanceof Error ? e.message : String(e)}`;
+        // A write error names the file itself ("<path>: cannot write evidence (ENOSPC...)").
+        evidenceError = e instanceof CaptureFormatError ? `--evidence ${e.message}` : `--evidence ${opts.evidence}: ${e instanceof Error ? e.message : String(e)}`;
       }
     }
     if (reportWanted(result, files.length, opts.format)) reporter.finish(runReport(result, opts.timeout, opts.only, evidence));

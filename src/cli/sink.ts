@@ -31,6 +31,15 @@ abstract class ChunkedSink implements ByteSink {
 }
 
 export class StdoutSink extends ChunkedSink {
+  /** stdout, or stderr once stdout carries the evidence capture (`--evidence -`). */
+  private stream: NodeJS.WriteStream = process.stdout;
+
+  /** Sends the report to stderr from now on: stdout carries the evidence capture. */
+  toStderr(): void {
+    this.flush();
+    this.stream = process.stderr;
+  }
+
   /** The byte side of the sink, for the json reporters. */
   get bytes(): ByteSink {
     return this;
@@ -41,7 +50,7 @@ export class StdoutSink extends ChunkedSink {
    * and an error line written to stderr meanwhile would come before the end of the report.
    */
   drained(): Promise<void> {
-    const stdout = process.stdout;
+    const stdout = this.stream;
     if (stdout.writableLength === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
@@ -57,7 +66,7 @@ export class StdoutSink extends ChunkedSink {
   flush(): void {
     const o = this.out;
     if (o.pos === 0) return;
-    const stdout = process.stdout;
+    const stdout = this.stream;
     try {
       stdout.write(o.buf.subarray(0, o.pos));
     } catch (e) {

@@ -1,9 +1,20 @@
-// Writes the --evidence capture: classic pcap for one link type, pcapng (one IDB per link type) for several,
-// streamed through a small buffer into a temp file renamed over the target on close. Choosing the packets is the caller's job.
+// Writes the --evidence capture: classic pcap for one link type, pcapng (one IDB per link type) for several.
+// Where the bytes go depends on what the target is, so that nothing the user points at is destroyed:
+// - a regular file or a new path: a temp file beside it, renamed over it on close (a whole read), or,
+//   for a capture that streams (live, stdin), the file itself, written as packets come, as `tcpdump -w`
+//   writes, so that a killed process leaves every packet written so far;
+// - a symlink: the same, through to its target (the link stays);
+// - a FIFO, a character device, `-` (stdout), /dev/stdout, /dev/stderr, /dev/fd/N: written straight into it;
+// - anything else (a directory, a socket, a block device): refused before anything is read.
+// Choosing the packets is the caller's job.
 
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import {
+  closeSync, constants as fsConstants, fstatSync, fsyncSync, lstatSync, open as openCallback, openSync, readlinkSync,
+  realpathSync, renameSync, statSync, unlinkSync, write as writeAsync, writeSync, type Stats,
+} from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { CaptureFormatError, UsageError } from '../errors.js';
 
 /** What the writer needs of a packet: Frame's fields (a Frame itself fits), bytes at data[offset, offset + caplen). */
@@ -29,11 +40,21 @@ export interface EvidenceWriter {
    * after a throw the temp file is already removed.
    */
   write(frame: EvidenceFrame): void;
-  /** Flushes, syncs and renames the temp file over the target. */
+  /** Flushes and finishes the file: renames the temp file over the target, or closes what was written into. */
   close(): Promise<void>;
-  /** Removes the temp file; the target is left as it was. */
+  /** Gives up: a temp file is removed (the target is left as it was); what was written in place stays. */
   abort(): Promise<void>;
 }
+
+/**
+ * Where --evidence goes, decided before anything is read:
+ * `file` a regular file, existing or new, at this path (a symlink's target); `node` a FIFO or a character
+ * device, opened and written straight into; `fd` a descriptor this process already has (stdout, /dev/fd/N).
+ */
+export type EvidenceTarget =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'node'; readonly path: string }
+  | { readonly kind: 'fd'; readonly fd: number };
 
 /**
  * Snaplen written to headers and applied to packets: libpcap's MAXIMUM_SNAPLEN, what tcpdump writes by
@@ -42,171 +63,311 @@ export interface EvidenceWriter {
  */
 export const EVIDENCE_SNAPLEN = 262144;
 const BUFFER_BYTES = 64 * 1024;
+/**
+ * A streaming writer hands what it holds to the file at most this long after a packet was written, so a
+ * process killed at any moment leaves a capture that is whole up to its last flush: the buffer only ever
+ * holds whole records, and each flush writes all of them.
+ */
+export const EVIDENCE_FLUSH_MS = 200;
+/** Links followed when resolving a dangling symlink (Linux's own limit, MAXSYMLINKS). */
+const MAX_LINKS = 40;
+/** /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: a descriptor this process has open. */
+const FD_NAME = /^\/(?:dev\/fd|proc\/(?:self|thread-self|(\d+))\/fd)\/(\d+)$/;
 
 /**
- * Opens an evidence writer on `path`: classic pcap when `linkTypes` has exactly one entry, pcapng otherwise
- * (an IDB per link type; a packet of a link type not listed adds its IDB on the fly). Timestamps keep
- * nanoseconds when `nanosecond` (pcap magic a1b23c4d; pcapng if_tsresol 9), else microseconds.
- *
- * Rejects with UsageError when `path` is one of `inputs` (same real path, or the same file through a
- * hard link; "refusing to overwrite the input capture <input>") or a directory, and with
- * CaptureFormatError (E_CAPTURE_IO, naming `path`) when the temp file cannot be created. Messages leave
- * out the option name: the CLI prefixes "--evidence <path>: ".
+ * Where `path` would be written, or a UsageError (messages leave out the option name: the CLI prefixes
+ * "--evidence <path>: ") for a target that must not be written: a directory, a socket, a block device,
+ * a descriptor that is not open, or one of `inputs` (same file, also through a link: "refusing to
+ * overwrite the input capture <input>"). Nothing is opened or created.
  */
-export async function createEvidenceWriter(
-  path: string,
-  linkTypes: readonly number[],
-  nanosecond: boolean,
-  inputs: readonly string[] = [],
-): Promise<EvidenceWriter> {
-  refuseInputs(path, inputs);
-  const distinct = [...new Set(linkTypes)];
-  const sink = FileSink.create(path);
-  try {
-    if (distinct.length === 1) return new PcapWriter(sink, distinct[0]!, nanosecond);
-    return new PcapngWriter(sink, distinct, nanosecond);
-  } catch (err) {
-    sink.discard();
-    throw err;
+export function evidenceTarget(path: string, inputs: readonly string[] = []): EvidenceTarget {
+  const fd = fdOfName(path);
+  if (fd !== null) {
+    let st: Stats;
+    try {
+      st = fstatSync(fd);
+    } catch {
+      throw new UsageError(`file descriptor ${fd} is not open`);
+    }
+    // A descriptor may be a socket: stdout often is one (libuv's pipes are socket pairs).
+    if (!st.isSocket()) refuseKind(st);
+    if (isatty(fd)) throw new UsageError('is a terminal: pipe it (| tshark -r -) or name a file');
+    if (st.isFile()) refuseInputs(st, inputs);
+    return { kind: 'fd', fd };
   }
+  const link = lstatOrNull(path);
+  let st = link;
+  let final = path;
+  if (link !== null && link.isSymbolicLink()) {
+    st = statOrNull(path);
+    if (st === null) final = danglingTarget(path);
+    else if (st.isFile()) final = realpathSync(path);
+  }
+  if (st === null) return { kind: 'file', path: final };
+  refuseKind(st);
+  if (st.isFIFO() || st.isCharacterDevice()) return { kind: 'node', path };
+  refuseInputs(st, inputs);
+  return { kind: 'file', path: final };
 }
 
-/**
- * Refuses (UsageError) a target that is a directory or would replace one of the inputs. The CLI asks
- * before reading anything, so such a run stops at once instead of after the whole analysis.
- */
-export function refuseInputs(path: string, inputs: readonly string[]): void {
-  const target = statOrNull(path);
-  if (target !== null && target.isDirectory()) throw new UsageError(`${path} is a directory`);
-  const targetReal = realTarget(path);
+/** The descriptor `-`, /dev/stdout, /dev/stderr, /dev/fd/N or /proc/self/fd/N names, else null. */
+function fdOfName(path: string): number | null {
+  if (path === '-' || path === '/dev/stdout') return 1;
+  if (path === '/dev/stderr') return 2;
+  const m = FD_NAME.exec(path);
+  if (m === null || (m[1] !== undefined && Number(m[1]) !== process.pid)) return null;
+  return Number(m[2]);
+}
+
+function refuseKind(st: Stats): void {
+  if (st.isFile() || st.isFIFO() || st.isCharacterDevice()) return;
+  if (st.isDirectory()) throw new UsageError('is a directory');
+  if (st.isSocket()) throw new UsageError('is a socket (give a file, a FIFO or a character device)');
+  if (st.isBlockDevice()) throw new UsageError('is a block device (give a file, a FIFO or a character device)');
+  throw new UsageError('is not a file, a FIFO or a character device');
+}
+
+/** Refuses (UsageError) a regular-file target that is one of the inputs (same inode: also through links). */
+function refuseInputs(target: Stats, inputs: readonly string[]): void {
   for (const input of inputs) {
     if (input === '-') continue;
     const st = statOrNull(input);
-    const sameInode = st !== null && target !== null && st.dev === target.dev && st.ino === target.ino;
-    let sameReal = false;
-    try {
-      sameReal = realpathSync(input) === targetReal;
-    } catch {
-      sameReal = resolve(input) === targetReal;
+    if (st !== null && st.dev === target.dev && st.ino === target.ino) {
+      throw new UsageError(`refusing to overwrite the input capture ${input}`);
     }
-    if (sameInode || sameReal) throw new UsageError(`refusing to overwrite the input capture ${input}`);
   }
 }
 
-/** The real path the target will have: realpath of the file, or of its directory for a new file. */
-function realTarget(path: string): string {
+/** The path a dangling symlink points to in the end (where the new file is created). */
+function danglingTarget(path: string): string {
+  let p = resolve(path);
+  for (let i = 0; i < MAX_LINKS; i++) {
+    const st = lstatOrNull(p);
+    if (st === null || !st.isSymbolicLink()) return p;
+    const to = readlinkSync(p);
+    p = isAbsolute(to) ? to : resolve(dirname(p), to);
+  }
+  throw new UsageError(`too many levels of symbolic links`);
+}
+
+function lstatOrNull(path: string): Stats | null {
   try {
-    return realpathSync(path);
+    return lstatSync(path);
   } catch {
-    try {
-      return join(realpathSync(dirname(path)), basename(path));
-    } catch {
-      return resolve(path);
-    }
+    return null;
   }
 }
 
 function statOrNull(path: string): Stats | null {
   try {
     return statSync(path);
-  } catch {
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new UsageError('too many levels of symbolic links');
     return null;
   }
 }
 
-/** A temp file beside the target, written through one reused buffer, renamed over the target on commit. */
+/**
+ * Opens an evidence writer on `path`: classic pcap when `linkTypes` has exactly one entry, pcapng otherwise
+ * (an IDB per link type; a packet of a link type not listed adds its IDB on the fly). Timestamps keep
+ * nanoseconds when `nanosecond` (pcap magic a1b23c4d; pcapng if_tsresol 9), else microseconds.
+ * `streaming` (live, stdin): a regular file is written in place and flushed every EVIDENCE_FLUSH_MS;
+ * otherwise through a temp file renamed over it on close. A FIFO with no reader yet is waited for
+ * without blocking the event loop.
+ *
+ * Rejects with UsageError as evidenceTarget() does, and with CaptureFormatError (E_CAPTURE_IO, naming
+ * `path`) when the file cannot be created or opened.
+ */
+export async function createEvidenceWriter(
+  path: string,
+  linkTypes: readonly number[],
+  nanosecond: boolean,
+  inputs: readonly string[] = [],
+  streaming = false,
+): Promise<EvidenceWriter> {
+  const target = evidenceTarget(path, inputs);
+  const distinct = [...new Set(linkTypes)];
+  const sink = await FileSink.open(path, target, streaming);
+  try {
+    const w = distinct.length === 1 ? new PcapWriter(sink, distinct[0]!, nanosecond) : new PcapngWriter(sink, distinct, nanosecond);
+    // A streamed capture is a valid (empty) capture from the start.
+    if (sink.flushMs > 0) sink.flush();
+    return w;
+  } catch (err) {
+    sink.discard();
+    throw err;
+  }
+}
+
+/** How the bytes reach the target: a temp file renamed over it, the file itself, or a stream (no seek, no rename). */
+const MODE_REPLACE = 0;
+const MODE_IN_PLACE = 1;
+const MODE_STREAM = 2;
+
+/**
+ * The bytes of the capture, gathered in one buffer that only ever holds whole records (room() makes
+ * space for a record before it is written), and handed to the target by flush(). Regular files are
+ * written synchronously; FIFOs and devices through libuv's thread pool, one write after the other,
+ * so that a slow reader never holds up the capture (nor the signals that end it).
+ */
 class FileSink {
   readonly path: string;
-  private readonly temp: string;
-  private fd: number;
-  private readonly buf = Buffer.allocUnsafe(BUFFER_BYTES);
+  /** Flush this long after a write; 0: only when the buffer is full and on close. */
+  readonly flushMs: number;
+  private readonly mode: number;
+  /** MODE_REPLACE: the temp file, and the file it is renamed over. */
+  private readonly temp: string | null;
+  private readonly final: string;
+  private readonly fd: number;
+  private readonly ownsFd: boolean;
+  private buf = Buffer.allocUnsafe(BUFFER_BYTES);
   private used = 0;
   private open = true;
+  private timer: NodeJS.Timeout | null = null;
+  /** Stream mode: the writes in flight, one after the other; `failure` holds the first error. */
+  private chain: Promise<void> = Promise.resolve();
+  private failure: unknown = null;
 
-  private constructor(path: string, temp: string, fd: number) {
+  private constructor(path: string, mode: number, fd: number, ownsFd: boolean, temp: string | null, final: string, flushMs: number) {
     this.path = path;
-    this.temp = temp;
+    this.final = final;
+    this.mode = mode;
     this.fd = fd;
+    this.ownsFd = ownsFd;
+    this.temp = temp;
+    this.flushMs = flushMs;
   }
 
-  static create(path: string): FileSink {
-    const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  static async open(path: string, target: EvidenceTarget, streaming: boolean): Promise<FileSink> {
+    const flushMs = streaming ? EVIDENCE_FLUSH_MS : 0;
     try {
-      return new FileSink(path, temp, openSync(temp, 'wx', 0o644));
+      if (target.kind === 'fd') return new FileSink(path, MODE_STREAM, target.fd, target.fd > 2, null, path, flushMs);
+      if (target.kind === 'node') {
+        // No O_CREAT, no O_TRUNC: the node stays what it is. A FIFO's open waits for a reader.
+        const fd = await new Promise<number>((res, rej) => {
+          openCallback(target.path, fsConstants.O_WRONLY, (e, n) => (e === null ? res(n) : rej(e)));
+        });
+        return new FileSink(path, MODE_STREAM, fd, true, null, path, flushMs);
+      }
+      if (streaming) return new FileSink(path, MODE_IN_PLACE, openSync(target.path, 'w', 0o644), true, null, target.path, flushMs);
+      const temp = join(dirname(target.path), `.${basename(target.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      return new FileSink(path, MODE_REPLACE, openSync(temp, 'wx', 0o644), true, temp, target.path, 0);
     } catch (err) {
       throw writeError(path, err);
     }
-  }
-
-  /** Room for `n` bytes in the buffer (flushing first if needed); returns the offset to write at. */
-  reserve(n: number): number {
-    if (this.used + n > this.buf.length) this.flush();
-    const at = this.used;
-    this.used += n;
-    return at;
   }
 
   get buffer(): Buffer {
     return this.buf;
   }
 
-  /** Appends raw bytes (packet data), bypassing the buffer when they are large. */
-  bytes(data: Buffer, start: number, end: number): void {
-    const n = end - start;
-    if (n > this.buf.length - this.used) {
+  /** Room for a whole record of `n` bytes in the buffer (flushing first if needed); returns its offset. */
+  room(n: number): number {
+    if (this.used + n > this.buf.length) {
       this.flush();
-      if (n > this.buf.length) {
-        this.writeAll(data, start, n);
-        return;
-      }
+      if (n > this.buf.length) this.buf = Buffer.allocUnsafe(n);
     }
-    data.copy(this.buf, this.used, start, end);
+    const at = this.used;
     this.used += n;
+    return at;
   }
 
+  /** A record was written into the buffer: flush soon when streaming. */
+  wrote(): void {
+    if (this.flushMs > 0 && this.timer === null) {
+      this.timer = setTimeout(this.onTimer, this.flushMs);
+      this.timer.unref();
+    }
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = null;
+    try {
+      this.flush();
+    } catch {
+      // kept in `failure`: the next write or close reports it
+    }
+  };
+
+  /** Hands the buffered records to the target. Throws CaptureFormatError when it failed (now or before). */
   flush(): void {
-    if (this.used > 0) this.writeAll(this.buf, 0, this.used);
+    if (!this.open) throw new Error(`evidence writer for ${this.path} is already closed`);
+    if (this.failure !== null) this.fail(this.failure);
+    if (this.used === 0) return;
+    if (this.mode === MODE_STREAM) {
+      const chunk = this.buf.subarray(0, this.used);
+      this.buf = Buffer.allocUnsafe(Math.max(BUFFER_BYTES, this.used));
+      this.used = 0;
+      this.chain = this.chain.then(() => this.writeAsync(chunk));
+      return;
+    }
+    try {
+      let done = 0;
+      while (done < this.used) done += writeSync(this.fd, this.buf, done, this.used - done);
+    } catch (err) {
+      this.fail(err);
+    }
     this.used = 0;
   }
 
-  commit(): void {
-    if (!this.open) throw new Error(`evidence writer for ${this.path} is already closed`);
+  async commit(): Promise<void> {
+    this.flush();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.chain;
+    if (this.failure !== null) this.fail(this.failure);
     try {
-      this.flush();
-      fsyncSync(this.fd);
-      closeSync(this.fd);
+      if (this.mode !== MODE_STREAM) fsyncSync(this.fd);
       this.open = false;
-      renameSync(this.temp, this.path);
+      if (this.ownsFd) closeSync(this.fd);
+      if (this.temp !== null) renameSync(this.temp, this.final);
     } catch (err) {
-      this.discard();
-      throw writeError(this.path, err);
+      this.fail(err);
     }
   }
 
   discard(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
     if (this.open) {
       this.open = false;
       try {
-        closeSync(this.fd);
+        if (this.ownsFd) closeSync(this.fd);
       } catch {
         // already unusable: removing the temp file is what matters
       }
     }
-    try {
-      unlinkSync(this.temp);
-    } catch {
-      // never created or already renamed
+    if (this.temp !== null) {
+      try {
+        unlinkSync(this.temp);
+      } catch {
+        // never created or already renamed
+      }
     }
   }
 
-  private writeAll(data: Buffer, start: number, n: number): void {
-    if (!this.open) throw new Error(`evidence writer for ${this.path} is already closed`);
-    try {
-      let done = 0;
-      while (done < n) done += writeSync(this.fd, data, start + done, n - done);
-    } catch (err) {
-      this.discard();
-      throw writeError(this.path, err);
+  private fail(err: unknown): never {
+    this.discard();
+    throw writeError(this.path, err);
+  }
+
+  /** One chunk into a FIFO or device, waiting out EAGAIN (a descriptor shared with a non-blocking stdout). */
+  private async writeAsync(chunk: Buffer): Promise<void> {
+    if (this.failure !== null || !this.open) return;
+    let done = 0;
+    while (done < chunk.length) {
+      try {
+        done += await new Promise<number>((res, rej) => {
+          writeAsync(this.fd, chunk, done, chunk.length - done, null, (e, n) => (e === null ? res(n) : rej(e)));
+        });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+          await new Promise((res) => setTimeout(res, 5));
+          continue;
+        }
+        this.failure = e;
+        return;
+      }
     }
   }
 }
@@ -229,7 +390,7 @@ export class PcapWriter implements EvidenceWriter {
     this.sink = sink;
     this.linkType = linkType;
     this.nanosecond = nanosecond;
-    const at = sink.reserve(24);
+    const at = sink.room(24);
     const b = sink.buffer;
     b.writeUInt32LE(nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, at);
     b.writeUInt16LE(2, at + 4);
@@ -254,18 +415,19 @@ export class PcapWriter implements EvidenceWriter {
       throw new Error(`evidence: timestamp ${frame.tsSec} s does not fit a classic pcap record`);
     }
     const caplen = Math.min(frame.caplen, EVIDENCE_SNAPLEN);
-    const at = this.sink.reserve(16);
+    const at = this.sink.room(16 + caplen);
     const b = this.sink.buffer;
     b.writeUInt32LE(frame.tsSec, at);
     b.writeUInt32LE(this.nanosecond ? frame.tsNsec : Math.floor(frame.tsNsec / 1000), at + 4);
     b.writeUInt32LE(caplen, at + 8);
     b.writeUInt32LE(frame.origLen, at + 12);
-    this.sink.bytes(frame.data, frame.offset, frame.offset + caplen);
+    frame.data.copy(b, at + 16, frame.offset, frame.offset + caplen);
     this.packets++;
+    this.sink.wrote();
   }
 
   async close(): Promise<void> {
-    this.sink.commit();
+    await this.sink.commit();
   }
 
   async abort(): Promise<void> {
@@ -287,7 +449,7 @@ export class PcapngWriter implements EvidenceWriter {
     this.sink = sink;
     this.nanosecond = nanosecond;
     // SHB: type, length 28, byte-order magic, version 1.0, section length -1 (unknown), no options.
-    const at = sink.reserve(28);
+    const at = sink.room(28);
     const b = sink.buffer;
     b.writeUInt32LE(0x0a0d0d0a, at);
     b.writeUInt32LE(28, at + 4);
@@ -318,7 +480,7 @@ export class PcapngWriter implements EvidenceWriter {
       this.sink.discard();
       throw new Error(`evidence: timestamp ${frame.tsSec} s does not fit a pcapng timestamp`);
     }
-    const at = this.sink.reserve(28);
+    const at = this.sink.room(len);
     const b = this.sink.buffer;
     b.writeUInt32LE(6, at);
     b.writeUInt32LE(len, at + 4);
@@ -327,15 +489,16 @@ export class PcapngWriter implements EvidenceWriter {
     b.writeUInt32LE(Number(ts & 0xffffffffn), at + 16);
     b.writeUInt32LE(caplen, at + 20);
     b.writeUInt32LE(frame.origLen, at + 24);
-    this.sink.bytes(frame.data, frame.offset, frame.offset + caplen);
-    const tail = this.sink.reserve(pad + 4);
+    frame.data.copy(b, at + 28, frame.offset, frame.offset + caplen);
+    const tail = at + 28 + caplen;
     b.fill(0, tail, tail + pad);
     b.writeUInt32LE(len, tail + pad);
     this.packets++;
+    this.sink.wrote();
   }
 
   async close(): Promise<void> {
-    this.sink.commit();
+    await this.sink.commit();
   }
 
   async abort(): Promise<void> {
@@ -347,7 +510,7 @@ export class PcapngWriter implements EvidenceWriter {
     const id = this.ids.size;
     this.ids.set(linkType, id);
     const len = this.nanosecond ? 32 : 24;
-    const at = this.sink.reserve(len);
+    const at = this.sink.room(len);
     const b = this.sink.buffer;
     b.writeUInt32LE(1, at);
     b.writeUInt32LE(len, at + 4);

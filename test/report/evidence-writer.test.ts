@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { openCapture } from '../../src/capture/open.js';
 import type { Frame } from '../../src/capture/source.js';
 import { CaptureFormatError, UsageError } from '../../src/errors.js';
-import { EVIDENCE_SNAPLEN, createEvidenceWriter, type EvidenceFrame } from '../../src/report/evidence-writer.js';
+import { EVIDENCE_FLUSH_MS, EVIDENCE_SNAPLEN, createEvidenceWriter, type EvidenceFrame } from '../../src/report/evidence-writer.js';
 import { buildPcapng, bytesOf, readAll, samplePcapngSections } from '../helpers/capture-files.js';
 
 /** Copies of every frame of a capture, as the tracker would keep them for --evidence. */
@@ -144,6 +144,25 @@ describe('report/evidence-writer', () => {
     await a.abort();
     assert.deepEqual(readdirSync(dir), ['evidence.pcap']);
     assert.ok(readFileSync(out).equals(before));
+  });
+
+  it('streaming: writes the target in place, a valid capture from the start, flushed within EVIDENCE_FLUSH_MS', async () => {
+    const dir = mkdtempSync(join(tmp, 'streaming-'));
+    const out = join(dir, 'live.pcap');
+    writeFileSync(out, 'old content, replaced as tcpdump -w replaces it');
+    const w = await createEvidenceWriter(out, [1], false, [], true);
+    assert.deepEqual(readdirSync(dir), ['live.pcap'], 'no temp file');
+    assert.equal(readFileSync(out).length, 24, 'the file header is there at once');
+    // A record longer than the writer's 64 KiB buffer is still written whole in one piece.
+    w.write({ tsSec: 1, tsNsec: 0, linkType: 1, caplen: 100_000, origLen: 100_000, data: bytesOf(100_000, 3), offset: 0 });
+    w.write({ tsSec: 2, tsNsec: 0, linkType: 1, caplen: 60, origLen: 60, data: bytesOf(60, 4), offset: 0 });
+    await new Promise((resolve) => setTimeout(resolve, EVIDENCE_FLUSH_MS + 100));
+    // Read back before close, as a killed process would leave it.
+    const r = await readAll(() => openCapture(out));
+    assert.equal(r.error, null);
+    assert.deepEqual(r.frames.map((f) => f.caplen), [100_000, 60]);
+    await w.close();
+    assert.deepEqual(readdirSync(dir), ['live.pcap']);
   });
 
   it('throws a plain Error for a second link type in a classic pcap, leaving no temp file', async () => {
