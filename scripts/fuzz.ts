@@ -13,6 +13,7 @@ import { analyzeFiles } from '../src/analyze.js';
 import { CaptureFormatError } from '../src/errors.js';
 import { JsonReporter } from '../src/report/json.js';
 import { OUTCOMES } from '../src/track/attempt.js';
+import { SELECT_ALL } from '../src/track/select.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -82,7 +83,7 @@ for (let i = 1; i <= count; i++) {
   const reporter = new JsonReporter(sink);
   try {
     const r = await analyzeFiles(['-'], {
-      timeout: 3, only: new Set(OUTCOMES), host: null, port: -1, keepPackets: rand() < 0.2,
+      timeout: 3, only: new Set(OUTCOMES), select: SELECT_ALL, keepPackets: rand() < 0.2,
       open: { stdin: Readable.from([input]) },
     }, reporter);
     if (r.errors.length > 0) damaged++;

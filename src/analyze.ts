@@ -11,15 +11,16 @@ import type { Finding } from './report/findings.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
 import type { Attempt, Outcome } from './track/attempt.js';
-import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from './track/handshakes.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
+import type { Selection } from './track/select.js';
 import { Listing, type EvidencePacket } from './verdicts.js';
 
 export type { EvidencePacket };
 
 export interface TrackOptions {
   readonly timeout: number;
-  readonly host: Buffer | null;
-  readonly port: number;
+  /** --host, --port, --since, --until. */
+  readonly select: Selection;
   /** Keep the packets of every attempt for an evidence capture. */
   readonly keepPackets: boolean;
   readonly open?: OpenCaptureOptions;
@@ -64,6 +65,8 @@ export async function trackFiles(
   const anomalies: Record<string, number> = {};
   let evicted = 0;
   let nanosecond = false;
+  // One window for all inputs: its times are relative to the first packet of the first.
+  const select = trackerSelection(opts.select);
 
   for (let fileIndex = 0; fileIndex < paths.length; fileIndex++) {
     const path = paths[fileIndex]!;
@@ -76,8 +79,7 @@ export async function trackFiles(
       ...DEFAULT_TRACKER_OPTIONS,
       timeout: opts.timeout,
       keepPackets: opts.keepPackets,
-      host: opts.host,
-      port: opts.port,
+      ...select,
     }, (a) => onAttempt(a, fileIndex));
 
     let source: FrameSource | null = null;

@@ -13,7 +13,8 @@ import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
 import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
-import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from './track/handshakes.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
+import type { Selection } from './track/select.js';
 import { Verdicts } from './verdicts.js';
 
 /** How often the tracker's clock advances without packets, so silence turns into `dropped` on time. */
@@ -23,8 +24,8 @@ export interface LiveAnalyzeOptions {
   readonly timeout: number;
   /** Outcomes to list (the summary counts all). */
   readonly only: ReadonlySet<Outcome>;
-  readonly host: Buffer | null;
-  readonly port: number;
+  /** --host, --port, --since, --until. */
+  readonly select: Selection;
   /** Where the packets of listed attempts go (--evidence), in capture order; null for none. */
   readonly evidence: EvidenceWriter | null;
 }
@@ -166,8 +167,7 @@ export class LiveAnalysis {
       timeout: opts.timeout,
       live: true,
       keepPackets: opts.evidence !== null,
-      host: opts.host,
-      port: opts.port,
+      ...trackerSelection(opts.select),
     }, this.verdicts.handle);
     this.feed = new PacketFeed(this.tracker);
   }

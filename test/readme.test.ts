@@ -14,7 +14,8 @@ describe('README.md samples', () => {
     assert.ok(samples.length >= 2, `found ${samples.length}`);
   });
   for (const m of samples) {
-    const args = m[1]!.trim().split(/\s+/);
+    // Words as the shell splits them, 'single-quoted' ones whole and without their quotes.
+    const args = (m[1]!.trim().match(/'[^']*'|\S+/g) ?? []).map((a) => a.replace(/^'(.*)'$/, '$1'));
     it(`synscope ${args.join(' ')}`, () => {
       const r = synscope(args);
       assert.equal(`${r.stdout}${r.stderr}`.trimEnd(), m[2]!.trimEnd());

@@ -7,6 +7,7 @@ import { linkTypeName } from '../capture/source.js';
 import { UsageError } from '../errors.js';
 import { LiveAnalysis, type LiveProgress } from '../live.js';
 import { createEvidenceWriter, evidenceTarget, type EvidenceWriter } from '../report/evidence-writer.js';
+import { ndjsonFindingLines } from '../report/json.js';
 import { runReport, type Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
@@ -111,7 +112,7 @@ export async function runLive(
   };
   const reporter = await makeReporter(opts.format, write, color);
   const analysis = new LiveAnalysis(source, {
-    timeout: opts.timeout, only: opts.only, host: opts.host, port: opts.port, evidence: writer,
+    timeout: opts.timeout, only: opts.only, select: opts.select, evidence: writer,
   }, reporter);
 
   // Ctrl-C / SIGTERM stop the capture cleanly; a second one (the listener is gone) kills as usual.
@@ -155,6 +156,7 @@ export async function runLive(
   const evidence = result.evidencePackets === null || result.evidenceError !== null || opts.evidence === null
     ? null : { file: opts.evidence, packets: result.evidencePackets };
   reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
+  for (const line of ndjsonFindingLines(opts.format, result.findings)) err(line);
   out.flush();
   if (source.truncated > 0) err(`synscope: ${source.truncated} packets were longer than ${PACKET_BUFFER_BYTES} bytes and were cut short`);
   if (result.evidenceError !== null) {

@@ -6,15 +6,17 @@ import { STDIN_TOKEN } from './exit.js';
 import { parseIp } from '../report/address.js';
 import { FORMATS, type Format } from '../report/formats.js';
 import { OUTCOMES, type Outcome } from '../track/attempt.js';
+import {
+  NET_BYTES, TIME_ABSOLUTE, TIME_OF_DAY, TIME_OFFSET, type HostNets, type PortSet, type Selection, type TimeSpec,
+} from '../track/select.js';
 
 
 export interface Options {
   readonly format: Format;
   readonly timeout: number;
   readonly only: ReadonlySet<Outcome>;
-  readonly host: Buffer | null;
-  readonly hostText: string | null;
-  readonly port: number;
+  /** --host, --port, --since, --until. */
+  readonly select: Selection;
   readonly evidence: string | null;
   readonly failOn: ReadonlySet<Outcome>;
   readonly color: boolean;
@@ -28,6 +30,8 @@ export interface RawOptions {
   only?: unknown;
   host?: unknown;
   port?: unknown;
+  since?: unknown;
+  until?: unknown;
   evidence?: unknown;
   'fail-on'?: unknown;
 }
@@ -81,24 +85,108 @@ export function parseOptions(raw: RawOptions, defaults: { format: Format }, colo
     ?? new Set<Outcome>(format === 'json' || format === 'ndjson' ? OUTCOMES : OUTCOMES.filter((o) => o !== 'established'));
   const failOn = parseOutcomes('fail-on', raw['fail-on']) ?? new Set<Outcome>();
 
-  const hostText = single('host', raw.host) ?? null;
-  let host: Buffer | null = null;
-  if (hostText !== null) {
-    host = parseIp(hostText);
-    if (host === null) throw new UsageError(`--host: '${hostText}' is not an IPv4 or IPv6 address`);
-  }
-
-  const ps = single('port', raw.port);
-  let port = -1;
-  if (ps !== undefined) {
-    port = Number(ps);
-    if (!/^\d+$/.test(ps.trim()) || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new UsageError(`--port: '${ps}' is not a port number (0-65535)`);
-    }
-  }
+  const since = parseTime('since', single('since', raw.since));
+  const until = parseTime('until', single('until', raw.until));
+  const select: Selection = { hosts: parseHosts(raw.host), ports: parsePorts(raw.port), since, until };
 
   const evidence = single('evidence', raw.evidence) ?? null;
   if (evidence === '') throw new UsageError(`--evidence needs a file name to write the pcap to (or - for stdout)`);
 
-  return { format, timeout, only, host, hostText, port, evidence, failOn, color };
+  return { format, timeout, only, select, evidence, failOn, color };
+}
+
+/** Every value of a flag given once or more, each split at commas. */
+function listOf(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((x) => x.trim());
+}
+
+/**
+ * --host: addresses and networks, comma-separated or repeated: `10.0.0.9`, `10.0.0.0/8`,
+ * `fd77:2::2`, `[fd77:2::2]` (as synscope prints it), `fd77::/16`, `[fd77::]/16`.
+ */
+export function parseHosts(v: unknown): HostNets | null {
+  const parts = listOf(v);
+  if (parts.length === 0) return null;
+  const nets = new Uint8Array(parts.length * NET_BYTES);
+  parts.forEach((text, k) => {
+    const m = /^(?:\[([^\]]*)\]|([^/[\]]*))(?:\/(\d{1,3}))?$/.exec(text);
+    const addr = m === null ? null : parseIp(m[1] ?? m[2] ?? '');
+    const bits = m?.[3] === undefined ? (addr?.length ?? 0) * 8 : Number(m[3]);
+    if (m === null || addr === null || (m[1] !== undefined && !text.includes(':')) || bits > addr.length * 8) {
+      throw new UsageError(`--host: '${text}' is not an IPv4 or IPv6 address or network (10.0.0.9, 10.0.0.0/8, [fd77::2], fd77::/16)`);
+    }
+    const e = k * NET_BYTES;
+    nets[e] = addr.length;
+    nets[e + 1] = bits;
+    nets.set(addr, e + 2);
+  });
+  return nets;
+}
+
+/** --port: ports and ranges, comma-separated or repeated: `443`, `80,443,8000-8100`. */
+export function parsePorts(v: unknown): PortSet | null {
+  const parts = listOf(v);
+  if (parts.length === 0) return null;
+  const set = new Uint8Array(65536);
+  for (const text of parts) {
+    const m = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(text);
+    const lo = m === null ? -1 : Number(m[1]);
+    const hi = m?.[2] === undefined ? lo : Number(m[2]);
+    if (m === null || lo > 65535 || hi > 65535 || hi < lo) {
+      throw new UsageError(`--port: '${text}' is not a port number (0-65535) or a range (8000-8100)`);
+    }
+    set.fill(1, lo, hi + 1);
+  }
+  return set;
+}
+
+const UNIT_SECONDS: Readonly<Record<string, number>> = { ms: 0.001, s: 1, m: 60, h: 3600 };
+
+/** Seconds and a fraction of up to 9 digits as [seconds, nanoseconds]. */
+function secNsec(whole: string, frac: string | undefined): [number, number] {
+  return [Number(whole), frac === undefined ? 0 : Number(frac.padEnd(9, '0'))];
+}
+
+/**
+ * --since / --until: an ISO 8601 time (`2026-11-25T12:22:00Z`, `2026-11-25 12:22:00.5`, with
+ * `Z`, an offset like `+01:00`, or no zone: UTC), a time of day in UTC (`12:22`, `12:22:05.25`: on
+ * the day of the capture's first packet), or an offset from the capture's first packet
+ * (`+30s`, `+1m30s`, `+2h`, `+250ms`, `+90`: seconds).
+ */
+export function parseTime(name: string, text: string | undefined): TimeSpec | null {
+  if (text === undefined) return null;
+  const t = text.trim();
+  const bad = (): UsageError => new UsageError(
+    `--${name}: '${text}' is not a time (2026-11-25T12:22:00Z, 12:22 or 12:22:05 UTC in the capture's day, or +30s after its first packet)`,
+  );
+  if (t.startsWith('+')) {
+    // Every part with its unit (+1m30s), or one bare number of seconds (+90).
+    if (!/^\+(?:(?:\d+(?:\.\d+)?(?:ms|h|m|s))+|\d+(?:\.\d+)?)$/.test(t)) throw bad();
+    let ms = 0;
+    for (const m of t.slice(1).matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)?/g)) ms += Number(m[1]) * (UNIT_SECONDS[m[2] ?? 's'] ?? 1) * 1000;
+    const whole = Math.floor(ms / 1000);
+    return { kind: TIME_OFFSET, sec: whole, nsec: Math.round((ms - whole * 1000) * 1e6) };
+  }
+  const tod = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$/.exec(t);
+  if (tod !== null) {
+    const [h, m, sec] = [Number(tod[1]), Number(tod[2]), Number(tod[3] ?? 0)];
+    if (h > 23 || m > 59 || sec > 59) throw bad();
+    const [, nsec] = secNsec('0', tod[4]);
+    return { kind: TIME_OF_DAY, sec: h * 3600 + m * 60 + sec, nsec };
+  }
+  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(t);
+  if (iso === null) throw bad();
+  const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [number, number, number, number, number, number];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) throw bad();
+  const ms = Date.UTC(y, mo - 1, d, h, mi, se);
+  if (new Date(ms).getUTCDate() !== d) throw bad(); // 2026-02-30
+  let offset = 0;
+  const zone = iso[8];
+  if (zone !== undefined && zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
+    offset = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 3600 + Number(z[3] ?? 0) * 60);
+  }
+  const [, nsec] = secNsec('0', iso[7]);
+  return { kind: TIME_ABSOLUTE, sec: ms / 1000 - offset, nsec };
 }

@@ -4,7 +4,7 @@ import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
 import { CaptureFormatError, UsageError } from '../errors.js';
 import { createEvidenceWriter, evidenceTarget } from '../report/evidence-writer.js';
 import { makeReporter } from '../report/formats.js';
-import type { ByteSink } from '../report/json.js';
+import { ndjsonFindingLines, type ByteSink } from '../report/json.js';
 import { runReport, type Sink } from '../report/reporter.js';
 import type { Outcome } from '../track/attempt.js';
 import { parseOptions, type RawOptions } from './options.js';
@@ -72,10 +72,11 @@ export async function runRead(
     line = name === null ? null : () => `${name}: ${packets()} packets`;
     if (name === null && showProgress) process.stderr.write('\r\u001b[K');
   };
-  const track = { timeout: opts.timeout, host: opts.host, port: opts.port, keepPackets: opts.evidence !== null };
+  const track = { timeout: opts.timeout, select: opts.select, keepPackets: opts.evidence !== null };
 
   let errors: readonly string[];
   let seen: ReadonlySet<Outcome>;
+  let notes: readonly string[];
   let evidenceError: string | null = null;
   if (threadsWanted(files, opts.evidence !== null)) {
     const r = await readInThreads(files, track, {
@@ -88,6 +89,7 @@ export async function runRead(
     if (timer !== null) clearInterval(timer);
     errors = r.errors;
     seen = new Set(r.seen);
+    notes = r.notes;
   } else {
     dropWorkers();
     const reporter = await makeReporter(opts.format, out.write, color, out.bytes);
@@ -115,10 +117,12 @@ export async function runRead(
     if (reportWanted(result, files.length, opts.format)) reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
     out.flush();
     // The error lines come after the whole report, also when stdout and stderr share a slow pipe.
-    if (result.errors.length > 0 || evidenceError !== null) await out.drained();
+    notes = ndjsonFindingLines(opts.format, result.findings);
+    if (result.errors.length > 0 || evidenceError !== null || notes.length > 0) await out.drained();
     errors = result.errors.map((e) => e.message);
     seen = result.seen;
   }
+  for (const n of notes) err(n);
   for (const e of errors) err(`synscope: ${e}`);
   if (evidenceError !== null) err(`synscope: ${evidenceError}`);
   if (errors.length > 0 || evidenceError !== null) return EXIT_ERROR;

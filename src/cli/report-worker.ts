@@ -3,6 +3,7 @@
 import { once } from 'node:events';
 import { parentPort } from 'node:worker_threads';
 import { makeReporter } from '../report/formats.js';
+import { ndjsonFindingLines } from '../report/json.js';
 import { runReport } from '../report/reporter.js';
 import { Attempt } from '../track/attempt.js';
 import { AttemptBatch } from '../track/wire.js';
@@ -59,6 +60,6 @@ port.on('message', (m: ToReportWorker) => {
     out.flush();
     checkOutput();
   }
-  post({ type: 'done', seen: [...listing.verdicts.seen] });
+  post({ type: 'done', seen: [...listing.verdicts.seen], notes: ndjsonFindingLines(data.format, listing.verdicts.findings.all()) });
   port.close();
 });

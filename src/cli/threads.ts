@@ -52,8 +52,8 @@ export interface ReportWorkerData extends ReportOptions {
 
 export interface TrackWorkerData {
   readonly files: readonly string[];
-  /** TrackOptions without `open`; host travels as plain bytes. */
-  readonly track: Omit<TrackOptions, 'open' | 'host'> & { readonly host: Uint8Array | null };
+  /** TrackOptions without `open` (the selection is plain data and typed arrays: it is cloned as it is). */
+  readonly track: Omit<TrackOptions, 'open'>;
   readonly format: Format;
   readonly control: SharedArrayBuffer;
   /** To the report worker. */
@@ -88,7 +88,7 @@ export interface FreeMessage {
 }
 
 export type FromReportWorker =
-  | { readonly type: 'done'; readonly seen: readonly Outcome[] }
+  | { readonly type: 'done'; readonly seen: readonly Outcome[]; readonly notes: readonly string[] }
   | { readonly type: 'stdout-gone' }
   | { readonly type: 'stdout-failed'; readonly message: string };
 
@@ -100,6 +100,8 @@ export interface ThreadsResult {
   /** One line per damaged or unreadable input, in order. */
   readonly errors: readonly string[];
   readonly seen: readonly Outcome[];
+  /** Lines for stderr after the report (ndjson's findings). */
+  readonly notes: readonly string[];
 }
 
 export interface ThreadsHooks {
@@ -122,12 +124,12 @@ export async function readInThreads(
   const reportData: ReportWorkerData = { ...report, control, port: port2 };
   reportWorker.postMessage(reportData, [port2]);
   const trackData: TrackWorkerData = {
-    files, track: { ...track, host: track.host === null ? null : new Uint8Array(track.host) }, format: report.format,
+    files, track, format: report.format,
     control, port: port1, progress: hooks.progress !== undefined,
   };
   trackWorker.postMessage(trackData, [port1]);
 
-  const reported = new Promise<readonly Outcome[]>((resolve, reject) => {
+  const reported = new Promise<{ seen: readonly Outcome[]; notes: readonly string[] }>((resolve, reject) => {
     let done = false;
     const fail = (e: Error): void => {
       // Wake the track worker if it waits for room: nothing more will be taken.
@@ -138,7 +140,7 @@ export async function readInThreads(
     reportWorker.on('message', (m: FromReportWorker) => {
       if (m.type === 'done') {
         done = true;
-        resolve(m.seen);
+        resolve(m);
       } else if (m.type === 'stdout-gone') {
         hooks.stdoutGone();
       } else {
@@ -166,8 +168,8 @@ export async function readInThreads(
     });
   });
   try {
-    const [errors, seen] = await Promise.all([tracked, reported]);
-    return { errors, seen };
+    const [errors, { seen, notes }] = await Promise.all([tracked, reported]);
+    return { errors, seen, notes };
   } catch (e) {
     await Promise.all([trackWorker.terminate(), reportWorker.terminate()]);
     throw e;

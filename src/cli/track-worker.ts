@@ -18,8 +18,7 @@ let current: FrameSource | null = null;
 const timer = data.progress ? setInterval(() => {
   if (current !== null) post({ type: 'progress', name: current.name, packets: current.packets });
 }, 500) : null;
-const host = data.track.host === null ? null : Buffer.from(data.track.host);
-const r = await trackFiles(data.files, { ...data.track, host }, sender.attempt, (s) => {
+const r = await trackFiles(data.files, data.track, sender.attempt, (s) => {
   current = s;
   if (s === null) post({ type: 'progress', name: null, packets: 0 });
 });

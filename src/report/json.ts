@@ -2,6 +2,7 @@
 // totals last) and `--format ndjson` (handshake objects one per line, nothing else).
 
 import { ByteOut } from './bytes.js';
+import type { Finding } from './findings.js';
 import type { HandshakeJson } from './record.js';
 import type { Reporter, RunReport, Sink } from './reporter.js';
 
@@ -166,6 +167,14 @@ export class JsonReporter implements Reporter {
     if (run.evidence !== null) o(`,\n"evidence": ${JSON.stringify(run.evidence)}`);
     o('\n}\n');
   }
+}
+
+/**
+ * ndjson's stdout is the handshake objects and nothing else; its findings are lines for stderr
+ * (`synscope: finding: ...`), which the command writes after the report. Other formats carry them.
+ */
+export function ndjsonFindingLines(format: string, findings: readonly Finding[]): string[] {
+  return format === 'ndjson' ? findings.map((f) => `synscope: finding: ${f.text}`) : [];
 }
 
 export class NdjsonReporter implements Reporter {

@@ -48,6 +48,7 @@ export class LinesReporter implements Reporter {
   }
   finish(run: RunReport): void {
     this.out(`${summaryLine(run)}\n`);
+    for (const f of run.findings) this.out(`# finding: ${f.text}\n`);
     if (run.evidence !== null) this.out(`# evidence: ${run.evidence.packets} packets written to ${run.evidence.file}\n`);
   }
 }

@@ -51,6 +51,7 @@ import {
 } from './expiry.js';
 import { ListingOrder } from './order.js';
 import { icmpErrno, outcome } from './outcome.js';
+import { TimeWindow, hostMatch, type HostNets, type PortSet, type Selection } from './select.js';
 import { AttemptTable, MATCH_FROM_CLIENT, TimerList, ip4At, tupleHash } from './table.js';
 
 export interface TrackerOptions {
@@ -64,15 +65,25 @@ export interface TrackerOptions {
   readonly maxAttempts: number;
   /** Settled attempts waiting behind an open one before that one is reported early. */
   readonly maxPending: number;
-  /** --host: only packets with this address (raw bytes) on either side; null for all. */
-  readonly host: Buffer | null;
-  /** --port: only packets with this port on either side; -1 for all. */
-  readonly port: number;
+  /** --host: only packets with an address in one of these networks on either side; null for all. */
+  readonly hosts: HostNets | null;
+  /** --port: only packets with one of these ports on either side; null for all. */
+  readonly ports: PortSet | null;
+  /** --since / --until: only attempts that started inside it are handed over (all are tracked); null for all. */
+  readonly window: TimeWindow | null;
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
-  timeout: 3, live: false, keepPackets: false, maxAttempts: 50_000, maxPending: 10_000, host: null, port: -1,
+  timeout: 3, live: false, keepPackets: false, maxAttempts: 50_000, maxPending: 10_000, hosts: null, ports: null, window: null,
 };
+
+/** The tracker's options for a selection: one TimeWindow for all the inputs of a run. */
+export function trackerSelection(s: Selection, window?: TimeWindow | null): Pick<TrackerOptions, 'hosts' | 'ports' | 'window'> {
+  return {
+    hosts: s.hosts, ports: s.ports,
+    window: window !== undefined ? window : s.since === null && s.until === null ? null : new TimeWindow(s.since, s.until),
+  };
+}
 
 /** Odd sequences, counted by name (Zeek's weirds). */
 export interface Anomalies {
@@ -131,12 +142,16 @@ export class HandshakeTracker {
     icmp_not_fatal: 0, icmp_soft_error: 0, answer_after_verdict: 0, released_early: 0,
   };
 
+  /** Whether --host or --port narrows the packets looked at. */
+  private readonly filtered: boolean;
+
   constructor(file: string, opts: TrackerOptions, onAttempt: (a: Attempt) => void) {
     this.file = file;
     this.opts = opts;
     this.timers = new TimerLists(opts.live, opts.timeout);
     this.onAttempt = onAttempt;
     this.order = new ListingOrder(this.emit);
+    this.filtered = opts.hosts !== null || opts.ports !== null;
   }
 
   /** Adds the anomalies that occurred (count > 0) to `into`, by name. */
@@ -151,7 +166,10 @@ export class HandshakeTracker {
 
   /** Capture-clock seconds of an absolute timestamp. */
   clockOf(sec: number, nsec: number): number {
-    if (this.baseSec < 0) this.baseSec = sec;
+    if (this.baseSec < 0) {
+      this.baseSec = sec;
+      this.opts.window?.anchor(sec, nsec);
+    }
     return (sec - this.baseSec) + nsec * 1e-9;
   }
 
@@ -193,20 +211,10 @@ export class HandshakeTracker {
   // ---------------------------------------------------------------- filters
 
   private wanted(buf: Buffer, aOff: number, aPort: number, bOff: number, bPort: number, len: number): boolean {
-    const port = this.opts.port;
-    if (port >= 0 && aPort !== port && bPort !== port) return false;
-    const host = this.opts.host;
-    if (host !== null) {
-      if (host.length !== len) return false;
-      let a = true;
-      let b = true;
-      for (let i = 0; i < len; i++) {
-        if (buf[aOff + i] !== host[i]) a = false;
-        if (buf[bOff + i] !== host[i]) b = false;
-      }
-      if (!a && !b) return false;
-    }
-    return true;
+    const ports = this.opts.ports;
+    if (ports !== null && ports[aPort] === 0 && ports[bPort] === 0) return false;
+    const hosts = this.opts.hosts;
+    return hosts === null || hostMatch(hosts, buf, aOff, len) || hostMatch(hosts, buf, bOff, len);
   }
 
   // ---------------------------------------------------------------- TCP
@@ -214,8 +222,7 @@ export class HandshakeTracker {
   private tcp(frame: Frame, v: PacketView, t: number): void {
     const buf = v.buf;
     const len = v.addrLen;
-    if ((this.opts.port >= 0 || this.opts.host !== null)
-      && !this.wanted(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len)) return;
+    if (this.filtered && !this.wanted(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len)) return;
     const hash = tupleHash(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len);
     const a = this.table.find(hash, buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len);
     const fromClient = this.table.direction === MATCH_FROM_CLIENT;
@@ -424,8 +431,7 @@ export class HandshakeTracker {
   private icmp(frame: Frame, v: PacketView, t: number): void {
     const buf = v.buf;
     const len = v.addrLen;
-    if ((this.opts.port >= 0 || this.opts.host !== null)
-      && !this.wanted(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len)) return;
+    if (this.filtered && !this.wanted(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len)) return;
     const hash = tupleHash(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len);
     const a = this.table.find(hash, buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len);
     // The quoted packet went client → server, and Linux's tcp_v4_err()/tcp_v6_err() ignore an
@@ -582,7 +588,8 @@ export class HandshakeTracker {
   /** Hands an attempt to the reporter; once it has also left the table, its object is reused. */
   private readonly emit = (a: Attempt): void => {
     a.emitted = true;
-    this.onAttempt(a);
+    const w = this.opts.window;
+    if (w === null || w.has(a.startSec, a.startNsec)) this.onAttempt(a);
     if (!a.inTable) this.recycle(a);
   };
 

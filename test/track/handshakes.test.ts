@@ -7,6 +7,8 @@ import {
 } from '../../src/decode/view.js';
 import type { Attempt } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type TrackerOptions } from '../../src/track/handshakes.js';
+import { TimeWindow } from '../../src/track/select.js';
+import { parseHosts, parsePorts, parseTime } from '../../src/cli/options.js';
 import { T0, feeder, type Pkt } from '../helpers/feed.js';
 import {
   CLIENT4, CLIENT6, CLIENT_PORT, ISN, ROUTER4, SERVER4, SERVER6, SERVER_PORT, icmp4, icmp6, ipv4, ipv6, tcp,
@@ -206,15 +208,37 @@ describe('track/handshakes', () => {
     assert.deepEqual(attempts.map((a) => a.verdict?.outcome), ['dropped', 'refused']);
   });
 
-  it('--port keeps only attempts with that port on either side', () => {
-    const { attempts } = run([syn(0), syn(0.1, { srcPort: 40002 })], { port: 40002 }, 5);
+  it('--port keeps only attempts with one of its ports (lists, ranges) on either side', () => {
+    const { attempts } = run([syn(0), syn(0.1, { srcPort: 40002 })], { ports: parsePorts('40002') }, 5);
     assert.deepEqual(attempts.map((a) => a.clientPort), [40002]);
-    assert.equal(run([syn(0)], { port: SERVER_PORT }, 5).attempts.length, 1);
+    assert.equal(run([syn(0)], { ports: parsePorts(String(SERVER_PORT)) }, 5).attempts.length, 1);
+    const three = [syn(0, { srcPort: 40001 }), syn(0.1, { srcPort: 40002 }), syn(0.2, { srcPort: 40005 }), syn(0.3, { srcPort: 40009 })];
+    assert.deepEqual(run(three, { ports: parsePorts(['40001', '40004-40006,1']) }, 5).attempts.map((a) => a.clientPort), [40001, 40005]);
   });
 
-  it('--host keeps only attempts with that address on either side, ICMP matched on the quoted one', () => {
-    assert.equal(run([syn(0), icmpFor(0.1, 3, 1, ROUTER4)], { host: SERVER4 }).attempts[0]?.verdict?.outcome, 'rejected');
-    assert.equal(run([syn(0)], { host: ROUTER4 }, 5).attempts.length, 0);
+  it('--host keeps only attempts with an address in one of its networks, ICMP matched on the quoted one', () => {
+    assert.equal(run([syn(0), icmpFor(0.1, 3, 1, ROUTER4)], { hosts: parseHosts('10.0.0.9') }).attempts[0]?.verdict?.outcome, 'rejected');
+    assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.1') }, 5).attempts.length, 0);
+    assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.8/30') }, 5).attempts.length, 1); // .8-.11 holds .9
+    assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.0/29') }, 5).attempts.length, 1); // .0-.7 holds the client .5
+    assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.6/31') }, 5).attempts.length, 0); // .6-.7: neither
+    assert.equal(run([syn(0)], { hosts: parseHosts(['192.0.2.1', '10.0.0.9']) }, 5).attempts.length, 1);
+    assert.equal(run([syn(0)], { hosts: parseHosts('::/0') }, 5).attempts.length, 0, 'an IPv6 network never holds an IPv4 address');
+  });
+
+  it('--since / --until select attempts by their start, every attempt still tracked', () => {
+    const w = (since: string | undefined, until: string | undefined): TimeWindow => new TimeWindow(parseTime('since', since), parseTime('until', until));
+    // Three attempts starting at +0, +1 and +2 s; the second's retransmission at +2.5 s does not make it a new one.
+    const pkts = [syn(0, { srcPort: 40001 }), syn(1, { srcPort: 40002 }), syn(2, { srcPort: 40003 }), syn(2.5, { srcPort: 40002 })];
+    const ports = (since?: string, until?: string): number[] => run(pkts, { window: w(since, until) }, 10).attempts.map((a) => a.clientPort);
+    assert.deepEqual(ports('+1s'), [40002, 40003]);
+    assert.deepEqual(ports(undefined, '+1s'), [40001], '--until is exclusive');
+    assert.deepEqual(ports('+0.5', '+1500ms'), [40002]);
+    const at = new Date((T0 + 1) * 1000).toISOString(); // the second attempt's start, exactly
+    assert.deepEqual(ports(at, undefined), [40002, 40003]);
+    const tod = at.slice(11, 19); // its time of day, on the capture's day
+    assert.deepEqual(ports(tod, undefined), [40002, 40003]);
+    assert.equal(run(pkts, { window: w('+1s', undefined) }, 10).attempts.find((a) => a.clientPort === 40002)?.synCount, 2);
   });
 
   it('live: dropped is reported --timeout after the latest SYN, and a late retransmission joins it', () => {
