@@ -50,7 +50,7 @@ async function runStage(stage: Stage, file: string): Promise<void> {
     if (out.pos > 900_000) out.pos = 0;
     writeHandshakeJson(h, out);
   };
-  const tracker = new HandshakeTracker(file, DEFAULT_TRACKER_OPTIONS, onAttempt);
+  const tracker = new HandshakeTracker([file], DEFAULT_TRACKER_OPTIONS, onAttempt);
   await source.run((f) => {
     packets++;
     if (level < STAGES.indexOf('decode')) return;

@@ -180,7 +180,7 @@ async function run(kind: Kind, file: string): Promise<[number, number]> {
   let soa: SoaTracker | null = null;
   let objects: HandshakeTracker | null = null;
   if (kind === 'soa') soa = new SoaTracker(() => { n++; });
-  if (kind === 'objects') objects = new HandshakeTracker('f', DEFAULT_TRACKER_OPTIONS, () => { n++; });
+  if (kind === 'objects') objects = new HandshakeTracker(['f'], DEFAULT_TRACKER_OPTIONS, () => { n++; });
   const t0 = performance.now();
   const src = await openCapture(file);
   await src.run((f) => {

@@ -1,8 +1,10 @@
 // The pipeline in one screen: capture files → frames → decoded packets → handshake verdicts →
 // a reporter. The library entry behind `synscope read`; it prints nothing and never exits.
-// trackFiles() is the first half (to settled attempts), analyzeFiles() the whole in one thread;
+// Several inputs are one capture (one timeline, one tracker). trackFiles() is the first half (to
+// settled attempts), analyzeFiles() the whole in one thread;
 // cli/threads.ts runs the two halves in two threads for large files.
 
+import { Timeline } from './capture/merge.js';
 import { openCapture, type OpenCaptureOptions } from './capture/open.js';
 import { linkTypeName, type FrameSource } from './capture/source.js';
 import { CaptureFormatError } from './errors.js';
@@ -10,12 +12,13 @@ import { PacketFeed } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import type { Attempt, Outcome } from './track/attempt.js';
+import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
-import { Listing, type EvidencePacket } from './verdicts.js';
+import { Listing } from './verdicts.js';
 
-export type { EvidencePacket };
+/** A packet of a listed attempt, for --evidence. */
+export type EvidencePacket = KeptPacket;
 
 export interface TrackOptions {
   readonly timeout: number;
@@ -53,49 +56,40 @@ export interface AnalyzeResult extends TrackResult {
 /** Called with the source being read, so a caller can show progress. */
 export type ProgressHook = (source: FrameSource | null) => void;
 
+/** Read buffer for the look at each input's first packet that orders several inputs (merge.ts). */
+const PEEK_WINDOW_BYTES = 64 * 1024;
+
 /**
- * Capture → decode → track, input after input: every settled attempt goes to `onAttempt` with the
- * index of its input, in listing order within that input.
+ * Capture → decode → track. Several inputs are one capture: one timeline (capture/merge.ts) and one
+ * tracker, so an attempt whose packets fall into several files is one attempt. Every settled
+ * attempt goes to `onAttempt` in listing order. A damaged input ends at its damage (its error is
+ * returned, the verdicts before it are kept) and the timeline goes on with the other inputs.
  */
 export async function trackFiles(
-  paths: readonly string[], opts: TrackOptions, onAttempt: (a: Attempt, fileIndex: number) => void, progress?: ProgressHook,
+  paths: readonly string[], opts: TrackOptions, onAttempt: (a: Attempt) => void, progress?: ProgressHook,
 ): Promise<TrackResult> {
-  const captures: CaptureJson[] = [];
-  const errors: CaptureFormatError[] = [];
+  const captures: CaptureJson[] = paths.map((file) => ({
+    file, format: 'unknown', gzip: false, linkTypes: [], packets: 0, first: null, last: null,
+    otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
+  }));
+  const errors: (CaptureFormatError | null)[] = paths.map(() => null);
   const anomalies: Record<string, number> = {};
-  let evicted = 0;
   let nanosecond = false;
-  // One window for all inputs: its times are relative to the first packet of the first.
-  const select = trackerSelection(opts.select);
+  const tracker = new HandshakeTracker(paths, {
+    ...DEFAULT_TRACKER_OPTIONS,
+    timeout: opts.timeout,
+    keepPackets: opts.keepPackets,
+    // One window for all inputs: its times are relative to the timeline's first packet.
+    ...trackerSelection(opts.select),
+  }, onAttempt);
+  /** Per-input counters (time span, skipped packets), while the input is being read. */
+  const feeds: (PacketFeed | null)[] = paths.map(() => null);
 
-  for (let fileIndex = 0; fileIndex < paths.length; fileIndex++) {
-    const path = paths[fileIndex]!;
-    const cap: CaptureJson = {
-      file: path, format: 'unknown', gzip: false, linkTypes: [], packets: 0, first: null, last: null,
-      otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
-    };
-    captures.push(cap);
-    const tracker = new HandshakeTracker(path, {
-      ...DEFAULT_TRACKER_OPTIONS,
-      timeout: opts.timeout,
-      keepPackets: opts.keepPackets,
-      ...select,
-    }, (a) => onAttempt(a, fileIndex));
-
-    let source: FrameSource | null = null;
-    const feed = new PacketFeed(tracker);
-    try {
-      source = await openCapture(path, opts.open);
-      progress?.(source);
-      await source.run(feed.onFrame);
-    } catch (e) {
-      if (!(e instanceof CaptureFormatError)) throw e;
-      errors.push(e);
-      cap.error = e.message;
-    } finally {
-      // Flush first: the verdicts reached before any damage are reported before the error.
-      tracker.finish();
-      progress?.(null);
+  const done = (i: number, source: FrameSource | null, error: CaptureFormatError | null): void => {
+    const cap = captures[i]!;
+    if (error !== null) {
+      errors[i] = error;
+      cap.error = error.message;
     }
     if (source !== null) {
       cap.format = source.format;
@@ -103,21 +97,59 @@ export async function trackFiles(
       cap.linkTypes = source.linkTypes.map(linkTypeName);
       cap.packets = source.packets;
     }
-    feed.describe(cap);
-    if (feed.digits > 6) nanosecond = true;
-    evicted += tracker.evicted;
-    tracker.addAnomalies(anomalies);
+    const feed = feeds[i];
+    if (feed !== null && feed !== undefined) {
+      feed.describe(cap);
+      if (feed.digits > 6) nanosecond = true;
+      feeds[i] = null;
+    }
+  };
+
+  try {
+    if (paths.length === 1) {
+      // One input: its reader pushes its frames straight into the tracker.
+      const feed = new PacketFeed(tracker);
+      feeds[0] = feed;
+      let source: FrameSource | null = null;
+      let error: CaptureFormatError | null = null;
+      try {
+        source = await openCapture(paths[0]!, opts.open);
+        progress?.(source);
+        await source.run(feed.onFrame);
+      } catch (e) {
+        if (!(e instanceof CaptureFormatError)) throw e;
+        error = e;
+      }
+      done(0, source, error);
+    } else {
+      const timeline = new Timeline(paths.length, (i, peek) => openCapture(paths[i]!, peek
+        ? { ...opts.open, windowBytes: Math.min(opts.open?.windowBytes ?? PEEK_WINDOW_BYTES, PEEK_WINDOW_BYTES) } : opts.open), {
+        opened: (i, source) => {
+          feeds[i] = new PacketFeed(tracker);
+          progress?.(source);
+        },
+        done,
+      });
+      await timeline.run((frame) => feeds[frame.fileIndex]!.onFrame(frame));
+    }
+  } finally {
+    // Flush first: the verdicts reached before any damage are reported before the error.
+    tracker.finish();
+    progress?.(null);
   }
-  return { captures, evicted, anomalies, errors, nanosecond };
+  tracker.addAnomalies(anomalies);
+  return {
+    captures, evicted: tracker.evicted, anomalies, nanosecond,
+    errors: errors.filter((e): e is CaptureFormatError => e !== null),
+  };
 }
 
 /** The whole pipeline in this thread: the listed handshakes go to `reporter` in listing order. */
 export async function analyzeFiles(
   paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, progress?: ProgressHook,
 ): Promise<AnalyzeResult> {
-  const listing = new Listing(opts.only, opts.timeout, reporter, paths.length);
+  const listing = new Listing(opts.only, opts.timeout, reporter);
   const r = await trackFiles(paths, opts, listing.attempt, progress);
-  listing.end();
   const v = listing.verdicts;
   return { ...r, summary: v.summary, findings: v.findings.all(), seen: v.seen, evidence: listing.evidence };
 }

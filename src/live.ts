@@ -162,7 +162,7 @@ export class LiveAnalysis {
     this.reporter = reporter;
     this.evidence = opts.evidence === null ? null : new EvidenceStream(opts.evidence);
     this.verdicts = new Verdicts(opts.only, opts.timeout, this.onListed);
-    this.tracker = new HandshakeTracker(source.name, {
+    this.tracker = new HandshakeTracker([source.name], {
       ...DEFAULT_TRACKER_OPTIONS,
       timeout: opts.timeout,
       live: true,

@@ -40,50 +40,29 @@ export class Verdicts {
   };
 }
 
-/** Packets of listed attempts, for --evidence, in capture order across the inputs. */
-export interface EvidencePacket extends KeptPacket {
-  readonly fileIndex: number;
-}
-
 /**
- * `read`'s end of the pipeline: settled attempts from one or more inputs are counted and the listed
- * ones handed to the reporter. One capture streams its handshakes in listing order as they come;
- * several are listed together, by start then frame across all of them, so their handshakes are
- * held until end().
+ * `read`'s end of the pipeline: settled attempts, already in listing order across all inputs (one
+ * tracker reads them as one timeline), are counted and the listed ones handed to the reporter as
+ * they come.
  */
 export class Listing {
   readonly verdicts: Verdicts;
   /** Packets of the listed attempts (only when the tracker kept them, for --evidence). */
-  readonly evidence: EvidencePacket[] = [];
+  readonly evidence: KeptPacket[] = [];
   private readonly reporter: Reporter;
-  private readonly hold: boolean;
-  private readonly held: { sec: number; nsec: number; frame: number; fileIndex: number; h: HandshakeJson }[] = [];
-  private current = 0;
 
-  constructor(only: ReadonlySet<Outcome>, timeout: number, reporter: Reporter, inputs: number) {
+  constructor(only: ReadonlySet<Outcome>, timeout: number, reporter: Reporter) {
     this.reporter = reporter;
-    this.hold = inputs > 1;
     this.verdicts = new Verdicts(only, timeout, this.onListed);
   }
 
-  /** One settled attempt of input `fileIndex`. */
-  readonly attempt = (a: Attempt, fileIndex: number): void => {
-    this.current = fileIndex;
+  /** One settled attempt. */
+  readonly attempt = (a: Attempt): void => {
     this.verdicts.handle(a);
   };
 
-  /** After the last input: the held handshakes, in listing order. */
-  end(): void {
-    const held = this.held;
-    held.sort((x, y) => x.sec - y.sec || x.nsec - y.nsec || x.frame - y.frame || x.fileIndex - y.fileIndex);
-    for (const x of held) this.reporter.handshake(x.h);
-    held.length = 0;
-  }
-
   private readonly onListed = (h: HandshakeJson, a: Attempt): void => {
-    const fileIndex = this.current;
-    if (this.hold) this.held.push({ sec: a.startSec, nsec: a.startNsec, frame: a.firstFrame, fileIndex, h });
-    else this.reporter.handshake(h);
-    if (a.packets !== null) for (const p of a.packets) this.evidence.push({ ...p, fileIndex });
+    this.reporter.handshake(h);
+    if (a.packets !== null) for (const p of a.packets) this.evidence.push(p);
   };
 }

@@ -1,8 +1,11 @@
 // Golden captures: every captures/<scenario>.pcap[ng][.gz] against its <scenario>.expected.json,
 // whose verdicts come from the errno a real client's connect() returned — never from synscope.
+// A folder captures/<scenario>/ is a multi-file set (rotated files, two interfaces): read as one
+// capture with `read captures/<scenario>`.
 
 import { strict as assert } from 'node:assert';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPTURES, synscope } from './helpers/cli.js';
 
@@ -15,12 +18,16 @@ interface ExpectedHandshake {
   clientErrno: string | null;
   answerFrom?: string;
   resetBy?: string;
+  /** Sets: the attempt's packets are in at least this many files (SYNs 1 s apart, files of 1 s or 1 MB). */
+  minFiles?: number;
 }
 interface Expected {
   scenario: string;
   format: string;
   linkTypes: string[];
   timeout?: number;
+  /** Sets: how many files tcpdump wrote. */
+  files?: number;
   handshakes: ExpectedHandshake[];
 }
 interface Handshake {
@@ -34,6 +41,7 @@ interface Handshake {
   answer: { kind: string; from: string; afterMs: number } | null;
   frames: number[];
   diagnosis: string;
+  spans?: { file: string; frames: number[] }[];
   resetBy?: string;
 }
 interface Report {
@@ -50,19 +58,23 @@ const key = (h: { client: Endpoint; server: Endpoint }): string =>
 
 const scenarios = readdirSync(CAPTURES).filter((f) => f.endsWith('.expected.json')).sort();
 const captureFiles = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f));
+const sets = readdirSync(CAPTURES).filter((f) => statSync(join(CAPTURES, f)).isDirectory());
 
 describe('golden captures (captures/)', () => {
   it('every capture has an expected file and every expected file a capture', () => {
     const names = new Set(scenarios.map((s) => s.replace(/\.expected\.json$/, '')));
     for (const c of captureFiles) assert.ok(names.has(c.replace(/\.(pcap|pcapng)(\.gz)?$/, '')), `${c} has an expected file`);
-    assert.equal(captureFiles.length, scenarios.length);
+    for (const c of sets) assert.ok(names.has(c), `${c}/ has an expected file`);
+    assert.equal(captureFiles.length + sets.length, scenarios.length);
+    assert.ok(sets.length >= 3, 'rotated -G, rotated -C and two interfaces');
     assert.ok(scenarios.length >= 15, `at least 15 scenarios (found ${scenarios.length})`);
   });
 
   for (const file of scenarios) {
     const name = file.replace(/\.expected\.json$/, '');
     const expected = JSON.parse(readFileSync(join(CAPTURES, file), 'utf8')) as Expected;
-    const capture = captureFiles.find((c) => c.replace(/\.(pcap|pcapng)(\.gz)?$/, '') === name) ?? `${name}.pcap`;
+    const set = sets.includes(name);
+    const capture = set ? name : captureFiles.find((c) => c.replace(/\.(pcap|pcapng)(\.gz)?$/, '') === name) ?? `${name}.pcap`;
     const path = join('captures', capture);
     const timeoutArgs = expected.timeout === undefined ? [] : ['--timeout', String(expected.timeout)];
 
@@ -76,9 +88,11 @@ describe('golden captures (captures/)', () => {
       });
 
       it(`json: format ${expected.format}, link types ${expected.linkTypes.join('/')}`, () => {
-        assert.equal(report.captures.length, 1);
-        assert.equal(report.captures[0]?.format, expected.format);
-        assert.deepEqual(report.captures[0]?.linkTypes, expected.linkTypes);
+        assert.equal(report.captures.length, expected.files ?? 1);
+        for (const c of report.captures) {
+          assert.equal(c.format, expected.format, c.file);
+          assert.deepEqual(c.linkTypes, expected.linkTypes, c.file);
+        }
       });
 
       it(`json: exactly the ${expected.handshakes.length} attempts, outcomes and errnos the clients saw`, () => {
@@ -94,8 +108,48 @@ describe('golden captures (captures/)', () => {
           if (e.outcome === 'dropped') assert.equal(h.answer, null);
           assert.ok(h.frames.length >= h.synCount, 'every SYN is a frame');
           assert.ok(h.diagnosis.length > 20, 'a diagnosis');
+          if (e.minFiles !== undefined) assert.ok((h.spans?.length ?? 1) >= e.minFiles, `${key(e)} spans ${e.minFiles} files or more`);
+          if (h.spans !== undefined) {
+            assert.ok(set, 'only a set has attempts that span files');
+            assert.ok(h.spans.length > 1);
+            assert.deepEqual(h.spans.flatMap((x) => x.frames).sort((a, b) => a - b), [...h.frames].sort((a, b) => a - b));
+            assert.equal(h.spans[0]?.file, h.file, 'the first SYN\'s file first');
+          }
         }
       });
+
+      if (set) {
+        it('json: every frame reference of a spanning attempt is one of its packets in that file (tshark)', function () {
+          this.timeout(60_000);
+          const spanning = report.handshakes.filter((h) => h.spans !== undefined);
+          assert.ok(spanning.length > 0, 'some attempt spans files');
+          for (const h of spanning) {
+            for (const sp of h.spans!) {
+              const out = execFileSync('tshark', ['-r', sp.file, '-Y', `frame.number in {${sp.frames.join(',')}}`, '-T', 'fields',
+                '-e', 'frame.number', '-e', 'tcp.srcport', '-e', 'tcp.dstport'], { encoding: 'utf8' });
+              const rows = out.trim().split('\n').map((l) => l.split('\t'));
+              assert.deepEqual(rows.map((r) => Number(r[0])), sp.frames, `${sp.file}: the frames exist`);
+              for (const r of rows) {
+                assert.ok(r.includes(String(h.client.port)) && r.includes(String(h.server.port)), `${sp.file} frame ${r[0]} is ${key(h)}`);
+              }
+            }
+          }
+        });
+
+        it('lines, table and markdown name the file of every frame', () => {
+          const json = report.handshakes.filter((h) => h.outcome !== 'established');
+          const lines = synscope(['read', path, '--format', 'lines', ...timeoutArgs]).stdout;
+          const table = synscope(['read', path, ...timeoutArgs]).stdout;
+          const md = synscope(['read', path, '--format', 'markdown', ...timeoutArgs]).stdout;
+          for (const h of json) {
+            for (const sp of h.spans ?? [{ file: h.file, frames: h.frames }]) {
+              assert.ok(lines.includes(`${sp.file}:${sp.frames.join(',')}`), `${key(h)} ${sp.file} in lines`);
+              assert.ok(table.includes(`${sp.file}:${sp.frames.join(',')}`), `${key(h)} ${sp.file} in table`);
+              assert.ok(md.includes(`tshark -r ${sp.file} -Y 'frame.number in {${sp.frames.join(',')}}'`), `${key(h)} ${sp.file} in markdown`);
+            }
+          }
+        });
+      }
 
       it('json: the summary counts every outcome', () => {
         for (const o of OUTCOMES) {

@@ -7,7 +7,7 @@ import { constants as zlibConstants, createGunzip } from 'node:zlib';
 import { CaptureFormatError } from '../errors.js';
 import { PCAP_MAGIC_NS_BE, PCAP_MAGIC_NS_LE, PCAP_MAGIC_US_BE, PCAP_MAGIC_US_LE, PcapReader } from './pcap.js';
 import { BLOCK_SHB, PcapngReader } from './pcapng.js';
-import type { FrameSource } from './source.js';
+import type { PullSource } from './source.js';
 import { ByteWindow, FileByteSource, StreamByteSource, ioError, type ByteSource } from './window.js';
 
 export interface OpenCaptureOptions {
@@ -30,7 +30,7 @@ const GZIP_TRAILER_BYTES = 8;
  * Rejects with CaptureFormatError: E_CAPTURE_IO (offset -1) when the file cannot be opened or read,
  * E_CAPTURE_FORMAT (offset 0 unless the damage is further in) for an empty file, unknown magic or a bad header.
  */
-export async function openCapture(path: string, options: OpenCaptureOptions = {}): Promise<FrameSource> {
+export async function openCapture(path: string, options: OpenCaptureOptions = {}): Promise<PullSource> {
   const name = path;
   let raw: ByteSource;
   if (path === '-') {
@@ -117,6 +117,12 @@ const MAGICS: readonly Buffer[] = [PCAP_MAGIC_US_BE, PCAP_MAGIC_US_LE, PCAP_MAGI
   b.writeUInt32BE(m, 0);
   return b;
 });
+
+/** Whether a file's first 4 bytes are gzip's or a pcap / pcapng magic. */
+export function looksLikeCapture(head: Buffer): boolean {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+  return head.length === 4 && MAGICS.some((m) => m.equals(head));
+}
 
 function isPrefixOfMagic(head: Buffer): boolean {
   return head.length < 4 && MAGICS.some((m) => m.subarray(0, head.length).equals(head));

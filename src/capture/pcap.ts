@@ -2,7 +2,7 @@
 // Format detection and opening belong to open.ts; what the frame bytes mean belongs to decode/.
 
 import { CaptureFormatError } from '../errors.js';
-import { Frame, linkTypeOfDlt, type FrameHandler, type FrameSource } from './source.js';
+import { Frame, ignoreFrame, linkTypeOfDlt, type FrameHandler, type PullSource } from './source.js';
 import type { ByteWindow } from './window.js';
 
 /** Magic numbers as read big-endian from the first 4 bytes of the file. */
@@ -34,7 +34,7 @@ function u16(buf: Buffer, p: number, le: boolean): number {
   return le ? buf[p] | (buf[p + 1] << 8) : (buf[p] << 8) | buf[p + 1];
 }
 
-export class PcapReader implements FrameSource {
+export class PcapReader implements PullSource {
   readonly name: string;
   readonly format = 'pcap' as const;
   readonly gzip: boolean;
@@ -51,7 +51,7 @@ export class PcapReader implements FrameSource {
   private linkType = 0;
   private headerRead = false;
   private running = false;
-  private readonly frame = new Frame();
+  readonly frame = new Frame();
 
   constructor(window: ByteWindow, gzip: boolean) {
     this.window = window;
@@ -104,6 +104,10 @@ export class PcapReader implements FrameSource {
     this.snaplen = u32(buf, p + 16, le);
     this.linkType = linkTypeOfDlt(u32(buf, p + 20, le) & 0xffff);
     this.linkTypes.push(this.linkType);
+    const f = this.frame;
+    f.tsDigits = this.nanosecond ? 9 : 6;
+    f.linkType = this.linkType;
+    f.interfaceId = 0;
     w.pos = p + PCAP_FILE_HEADER_BYTES;
     this.headerRead = true;
   }
@@ -113,75 +117,86 @@ export class PcapReader implements FrameSource {
     this.running = true;
     try {
       await this.readHeader();
-      await this.readRecords(onFrame);
+      do this.scan(onFrame, false); while (await this.more());
     } finally {
       await this.window.close();
     }
   }
 
+  pull(): boolean {
+    return this.scan(ignoreFrame, true);
+  }
+
+  /** Reads the next record into the window: false at a clean end of file, on a record boundary. */
+  async more(): Promise<boolean> {
+    const w = this.window;
+    const buf = w.buf;
+    const pos = w.pos;
+    const at = w.offset;
+    const need = w.end - pos >= PCAP_RECORD_HEADER_BYTES
+      ? PCAP_RECORD_HEADER_BYTES + u32(buf, pos + 8, this.littleEndian) : PCAP_RECORD_HEADER_BYTES;
+    if (await w.ensure(need)) return true;
+    const left = w.available;
+    if (left === 0) return false;
+    throw new CaptureFormatError(this.name, at, left < PCAP_RECORD_HEADER_BYTES ? 'truncated packet record header' : 'truncated packet record');
+  }
+
+  close(): Promise<void> {
+    return this.window.close();
+  }
+
   /**
-   * The record loop. Each record is a 16-byte header (ts_sec, ts_usec|ts_nsec, caplen, len) and caplen
-   * bytes. Records whole in the window are delivered without awaiting; the window is refilled only when
-   * the next record crosses its end. Per record: no allocation, no closure, no DataView, no subarray.
+   * The record loop over what the window holds. Each record is a 16-byte header (ts_sec,
+   * ts_usec|ts_nsec, caplen, len) and caplen bytes; records whole in the window are delivered without
+   * awaiting (with `one`, only the first: true when it was). Per record: no allocation, no closure, no
+   * DataView, no subarray.
    * Measured: 1.7 M records / 138 MB in 55-80 ms from the page cache (2-core VM, Node 20), of which
    * ~30 ms is reading the file; `tcpdump -r f -w /dev/null` takes ~380 ms on the same file.
    */
-  private async readRecords(onFrame: FrameHandler): Promise<void> {
+  private scan(onFrame: FrameHandler, one: boolean): boolean {
     const w = this.window;
     const f = this.frame;
     const le = this.littleEndian;
     const subUnit = this.nanosecond ? 1 : 1000; // ns per unit of the second timestamp field
     const subLimit = this.nanosecond ? 1e9 : 1e6;
-    f.tsDigits = this.nanosecond ? 9 : 6;
-    f.linkType = this.linkType;
-    f.interfaceId = 0;
     let number = this.packets;
-    for (;;) {
-      const buf = w.buf;
-      const end = w.end;
-      const base = w.base;
-      let pos = w.pos;
-      f.data = buf;
-      while (end - pos >= PCAP_RECORD_HEADER_BYTES) {
-        const caplen = u32(buf, pos + 8, le);
-        if (caplen > PCAP_MAX_CAPLEN) {
-          w.pos = pos;
-          this.packets = number;
-          throw this.caplenError(base + pos, caplen);
-        }
-        if (end - pos - PCAP_RECORD_HEADER_BYTES < caplen) break;
-        let sec = u32(buf, pos, le);
-        let sub = u32(buf, pos + 4, le);
-        if (sub >= subLimit) {
-          // Out-of-range fraction (writers that do not normalise): carry whole seconds.
-          const carry = Math.floor(sub / subLimit);
-          sec += carry;
-          sub -= carry * subLimit;
-        }
-        f.number = ++number;
-        f.tsSec = sec;
-        f.tsNsec = sub * subUnit;
-        f.caplen = caplen;
-        f.origLen = u32(buf, pos + 12, le);
-        f.offset = pos + PCAP_RECORD_HEADER_BYTES;
-        f.fileOffset = base + pos;
-        this.packets = number;
-        onFrame(f);
-        pos += PCAP_RECORD_HEADER_BYTES + caplen;
+    const buf = w.buf;
+    const end = w.end;
+    const base = w.base;
+    let pos = w.pos;
+    f.data = buf;
+    while (end - pos >= PCAP_RECORD_HEADER_BYTES) {
+      const caplen = u32(buf, pos + 8, le);
+      if (caplen > PCAP_MAX_CAPLEN) {
+        w.pos = pos;
+        throw this.caplenError(base + pos, caplen);
       }
-      w.pos = pos;
-      const at = base + pos;
-      const need = end - pos >= PCAP_RECORD_HEADER_BYTES ? PCAP_RECORD_HEADER_BYTES + u32(buf, pos + 8, le) : PCAP_RECORD_HEADER_BYTES;
-      if (!(await w.ensure(need))) {
-        const left = w.available;
-        if (left === 0) return; // clean end of file, on a record boundary
-        throw new CaptureFormatError(
-          this.name,
-          at,
-          left < PCAP_RECORD_HEADER_BYTES ? 'truncated packet record header' : 'truncated packet record',
-        );
+      if (end - pos - PCAP_RECORD_HEADER_BYTES < caplen) break;
+      let sec = u32(buf, pos, le);
+      let sub = u32(buf, pos + 4, le);
+      if (sub >= subLimit) {
+        // Out-of-range fraction (writers that do not normalise): carry whole seconds.
+        const carry = Math.floor(sub / subLimit);
+        sec += carry;
+        sub -= carry * subLimit;
+      }
+      f.number = ++number;
+      f.tsSec = sec;
+      f.tsNsec = sub * subUnit;
+      f.caplen = caplen;
+      f.origLen = u32(buf, pos + 12, le);
+      f.offset = pos + PCAP_RECORD_HEADER_BYTES;
+      f.fileOffset = base + pos;
+      this.packets = number;
+      onFrame(f);
+      pos += PCAP_RECORD_HEADER_BYTES + caplen;
+      if (one) {
+        w.pos = pos;
+        return true;
       }
     }
+    w.pos = pos;
+    return false;
   }
 
   private caplenError(at: number, caplen: number): CaptureFormatError {

@@ -41,6 +41,8 @@ export class Frame {
   offset = 0;
   /** Absolute byte offset of this packet's record in the (decompressed) input, for messages. */
   fileOffset = 0;
+  /** Index of the input the frame comes from, when several are read as one timeline (merge.ts); 0 otherwise. */
+  fileIndex = 0;
 }
 
 /** Called for every frame; the Frame is reused for the next one as soon as this returns. */
@@ -64,6 +66,28 @@ export interface FrameSource {
    */
   run(onFrame: FrameHandler): Promise<void>;
 }
+
+/**
+ * A file reader that also hands out its frames one at a time, for a merge of several inputs
+ * (merge.ts): pull() refills `frame` with the next frame when one is whole in memory, without
+ * awaiting; when it cannot, more() reads on. A reader is either run() or pulled, not both.
+ */
+export interface PullSource extends FrameSource {
+  /** The reused Frame that pull() fills. Its bytes stay valid until the next more(). */
+  readonly frame: Frame;
+  /** True when `frame` holds the next frame; false when more() must be awaited first. */
+  pull(): boolean;
+  /**
+   * Brings the next record into memory: false at a clean end of input. Rejects with
+   * CaptureFormatError (file and byte offset) at damage.
+   */
+  more(): Promise<boolean>;
+  /** Releases the input; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** The FrameHandler of pull(): the frame stays in the reader's Frame for the caller. */
+export const ignoreFrame: FrameHandler = () => undefined;
 
 /**
  * The LINKTYPE_* of a link type field read from a file. Some writers put the DLT_* value of their

@@ -1,6 +1,7 @@
 // `synscope read <captures...>`: options → analysis → report → evidence → exit status.
 
 import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
+import { captureFilesIn, isDirectory } from '../capture/directory.js';
 import { CaptureFormatError, UsageError } from '../errors.js';
 import { createEvidenceWriter, evidenceTarget } from '../report/evidence-writer.js';
 import { makeReporter } from '../report/formats.js';
@@ -12,16 +13,34 @@ import { dropWorkers, threadsWanted } from './spawn.js';
 import { readInThreads } from './threads.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK, STDIN_TOKEN } from './exit.js';
 
-/** Evidence packets in capture order: by input, then frame number; a packet listed twice is written once. */
+/**
+ * Evidence packets in capture order: their place in the timeline of all inputs (one file's frame
+ * order, several files merged by time); a packet listed twice is written once.
+ */
 export function evidenceOrder(packets: EvidencePacket[]): EvidencePacket[] {
-  packets.sort((a, b) => a.fileIndex - b.fileIndex || a.number - b.number);
+  packets.sort((a, b) => a.seq - b.seq);
   const out: EvidencePacket[] = [];
   for (const p of packets) {
     const prev = out[out.length - 1];
-    if (prev !== undefined && prev.fileIndex === p.fileIndex && prev.number === p.number) continue;
+    if (prev !== undefined && prev.seq === p.seq) continue;
     out.push(p);
   }
   return out;
+}
+
+/** The command line's inputs with each directory replaced by the capture files in it. */
+function inputFiles(args: readonly string[]): string[] {
+  const files: string[] = [];
+  for (const a of args) {
+    if (a === '-' || !isDirectory(a)) {
+      files.push(a);
+      continue;
+    }
+    const inside = captureFilesIn(a);
+    if (inside.length === 0) throw new UsageError(`read: ${a}: no capture files in this directory`);
+    files.push(...inside);
+  }
+  return files;
 }
 
 /** stdout for the reporters: text, bytes (json), and a flush at the end. */
@@ -43,8 +62,8 @@ export async function runRead(
   args: RawOptions & { captures?: unknown }, out: ReadOutput, color: boolean, err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'table' }, color);
-  const files = (Array.isArray(args.captures) ? args.captures : [args.captures]).filter((x) => x !== undefined)
-    .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x)));
+  const files = inputFiles((Array.isArray(args.captures) ? args.captures : [args.captures]).filter((x) => x !== undefined)
+    .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x))));
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('read: stdin (-) can be read only once');
   if (opts.evidence !== null) {
@@ -92,7 +111,7 @@ export async function runRead(
     notes = r.notes;
   } else {
     dropWorkers();
-    const reporter = await makeReporter(opts.format, out.write, color, out.bytes);
+    const reporter = await makeReporter(opts.format, out.write, color, out.bytes, files.length > 1);
     const result = await analyzeFiles(files, { ...track, only: opts.only }, reporter, (s) => {
       if (s === null) progress(null, () => 0);
       else progress(s.name, () => s.packets);

@@ -21,10 +21,10 @@ const port = data.port;
 const control = new Int32Array(data.control);
 const only = new Set(data.only);
 const out = new FdSink(1);
-const reporter = await makeReporter(data.format, out.write, data.color, out);
-const listing = new Listing(only, data.timeout, reporter, data.files.length);
+const reporter = await makeReporter(data.format, out.write, data.color, out, data.files.length > 1);
+const listing = new Listing(only, data.timeout, reporter);
 // One attempt object and one answer address, refilled from every slot.
-const attempt = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+const attempt = new Attempt(data.files, 0, Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
 const from = Buffer.alloc(16);
 let stopped = false;
 const post = (m: FromReportWorker): void => parent.postMessage(m);
@@ -42,9 +42,7 @@ port.on('message', (m: ToReportWorker) => {
   if (m.type === 'batch') {
     if (!stopped) {
       const batch = new AttemptBatch(m.buffer, m.count, m.used);
-      for (let fileIndex = batch.next(data.files, attempt, from); fileIndex >= 0; fileIndex = batch.next(data.files, attempt, from)) {
-        listing.attempt(attempt, fileIndex);
-      }
+      while (batch.next(data.files, attempt, from)) listing.attempt(attempt);
       checkOutput();
     }
     Atomics.sub(control, C_IN_FLIGHT, 1);
@@ -54,7 +52,6 @@ port.on('message', (m: ToReportWorker) => {
     return;
   }
   if (!stopped) {
-    listing.end();
     const v = listing.verdicts;
     if (m.finish) reporter.finish(runReport({ ...m, summary: v.summary, findings: v.findings.all() }, data.timeout, only, null));
     out.flush();

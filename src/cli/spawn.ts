@@ -41,25 +41,24 @@ export function threadsWanted(files: readonly string[], evidence: boolean): bool
 const TRACK_YOUNG_MB = 12;
 const REPORT_YOUNG_MB = 4;
 /**
- * The report worker's old generation for one input, where everything it keeps is bounded (at most
- * 200 000 services, 100 000 servers in the findings): far above that need, and a limit V8 sizes
- * its first collections by, so short-lived text promoted by a young collection is freed sooner
- * (--format lines peaked at 147-151 MB without it, 139 MB with it). Several inputs hold their
- * listed handshakes until the end, to sort them, so they keep V8's default limit.
+ * The report worker's old generation, where everything it keeps is bounded (at most 200 000
+ * services, 100 000 servers in the findings; handshakes stream through, one input or several):
+ * far above that need, and a limit V8 sizes its first collections by, so short-lived text promoted
+ * by a young collection is freed sooner (--format lines peaked at 147-151 MB without it, 139 MB with it).
  */
-const REPORT_OLD_MB_ONE_INPUT = 1024;
+const REPORT_OLD_MB = 1024;
 
 export interface Workers {
   readonly track: Worker;
   readonly report: Worker;
 }
 
-/** Starts both workers for `inputs` capture files; each waits for its data in its first message. */
-export function spawnWorkers(inputs: number): Workers {
+/** Starts both workers; each waits for its data in its first message. */
+export function spawnWorkers(): Workers {
   const report = new Worker(new URL('./report-worker.js', import.meta.url), {
     resourceLimits: {
       maxYoungGenerationSizeMb: REPORT_YOUNG_MB,
-      ...(inputs === 1 ? { maxOldGenerationSizeMb: REPORT_OLD_MB_ONE_INPUT } : {}),
+      maxOldGenerationSizeMb: REPORT_OLD_MB,
     },
     stdout: false, stderr: false,
   });
@@ -100,7 +99,7 @@ export function readFilesOf(argv: readonly string[]): string[] | null {
   return files.length > 0 ? files : null;
 }
 
-let early: (Workers & { readonly inputs: number; failed: boolean }) | null = null;
+let early: (Workers & { failed: boolean }) | null = null;
 
 /**
  * Starts the workers now when the raw arguments look like a `read` that threadsWanted() will send
@@ -109,8 +108,8 @@ let early: (Workers & { readonly inputs: number; failed: boolean }) | null = nul
 export function prestart(argv: readonly string[]): void {
   const files = readFilesOf(argv);
   if (files === null || !threadsWanted(files, false)) return;
-  const w = spawnWorkers(files.length);
-  const started = { ...w, inputs: files.length, failed: false };
+  const w = spawnWorkers();
+  const started = { ...w, failed: false };
   for (const worker of [w.track, w.report]) {
     worker.unref();
     // A worker that failed before it was taken is not taken: takeWorkers() starts fresh ones.
@@ -121,17 +120,17 @@ export function prestart(argv: readonly string[]): void {
   early = started;
 }
 
-/** The workers prestart() started for `inputs` files, or fresh ones. */
-export function takeWorkers(inputs: number): Workers {
+/** The workers prestart() started, or fresh ones. */
+export function takeWorkers(): Workers {
   const w = early;
-  if (w !== null && w.inputs === inputs && !w.failed) {
+  if (w !== null && !w.failed) {
     early = null;
     w.track.ref();
     w.report.ref();
     return w;
   }
   dropWorkers();
-  return spawnWorkers(inputs);
+  return spawnWorkers();
 }
 
 /** `read` runs in one thread after all (or with other workers): the early workers go. */

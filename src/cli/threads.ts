@@ -120,7 +120,7 @@ export async function readInThreads(
   const control = new SharedArrayBuffer(8);
   const state = new Int32Array(control);
   const { port1, port2 } = new MessageChannel();
-  const { track: trackWorker, report: reportWorker } = takeWorkers(files.length);
+  const { track: trackWorker, report: reportWorker } = takeWorkers();
   const reportData: ReportWorkerData = { ...report, control, port: port2 };
   reportWorker.postMessage(reportData, [port2]);
   const trackData: TrackWorkerData = {
@@ -189,11 +189,11 @@ export class BatchSender {
     port.on('message', (m: FreeMessage) => this.free.push(m.buffer));
   }
 
-  /** One settled attempt of input `fileIndex`: the tracker's onAttempt. */
-  readonly attempt = (a: Attempt, fileIndex: number): void => {
-    if (this.batch.add(a, fileIndex)) return;
+  /** One settled attempt: the tracker's onAttempt. */
+  readonly attempt = (a: Attempt): void => {
+    if (this.batch.add(a)) return;
     this.send();
-    this.batch.add(a, fileIndex); // an empty batch has room for the largest slot
+    this.batch.add(a); // an empty batch has room for the largest slot
   };
 
   /** Sends what is left and the end of the report. */

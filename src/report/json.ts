@@ -3,7 +3,7 @@
 
 import { ByteOut } from './bytes.js';
 import type { Finding } from './findings.js';
-import type { HandshakeJson } from './record.js';
+import type { HandshakeJson, SpanJson } from './record.js';
 import type { Reporter, RunReport, Sink } from './reporter.js';
 
 let lastFile = '';
@@ -29,6 +29,9 @@ const K = {
   frames: Buffer.from(',"frames":['),
   diagnosis: Buffer.from('],"diagnosis":'),
   resetBy: Buffer.from(',"resetBy":"'),
+  spans: Buffer.from(',"spans":['),
+  spanFile: Buffer.from('{"file":'),
+  spanFrames: Buffer.from(',"frames":['),
   nul: Buffer.from('null'),
 };
 
@@ -95,12 +98,31 @@ export function writeHandshakeJson(h: HandshakeJson, o: ByteOut): void {
   }
   o.bytes(K.diagnosis);
   o.jsonString(h.diagnosis);
+  if (h.spans !== undefined) writeSpans(h.spans, o);
   if (h.resetBy !== undefined) {
     o.bytes(K.resetBy);
     o.ascii(h.resetBy);
     o.ascii('"');
   }
   o.ascii('}');
+}
+
+/** `,"spans":[{"file":"a.pcap","frames":[1,2]},...]`: only for the few attempts that span inputs. */
+function writeSpans(spans: readonly SpanJson[], o: ByteOut): void {
+  o.bytes(K.spans);
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
+    if (i > 0) o.ascii(',');
+    o.bytes(K.spanFile);
+    o.jsonString(s.file);
+    o.bytes(K.spanFrames);
+    for (let k = 0; k < s.frames.length; k++) {
+      if (k > 0) o.ascii(',');
+      o.number(s.frames[k]!);
+    }
+    o.ascii(']}');
+  }
+  o.ascii(']');
 }
 
 const scratch = new ByteOut();

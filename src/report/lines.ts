@@ -3,14 +3,14 @@
 
 import type { HandshakeJson } from './record.js';
 import type { Reporter, RunReport, Sink } from './reporter.js';
-import { paintOutcome } from './text.js';
+import { framesText, paintOutcome } from './text.js';
 
 /** "10.0.0.5.51234" as tcpdump writes an endpoint (IPv6 too: "2001:db8::1.443"). */
 function ep(ip: string, port: number): string {
   return `${ip}.${port}`;
 }
 
-export function handshakeLine(h: HandshakeJson, color: boolean): string {
+export function handshakeLine(h: HandshakeJson, color: boolean, named = false): string {
   let s = `${h.start} ${ep(h.client.ip, h.client.port)} > ${ep(h.server.ip, h.server.port)}: ${paintOutcome(h.outcome, color)}`;
   if (h.errno !== null) s += ` ${h.errno}`;
   const a = h.answer;
@@ -21,7 +21,7 @@ export function handshakeLine(h: HandshakeJson, color: boolean): string {
     s += ` from ${a.from} after ${a.afterMs} ms`;
   }
   if (h.resetBy !== undefined) s += `, reset by ${h.resetBy}`;
-  s += `, syns ${h.synCount}, frames ${h.frames.join(',')}`;
+  s += `, syns ${h.synCount}, frames ${framesText(h, ',', named)}`;
   return s;
 }
 
@@ -39,12 +39,15 @@ export function summaryLine(run: RunReport): string {
 export class LinesReporter implements Reporter {
   private readonly out: Sink;
   private readonly color: boolean;
-  constructor(out: Sink, color: boolean) {
+  /** Several inputs: every frame list names its file. */
+  private readonly several: boolean;
+  constructor(out: Sink, color: boolean, several = false) {
     this.out = out;
     this.color = color;
+    this.several = several;
   }
   handshake(h: HandshakeJson): void {
-    this.out(`${handshakeLine(h, this.color)}\n`);
+    this.out(`${handshakeLine(h, this.color, this.several)}\n`);
   }
   finish(run: RunReport): void {
     this.out(`${summaryLine(run)}\n`);

@@ -7,7 +7,7 @@ import { ERRNO_MESSAGES } from './diagnosis.js';
 import type { HandshakeJson } from './record.js';
 import type { Reporter, RunReport, Sink } from './reporter.js';
 import { failures } from './summary.js';
-import { endpointText } from './text.js';
+import { endpointText, framesText } from './text.js';
 
 /** Failure groups written in full; attempts listed per group. */
 export const MD_MAX_GROUPS = 20;
@@ -132,12 +132,12 @@ export class MarkdownReporter implements Reporter {
         o(`- **Application saw:** ${errnoText(h)}\n`);
         o(`- **Answered by:** ${answerText(h)}\n`);
         o(`- **SYNs sent:** ${h.synCount}\n`);
-        o(`- **Frames:** ${h.frames.join(', ')} in \`${h.file}\` — \`tshark -r ${h.file} -Y 'frame.number in {${h.frames.join(',')}}'\`\n`);
+        o(`- **Frames:** ${(h.spans ?? [h]).map((s) => `${s.frames.join(', ')} in \`${s.file}\` — \`tshark -r ${s.file} -Y 'frame.number in {${s.frames.join(',')}}'\``).join('; ')}\n`);
         o(`- **Diagnosis:** ${cell(h.diagnosis)}\n`);
         if (g.count > 1) {
           o(`\n| start | client | SYNs | answer | frames |\n| --- | --- | ---: | --- | --- |\n`);
           for (const r of g.rows) {
-            o(`| ${r.start} | \`${endpointText(r.client.ip, r.client.port)}\` | ${r.synCount} | ${cell(answerText(r))} | ${r.frames.join(' ')} |\n`);
+            o(`| ${r.start} | \`${endpointText(r.client.ip, r.client.port)}\` | ${r.synCount} | ${cell(answerText(r))} | ${framesText(r, ' ')} |\n`);
           }
           if (g.count > g.rows.length) o(`\n…and ${g.count - g.rows.length} more like these.\n`);
         }

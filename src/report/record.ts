@@ -23,6 +23,12 @@ export interface AnswerJson {
   ttl: number;
 }
 
+/** The frames of an attempt that are in one input, when its frames span several. */
+export interface SpanJson {
+  file: string;
+  frames: number[];
+}
+
 export interface HandshakeJson {
   file: string;
   client: EndpointJson;
@@ -34,6 +40,12 @@ export interface HandshakeJson {
   answer: AnswerJson | null;
   frames: number[];
   diagnosis: string;
+  /**
+   * Only when the attempt's packets are in more than one of the inputs (read as one timeline):
+   * its frames per file, files in the order they first appear. `frames` then lists them all in
+   * timeline order, each a frame number in its own file.
+   */
+  spans?: SpanJson[];
   resetBy?: 'client' | 'server';
 }
 
@@ -75,7 +87,25 @@ export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJ
     frames: a.frameList(), // the tracker reuses the attempt, and its frames array
     diagnosis: '',
   };
+  if (a.spans) rec.spans = spansOf(a);
   if (a.resetBy === RESET_BY_CLIENT) rec.resetBy = 'client';
   else if (a.resetBy === RESET_BY_SERVER) rec.resetBy = 'server';
   return rec;
+}
+
+/** The attempt's frames grouped by input, inputs in the order they first appear. */
+function spansOf(a: Attempt): SpanJson[] {
+  const spans: SpanJson[] = [];
+  const at = new Map<number, SpanJson>();
+  for (let k = 0; k < a.frameCount; k++) {
+    const i = a.frameFiles[k]!;
+    let s = at.get(i);
+    if (s === undefined) {
+      s = { file: a.files[i] ?? '', frames: [] };
+      at.set(i, s);
+      spans.push(s);
+    }
+    s.frames.push(a.frames[k]!);
+  }
+  return spans;
 }

@@ -6,7 +6,7 @@ import { OUTCOMES } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
 import type { Reporter, RunReport, Sink } from './reporter.js';
 import { failures } from './summary.js';
-import { endpointText, paintOutcome } from './text.js';
+import { endpointText, framesText, paintOutcome } from './text.js';
 
 /** Rows of handshakes shown; the rest are counted (json / ndjson / lines list them all). */
 export const TABLE_MAX_ROWS = 200;
@@ -37,12 +37,15 @@ function answerText(h: HandshakeJson): string {
 export class TableReporter implements Reporter {
   private readonly out: Sink;
   private readonly color: boolean;
+  /** Several inputs: every frame list names its file. */
+  private readonly several: boolean;
   private readonly rows: HandshakeJson[] = [];
   private listed = 0;
 
-  constructor(out: Sink, color: boolean) {
+  constructor(out: Sink, color: boolean, several = false) {
     this.out = out;
     this.color = color;
+    this.several = several;
   }
 
   handshake(h: HandshakeJson): void {
@@ -100,7 +103,7 @@ export class TableReporter implements Reporter {
         ht.push([
           h.start, endpointText(h.client.ip, h.client.port), endpointText(h.server.ip, h.server.port),
           paintOutcome(h.outcome, color) + (h.resetBy === undefined ? '' : ` (reset by ${h.resetBy})`),
-          h.errno ?? '', String(h.synCount), answerText(h), h.frames.join(','),
+          h.errno ?? '', String(h.synCount), answerText(h), framesText(h, ',', this.several),
         ]);
       }
       o(`\n${which}\n${ht.toString()}\n`);

@@ -54,3 +54,16 @@ export function paintOutcome(outcome: string, color: boolean): string {
 export function endpointText(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
+
+/**
+ * An attempt's frame numbers as text, `sep` between them; when they span inputs, each file's own
+ * after its name ("rot-1.pcap:3,4 rot-2.pcap:1"), and with `named` (several inputs) the file's name
+ * in front of them also when they are all in one file.
+ */
+export function framesText(
+  h: { file: string; frames: readonly number[]; spans?: readonly { file: string; frames: readonly number[] }[] },
+  sep: string, named = false,
+): string {
+  if (h.spans === undefined) return named ? `${h.file}:${h.frames.join(sep)}` : h.frames.join(sep);
+  return h.spans.map((s) => `${s.file}:${s.frames.join(sep)}`).join(' ');
+}

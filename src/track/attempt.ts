@@ -52,6 +52,9 @@ export const MAX_FRAMES = 64;
 /** A packet kept for --evidence: its own copy of the bytes and the record fields. */
 export interface KeptPacket {
   readonly number: number;
+  /** The input the packet was read from, and its place in the timeline of all inputs (evidence order). */
+  readonly fileIndex: number;
+  readonly seq: number;
   readonly tsSec: number;
   readonly tsNsec: number;
   readonly linkType: number;
@@ -59,9 +62,15 @@ export interface KeptPacket {
   readonly data: Buffer;
 }
 
+/** The name list of a single input until the tracker gives its own. */
+const NO_FILES: readonly string[] = [];
+
 export class Attempt {
-  /** The file (as named by the user) the attempt was seen in. */
+  /** The file (as named by the user) of the attempt's first SYN, and its index among the inputs. */
   file = '';
+  fileIndex = 0;
+  /** Every input's name, by index (shared by all attempts: no copy). */
+  files: readonly string[] = NO_FILES;
   /** Client address bytes then server address bytes (addrLen each). */
   addr: Buffer;
   addrLen = 0;
@@ -133,6 +142,10 @@ export class Attempt {
    * reused, so a reused attempt allocates no new backing store for its first few frames.
    */
   frameCount = 1;
+  /** The input of each of `frames` (same length, reused with it). */
+  frameFiles: number[];
+  /** True once a frame comes from another input than the first SYN's: the frames span files. */
+  spans = false;
   /** Copies of those packets, only when evidence is being collected; null otherwise. */
   packets: KeptPacket[] | null = null;
 
@@ -164,12 +177,13 @@ export class Attempt {
   }
 
   constructor(
-    file: string, addr: Buffer, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,
+    files: readonly string[], fileIndex: number, addr: Buffer, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,
     startSec: number, startNsec: number, startDigits: number, frame: number, time: number,
   ) {
     this.addr = addr;
     this.frames = [frame];
-    this.init(file, addrLen, clientPort, serverPort, isn, hash, startSec, startNsec, startDigits, frame, time);
+    this.frameFiles = [fileIndex];
+    this.init(files, fileIndex, addrLen, clientPort, serverPort, isn, hash, startSec, startNsec, startDigits, frame, time);
   }
 
   /**
@@ -177,10 +191,12 @@ export class Attempt {
    * settled attempt's object (its addr Buffer, 32 bytes, and frames array are kept).
    */
   init(
-    file: string, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,
+    files: readonly string[], fileIndex: number, addrLen: number, clientPort: number, serverPort: number, isn: number, hash: number,
     startSec: number, startNsec: number, startDigits: number, frame: number, time: number,
   ): void {
-    this.file = file;
+    this.files = files;
+    this.fileIndex = fileIndex;
+    this.file = files[fileIndex] ?? '';
     this.addrLen = addrLen;
     this.clientPort = clientPort;
     this.serverPort = serverPort;
@@ -194,7 +210,9 @@ export class Attempt {
     this.lastSynTime = time;
     this.lastActivity = time;
     this.frames[0] = frame;
+    this.frameFiles[0] = fileIndex;
     this.frameCount = 1;
+    this.spans = false;
     this.state = ST_SYN_SENT;
     this.end = END_NONE;
     this.synLen = 0;

@@ -44,6 +44,7 @@ import {
 import {
   ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED,
   END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
+  type KeptPacket,
 } from './attempt.js';
 import {
   DUPLICATE_WINDOW, ESTABLISHED_IDLE, LINGER, LIST_ESTABLISHED, LIST_HANDSHAKE, LIST_LINGER, LIST_REJECTED, LIST_TOMBSTONE,
@@ -119,7 +120,8 @@ const POOL_MAX = 65536;
 const HANDSHAKE_PENDING_FACTOR = 5;
 
 export class HandshakeTracker {
-  readonly file: string;
+  /** The inputs' names, by Frame.fileIndex: several files read as one timeline share one tracker. */
+  readonly files: readonly string[];
   private readonly opts: TrackerOptions;
   private readonly table = new AttemptTable();
   /** Live: attempts in creation (so first-frame) order, with that frame, until reported. */
@@ -137,6 +139,8 @@ export class HandshakeTracker {
   private baseSec = -1;
   /** Attempts pushed out of a full table before their handshake ended. */
   evicted = 0;
+  /** Packets fed so far: a kept packet's place in the timeline (evidence order across inputs). */
+  private seq = 0;
   readonly anomalies: Anomalies = {
     rst_without_ack: 0, synack_bad_ack: 0, synack_not_captured: 0, simultaneous_open: 0,
     icmp_not_fatal: 0, icmp_soft_error: 0, answer_after_verdict: 0, released_early: 0,
@@ -145,8 +149,8 @@ export class HandshakeTracker {
   /** Whether --host or --port narrows the packets looked at. */
   private readonly filtered: boolean;
 
-  constructor(file: string, opts: TrackerOptions, onAttempt: (a: Attempt) => void) {
-    this.file = file;
+  constructor(files: readonly string[], opts: TrackerOptions, onAttempt: (a: Attempt) => void) {
+    this.files = files;
     this.opts = opts;
     this.timers = new TimerLists(opts.live, opts.timeout);
     this.onAttempt = onAttempt;
@@ -175,6 +179,7 @@ export class HandshakeTracker {
 
   /** Feeds one decoded packet (decodePacket() returned DECODE_OK). */
   packet(frame: Frame, v: PacketView): void {
+    this.seq++;
     const t = this.clockOf(frame.tsSec, frame.tsNsec);
     if (t > this.now) {
       this.now = t;
@@ -266,10 +271,10 @@ export class HandshakeTracker {
     // Reuse a reported attempt's object when there is one: no allocation, nothing for the GC.
     let n = this.pool.pop();
     if (n === undefined) {
-      n = new Attempt(this.file, Buffer.allocUnsafe(32), len, v.srcPort, v.dstPort, v.seq, hash,
+      n = new Attempt(this.files, frame.fileIndex, Buffer.allocUnsafe(32), len, v.srcPort, v.dstPort, v.seq, hash,
         frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
     } else {
-      n.init(this.file, len, v.srcPort, v.dstPort, v.seq, hash, frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
+      n.init(this.files, frame.fileIndex, len, v.srcPort, v.dstPort, v.seq, hash, frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
     }
     // A byte loop beats Buffer#copy for 4- and 16-byte copies.
     const addr = n.addr;
@@ -286,7 +291,7 @@ export class HandshakeTracker {
       n.server4 = 0;
     }
     n.synLen = v.payloadLen;
-    if (this.opts.keepPackets) n.packets = [keep(frame)];
+    if (this.opts.keepPackets) n.packets = [keep(frame, this.seq)];
     this.table.insert(n);
     n.deadline = this.timers.handshakeDeadline(n);
     this.timers.handshake.push(n);
@@ -460,10 +465,17 @@ export class HandshakeTracker {
   private attach(a: Attempt, frame: Frame): void {
     const n = a.frameCount;
     if (n >= MAX_FRAMES) return;
-    if (n < a.frames.length) a.frames[n] = frame.number;
-    else a.frames.push(frame.number);
+    const fileIndex = frame.fileIndex;
+    if (n < a.frames.length) {
+      a.frames[n] = frame.number;
+      a.frameFiles[n] = fileIndex;
+    } else {
+      a.frames.push(frame.number);
+      a.frameFiles.push(fileIndex);
+    }
+    if (fileIndex !== a.fileIndex) a.spans = true;
     a.frameCount = n + 1;
-    if (a.packets !== null) a.packets.push(keep(frame));
+    if (a.packets !== null) a.packets.push(keep(frame, this.seq));
   }
 
   /** Records the first answer to the SYN (a later, different one — ICMP after SYN/ACK — overrides in icmp()). */
@@ -723,8 +735,11 @@ function ackAcceptable(a: Attempt, ack: number): boolean {
   return ((ack - a.isn - 1) >>> 0) <= a.synLen;
 }
 
-function keep(frame: Frame): { number: number; tsSec: number; tsNsec: number; linkType: number; origLen: number; data: Buffer } {
+function keep(frame: Frame, seq: number): KeptPacket {
   const data = Buffer.allocUnsafe(frame.caplen);
   frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
-  return { number: frame.number, tsSec: frame.tsSec, tsNsec: frame.tsNsec, linkType: frame.linkType, origLen: frame.origLen, data };
+  return {
+    number: frame.number, fileIndex: frame.fileIndex, seq, tsSec: frame.tsSec, tsNsec: frame.tsNsec,
+    linkType: frame.linkType, origLen: frame.origLen, data,
+  };
 }

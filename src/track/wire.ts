@@ -29,13 +29,15 @@ const F_RESET_BY = 19;
 const F_FRAME_COUNT = 20;
 /** 1 when the slot carries answerFrom's bytes. */
 const F_HAS_FROM = 21;
+/** 1 when the frames span inputs: each frame number is then followed by its input's index. */
+const F_SPANS = 22;
 /** Byte area: client and server address (2 × 16 bytes), then answerFrom (16 bytes). */
-const F_BYTES = 22;
+const F_BYTES = 23;
 const BYTES_DOUBLES = 6;
 const F_FRAMES = F_BYTES + BYTES_DOUBLES;
 
-/** Bytes of the largest slot (one with MAX_FRAMES frame numbers); most are a third of that. */
-export const MAX_SLOT_BYTES = (F_FRAMES + MAX_FRAMES) * 8;
+/** Bytes of the largest slot (MAX_FRAMES frame numbers, each with its input); most are a sixth of that. */
+export const MAX_SLOT_BYTES = (F_FRAMES + 2 * MAX_FRAMES) * 8;
 
 /** Errno names in a fixed order; a verdict travels as outcome index × 16 + (errno index + 1). */
 export const ERRNOS: readonly ErrnoName[] = [
@@ -98,19 +100,18 @@ export class AttemptBatch {
     this.end = 0;
   }
 
-  /**
-   * Appends a settled attempt (its verdict set) of input `fileIndex`; false, with nothing written,
-   * when the batch has no room for it.
-   */
-  add(a: Attempt, fileIndex: number): boolean {
+  /** Appends a settled attempt (its verdict set); false, with nothing written, when the batch has no room for it. */
+  add(a: Attempt): boolean {
     const v = a.verdict;
     if (v === null) throw new Error('wire: attempt not settled');
     const n = Math.min(a.frameCount, MAX_FRAMES);
+    const spans = a.spans;
+    const size = spans ? 2 * n : n;
     const o = this.end;
-    if (o + F_FRAMES + n > this.f64.length) return false;
+    if (o + F_FRAMES + size > this.f64.length) return false;
     const f = this.f64;
     f[o + F_VERDICT] = outcomeCode(v);
-    f[o + F_FILE] = fileIndex;
+    f[o + F_FILE] = a.fileIndex;
     f[o + F_ADDR_LEN] = a.addrLen;
     f[o + F_CLIENT4] = a.client4;
     f[o + F_SERVER4] = a.server4;
@@ -130,8 +131,17 @@ export class AttemptBatch {
     f[o + F_ICMP_VERSION] = a.icmpVersion;
     f[o + F_RESET_BY] = a.resetBy;
     f[o + F_FRAME_COUNT] = n;
+    f[o + F_SPANS] = spans ? 1 : 0;
     const frames = a.frames;
-    for (let k = 0; k < n; k++) f[o + F_FRAMES + k] = frames[k]!;
+    if (spans) {
+      const files = a.frameFiles;
+      for (let k = 0; k < n; k++) {
+        f[o + F_FRAMES + 2 * k] = frames[k]!;
+        f[o + F_FRAMES + 2 * k + 1] = files[k]!;
+      }
+    } else {
+      for (let k = 0; k < n; k++) f[o + F_FRAMES + k] = frames[k]!;
+    }
     const u8 = this.u8;
     const b = (o + F_BYTES) * 8;
     const len = a.addrLen;
@@ -140,21 +150,23 @@ export class AttemptBatch {
     const from = a.answerFrom;
     f[o + F_HAS_FROM] = from === null ? 0 : 1;
     if (from !== null) for (let k = 0; k < len; k++) u8[b + 32 + k] = from[k]!;
-    this.end = o + F_FRAMES + n;
+    this.end = o + F_FRAMES + size;
     this.count++;
     return true;
   }
 
   /**
-   * Reads the next attempt into `a` (a reused object whose addr holds 32 bytes) and returns its
-   * input's index; -1 after the last. answerFrom is written into `from` (16 bytes, reused too).
+   * Reads the next attempt into `a` (a reused object whose addr holds 32 bytes): false after the
+   * last. answerFrom is written into `from` (16 bytes, reused too); `files` names the inputs.
    */
-  next(files: readonly string[], a: Attempt, from: Buffer): number {
+  next(files: readonly string[], a: Attempt, from: Buffer): boolean {
     const o = this.pos;
-    if (o >= this.end) return -1;
+    if (o >= this.end) return false;
     const f = this.f64;
     const fileIndex = f[o + F_FILE]!;
     a.verdict = verdictOf(f[o + F_VERDICT]!);
+    a.files = files;
+    a.fileIndex = fileIndex;
     a.file = files[fileIndex] ?? '';
     const len = f[o + F_ADDR_LEN]!;
     a.addrLen = len;
@@ -176,13 +188,19 @@ export class AttemptBatch {
     a.icmpVersion = f[o + F_ICMP_VERSION]!;
     a.resetBy = f[o + F_RESET_BY]!;
     const n = f[o + F_FRAME_COUNT]!;
+    const spans = f[o + F_SPANS] === 1;
     const frames = a.frames;
+    const frameFiles = a.frameFiles;
     for (let k = 0; k < n; k++) {
-      const x = f[o + F_FRAMES + k]!;
+      const x = spans ? f[o + F_FRAMES + 2 * k]! : f[o + F_FRAMES + k]!;
+      const i = spans ? f[o + F_FRAMES + 2 * k + 1]! : fileIndex;
       if (k < frames.length) frames[k] = x;
       else frames.push(x);
+      if (k < frameFiles.length) frameFiles[k] = i;
+      else frameFiles.push(i);
     }
     a.frameCount = n;
+    a.spans = spans;
     const u8 = this.u8;
     const b = (o + F_BYTES) * 8;
     const addr = a.addr;
@@ -194,7 +212,7 @@ export class AttemptBatch {
       a.answerFrom = null;
     }
     a.packets = null;
-    this.pos = o + F_FRAMES + n;
-    return fileIndex;
+    this.pos = o + F_FRAMES + (spans ? 2 * n : n);
+    return true;
   }
 }

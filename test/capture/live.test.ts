@@ -347,7 +347,7 @@ describe('live: EvidenceStream writes listed packets in capture order as verdict
       this.closed = true;
     }
   }
-  const pkt = (n: number): KeptPacket => ({ number: n, tsSec: n, tsNsec: 0, linkType: 1, origLen: 60, data: Buffer.alloc(60) });
+  const pkt = (n: number): KeptPacket => ({ number: n, fileIndex: 0, seq: n, tsSec: n, tsNsec: 0, linkType: 1, origLen: 60, data: Buffer.alloc(60) });
 
   it('holds a packet back until no later verdict can precede it, and writes a shared packet once', async () => {
     const w = new MemoryWriter();

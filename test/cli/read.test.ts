@@ -2,16 +2,19 @@
 // damaged captures that still report what came before the damage.
 
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { open } from 'node:fs/promises';
 import { CLI, synscope } from '../helpers/cli.js';
 
 interface Report {
-  handshakes: { outcome: string; errno: string | null; client: { port: number }; server: { ip: string; port: number }; frames: number[] }[];
+  handshakes: {
+    file: string; outcome: string; errno: string | null; client: { port: number }; server: { ip: string; port: number }; frames: number[];
+    spans?: { file: string; frames: number[] }[];
+  }[];
   summary: Record<string, number>;
   captures: { file: string; format: string; gzip: boolean; packets: number; error: string | null }[];
 }
@@ -59,7 +62,7 @@ describe('cli/read', () => {
     const garbage = join(dir, 'garbage.pcap');
     writeFileSync(garbage, 'this is not a capture at all, just text\n');
     for (const [file, message] of [
-      ['no-such.pcap', /no-such\.pcap: .*(no such file|not found)/i], ['captures', /captures: .*directory/i],
+      ['no-such.pcap', /no-such\.pcap: .*(no such file|not found)/i], ['scripts', /scripts: no capture files in this directory/i],
       [empty, /empty\.pcap: empty file/], [garbage, /garbage\.pcap: not a pcap or pcapng capture/],
     ] as const) {
       const r = synscope(['read', file]);
@@ -186,5 +189,91 @@ describe('cli/read', () => {
       assert.equal(r.stderr, `synscope: --evidence ${target}: ${problem}\n`);
     }
     assert.deepEqual(readFileSync(input), bytes);
+  });
+
+  describe('several inputs are one capture', () => {
+    const G = 'captures/rotated-G';
+    const filesOf = (d: string): string[] => readdirSync(d).sort().map((f) => join(d, f));
+
+    it('read DIR = the same files named in any order: one timeline, the same handshakes', () => {
+      const byDir = json(synscope(['read', G, '--format', 'json']).stdout);
+      const reversed = json(synscope(['read', ...filesOf(G).reverse(), '--format', 'json']).stdout);
+      assert.deepEqual(reversed.handshakes, byDir.handshakes);
+      assert.deepEqual(reversed.summary, byDir.summary);
+      assert.equal(byDir.captures.length, filesOf(G).length);
+    });
+
+    it('a directory: its captures only (other files left out), and nothing at all is an error', () => {
+      const d = join(dir, 'set');
+      mkdirSync(d);
+      for (const f of filesOf(G)) copyFileSync(f, join(d, basename(f)));
+      writeFileSync(join(d, 'README.txt'), 'notes about this capture\n');
+      writeFileSync(join(d, 'empty'), '');
+      mkdirSync(join(d, 'sub'));
+      const r = synscope(['read', d, '--format', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(json(r.stdout).captures.length, filesOf(G).length);
+      const none = synscope(['read', join(d, 'sub')]);
+      assert.equal(none.status, 2);
+      assert.match(none.stderr, /sub: no capture files in this directory/);
+    });
+
+    it('a damaged file in the set: its error names file and offset, exit 2, the timeline goes on', () => {
+      const d = join(dir, 'damaged');
+      mkdirSync(d);
+      const files = filesOf(G);
+      for (const f of files) copyFileSync(f, join(d, basename(f)));
+      // The file holding the refused attempt's SYN loses its last 10 bytes (inside its last record).
+      const whole = json(synscope(['read', G, '--format', 'json']).stdout);
+      const refused = whole.handshakes.find((h) => h.outcome === 'refused')!;
+      const victim = join(d, basename(refused.file));
+      const bytes = readFileSync(victim);
+      writeFileSync(victim, bytes.subarray(0, bytes.length - 10));
+      const r = synscope(['read', d, '--format', 'json']);
+      assert.equal(r.status, 2);
+      assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+      const m = /: truncated packet record at byte (\d+)$/.exec(r.stderr.trim());
+      assert.ok(r.stderr.includes(victim) && m !== null, r.stderr);
+      assert.ok(Number(m[1]) > 24 && Number(m[1]) < bytes.length - 10, 'the offset of the cut record');
+      const got = json(r.stdout);
+      assert.notEqual(got.captures.find((c) => c.file === victim)?.error ?? null, null);
+      // Every attempt is still there, decided on what the files show: the other files went on.
+      assert.equal(got.summary['attempts'], whole.summary['attempts']);
+      assert.equal(got.summary['dropped'], 1, 'the SYN retransmissions in later files still join their attempt');
+    });
+
+    it('--evidence: every packet of the listed attempts in timeline order, one pcap tshark reads', () => {
+      const out = join(dir, 'set-evidence.pcap');
+      const r = synscope(['read', 'captures/two-interfaces', '--only', 'all', '--evidence', out, '--format', 'json']);
+      assert.equal(r.status, 0, r.stderr);
+      const refs = new Set(json(r.stdout).handshakes.flatMap((h) => (h.spans ?? [{ file: h.file, frames: h.frames }])
+        .flatMap((sp) => sp.frames.map((n) => `${sp.file}:${n}`))));
+      const times = execFileSync('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.time_epoch'], { encoding: 'utf8' })
+        .trim().split('\n').map(Number);
+      assert.equal(times.length, refs.size, 'each packet once');
+      for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `packet ${i + 1} is not before packet ${i}`);
+    });
+
+    it('290 rotated files under `ulimit -n 64`: the verdicts of the unsplit capture', () => {
+      const src = 'captures/rotated-C/ring.pcap3'; // 3 186 packets, 5 attempts
+      const bytes = readFileSync(src);
+      const d = join(dir, 'split');
+      mkdirSync(d);
+      // Eleven records per file (the pcap header in front of each), as tcpdump -C would cut it.
+      let n = 0;
+      for (let at = 24; at < bytes.length; n++) {
+        const start = at;
+        for (let k = 0; k < 11 && at < bytes.length; k++) at += 16 + bytes.readUInt32LE(at + 8);
+        writeFileSync(join(d, `part-${String(n).padStart(4, '0')}.pcap`), Buffer.concat([bytes.subarray(0, 24), bytes.subarray(start, at)]));
+      }
+      const whole = json(synscope(['read', src, '--format', 'json']).stdout);
+      assert.ok(n >= 250, `${n} files`);
+      const r = spawnSync('bash', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${CLI}" read "${d}" --format json`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const split = json(r.stdout);
+      assert.equal(split.captures.length, n);
+      assert.deepEqual(split.summary, whole.summary);
+      assert.deepEqual(split.handshakes.map((h) => [h.client.port, h.outcome, h.errno]), whole.handshakes.map((h) => [h.client.port, h.outcome, h.errno]));
+    });
   });
 });

@@ -14,6 +14,8 @@ import { CLIENT4, SERVER4, ethernet, ipv4, tcp } from '../helpers/frames.js';
 import { CAPTURES, CLI, synscope, type CliResult } from '../helpers/cli.js';
 
 const captures = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => join(CAPTURES, f));
+/** Multi-file sets (rotated, two interfaces): folders read as one capture. */
+const sets = ['rotated-G', 'rotated-C', 'two-interfaces'].map((f) => join(CAPTURES, f));
 
 function both(args: readonly string[]): { one: CliResult; two: CliResult } {
   return { one: synscope(args, undefined, { SYNSCOPE_THREADS: '0' }), two: synscope(args, undefined, { SYNSCOPE_THREADS: '1' }) };
@@ -39,7 +41,17 @@ describe('read on two threads = read in one', function () {
     }
   });
 
-  it('all captures at once, in every format (held and sorted across inputs)', () => {
+  it('multi-file sets (one timeline, attempts spanning files), in every format', () => {
+    for (const set of sets) {
+      for (const format of ['json', 'ndjson', 'lines', 'table', 'markdown']) {
+        const r = assertSame(['read', set, '--only', 'all', '--format', format]);
+        assert.equal(r.status, 0, `${set} ${format}`);
+        if (format === 'json') assert.ok(JSON.parse(r.stdout).handshakes.some((h: { spans?: unknown }) => h.spans !== undefined), `${set}: an attempt spans files`);
+      }
+    }
+  });
+
+  it('all captures at once, in every format (one timeline across inputs)', () => {
     for (const format of ['json', 'ndjson', 'lines', 'table', 'markdown']) {
       const r = assertSame(['read', ...captures, '--format', format]);
       assert.ok(r.stdout.length > 1000, format);

@@ -66,7 +66,7 @@ describe('report/findings', () => {
   function run(pkts: Pkt[]): { listed: HandshakeJson[]; findings: readonly { kind: string; text: string }[] } {
     const listed: HandshakeJson[] = [];
     const verdicts = new Verdicts(new Set(OUTCOMES), 3, (h) => listed.push(h));
-    const tracker = new HandshakeTracker('f.pcap', DEFAULT_TRACKER_OPTIONS, verdicts.handle);
+    const tracker = new HandshakeTracker(['f.pcap'], DEFAULT_TRACKER_OPTIONS, verdicts.handle);
     const feed = feeder(tracker);
     pkts.forEach((p, i) => feed(p, i + 1));
     tracker.finish();

@@ -10,7 +10,7 @@ function attempt(client: string, server: string, port: number, outcome: Outcome)
   const c = parseIp(client)!;
   const s = parseIp(server)!;
   const len = c.length;
-  const a = new Attempt('f', Buffer.concat([c, s, Buffer.alloc(32 - 2 * len)]), len, 40000, port, 1, 0, 0, 0, 6, 1, 0);
+  const a = new Attempt(['f'], 0, Buffer.concat([c, s, Buffer.alloc(32 - 2 * len)]), len, 40000, port, 1, 0, 0, 0, 6, 1, 0);
   a.client4 = len === 4 ? ip4At(a.addr, 0) : 0;
   a.server4 = len === 4 ? ip4At(a.addr, 4) : 0;
   a.verdict = { outcome, errno: null };

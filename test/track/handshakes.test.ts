@@ -43,7 +43,7 @@ function snap(a: Attempt): Snapshot {
 
 function run(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): { attempts: Snapshot[]; tracker: HandshakeTracker } {
   const attempts: Snapshot[] = [];
-  const tracker = new HandshakeTracker('test.pcap', { ...DEFAULT_TRACKER_OPTIONS, ...opts }, (a) => attempts.push(snap(a)));
+  const tracker = new HandshakeTracker(['test.pcap'], { ...DEFAULT_TRACKER_OPTIONS, ...opts }, (a) => attempts.push(snap(a)));
   const feed = feeder(tracker);
   pkts.forEach((p, i) => feed(p, i + 1));
   if (endAt !== undefined) tracker.tick(T0 + Math.floor(endAt), Math.round((endAt % 1) * 1e9));
@@ -244,7 +244,7 @@ describe('track/handshakes', () => {
   it('live: dropped is reported --timeout after the latest SYN, and a late retransmission joins it', () => {
     // The live object itself: it stays a tombstone in the table, so later packets still update it.
     const attempts: Attempt[] = [];
-    const tracker = new HandshakeTracker('live', { ...DEFAULT_TRACKER_OPTIONS, live: true, timeout: 3 }, (a) => attempts.push(a));
+    const tracker = new HandshakeTracker(['live'], { ...DEFAULT_TRACKER_OPTIONS, live: true, timeout: 3 }, (a) => attempts.push(a));
     const feed = feeder(tracker);
     feed(syn(0), 1);
     feed(syn(1), 2);
@@ -263,7 +263,7 @@ describe('track/handshakes', () => {
     const seen: Attempt[] = [];
     const snaps: Snapshot[] = [];
     const rst = (t: number, port: number) => ({ t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: port, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }), { src: SERVER4, dst: CLIENT4 }) });
-    const tracker = new HandshakeTracker('t', { ...DEFAULT_TRACKER_OPTIONS }, (a) => { seen.push(a); snaps.push(snap(a)); });
+    const tracker = new HandshakeTracker(['t'], { ...DEFAULT_TRACKER_OPTIONS }, (a) => { seen.push(a); snaps.push(snap(a)); });
     const feed = feeder(tracker);
     // A refused attempt (reported after its linger), then a v6 one that stays unanswered.
     const v6 = { t: 2, bytes: ipv6(6, tcp({ flags: SYN, srcPort: 40009 })) };
@@ -303,7 +303,7 @@ describe('track/handshakes', () => {
 
   it('read: a lone SYN settles as dropped 5 s after its last packet, so later attempts are not held back', () => {
     const attempts: Snapshot[] = [];
-    const tracker = new HandshakeTracker('t', { ...DEFAULT_TRACKER_OPTIONS }, (a) => attempts.push(snap(a)));
+    const tracker = new HandshakeTracker(['t'], { ...DEFAULT_TRACKER_OPTIONS }, (a) => attempts.push(snap(a)));
     feeder(tracker)(syn(0), 1);
     tracker.tick(T0 + 4, 900_000_000);
     assert.equal(attempts.length, 0);

@@ -5,7 +5,7 @@ import { Attempt } from '../../src/track/attempt.js';
 import { ListingOrder } from '../../src/track/order.js';
 
 function attempt(sec: number, frame: number): Attempt {
-  return new Attempt('f', Buffer.alloc(32), 4, 40000, 80, 1, 0, sec, 0, 6, frame, sec);
+  return new Attempt(['f'], 0, Buffer.alloc(32), 4, 40000, 80, 1, 0, sec, 0, 6, frame, sec);
 }
 
 describe('ListingOrder', () => {

@@ -11,7 +11,7 @@ function attempt(client: number[], server: number[], cport: number, sport: numbe
   const addr = Buffer.alloc(32);
   addr.set(client, 0);
   addr.set(server, len);
-  const a = new Attempt('f', addr, len, cport, sport, 1, hash, 0, 0, 6, 1, 0);
+  const a = new Attempt(['f'], 0, addr, len, cport, sport, 1, hash, 0, 0, 6, 1, 0);
   if (len === 4) {
     a.client4 = ip4At(addr, 0);
     a.server4 = ip4At(addr, 4);

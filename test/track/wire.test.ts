@@ -9,7 +9,7 @@ import { Attempt, MAX_FRAMES, OUTCOMES, type ErrnoName } from '../../src/track/a
 import { AttemptBatch, ERRNOS, MAX_SLOT_BYTES } from '../../src/track/wire.js';
 
 const FIELDS = [
-  'file', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
+  'file', 'fileIndex', 'spans', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
   'synCount', 'answerKind', 'answerSec', 'answerNsec', 'answerTtl', 'icmpType', 'icmpCode', 'icmpVersion', 'resetBy', 'frameCount',
 ] as const;
 
@@ -35,17 +35,24 @@ const attemptArb = fc.record({
   outcome: fc.constantFrom(...OUTCOMES),
   errno: fc.option(fc.constantFrom(...ERRNOS), { nil: null }),
   fileIndex: fc.integer({ min: 0, max: 2 }),
+  /** The input of each frame after the first (an attempt whose frames span inputs when they differ). */
+  frameFiles: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 80, maxLength: 80 }),
 });
+
+const FILES = ['a.pcap', 'b.pcapng', 'c.pcap.gz'];
 
 type AttemptInput = typeof attemptArb extends fc.Arbitrary<infer T> ? T : never;
 
 function build(x: AttemptInput): Attempt {
   const len = x.v6 ? 16 : 4;
-  const a = new Attempt('f', Buffer.from(x.addr), len, x.clientPort, x.serverPort, 1, 0, x.startSec, x.startNsec, x.startDigits, x.frames[0]!, 0);
+  const a = new Attempt(FILES, x.fileIndex, Buffer.from(x.addr), len, x.clientPort, x.serverPort, 1, 0, x.startSec, x.startNsec, x.startDigits, x.frames[0]!, 0);
   a.client4 = len === 4 ? a.addr.readInt32BE(0) : 0;
   a.server4 = len === 4 ? a.addr.readInt32BE(4) : 0;
   for (const f of x.frames.slice(1)) {
     if (a.frameCount >= MAX_FRAMES) break;
+    const i = x.frameFiles[a.frameCount]!;
+    a.frameFiles[a.frameCount] = i;
+    if (i !== a.fileIndex) a.spans = true;
     a.frames[a.frameCount++] = f;
   }
   a.synCount = x.synCount;
@@ -69,70 +76,74 @@ describe('track/wire attempt slots', () => {
   });
 
   it('reads back what was added: every field the report reads, the record it makes', () => {
-    const files = ['a.pcap', 'b.pcapng', 'c.pcap.gz'];
-    const into = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+    const files = FILES;
+    const into = new Attempt([], 0, Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
     const from = Buffer.alloc(16);
     fc.assert(fc.property(fc.array(attemptArb, { minLength: 1, maxLength: 12 }), (xs) => {
       const batch = new AttemptBatch(4 * MAX_SLOT_BYTES);
       const sent: Attempt[] = [];
       for (const x of xs) {
         const a = build(x);
-        a.file = files[x.fileIndex]!;
-        if (!batch.add(a, x.fileIndex)) break;
+        if (!batch.add(a)) break;
         sent.push(a);
       }
       assert.ok(sent.length >= Math.min(xs.length, 4), 'a batch of 4 largest slots takes at least 4 attempts');
       // The receiving side gets the buffer and reuses one object: dirty it first.
       const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
-      Object.assign(into, { frameCount: 70, answerFrom: Buffer.alloc(16, 0xff) });
+      Object.assign(into, { frameCount: 70, answerFrom: Buffer.alloc(16, 0xff), spans: true });
       for (const a of sent) {
-        const fileIndex = got.next(files, into, from);
-        assert.equal(files[fileIndex], a.file);
+        assert.ok(got.next(files, into, from));
         for (const k of FIELDS) assert.equal(into[k], a[k], k);
         assert.deepEqual(into.verdict, a.verdict);
         assert.deepEqual(into.frameList(), a.frameList());
+        assert.deepEqual(into.frameFiles.slice(0, into.frameCount), a.frameFiles.slice(0, a.frameCount));
         assert.deepEqual(into.addr.subarray(0, 2 * a.addrLen), a.addr.subarray(0, 2 * a.addrLen));
         if (a.answerFrom === null) assert.equal(into.answerFrom, null);
         else assert.deepEqual(into.answerFrom?.subarray(0, a.addrLen), a.answerFrom.subarray(0, a.addrLen));
         assert.deepEqual(toRecord(into), toRecord(a));
       }
-      assert.equal(got.next(files, into, from), -1, 'nothing after the last attempt');
+      assert.equal(got.next(files, into, from), false, 'nothing after the last attempt');
     }), { numRuns: 500 });
   });
 
   it('says when it is full, writes nothing then, and takes attempts again once cleared', () => {
-    const a = new Attempt('f', Buffer.alloc(32), 4, 1, 2, 3, 0, 0, 0, 6, 1, 0);
+    const a = new Attempt(['f'], 0, Buffer.alloc(32), 4, 1, 2, 3, 0, 0, 0, 6, 1, 0);
     a.verdict = { outcome: 'dropped', errno: 'ETIMEDOUT' };
-    for (let i = 1; i < MAX_FRAMES + 10; i++) a.frames[a.frameCount++] = i + 1;
+    for (let i = 1; i < MAX_FRAMES + 10; i++) {
+      a.frameFiles[a.frameCount] = 1; // every frame after the first in another input: the largest slot
+      a.frames[a.frameCount++] = i + 1;
+    }
+    a.frameCount = Math.min(a.frameCount, MAX_FRAMES);
+    a.spans = true;
     const batch = new AttemptBatch(2 * MAX_SLOT_BYTES);
-    assert.ok(batch.add(a, 0));
-    assert.ok(batch.add(a, 0));
+    assert.ok(batch.add(a));
+    assert.ok(batch.add(a));
     const used = batch.used;
-    assert.equal(batch.add(a, 0), false);
+    assert.equal(batch.add(a), false);
     assert.equal(batch.used, used);
     assert.equal(batch.count, 2);
-    const into = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+    const into = new Attempt([], 0, Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
     const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
-    assert.equal(got.next(['f'], into, Buffer.alloc(16)), 0);
+    assert.ok(got.next(['f', 'g'], into, Buffer.alloc(16)));
     assert.equal(into.frameCount, MAX_FRAMES, 'at most MAX_FRAMES frame numbers travel');
     batch.clear();
     assert.equal(batch.count, 0);
-    assert.ok(batch.add(a, 0));
+    assert.ok(batch.add(a));
   });
 
   it('shares one verdict object per outcome and errno, and refuses an unsettled attempt', () => {
     const batch = new AttemptBatch(2 * MAX_SLOT_BYTES);
-    const a = new Attempt('f', Buffer.alloc(32), 4, 1, 2, 3, 0, 0, 0, 6, 1, 0);
+    const a = new Attempt(['f'], 0, Buffer.alloc(32), 4, 1, 2, 3, 0, 0, 0, 6, 1, 0);
     a.verdict = { outcome: 'refused', errno: 'ECONNREFUSED' };
-    batch.add(a, 0);
-    batch.add(a, 0);
+    batch.add(a);
+    batch.add(a);
     const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
-    const x = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
-    const y = new Attempt('', Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+    const x = new Attempt([], 0, Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+    const y = new Attempt([], 0, Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
     got.next(['f'], x, Buffer.alloc(16));
     got.next(['f'], y, Buffer.alloc(16));
     assert.equal(x.verdict, y.verdict);
     a.verdict = null;
-    assert.throws(() => batch.add(a, 0), /not settled/);
+    assert.throws(() => batch.add(a), /not settled/);
   });
 });

@@ -1,0 +1,240 @@
+// Several capture files read as one timeline, as mergecap merges them: a k-way merge on
+// timestamps, ties by input order. Files that follow one another (rotation: tcpdump -G / -C,
+// dumpcap ring buffers) are read one at a time, in the order of their first packet; only files
+// whose times overlap (two interfaces, two hosts) are open together.
+//
+// How: every file is opened once to peek at its first packet's time, and closed again (stdin,
+// which cannot be reopened, stays open). Files are then activated in that order: a file is
+// reopened when the timeline reaches its first packet, and the packet with the earliest time
+// among the open files goes next. With rotated files the earlier one has ended by then, so one
+// file is open at a time, whatever their number. Per packet: a pull from the reader and a
+// comparison or two; nothing allocated.
+
+import { CaptureFormatError } from '../errors.js';
+import type { FrameHandler, PullSource } from './source.js';
+
+/**
+ * Opens an input by index (format detection belongs to the caller); `peek` when only its first
+ * packet is wanted, so a small read buffer will do.
+ */
+export type OpenInput = (index: number, peek: boolean) => Promise<PullSource>;
+
+/** What happens to each input, in the order it happens. */
+export interface TimelineHooks {
+  /** The input is open and about to deliver frames (for progress lines and per-file counters). */
+  opened?(index: number, source: PullSource): void;
+  /**
+   * The input is done: read to its end, or stopped by `error` (then the frames before the damage
+   * were delivered). `source` is null when it could not be opened at all.
+   */
+  done(index: number, source: PullSource | null, error: CaptureFormatError | null): void;
+}
+
+/** One input of the merge: every field set here, one shape for all. */
+class Input {
+  readonly index: number;
+  /** Time of the next frame to deliver: the first packet's until the input is open, then its head's. */
+  sec = 0;
+  nsec = 0;
+  source: PullSource | null = null;
+
+  constructor(index: number) {
+    this.index = index;
+  }
+}
+
+/** Whether input `a`'s next frame comes before input `b`'s: earlier time, then lower input index. */
+function before(a: Input, b: Input): boolean {
+  if (a.sec !== b.sec) return a.sec < b.sec;
+  if (a.nsec !== b.nsec) return a.nsec < b.nsec;
+  return a.index < b.index;
+}
+
+/**
+ * Pulls the next frame of `s` into s.frame, reading on as needed: false at the end of the input.
+ * Rejects with CaptureFormatError at damage.
+ */
+async function advance(s: PullSource): Promise<boolean> {
+  while (!s.pull()) {
+    if (!(await s.more())) return false;
+  }
+  return true;
+}
+
+/** Reads `count` inputs as one timeline; resolves once every input is done. */
+export class Timeline {
+  private readonly count: number;
+  private readonly open: OpenInput;
+  private readonly hooks: TimelineHooks;
+  /** Open inputs: a binary min-heap on (time of the head frame, input index). */
+  private readonly heap: Input[] = [];
+  /** Inputs not opened yet, by their first packet's time, and the next one's position. */
+  private pending: Input[] = [];
+  private next = 0;
+  /** Open inputs at most at once (for tests and the benchmark: rotated files keep this at 1). */
+  maxOpen = 0;
+
+  constructor(count: number, open: OpenInput, hooks: TimelineHooks) {
+    this.count = count;
+    this.open = open;
+    this.hooks = hooks;
+  }
+
+  /**
+   * Delivers every frame of every input in timeline order, each with its input's index in
+   * frame.fileIndex. The Frame is the reader's own, valid until onFrame returns.
+   */
+  async run(onFrame: FrameHandler): Promise<void> {
+    try {
+      await this.peekAll();
+      const heap = this.heap;
+      const pending = this.pending;
+      for (;;) {
+        // Open every file whose first packet comes before the earliest open one's next packet.
+        while (this.next < pending.length && (heap.length === 0 || before(pending[this.next]!, heap[0]!))) {
+          await this.activate(pending[this.next++]!);
+        }
+        if (heap.length === 0) return;
+        const top = heap[0]!;
+        const s = top.source!;
+        const f = s.frame;
+        onFrame(f);
+        let more: boolean;
+        try {
+          more = s.pull() || await advance(s);
+        } catch (e) {
+          if (!(e instanceof CaptureFormatError)) throw e;
+          this.finish(top, e);
+          continue;
+        }
+        if (!more) {
+          this.finish(top, null);
+          continue;
+        }
+        top.sec = f.tsSec;
+        top.nsec = f.tsNsec;
+        if (heap.length > 1) this.siftDown(0);
+      }
+    } finally {
+      await this.closeAll();
+    }
+  }
+
+  /** Opens every input, notes its first packet's time and closes it again (all but stdin). */
+  private async peekAll(): Promise<void> {
+    const withPackets: Input[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const input = new Input(i);
+      let s: PullSource;
+      try {
+        s = await this.open(i, true);
+      } catch (e) {
+        if (!(e instanceof CaptureFormatError)) throw e;
+        this.hooks.done(i, null, e);
+        continue;
+      }
+      let first: boolean;
+      try {
+        first = await advance(s);
+      } catch (e) {
+        await s.close();
+        if (!(e instanceof CaptureFormatError)) throw e;
+        // Damaged before its first packet: nothing of it can join the timeline.
+        this.hooks.done(i, s, e);
+        continue;
+      }
+      if (!first) {
+        await s.close();
+        this.hooks.done(i, s, null);
+        continue;
+      }
+      input.sec = s.frame.tsSec;
+      input.nsec = s.frame.tsNsec;
+      if (s.name === '-') input.source = s; // cannot be reopened: its first frame waits in it
+      else await s.close();
+      withPackets.push(input);
+    }
+    withPackets.sort((a, b) => (before(a, b) ? -1 : 1));
+    this.pending = withPackets;
+  }
+
+  /** Opens an input (again) at its first frame and puts it on the heap. */
+  private async activate(input: Input): Promise<void> {
+    let s = input.source;
+    if (s === null) {
+      try {
+        s = await this.open(input.index, false);
+        if (!(await advance(s))) {
+          // Read before, empty now: the file changed under us.
+          this.hooks.done(input.index, s, null);
+          await s.close();
+          return;
+        }
+      } catch (e) {
+        if (!(e instanceof CaptureFormatError)) throw e;
+        this.hooks.done(input.index, s, e);
+        await s?.close();
+        return;
+      }
+      input.source = s;
+    }
+    s.frame.fileIndex = input.index;
+    input.sec = s.frame.tsSec;
+    input.nsec = s.frame.tsNsec;
+    this.hooks.opened?.(input.index, s);
+    const heap = this.heap;
+    heap.push(input);
+    if (heap.length > this.maxOpen) this.maxOpen = heap.length;
+    this.siftUp(heap.length - 1);
+  }
+
+  /** Takes the input at the top of the heap out: ended, or stopped by damage. */
+  private finish(top: Input, error: CaptureFormatError | null): void {
+    const heap = this.heap;
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      this.siftDown(0);
+    }
+    const s = top.source!;
+    top.source = null;
+    this.hooks.done(top.index, s, error);
+    // Closing releases the handle; nothing waits for it (a failed close of a file read to its end
+    // loses nothing).
+    s.close().catch(() => undefined);
+  }
+
+  private async closeAll(): Promise<void> {
+    for (const input of this.heap) await input.source?.close();
+    for (const input of this.pending) await input.source?.close();
+    this.heap.length = 0;
+  }
+
+  private siftUp(i: number): void {
+    const heap = this.heap;
+    const x = heap[i]!;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      const parent = heap[p]!;
+      if (!before(x, parent)) break;
+      heap[i] = parent;
+      i = p;
+    }
+    heap[i] = x;
+  }
+
+  private siftDown(i: number): void {
+    const heap = this.heap;
+    const n = heap.length;
+    const x = heap[i]!;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && before(heap[c + 1]!, heap[c]!)) c++;
+      if (!before(heap[c]!, x)) break;
+      heap[i] = heap[c]!;
+      i = c;
+    }
+    heap[i] = x;
+  }
+}
