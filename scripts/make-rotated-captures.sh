@@ -9,8 +9,9 @@
 #
 # Topology (namespaces this script creates and deletes; no route to the outside):
 #   ss11a-client c-r 10.77.1.2/24 — ss11a-router r-c 10.77.1.1/24, r-s 10.77.2.1/24 — ss11a-server s-r 10.77.2.2/24
-# Client tcp_syn_retries=2: an unanswered SYN goes out at about 0, 1 and 3 s, connect() gives up
-# with ETIMEDOUT after ~7 s. Every background process runs under `timeout` and is ended by its pid.
+# Client tcp_syn_retries=2: an unanswered SYN is retransmitted about every second (tcp_syn_linear_timeouts=4,
+# the kernel default), connect() gives up with ETIMEDOUT after ~7 s. Every background process runs under
+# `timeout` and is ended by its pid.
 set -euo pipefail
 export LC_ALL=C
 
@@ -171,7 +172,7 @@ expected() {
     --story "$story" --captured "$captured" "${args[@]}" \
     --on null=established@server --on ECONNREFUSED=refused@server --on EHOSTUNREACH=rejected@10.77.1.1 \
     --on ETIMEDOUT=dropped
-  # The sets' own facts: how many files tcpdump wrote, and the attempt whose SYNs (0, 1 and 3 s)
+  # The sets' own facts: how many files tcpdump wrote, and the attempt whose SYNs (a second apart)
   # necessarily fall into more than one of them.
   "$PY" - "$OUT/$name.expected.json" "$OUT/$name" "$minfiles" <<'EOF'
 import json, os, sys
@@ -189,26 +190,26 @@ open(path, "a").write("\n")
 EOF
 }
 
-rotated_G() {
-  local name=rotated-G
+# rotated NAME TAG BETWEEN STORY CAPTURED TCPDUMP-ARGS... : the five stories into a rotated set on r-s
+rotated() {
+  local name=$1 tag=$2 between=$3 story=$4 captured=$5; shift 5
   rm -rf "${OUT:?}/$name"
-  capture "$name" r-s -G 1 -w "$OUT/$name/rot-%Y%m%d-%H%M%S.pcap" "$FILTER"
-  stories 1 true
+  capture "$name" r-s "$@"
+  stories "$tag" "$between"
   stop_captures
-  expected "$name" \
-    "tcpdump -G 1 on the router's server-side veth: a new file every second. A SYN dropped by the server's firewall (retransmitted at ~1 s and ~3 s, ETIMEDOUT), an established echo, a timed-out attempt (the router drops the server's SYN/ACK and its retransmissions on their way to the client, whose application gives up after 0.5 s), a refused port and a connection the server resets after accept." \
-    "router, server-side veth r-s, tcpdump -G 1" 2 1-dropped 1-established 1-timed-out 1-refused 1-reset
+  expected "$name" "$story" "$captured" 2 "$tag-dropped" "$tag-established" "$tag-timed-out" "$tag-refused" "$tag-reset"
+}
+
+rotated_G() {
+  rotated rotated-G 1 true \
+    "tcpdump -G 1 on the router's server-side veth: a new file every second. A SYN dropped by the server's firewall (retransmitted about every second, ETIMEDOUT after ~7 s), an established echo, a timed-out attempt (the router drops the server's SYN/ACK and its retransmissions on their way to the client, whose application gives up after 0.5 s), a refused port and a connection the server resets after accept." \
+    "router, server-side veth r-s, tcpdump -G 1" -G 1 -w "$OUT/rotated-G/rot-%Y%m%d-%H%M%S.pcap" "$FILTER"
 }
 
 rotated_C() {
-  local name=rotated-C
-  rm -rf "${OUT:?}/$name"
-  capture "$name" r-s -C 1 -z gzip -w "$OUT/$name/ring.pcap" "$FILTER or udp"
-  stories 2 fill
-  stop_captures
-  expected "$name" \
+  rotated rotated-C 2 fill \
     "tcpdump -C 1 -z gzip on the router's server-side veth: a new file after every 1 MB (bursts of UDP datagrams fill them), each finished file gzipped. The same five stories as rotated-G, with the dropped SYN's retransmissions in later files." \
-    "router, server-side veth r-s, tcpdump -C 1 -z gzip" 2 2-dropped 2-established 2-timed-out 2-refused 2-reset
+    "router, server-side veth r-s, tcpdump -C 1 -z gzip" -C 1 -z gzip -w "$OUT/rotated-C/ring.pcap" "$FILTER or udp"
 }
 
 two_interfaces() {
