@@ -1,10 +1,11 @@
 // The live pipeline: a LiveSource → decoded packets → the tracker on the live clock (plus idle
 // ticks) → a reporter, verdicts as they happen. The library entry behind `synscope live`; it prints nothing and never exits.
 //
+// Verdict times are the kernel's packet timestamps; idle ticks read the wall clock a little behind.
 // Memory stays flat over days: per packet nothing is kept; per verdict only counters (the summary per
 // service) and, for --evidence, the few packets still waiting for their place in capture order.
 
-import type { LiveSource } from './capture/live.js';
+import type { LiveSource, PcapStats } from './capture/live.js';
 import { linkTypeName } from './capture/source.js';
 import { PacketFeed } from './feed.js';
 import type { Finding } from './report/findings.js';
@@ -33,6 +34,8 @@ export interface LiveAnalyzeOptions {
 /** Counters for a progress line, read while the capture runs. */
 export interface LiveProgress {
   readonly packets: number;
+  /** pcap_stats() now. */
+  readonly stats: PcapStats;
   readonly attempts: number;
   readonly open: number;
   readonly summary: Summary;
@@ -174,7 +177,7 @@ export class LiveAnalysis {
 
   get progress(): LiveProgress {
     const summary = this.verdicts.summary;
-    return { packets: this.source.packets, attempts: summary.totals.attempts, open: this.tracker.open, summary };
+    return { packets: this.source.packets, stats: this.source.stats(), attempts: summary.totals.attempts, open: this.tracker.open, summary };
   }
 
   /** Stops the capture; run() then settles what is still open and resolves. */
@@ -200,9 +203,11 @@ export class LiveAnalysis {
     }
     if (this.evidence !== null) await this.evidence.close();
 
+    const stats = source.stats();
     const capture: CaptureJson = {
       file: source.name, format: source.format, gzip: false, linkTypes: source.linkTypes.map(linkTypeName),
-      packets: source.packets, first: null, last: null, otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
+      packets: source.packets, first: null, last: null, otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: source.lost,
+      received: stats.received, droppedByKernel: stats.dropped, droppedByInterface: stats.ifdropped,
     };
     this.feed.describe(capture);
     const anomalies: Record<string, number> = {};

@@ -1,10 +1,10 @@
-// The capture interfaces for `synscope interfaces` (tcpdump -D): libpcap's device list when `cap`
+// The capture interfaces for `synscope interfaces` (tcpdump -D): libpcap's device list when the binding
 // loads, merged with the kernel's addresses (os.networkInterfaces) and link state (/sys/class/net). Printing is cli's.
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 import { SynscopeError } from '../errors.js';
-import { loadCap, type CapModule } from './live.js';
+import { loadPcap, PCAP_IF_LOOPBACK, type PcapBinding } from './live.js';
 
 export interface InterfaceAddress {
   /** Canonical text (IPv6 compressed, without a %zone). */
@@ -31,7 +31,7 @@ export interface CaptureInterface {
 }
 
 export interface InterfaceListing {
-  /** Whether libpcap (through `cap`) could be loaded. */
+  /** Whether libpcap (through synscope's binding) could be loaded. */
   readonly libpcap: boolean;
   /** Why not, with the fix (one line), or null. */
   readonly problem: string | null;
@@ -45,7 +45,7 @@ const IFF_RUNNING = 0x40;
 
 /** Where the kernel's per-interface state lives; tests point it elsewhere. */
 export interface InterfaceProbe {
-  loadCap(): CapModule;
+  loadPcap(): PcapBinding;
   /** Interface names the kernel has (readdir /sys/class/net), [] when unknown. */
   kernelNames(): string[];
   /** A file under /sys/class/net/<name>/, null when absent. */
@@ -60,7 +60,7 @@ function safeName(name: string): boolean {
 }
 
 export const SYSTEM_PROBE: InterfaceProbe = {
-  loadCap: () => loadCap(),
+  loadPcap: () => loadPcap(),
   kernelNames: () => {
     try {
       return readdirSync(SYS_NET).sort();
@@ -126,10 +126,10 @@ function stripZone(address: string): string {
  * libpcap does not list. Never throws for a missing libpcap: `libpcap` is false and `problem` says what to install.
  */
 export function listInterfaces(probe: InterfaceProbe = SYSTEM_PROBE): InterfaceListing {
-  let cap: CapModule | null = null;
+  let pcap: PcapBinding | null = null;
   let problem: string | null = null;
   try {
-    cap = probe.loadCap();
+    pcap = probe.loadPcap();
   } catch (e) {
     if (!(e instanceof SynscopeError)) throw e;
     problem = e.message;
@@ -152,13 +152,13 @@ export function listInterfaces(probe: InterfaceProbe = SYSTEM_PROBE): InterfaceL
   };
 
   const libpcapNames = new Set<string>();
-  if (cap !== null) {
+  if (pcap !== null) {
     try {
-      for (const d of cap.Cap.deviceList()) {
+      for (const d of pcap.findAllDevs()) {
         order.push(d.name);
         libpcapNames.add(d.name);
-        descriptions.set(d.name, d.description ?? null);
-        if (d.flags === 'PCAP_IF_LOOPBACK') loopbacks.add(d.name);
+        descriptions.set(d.name, d.description);
+        if ((d.flags & PCAP_IF_LOOPBACK) !== 0) loopbacks.add(d.name);
         for (const a of d.addresses) add(d.name, a.addr, a.netmask);
       }
     } catch (e) {
@@ -195,7 +195,7 @@ export function listInterfaces(probe: InterfaceProbe = SYSTEM_PROBE): InterfaceL
       capture: libpcapNames.has(name),
     };
   });
-  return { libpcap: cap !== null && problem === null, problem, interfaces };
+  return { libpcap: pcap !== null && problem === null, problem, interfaces };
 }
 
 /** tcpdump -D's bracket: "Up, Running, Loopback", "Up, Running, Connected", "none". */

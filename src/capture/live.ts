@@ -1,123 +1,131 @@
-// Live capture through libpcap (the npm addon `cap`, loaded only when `live` or `interfaces` runs, so
-// `read` works without libpcap): frames out of one reused packet buffer, stamped on arrival. Protocols above the link layer are decode's.
+// Live capture through synscope's own libpcap binding (native/, loaded only when `live` or `interfaces`
+// runs, so `read` works without libpcap). The binding copies many packets per call into one reused
+// buffer as nanosecond pcap records, which the offline reader's record walk delivers; timestamps are the
+// kernel's. Protocols above the link layer are decode's.
 //
-// Limitations:
-// - `cap` hands over neither libpcap's timestamp nor the wire length: each packet is stamped when node
-//   reads it (see LiveSource.stamp) and origLen is the captured length. Packets queued in the kernel
-//   while node was busy get stamps a little late, all in order; `afterMs` is then an upper bound.
-// - `cap` does not expose pcap_stats(): packets the kernel dropped before libpcap read them are not counted.
-// - `cap` prints "Warning: ... This may not actually work" on stderr when the interface has no IPv4
-//   address (pcap_lookupnet fails); capturing works all the same.
+// Why not the `cap` addon: it hard-codes snaplen 65535 and immediate mode, so libpcap falls back to
+// TPACKET_V2 with one ~64 KiB slot per packet (a 64 MiB ring held ~1 000 packets), and it passes on
+// neither libpcap's timestamps nor pcap_stats(), and aborts the process when the interface goes away.
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { performance } from 'node:perf_hooks';
 import { LiveCaptureUnavailableError } from '../errors.js';
+import { PcapRecordWalk, PCAP_RECORD_HEADER_BYTES } from './pcap.js';
 import {
-  Frame, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
-  LINKTYPE_NULL, LINKTYPE_RAW, linkTypeOfDlt, type CaptureFormat, type FrameHandler, type FrameSource,
+  LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
+  LINKTYPE_NULL, LINKTYPE_RAW, linkTypeName, linkTypeOfDlt, type CaptureFormat, type FrameHandler,
+  type FrameSource,
 } from './source.js';
 
 // ---------------------------------------------------------------------------------------------
-// what synscope uses of `cap` (lib/Cap.js + src/binding.cc, v0.2.1)
+// the binding (native/pcap_binding.cc)
 
-/** One address of a device as pcap_findalldevs() reports it (text from inet_ntop). */
-export interface CapAddress {
-  addr?: string;
-  netmask?: string;
-  broadaddr?: string;
-  dstaddr?: string;
+/** pcap_stats(): tcpdump's "received by filter", "dropped by kernel", "dropped by interface". */
+export interface PcapStats {
+  readonly received: number;
+  readonly dropped: number;
+  readonly ifdropped: number;
 }
 
-export interface CapDevice {
-  name: string;
-  description?: string;
-  addresses: CapAddress[];
-  /** "PCAP_IF_LOOPBACK" for loopback devices. */
-  flags?: string;
+export interface PcapCaptureOptions {
+  readonly snaplen: number;
+  /** pcap_set_buffer_size(), bytes. */
+  readonly bufferSize: number;
+  /** pcap_set_timeout(), ms: how long a partly filled TPACKET_V3 block waits in the kernel. */
+  readonly timeoutMs: number;
+  readonly promisc: boolean;
+  /** A pcap-filter expression; '' for none. */
+  readonly filter: string;
 }
 
-/** A `cap` capture handle (an EventEmitter). */
-export interface CapHandle {
+/** One activated libpcap handle (non-blocking, its descriptor watched by libuv once started). */
+export interface PcapCapture {
+  /** pcap_datalink(): a DLT_* value. */
+  readonly linkType: number;
+  readonly snaplen: number;
+  /** True when libpcap gives nanosecond timestamps (they are written as nanoseconds either way). */
+  readonly nanosecond: boolean;
+  /** pcap_activate()'s warning, or null. */
+  readonly warning: string | null;
   /**
-   * pcap_create + pcap_activate (snaplen 65535, promiscuous, immediate mode) + the filter, then polls the
-   * fd. Returns the link type name ("ETHERNET", "LINKTYPE_LINUX_SLL", "RAW", "NULL", "Unknown linktype N").
-   * Throws an Error with libpcap's message. After a throw the handle must be neither closed nor reopened:
-   * cap 0.2.1 would stop a poll handle it never started and unref a wrapper it never ref'd.
+   * From now on, whenever packets are ready they are copied into `buffer` as records (16-byte header:
+   * ts_sec, ts_nsec, caplen, origlen, little-endian; then the bytes) and onBatch(bytes, packets, error)
+   * is called; `error` is libpcap's message when the capture failed, after which nothing more comes.
    */
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
-  close(): boolean;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): unknown;
-  removeAllListeners(event?: string): unknown;
+  start(buffer: Buffer, onBatch: (bytes: number, packets: number, error: string | undefined) => void): void;
+  /** pcap_stats(), or null once closed or when libpcap cannot say. */
+  stats(): PcapStats | null;
+  close(): void;
 }
 
-export interface CapModule {
-  Cap: { new(): CapHandle; deviceList(): CapDevice[] };
+/** One device as pcap_findalldevs() lists it. */
+export interface PcapDevice {
+  readonly name: string;
+  readonly description: string | null;
+  /** PCAP_IF_* flags. */
+  readonly flags: number;
+  readonly addresses: readonly { readonly addr: string; readonly netmask?: string }[];
 }
 
-function isCapModule(m: unknown): m is CapModule {
-  if (typeof m !== 'object' || m === null || !('Cap' in m)) return false;
-  const cap: unknown = m.Cap;
-  return typeof cap === 'function' && 'deviceList' in cap && typeof cap.deviceList === 'function';
+export interface PcapBinding {
+  readonly Capture: new (device: string, options: PcapCaptureOptions) => PcapCapture;
+  findAllDevs(): PcapDevice[];
+  readonly libVersion: string;
 }
 
-/** The one-line fix shown whenever libpcap or `cap` is missing. */
-export const LIBPCAP_FIX = 'apt-get install libpcap-dev && npm rebuild cap '
-  + '(dnf install libpcap-devel on Fedora/RHEL; npm install cap if node_modules/cap is missing)';
+/** The Error the binding throws: libpcap's message, its PCAP_ERROR_* status and where it failed. */
+interface BindingError extends Error {
+  status?: number;
+  stage?: 'create' | 'activate' | 'filter' | 'findalldevs';
+}
 
-let loaded: CapModule | null = null;
+export const PCAP_IF_LOOPBACK = 0x1;
+
+function isBinding(m: unknown): m is PcapBinding {
+  if (typeof m !== 'object' || m === null) return false;
+  return 'Capture' in m && typeof m.Capture === 'function' && 'findAllDevs' in m && typeof m.findAllDevs === 'function';
+}
+
+/** The one-line fix shown whenever the binding or libpcap is missing. */
+export const LIBPCAP_FIX = 'apt-get install libpcap-dev build-essential, then npm run build:native in synscope\'s folder '
+  + '(npm rebuild synscope where it is a dependency; dnf install libpcap-devel gcc-c++ make on Fedora/RHEL)';
+
+/** Where node-gyp puts the binding, from dist/capture/ and src/capture/ alike. */
+export const BINDING_PATH = new URL('../../native/build/Release/synscope_pcap.node', import.meta.url).pathname;
+
+let loaded: PcapBinding | null = null;
 
 /**
- * Loads `cap` (and through it libpcap) on first use. Throws LiveCaptureUnavailableError (E_NO_LIBPCAP)
- * naming what to install. `specifier` is for tests.
+ * Loads the binding (and through it libpcap) on first use. Throws LiveCaptureUnavailableError
+ * (E_NO_LIBPCAP) naming what to install. `path` is for tests.
  */
-export function loadCap(specifier = 'cap'): CapModule {
-  if (specifier === 'cap' && loaded !== null) return loaded;
+export function loadPcap(path = BINDING_PATH): PcapBinding {
+  if (path === BINDING_PATH && loaded !== null) return loaded;
   let mod: unknown;
   try {
-    mod = createRequire(import.meta.url)(specifier);
+    mod = createRequire(import.meta.url)(path);
   } catch (e) {
-    const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+    const text = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
+    const reason = /Cannot find module/.test(text) ? 'it was not built at install: no compiler or no libpcap headers' : text;
     throw new LiveCaptureUnavailableError('E_NO_LIBPCAP',
-      `live capture needs libpcap and the npm addon "${specifier}", which cannot be loaded (${reason}); install them: ${LIBPCAP_FIX}`,
+      `live capture needs libpcap and synscope's libpcap binding, which cannot be loaded (${reason}); install them: ${LIBPCAP_FIX}`,
       { cause: e });
   }
-  if (!isCapModule(mod)) {
-    throw new LiveCaptureUnavailableError('E_NO_LIBPCAP',
-      `the npm module "${specifier}" is not the libpcap binding synscope expects (cap 0.2); reinstall it: ${LIBPCAP_FIX}`);
+  if (!isBinding(mod)) {
+    throw new LiveCaptureUnavailableError('E_NO_LIBPCAP', `${path} is not synscope's libpcap binding; rebuild it: ${LIBPCAP_FIX}`);
   }
-  if (specifier === 'cap') loaded = mod;
+  if (path === BINDING_PATH) loaded = mod;
   return mod;
 }
 
 // ---------------------------------------------------------------------------------------------
 // link types and filters
 
-/** Link type names cap's open() returns (its own switch over pcap_datalink()), as LINKTYPE_* values. */
-const CAP_LINK_TYPES: ReadonlyMap<string, number> = new Map([
-  ['NULL', LINKTYPE_NULL],
-  ['ETHERNET', LINKTYPE_ETHERNET],
-  ['RAW', LINKTYPE_RAW],
-  ['LINKTYPE_LINUX_SLL', LINKTYPE_LINUX_SLL],
-  ['LINUX_SLL', LINKTYPE_LINUX_SLL],
-  ['IEEE802_11_RADIO', 127],
-]);
-
 /** Link types decode/link.ts decodes. */
 const DECODABLE: ReadonlySet<number> = new Set([
   LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LOOP, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL2,
 ]);
-
-/** LINKTYPE_* of the name cap's open() returned, or -1 when it names none. */
-export function capLinkType(name: string): number {
-  const known = CAP_LINK_TYPES.get(name);
-  if (known !== undefined) return known;
-  const m = /^Unknown linktype (\d+)$/.exec(name);
-  if (m === null) return -1;
-  const dlt = Number(m[1]);
-  return linkTypeOfDlt(dlt);
-}
 
 /**
  * What the tracker needs: TCP, and the ICMP / ICMPv6 errors that quote it. Protocol keywords only:
@@ -143,23 +151,28 @@ export function defaultFilter(iface: string, arphrdType: number): string {
 export const PERMISSION_FIX = 'run synscope as root, or let node capture: '
   + 'sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))';
 
-/** Activation failures (pcap_activate) by libpcap's message; anything else with a filter given is the filter's. */
+// PCAP_ERROR_* (pcap/pcap.h) that say what to do.
+const PCAP_ERROR_NO_SUCH_DEVICE = -5;
+const PCAP_ERROR_PERM_DENIED = -8;
+const PCAP_ERROR_PROMISC_PERM_DENIED = -11;
 const PERMISSION_RE = /permission|not permitted|EPERM|EACCES|Access denied/i;
 const NO_DEVICE_RE = /no such device|doesn't exist|does not exist/i;
-const ACTIVATE_RE = /^(socket|SIOC|setsockopt|bind|ioctl|mmap|can't mmap|Can't create|Failed to|That device|Error|attempt)/;
 
 /**
- * Turns the Error cap's open() threw into the LiveCaptureUnavailableError that says what to do.
- * `devices` are the interface names to suggest; `userFilter` says whether the filter came from --filter.
+ * Turns the Error the binding threw (libpcap's message, status and stage) into the
+ * LiveCaptureUnavailableError that says what to do. `devices` are the interface names to suggest;
+ * `userFilter` says whether the filter came from --filter.
  */
 export function openError(iface: string, filter: string, userFilter: boolean, e: unknown, devices: readonly string[]): LiveCaptureUnavailableError {
   const msg = (e instanceof Error ? e.message : String(e)).trim();
-  if (PERMISSION_RE.test(msg)) {
+  const be: BindingError = e instanceof Error ? e : new Error(msg);
+  const status = be.status ?? 0;
+  if (status === PCAP_ERROR_PERM_DENIED || status === PCAP_ERROR_PROMISC_PERM_DENIED || PERMISSION_RE.test(msg)) {
     return new LiveCaptureUnavailableError('E_LIVE_PERMISSION',
       `no permission to capture on ${iface} (libpcap: ${msg}); ${PERMISSION_FIX}`, { cause: e });
   }
-  if (NO_DEVICE_RE.test(msg)) return unknownInterface(iface, devices, e);
-  if (filter !== '' && !ACTIVATE_RE.test(msg)) {
+  if (status === PCAP_ERROR_NO_SUCH_DEVICE || NO_DEVICE_RE.test(msg)) return unknownInterface(iface, devices, e);
+  if (be.stage === 'filter') {
     if (userFilter) {
       return new LiveCaptureUnavailableError('E_LIVE_FILTER',
         `bad --filter '${filter}': ${msg} (pcap-filter(7) syntax, as tcpdump takes it)`, { cause: e });
@@ -181,17 +194,34 @@ export function unknownInterface(iface: string, devices: readonly string[], caus
 // ---------------------------------------------------------------------------------------------
 // the source
 
-/** cap's packet buffer: libpcap's snaplen is 65535 (binding.cc), so one buffer holds any packet. */
-export const PACKET_BUFFER_BYTES = 65536;
 /**
- * libpcap's kernel ring (pcap_set_buffer_size), MiB. cap turns on immediate mode, so libpcap uses
- * TPACKET_V2: one fixed slot per packet, sized for the largest packet (~64 KiB on an interface with
- * GRO) and rounded up to a 128 KiB block, so 32 MiB hold ~500 packets of any size, and the ring maps
- * ~64 MiB into the process (it shows in RSS). Measured with scripts/bench-live.ts (2 CPUs shared with
- * the client): 16 MiB lost packets at 6000 attempts/s, 32 MiB kept every verdict at 4000-8000/s,
- * 64 MiB up to the client's 12 500/s. --buffer-size raises it.
+ * Bytes kept of each packet unless --snaplen says more: the deepest headers synscope decodes (Ethernet,
+ * two VLAN tags, PPPoE or MPLS labels, an outer IPv6 and UDP with VXLAN/Geneve or GRE, the inner
+ * Ethernet and IPv6) plus TCP with 40 bytes of options, or an ICMPv6 error quoting an IPv6 header and
+ * the TCP ports and sequence number: under 230 bytes. Small records pack densely in the kernel ring.
+ */
+export const DEFAULT_SNAPLEN = 256;
+/** The largest --snaplen: libpcap's MAXIMUM_SNAPLEN. */
+export const MAX_SNAPLEN = 262144;
+/**
+ * libpcap's kernel ring (pcap_set_buffer_size), MiB. Outside immediate mode libpcap uses TPACKET_V3,
+ * whose 256 KiB blocks hold packets back to back: with synscope stopped (SIGSTOP) during a burst of
+ * 120 000 refused connects, the 32 MiB ring kept 157 227 SYNs and RSTs (~213 bytes each with their
+ * tpacket3_hdr and sockaddr_ll) and dropped the rest. --buffer-size changes it.
  */
 export const DEFAULT_RING_MIB = 32;
+/**
+ * pcap_set_timeout(): a partly filled block is handed over after this long, so a packet waits at most
+ * this in the kernel and a verdict is printed within 100 ms of its last packet.
+ */
+export const BLOCK_TIMEOUT_MS = 50;
+/** The buffer the binding copies records into: ~3 800 handshake packets per call at the default snaplen. */
+export const BATCH_BUFFER_BYTES = 1 << 20;
+/**
+ * The capture clock used between packets (idle ticks) runs this far behind the wall clock, so that a
+ * tick never passes a packet still waiting in a partly filled block.
+ */
+export const CLOCK_LAG_MS = 2 * BLOCK_TIMEOUT_MS;
 
 export interface LiveOpenOptions {
   /** --filter; null for defaultFilter(). */
@@ -200,21 +230,16 @@ export interface LiveOpenOptions {
   readonly count?: number;
   /** Kernel ring size in MiB (--buffer-size); DEFAULT_RING_MIB by default. */
   readonly ringMiB?: number;
-  /** The `cap` module (tests inject one); loadCap() by default. */
-  readonly cap?: CapModule;
+  /** --snaplen; DEFAULT_SNAPLEN by default. */
+  readonly snaplen?: number;
+  /** The binding (tests inject one); loadPcap() by default. */
+  readonly pcap?: PcapBinding;
 }
-
-/**
- * Every cap handle ever created, kept referenced so that none is ever garbage-collected. cap 0.2.1's
- * close() stops its uv_poll_t but never uv_close()s it, so the handle stays on libuv's handle queue; if
- * the wrapper were collected, its destructor would free memory the event loop still links to (in a long
- * test run this crashed node later, far from here). A failed open() leaves a handle whose destructor
- * would stop a poll it never started. One handle per capture: the list stays tiny.
- */
-const RETAINED_HANDLES: CapHandle[] = [];
 
 /** Reads /sys/class/net/<iface>/type (ARPHRD_*), -1 when unknown. */
 type ArphrdReader = (iface: string) => number;
+
+const NO_STATS: PcapStats = { received: 0, dropped: 0, ifdropped: 0 };
 
 export class LiveSource implements FrameSource {
   /** The interface name, as given. */
@@ -226,99 +251,98 @@ export class LiveSource implements FrameSource {
   readonly linkType: number;
   /** The BPF filter in use. */
   readonly filter: string;
-  /** Packets delivered so far (= the latest frame number). */
-  packets = 0;
-  /** Packets longer than the buffer, delivered cut short. */
-  truncated = 0;
+  /** Bytes kept of each packet. */
+  readonly snaplen: number;
   /** Stop after this many packets; 0 for no limit. */
   readonly count: number;
   /** Latest reading of the capture clock (readClock()): seconds and nanoseconds since the epoch. */
   clockSec = 0;
   clockNsec = 0;
+  /**
+   * Why the capture ended on its own (libpcap's message: the interface went down or disappeared), or
+   * null when it was stopped (stop(), --count) or still runs.
+   */
+  lost: string | null = null;
 
-  /** The packet buffer cap copies into. cap keeps only a raw pointer to it: this reference keeps it alive. */
+  /** The buffer the binding copies records into. */
   readonly buffer: Buffer;
-  private handle: CapHandle | null;
-  private readonly frame = new Frame();
-  private readonly anchorSec: number;
-  private readonly anchorNsec: number;
-  private readonly anchorPerf: number;
+  private handle: PcapCapture | null;
+  private readonly walk = new PcapRecordWalk();
+  private latestStats: PcapStats = NO_STATS;
   private onFrame: FrameHandler | null = null;
   private finished = false;
   private settle: ((e: unknown) => void) | null = null;
   private failure: unknown = null;
 
-  private constructor(name: string, handle: CapHandle, buffer: Buffer, linkType: number, filter: string, count: number) {
+  private constructor(name: string, handle: PcapCapture, linkType: number, filter: string, count: number) {
     this.name = name;
     this.handle = handle;
-    this.buffer = buffer;
     this.linkType = linkType;
     this.linkTypes = [linkType];
     this.filter = filter;
     this.count = count;
-    const f = this.frame;
-    f.data = buffer;
-    f.offset = 0;
-    f.linkType = linkType;
-    f.tsDigits = 6;
-    f.interfaceId = 0;
-    // Anchor the monotonic clock to wall time once; every stamp is anchor + monotonic elapsed time,
-    // so stamps never go backwards when NTP steps the wall clock.
-    const wall = Date.now();
-    this.anchorPerf = performance.now();
-    this.anchorSec = Math.floor(wall / 1000);
-    this.anchorNsec = (wall - this.anchorSec * 1000) * 1_000_000;
+    this.snaplen = handle.snaplen;
+    this.buffer = Buffer.alloc(Math.max(BATCH_BUFFER_BYTES, 4 * (PCAP_RECORD_HEADER_BYTES + handle.snaplen)));
+    // The binding writes nanoseconds whatever libpcap's precision.
+    this.walk.setFormat(true, true, linkType);
+    this.walk.frame.tsDigits = handle.nanosecond ? 9 : 6;
     this.readClock();
-    handle.on('packet', this.onPacket);
   }
 
   /**
-   * Opens `iface` for capture. Throws LiveCaptureUnavailableError: E_NO_LIBPCAP (cap or libpcap missing),
-   * E_LIVE_INTERFACE (no such interface, naming the real ones), E_LIVE_PERMISSION (not root / no
+   * Opens `iface` for capture. Throws LiveCaptureUnavailableError: E_NO_LIBPCAP (binding or libpcap
+   * missing), E_LIVE_INTERFACE (no such interface, naming the real ones), E_LIVE_PERMISSION (not root / no
    * CAP_NET_RAW), E_LIVE_FILTER (libpcap's message), E_LIVE (a link type synscope does not decode, or
    * anything else libpcap refuses). Packets are delivered once run() is called: call it right away.
    */
   static open(iface: string, opts: LiveOpenOptions, arphrd: ArphrdReader = readArphrd): LiveSource {
-    const cap = opts.cap ?? loadCap();
+    const pcap = opts.pcap ?? loadPcap();
     let devices: string[] = [];
     let listed = true;
     try {
-      devices = cap.Cap.deviceList().map((d) => d.name);
+      devices = pcap.findAllDevs().map((d) => d.name);
     } catch {
-      listed = false; // pcap_findalldevs failed: let open() say what is wrong
+      listed = false; // pcap_findalldevs failed: let activation say what is wrong
     }
     if (listed && !devices.includes(iface)) throw unknownInterface(iface, devices);
 
     const userFilter = opts.filter !== null;
     let filter = opts.filter ?? defaultFilter(iface, arphrd(iface));
-    const buffer = Buffer.alloc(PACKET_BUFFER_BYTES);
-    const ring = Math.round((opts.ringMiB ?? DEFAULT_RING_MIB) * 1024 * 1024);
-    let handle = new cap.Cap();
-    RETAINED_HANDLES.push(handle);
-    let linkName: string;
+    const settings = {
+      snaplen: opts.snaplen ?? DEFAULT_SNAPLEN,
+      bufferSize: Math.round((opts.ringMiB ?? DEFAULT_RING_MIB) * 1024 * 1024),
+      timeoutMs: BLOCK_TIMEOUT_MS,
+      promisc: true,
+    };
+    let handle: PcapCapture;
     try {
-      linkName = handle.open(iface, filter, ring, buffer);
+      handle = new pcap.Capture(iface, { ...settings, filter });
     } catch (e) {
-      if (userFilter || filter === BASE_FILTER) throw openError(iface, filter, userFilter, e, devices);
+      if (userFilter || filter === BASE_FILTER || (e as BindingError).stage !== 'filter') {
+        throw openError(iface, filter, userFilter, e, devices);
+      }
       // Our VLAN clause was refused on an unexpected link type: once more without it.
       filter = BASE_FILTER;
-      handle = new cap.Cap();
-      RETAINED_HANDLES.push(handle);
       try {
-        linkName = handle.open(iface, filter, ring, buffer);
+        handle = new pcap.Capture(iface, { ...settings, filter });
       } catch (e2) {
         throw openError(iface, filter, false, e2, devices);
       }
     }
-    const linkType = capLinkType(linkName);
+    const linkType = linkTypeOfDlt(handle.linkType);
     if (!DECODABLE.has(linkType)) {
       handle.close();
       throw new LiveCaptureUnavailableError('E_LIVE',
-        `${iface} has link type ${linkName}, which synscope does not decode (it reads Ethernet, Linux cooked, raw IP `
-        + 'and BSD loopback); capture on an Ethernet interface or -i any');
+        `${iface} has link type ${linkTypeName(linkType)}, which synscope does not decode (it reads Ethernet, Linux cooked, `
+        + 'raw IP and BSD loopback); capture on an Ethernet interface or -i any');
     }
     const count = opts.count ?? 0;
-    return new LiveSource(iface, handle, buffer, linkType, filter, count > 0 ? Math.floor(count) : 0);
+    return new LiveSource(iface, handle, linkType, filter, count > 0 ? Math.floor(count) : 0);
+  }
+
+  /** Packets delivered so far (= the latest frame number). */
+  get packets(): number {
+    return this.walk.number;
   }
 
   /** True once the capture has stopped. */
@@ -327,8 +351,22 @@ export class LiveSource implements FrameSource {
   }
 
   /**
-   * Delivers every packet to `onFrame` until stop() (or --count packets). Resolves when the capture has
-   * stopped; rejects when `onFrame` threw (the capture is stopped first).
+   * pcap_stats() now (the last reading once stopped): packets the filter passed, and those the kernel
+   * (ring full) and the interface dropped before synscope could read them.
+   */
+  stats(): PcapStats {
+    const h = this.handle;
+    if (h !== null) {
+      const s = h.stats();
+      if (s !== null) this.latestStats = s;
+    }
+    return this.latestStats;
+  }
+
+  /**
+   * Delivers every packet to `onFrame` until stop(), --count packets or the end of the interface
+   * (`lost` says why). Resolves when the capture has stopped; rejects when `onFrame` threw (the
+   * capture is stopped first).
    */
   run(onFrame: FrameHandler): Promise<void> {
     this.onFrame = onFrame;
@@ -342,65 +380,56 @@ export class LiveSource implements FrameSource {
         if (e === null) resolve();
         else reject(e);
       };
+      this.handle?.start(this.buffer, this.onBatch);
     });
   }
 
-  /** Stops capturing (closes the pcap handle); run() then resolves. Safe to call more than once, and from onFrame. */
+  /** Stops capturing (reads the last stats, closes the handle); run() then resolves. Safe to call more than once, and from onFrame. */
   stop(): void {
     if (this.finished) return;
     this.finished = true;
+    this.stats();
     const h = this.handle;
     this.handle = null;
-    if (h !== null) {
-      h.removeAllListeners('packet');
-      h.close();
-    }
+    if (h !== null) h.close();
     const settle = this.settle;
     this.settle = null;
     if (settle !== null) settle(this.failure);
   }
 
-  /** Reads the capture clock into clockSec / clockNsec (for idle ticks), the clock packets are stamped with. */
+  /**
+   * Reads the capture clock into clockSec / clockNsec (for idle ticks): the wall clock, which the
+   * kernel stamps packets with, less CLOCK_LAG_MS.
+   */
   readClock(): void {
-    const elapsedNs = Math.round((performance.now() - this.anchorPerf) * 1e6);
-    const ns = this.anchorNsec + elapsedNs;
-    const s = Math.floor(ns / 1e9);
-    this.clockSec = this.anchorSec + s;
-    this.clockNsec = ns - s * 1e9;
+    const ms = Date.now() - CLOCK_LAG_MS;
+    const s = Math.floor(ms / 1000);
+    this.clockSec = s;
+    this.clockNsec = (ms - s * 1000) * 1_000_000;
   }
 
   /**
-   * The per-packet path: fill the one Frame in place and hand it on; no object, array or string is
-   * created here. The clock is read into fields (V8 would box a double returned from a call it does
-   * not inline); cap itself boxes its two arguments per packet, young garbage. Measured
-   * through a fake cap: 4.8 M packets/s through this path, decode and the tracker.
-   *
-   * Time: cap gives no libpcap timestamp, so each packet is stamped on arrival here, with the monotonic
-   * clock (uv_hrtime, the clock behind process.hrtime.bigint()) anchored to wall time at open. It is
-   * read through performance.now(), a double, rather than process.hrtime.bigint(), which allocates
-   * BigInts (2-2.5 times as many young collections in a micro-benchmark of this stamping).
+   * A batch of records from the binding: the offline reader's record walk delivers them through the one
+   * reused Frame (no object, array or string per packet). `error` ends the capture after the batch.
    */
-  private readonly onPacket = (nbytes: number, truncated: boolean): void => {
+  private readonly onBatch = (bytes: number, _packets: number, error: string | undefined): void => {
     if (this.finished) return;
-    const f = this.frame;
-    this.readClock();
-    f.tsSec = this.clockSec;
-    f.tsNsec = this.clockNsec;
-    f.number = ++this.packets;
-    f.caplen = nbytes;
-    f.origLen = nbytes; // cap does not pass the wire length on
-    if (truncated) this.truncated++;
     const handler = this.onFrame;
-    if (handler !== null) {
+    if (handler !== null && bytes > 0) {
       try {
-        handler(f);
+        this.walk.walk(this.buffer, 0, bytes, 0, handler, this.count > 0 ? this.count : Number.POSITIVE_INFINITY);
       } catch (e) {
         this.failure = e;
         this.stop();
         return;
       }
     }
-    if (this.count > 0 && this.packets >= this.count) this.stop();
+    if (error !== undefined) {
+      this.lost = error;
+      this.stop();
+    } else if (this.count > 0 && this.walk.number >= this.count) {
+      this.stop();
+    }
   };
 }
 

@@ -34,12 +34,79 @@ function u16(buf: Buffer, p: number, le: boolean): number {
   return le ? buf[p] | (buf[p + 1] << 8) : (buf[p] << 8) | buf[p + 1];
 }
 
+/**
+ * The record loop, shared by the file reader and live capture (whose binding copies packets into a
+ * buffer as nanosecond little-endian records). Each record is a 16-byte header (ts_sec, ts_usec|ts_nsec,
+ * caplen, len) and caplen bytes. Whole records in [pos, end) are delivered through one reused Frame;
+ * the walk stops at a partial record, at a caplen above PCAP_MAX_CAPLEN (badCaplen says so) or once
+ * frame number `last` is delivered. Per record: no allocation, no closure, no DataView, no subarray.
+ * Measured: 1.7 M records / 138 MB in 55-80 ms from the page cache (2-core VM, Node 20), of which
+ * ~30 ms is reading the file; `tcpdump -r f -w /dev/null` takes ~380 ms on the same file.
+ */
+export class PcapRecordWalk {
+  /** The number of the latest frame delivered. */
+  number = 0;
+  /** The caplen that stopped the walk, above PCAP_MAX_CAPLEN; -1 when none did. */
+  badCaplen = -1;
+  readonly frame = new Frame();
+  private le = true;
+  private subUnit = 1000;
+  private subLimit = 1e6;
+
+  setFormat(littleEndian: boolean, nanosecond: boolean, linkType: number): void {
+    this.le = littleEndian;
+    this.subUnit = nanosecond ? 1 : 1000; // ns per unit of the second timestamp field
+    this.subLimit = nanosecond ? 1e9 : 1e6;
+    const f = this.frame;
+    f.tsDigits = nanosecond ? 9 : 6;
+    f.linkType = linkType;
+    f.interfaceId = 0;
+  }
+
+  /** Delivers the whole records of buf[pos, end); returns the offset of the first one not delivered. */
+  walk(buf: Buffer, pos: number, end: number, base: number, onFrame: FrameHandler, last: number): number {
+    const f = this.frame;
+    const le = this.le;
+    const subUnit = this.subUnit;
+    const subLimit = this.subLimit;
+    let number = this.number;
+    this.badCaplen = -1;
+    f.data = buf;
+    while (end - pos >= PCAP_RECORD_HEADER_BYTES && number < last) {
+      const caplen = u32(buf, pos + 8, le);
+      if (caplen > PCAP_MAX_CAPLEN) {
+        this.badCaplen = caplen;
+        break;
+      }
+      if (end - pos - PCAP_RECORD_HEADER_BYTES < caplen) break;
+      let sec = u32(buf, pos, le);
+      let sub = u32(buf, pos + 4, le);
+      if (sub >= subLimit) {
+        // Out-of-range fraction (writers that do not normalise): carry whole seconds.
+        const carry = Math.floor(sub / subLimit);
+        sec += carry;
+        sub -= carry * subLimit;
+      }
+      f.number = ++number;
+      f.tsSec = sec;
+      f.tsNsec = sub * subUnit;
+      f.caplen = caplen;
+      f.origLen = u32(buf, pos + 12, le);
+      f.offset = pos + PCAP_RECORD_HEADER_BYTES;
+      f.fileOffset = base + pos;
+      this.number = number;
+      pos += PCAP_RECORD_HEADER_BYTES + caplen;
+      onFrame(f);
+    }
+    return pos;
+  }
+}
+
 export class PcapReader implements PullSource {
   readonly name: string;
   readonly format = 'pcap' as const;
   readonly gzip: boolean;
   readonly linkTypes: number[] = [];
-  packets = 0;
   /** From the file header; 0 until `readHeader()`. */
   snaplen = 0;
   /** True for the a1b23c4d magic (nanosecond timestamps). */
@@ -51,7 +118,13 @@ export class PcapReader implements PullSource {
   private linkType = 0;
   private headerRead = false;
   private running = false;
-  readonly frame = new Frame();
+  private readonly walk = new PcapRecordWalk();
+  readonly frame = this.walk.frame;
+
+  /** Packets delivered so far. */
+  get packets(): number {
+    return this.walk.number;
+  }
 
   constructor(window: ByteWindow, gzip: boolean) {
     this.window = window;
@@ -104,10 +177,7 @@ export class PcapReader implements PullSource {
     this.snaplen = u32(buf, p + 16, le);
     this.linkType = linkTypeOfDlt(u32(buf, p + 20, le) & 0xffff);
     this.linkTypes.push(this.linkType);
-    const f = this.frame;
-    f.tsDigits = this.nanosecond ? 9 : 6;
-    f.linkType = this.linkType;
-    f.interfaceId = 0;
+    this.walk.setFormat(this.littleEndian, this.nanosecond, this.linkType);
     w.pos = p + PCAP_FILE_HEADER_BYTES;
     this.headerRead = true;
   }
@@ -146,57 +216,17 @@ export class PcapReader implements PullSource {
   }
 
   /**
-   * The record loop over what the window holds. Each record is a 16-byte header (ts_sec,
-   * ts_usec|ts_nsec, caplen, len) and caplen bytes; records whole in the window are delivered without
-   * awaiting (with `one`, only the first: true when it was). Per record: no allocation, no closure, no
-   * DataView, no subarray.
-   * Measured: 1.7 M records / 138 MB in 55-80 ms from the page cache (2-core VM, Node 20), of which
-   * ~30 ms is reading the file; `tcpdump -r f -w /dev/null` takes ~380 ms on the same file.
+   * The records whole in the window, delivered without awaiting (with `one`, only the first: true when
+   * it was), by the shared record walk.
    */
   private scan(onFrame: FrameHandler, one: boolean): boolean {
     const w = this.window;
-    const f = this.frame;
-    const le = this.littleEndian;
-    const subUnit = this.nanosecond ? 1 : 1000; // ns per unit of the second timestamp field
-    const subLimit = this.nanosecond ? 1e9 : 1e6;
-    let number = this.packets;
-    const buf = w.buf;
-    const end = w.end;
-    const base = w.base;
-    let pos = w.pos;
-    f.data = buf;
-    while (end - pos >= PCAP_RECORD_HEADER_BYTES) {
-      const caplen = u32(buf, pos + 8, le);
-      if (caplen > PCAP_MAX_CAPLEN) {
-        w.pos = pos;
-        throw this.caplenError(base + pos, caplen);
-      }
-      if (end - pos - PCAP_RECORD_HEADER_BYTES < caplen) break;
-      let sec = u32(buf, pos, le);
-      let sub = u32(buf, pos + 4, le);
-      if (sub >= subLimit) {
-        // Out-of-range fraction (writers that do not normalise): carry whole seconds.
-        const carry = Math.floor(sub / subLimit);
-        sec += carry;
-        sub -= carry * subLimit;
-      }
-      f.number = ++number;
-      f.tsSec = sec;
-      f.tsNsec = sub * subUnit;
-      f.caplen = caplen;
-      f.origLen = u32(buf, pos + 12, le);
-      f.offset = pos + PCAP_RECORD_HEADER_BYTES;
-      f.fileOffset = base + pos;
-      this.packets = number;
-      onFrame(f);
-      pos += PCAP_RECORD_HEADER_BYTES + caplen;
-      if (one) {
-        w.pos = pos;
-        return true;
-      }
-    }
+    const walk = this.walk;
+    const before = walk.number;
+    const pos = walk.walk(w.buf, w.pos, w.end, w.base, onFrame, one ? before + 1 : Number.POSITIVE_INFINITY);
     w.pos = pos;
-    return false;
+    if (walk.badCaplen >= 0) throw this.caplenError(w.base + pos, walk.badCaplen);
+    return one && walk.number > before;
   }
 
   private caplenError(at: number, caplen: number): CaptureFormatError {

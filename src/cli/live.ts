@@ -2,13 +2,13 @@
 // SIGTERM, --count or --duration: the summary, the evidence file, the exit status.
 
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_RING_MIB, LiveSource, PACKET_BUFFER_BYTES } from '../capture/live.js';
+import { DEFAULT_RING_MIB, DEFAULT_SNAPLEN, LiveSource, MAX_SNAPLEN } from '../capture/live.js';
 import { linkTypeName } from '../capture/source.js';
 import { UsageError } from '../errors.js';
 import { LiveAnalysis, type LiveProgress } from '../live.js';
 import { createEvidenceWriter, evidenceTarget, type EvidenceWriter } from '../report/evidence-writer.js';
 import { ndjsonFindingLines } from '../report/json.js';
-import { runReport, type Sink } from '../report/reporter.js';
+import { captureLossText, captureLossWarning, runReport, type Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
 import { parseOptions, single, type RawOptions } from './options.js';
@@ -21,6 +21,7 @@ export interface LiveRawOptions extends RawOptions {
   duration?: unknown;
   interval?: unknown;
   'buffer-size'?: unknown;
+  snaplen?: unknown;
 }
 
 /** A positive number of seconds, or null when the flag is absent. */
@@ -40,6 +41,7 @@ export function progressLine(p: LiveProgress, iface: string, sincePackets: numbe
   const rate = (n: number): string => (secs > 0 ? (n / secs).toFixed(n / secs >= 100 ? 0 : 1) : '0');
   return `# ${new Date().toISOString()} ${iface}: ${p.packets} packets, ${t.attempts} attempts`
     + `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${p.open} open; `
+    + `${p.stats.received} received by filter, ${p.stats.dropped} dropped by kernel, ${p.stats.ifdropped} dropped by interface; `
     + `last ${secs.toFixed(secs < 10 ? 1 : 0)} s: ${rate(sincePackets)} packets/s, ${rate(sinceAttempts)} attempts/s`;
 }
 
@@ -71,6 +73,15 @@ export async function runLive(
     }
   }
 
+  const snapText = single('snaplen', args.snaplen);
+  let snaplen = DEFAULT_SNAPLEN;
+  if (snapText !== undefined) {
+    snaplen = Number(snapText);
+    if (!/^\d+$/.test(snapText.trim()) || snaplen < DEFAULT_SNAPLEN || snaplen > MAX_SNAPLEN) {
+      throw new UsageError(`--snaplen: '${snapText}' is not a number of bytes from ${DEFAULT_SNAPLEN} to ${MAX_SNAPLEN}`);
+    }
+  }
+
   if (opts.evidence !== null) {
     // Refused before the capture starts: a directory, a socket...
     let target;
@@ -81,13 +92,13 @@ export async function runLive(
     }
     if (target.kind === 'fd' && target.fd === 1) out.toStderr();
   }
-  const source = LiveSource.open(iface, { filter: filterText ?? null, count, ringMiB });
+  const source = LiveSource.open(iface, { filter: filterText ?? null, count, ringMiB, snaplen });
   let writer: EvidenceWriter | null = null;
   if (opts.evidence !== null) {
     try {
-      // Live stamps carry microseconds (the anchor is Date.now()), so a classic µs pcap of the one link type,
-      // written as packets come (streaming): a killed capture leaves what was listed so far.
-      writer = await createEvidenceWriter(opts.evidence, [source.linkType], false, [], true);
+      // The kernel's timestamps, unchanged: a nanosecond pcap of the one link type, written as packets
+      // come (streaming): a killed capture leaves what was listed so far.
+      writer = await createEvidenceWriter(opts.evidence, [source.linkType], true, [], true);
     } catch (e) {
       source.stop();
       throw e instanceof UsageError ? new UsageError(`--evidence ${opts.evidence}: ${e.message}`) : e;
@@ -138,7 +149,7 @@ export async function runLive(
     intervalTimer.unref();
   }
 
-  const what = [`link-type ${linkTypeName(source.linkType)}`, `filter "${source.filter}"`];
+  const what = [`link-type ${linkTypeName(source.linkType)}`, `snapshot length ${source.snaplen} bytes`, `filter "${source.filter}"`];
   if (count > 0) what.push(`stopping after ${count} packets`);
   if (duration !== null) what.push(`for ${duration} s`);
   err(`synscope: listening on ${iface}, ${what.join(', ')} (Ctrl-C to stop)`);
@@ -158,7 +169,15 @@ export async function runLive(
   reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
   for (const line of ndjsonFindingLines(opts.format, result.findings)) err(line);
   out.flush();
-  if (source.truncated > 0) err(`synscope: ${source.truncated} packets were longer than ${PACKET_BUFFER_BYTES} bytes and were cut short`);
+  // As tcpdump ends: what the kernel passed and lost, on stderr whatever the format (ndjson stays pure).
+  const capture = result.captures[0]!;
+  err(`synscope: ${captureLossText(capture) ?? ''}`);
+  const warning = captureLossWarning(capture);
+  if (warning !== null) err(`synscope: warning: ${warning}`);
+  if (source.lost !== null) {
+    err(`synscope: capture on ${iface} ended: ${source.lost}`);
+    return EXIT_ERROR;
+  }
   if (result.evidenceError !== null) {
     err(`synscope: --evidence ${opts.evidence ?? ''}: ${result.evidenceError}`);
     return EXIT_ERROR;

@@ -70,7 +70,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         .option('count', { alias: 'c', type: 'string', describe: 'stop after this many packets' })
         .option('duration', { type: 'string', describe: 'stop after this many seconds' })
         .option('interval', { type: 'string', describe: 'print a progress line on stderr every this many seconds' })
-        .option('buffer-size', { type: 'string', describe: 'libpcap kernel ring in MiB (one ~64 KiB slot per packet; default 32)' }))
+        .option('buffer-size', { type: 'string', describe: 'libpcap kernel ring in MiB (default 32: ~157 000 handshake packets)' })
+        .option('snaplen', { type: 'string', describe: 'bytes kept of each packet (default 256: every header synscope reads)' }))
     .command('interfaces', 'list the capture interfaces with their addresses', (y) =>
       examples(y.option('format', { alias: 'f', type: 'string', describe: 'text | json; default text', default: 'text' }), 'interfaces'))
     .demandCommand(1, 'name a command: read, live or interfaces')

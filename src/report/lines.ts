@@ -2,7 +2,7 @@
 // for live capture, where each line is printed the moment its verdict is reached.
 
 import type { HandshakeJson } from './record.js';
-import type { Reporter, RunReport, Sink } from './reporter.js';
+import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { framesText, paintOutcome } from './text.js';
 
 /** "10.0.0.5.51234" as tcpdump writes an endpoint (IPv6 too: "2001:db8::1.443"). */
@@ -33,6 +33,12 @@ export function summaryLine(run: RunReport): string {
   let s = `# ${t.attempts} attempts${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${packets} packets`;
   s += `, ${run.captures.length} capture${run.captures.length === 1 ? '' : 's'})`;
   if (run.tracker.evicted > 0) s += `; ${run.tracker.evicted} evicted from a full table`;
+  for (const c of run.captures) {
+    const loss = captureLossText(c);
+    if (loss !== null) s += `; ${c.file}: ${loss}`;
+    const warning = captureLossWarning(c);
+    if (warning !== null) s += `\n# warning: ${warning}`;
+  }
   return s;
 }
 

@@ -5,7 +5,7 @@
 import { OUTCOMES } from '../track/attempt.js';
 import { ERRNO_MESSAGES } from './diagnosis.js';
 import type { HandshakeJson } from './record.js';
-import type { Reporter, RunReport, Sink } from './reporter.js';
+import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { failures } from './summary.js';
 import { endpointText, framesText } from './text.js';
 
@@ -86,7 +86,11 @@ export class MarkdownReporter implements Reporter {
     for (const c of run.captures) {
       o(`- \`${c.file}\`: ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no interfaces'}, ${c.packets} packets`);
       if (c.first !== null) o(`, ${c.first} to ${c.last}`);
+      const loss = captureLossText(c);
+      if (loss !== null) o(`; ${loss}`);
       o('\n');
+      const warning = captureLossWarning(c);
+      if (warning !== null) o(`  - **warning**: ${warning}\n`);
       if (c.error !== null) o(`  - reading stopped: ${c.error}\n`);
     }
     o(`- \`--timeout ${run.timeout}\` s: an unanswered SYN counts as dropped after that long\n\n`);

@@ -25,6 +25,31 @@ export interface CaptureJson {
   unknownLinkPackets: number;
   /** The damage that stopped reading this capture, or null. */
   error: string | null;
+  /** Live only, from pcap_stats() as tcpdump reports it: packets the filter passed (dropped ones included). */
+  received?: number;
+  /** Live only: packets lost because the kernel ring was full. */
+  droppedByKernel?: number;
+  /** Live only: packets the interface (its driver) dropped. */
+  droppedByInterface?: number;
+}
+
+/** "N received by filter, N dropped by kernel, N dropped by interface" for a live capture, null for a file. */
+export function captureLossText(c: CaptureJson): string | null {
+  if (c.received === undefined) return null;
+  return `${c.received} received by filter, ${c.droppedByKernel ?? 0} dropped by kernel, ${c.droppedByInterface ?? 0} dropped by interface`;
+}
+
+/**
+ * What lost packets make unsafe, for a live capture that lost any (null otherwise). A lost answer
+ * turns a refused or rejected attempt into dropped (and a lost SYN/ACK an established one into
+ * dropped or timed-out); a lost SYN hides an attempt or lowers its synCount.
+ */
+export function captureLossWarning(c: CaptureJson): string | null {
+  const lost = (c.droppedByKernel ?? 0) + (c.droppedByInterface ?? 0);
+  if (lost === 0) return null;
+  return `${lost} packets were lost before synscope could read them${(c.droppedByKernel ?? 0) > 0 ? ' (kernel ring full: raise --buffer-size)' : ''}: `
+    + 'verdicts may be missing, and dropped / timed-out verdicts and synCount are unsafe '
+    + '(a lost RST or ICMP error makes a refused or rejected attempt look dropped)';
 }
 
 export interface TrackerJson {

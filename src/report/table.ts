@@ -4,7 +4,7 @@
 import Table from 'cli-table3';
 import { OUTCOMES } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
-import type { Reporter, RunReport, Sink } from './reporter.js';
+import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { failures } from './summary.js';
 import { endpointText, framesText, paintOutcome } from './text.js';
 
@@ -62,7 +62,11 @@ export class TableReporter implements Reporter {
       if (c.first !== null) line += `, ${c.first} to ${c.last}`;
       if (c.unknownLinkPackets > 0) line += `, ${c.unknownLinkPackets} of an unknown link type skipped`;
       if (c.badPackets > 0) line += `, ${c.badPackets} damaged packets skipped`;
+      const loss = captureLossText(c);
+      if (loss !== null) line += `; ${loss}`;
       o(`${line}\n`);
+      const warning = captureLossWarning(c);
+      if (warning !== null) o(`  warning: ${warning}\n`);
       if (c.error !== null) o(`  reading stopped: ${c.error}\n`);
     }
 

@@ -12,7 +12,7 @@ export const LIST_ESTABLISHED = 2;
 export const LIST_LINGER = 3;
 /** Live only: reported as dropped / timed-out, kept so late SYN retransmissions join it, not a new attempt. */
 export const LIST_TOMBSTONE = 4;
-/** Rejected by ICMP, waiting REJECTED_WAIT for a retransmission that would reopen it. */
+/** Rejected by ICMP, waiting REJECTED_WAIT for a retransmission that would reopen it (live too). */
 export const LIST_REJECTED = 5;
 
 /**
@@ -30,8 +30,8 @@ export const ESTABLISHED_IDLE = 300;
 /** Copies of one packet arrive within microseconds; 0.5 s of capture time is plenty. */
 export const LINGER = 0.5;
 /**
- * How long an ICMP rejection waits, in `read`, for a retransmission that would prove the client
- * ignored it. Linux takes an ICMP error that arrives while connect() still holds the socket lock
+ * How long an ICMP rejection waits, in `read` and live alike, for a retransmission that would prove
+ * the client ignored it (live prints the verdict that much later, and then agrees with `read`). Linux takes an ICMP error that arrives while connect() still holds the socket lock
  * as a soft error only (tcp_v4_err(): "if (!sock_owned_by_user(sk)) tcp_done_with_error(sk, err);
  * else WRITE_ONCE(sk->sk_err_soft, err);") and retransmits the SYN after its initial RTO of 1 s.
  */
@@ -54,11 +54,10 @@ export class TimerLists {
   private readonly live: boolean;
   private readonly timeout: number;
 
-  /** Seconds a rejection waits for a retransmission that would reopen the attempt (0 live: at once). */
-  readonly rejectedWait: number;
+  /** Seconds a rejection waits for a retransmission that would reopen the attempt. */
+  readonly rejectedWait = REJECTED_WAIT;
 
   constructor(live: boolean, timeout: number) {
-    this.rejectedWait = live ? LINGER : REJECTED_WAIT;
     this.live = live;
     this.timeout = timeout;
   }

@@ -17,7 +17,7 @@
 //   SYNACK_SEEN    client SYN, same ISN               → SYNACK_SEEN   the SYN/ACK was lost on its way back
 //   SYNACK_SEEN    server RST+ACK, ack = ISN+1        → DONE refused  (the client never acknowledged the SYN/ACK)
 //   DONE rejected  client SYN, same ISN, ≥ 200 ms     → SYN_SENT      the client took the ICMP error (answering its
-//                  later (read)                                       first SYN) as soft: reopened
+//                  later (read and live: REJECTED_WAIT)               first SYN) as soft: reopened
 //   ESTABLISHED    RST from either side               → DONE established, resetBy that side
 //   ESTABLISHED    FIN from both sides                → DONE established
 //   SYN_SENT / SYNACK_SEEN   silence (expiry.ts)       → DONE dropped / timed-out (incomplete at end of input)

@@ -1,15 +1,19 @@
 // Two network namespaces joined by a veth pair, for the live tests and scripts/bench-live.ts. All
 // traffic stays between them: the only addresses are 10.199.0.0/24 and fd99:199::/64, set inside
-// namespaces this process creates (named sst-<pid>-...). cleanup() kills what was started in them and deletes them.
+// namespaces this process creates (named sst-<pid>-..., or $SYNSCOPE_NETNS_PREFIX-<pid>-...). cleanup() kills what
+// was started in them and deletes them.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { BINDING_PATH } from '../../src/capture/live.js';
 import { ROOT } from './cli.js';
 
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 export const REQUIRE_ENV = 'SYNSCOPE_REQUIRE_LIVE_TESTS';
+/** Namespace and interface names start with this (a few letters), so that parallel runs never clash. */
+const PREFIX = /^[a-z][a-z0-9]{0,5}$/.test(process.env['SYNSCOPE_NETNS_PREFIX'] ?? '') ? process.env['SYNSCOPE_NETNS_PREFIX']! : 'sst';
 
 export const SERVER_IP = '10.199.0.1';
 export const CLIENT_IP = '10.199.0.2';
@@ -35,11 +39,11 @@ export function liveTestsMissing(): string | null {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'root (live capture and network namespaces need it)';
   if (process.platform !== 'linux') return 'Linux (network namespaces)';
   if (run('ip', ['-V']).status !== 0) return 'iproute2 (the ip command)';
-  const probe = `sst-${process.pid}-probe`;
+  const probe = `${PREFIX}-${process.pid}-probe`;
   const add = run('ip', ['netns', 'add', probe]);
   if (add.status !== 0) return `network namespaces (ip netns add: ${add.stderr.trim()})`;
   try {
-    const veth = run('ip', ['-n', probe, 'link', 'add', 'sstprobe0', 'type', 'veth', 'peer', 'name', 'sstprobe1']);
+    const veth = run('ip', ['-n', probe, 'link', 'add', `${PREFIX}probe0`, 'type', 'veth', 'peer', 'name', `${PREFIX}probe1`]);
     if (veth.status !== 0) return `veth interfaces (${veth.stderr.trim()})`;
     const ipt = run('ip', ['netns', 'exec', probe, 'iptables', '-S']);
     if (ipt.status !== 0) return `iptables in a namespace (${ipt.stderr.trim() || 'not installed'})`;
@@ -47,9 +51,9 @@ export function liveTestsMissing(): string | null {
     run('ip', ['netns', 'del', probe]);
   }
   try {
-    createRequire(import.meta.url)('cap');
+    createRequire(import.meta.url)(BINDING_PATH);
   } catch (e) {
-    return `the cap addon with libpcap (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+    return `synscope's libpcap binding (${(e instanceof Error ? e.message : String(e)).split('\n')[0]}; npm run build:native)`;
   }
   if (!existsSync(CLI)) return `${CLI} (run npm run build first)`;
   return null;
@@ -73,7 +77,7 @@ export function requireLive(ctx: Mocha.Context): void {
 function removeStale(): void {
   const r = run('ip', ['netns', 'list']);
   for (const line of r.stdout.split('\n')) {
-    const m = /^(sst-(\d+)-[a-z]+)\b/.exec(line.trim());
+    const m = new RegExp(`^(${PREFIX}-(\\d+)-[a-z]+)\\b`).exec(line.trim());
     if (m === null) continue;
     const pid = Number(m[2]);
     if (pid === process.pid) continue;
@@ -112,11 +116,11 @@ export class NetnsPair {
   constructor(tag = '') {
     removeStale();
     const id = `${process.pid}${tag}`;
-    this.server = `sst-${id}-srv`;
-    this.client = `sst-${id}-cli`;
+    this.server = `${PREFIX}-${id}-srv`;
+    this.client = `${PREFIX}-${id}-cli`;
     // Interface names are limited to 15 bytes.
-    this.serverIf = `sst${id}s`.slice(0, 15);
-    this.clientIf = `sst${id}c`.slice(0, 15);
+    this.serverIf = `${PREFIX}${id}s`.slice(-15);
+    this.clientIf = `${PREFIX}${id}c`.slice(-15);
     process.once('exit', this.onExit);
     try {
       must('ip', ['netns', 'add', this.server]);
@@ -262,17 +266,20 @@ export class NetnsPair {
 // client scripts (plain CommonJS for node -e), each bounded in count and time
 
 /**
- * connect(host, port) once with a timeout; prints {"code": "OK" | errno code}. When it connects, it
- * closes cleanly (FIN) and waits for the server's FIN.  argv: host port timeoutMs
+ * connect(host, port) once with a timeout; prints {"code": "OK" | errno code, "ms": how long connect()
+ * took}. When it connects, it closes cleanly (FIN) and waits for the server's FIN.  argv: host port timeoutMs
  */
 export const CONNECT_ONCE = `
 const net = require('net');
 const [host, port, ms] = process.argv.slice(1);
+const t0 = process.hrtime.bigint();
+const took = () => Number(process.hrtime.bigint() - t0) / 1e6;
+let connectMs = 0;
 const s = net.connect({ host, port: Number(port) });
 const t = setTimeout(() => { console.log(JSON.stringify({ code: 'CLIENT_TIMEOUT' })); process.exit(0); }, Number(ms));
-s.on('connect', () => { s.end(); });
-s.on('close', () => { if (!s.errored) { clearTimeout(t); console.log(JSON.stringify({ code: 'OK' })); } });
-s.on('error', (e) => { clearTimeout(t); console.log(JSON.stringify({ code: e.code })); });
+s.on('connect', () => { connectMs = took(); s.end(); });
+s.on('close', () => { if (!s.errored) { clearTimeout(t); console.log(JSON.stringify({ code: 'OK', ms: connectMs })); } });
+s.on('error', (e) => { clearTimeout(t); console.log(JSON.stringify({ code: e.code, ms: took() })); });
 `;
 
 /**
