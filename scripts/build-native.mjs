@@ -25,6 +25,6 @@ if (r.status === 0) {
   else if (/network connectivity|ENOTFOUND|ECONNREFUSED/.test(out)) why = "node's headers could not be downloaded";
   else if (/not found|ENOENT|No such file or directory|make: .*Error|gyp ERR! stack Error: not found/.test(out)) why = 'no C++ compiler or make';
   process.stdout.write(`synscope: live capture is not available (${why}); read works without it. `
-    + 'To capture live: apt-get install libpcap-dev build-essential (dnf install libpcap-devel gcc-c++ make), then npm rebuild synscope\n');
+    + 'To capture live: apt-get install libpcap-dev build-essential (dnf install libpcap-devel gcc-c++ make), then npm run build:native\n');
   if (process.env.SYNSCOPE_BUILD_VERBOSE === '1') process.stdout.write(out);
 }
