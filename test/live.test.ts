@@ -213,12 +213,14 @@ describe('synscope live (veth between two network namespaces)', function () {
     const pair = ns!;
     const evidence = join(tmp, 'stamps.pcap');
     const dump = join(tmp, 'stamps-tcpdump.pcap');
-    const tcpdump = pair.spawn(pair.server, 'tcpdump', ['-i', pair.serverIf, '-U', '--time-stamp-precision', 'nano', '-w', dump, `tcp port ${STAMPED}`]);
+    // Immediate mode: tcpdump stopped by a signal does not read the block libpcap has not handed over yet.
+    const tcpdump = pair.spawn(pair.server, 'tcpdump', ['-i', pair.serverIf, '-U', '--immediate-mode', '--time-stamp-precision', 'nano', '-w', dump, `tcp port ${STAMPED}`]);
     await tcpdump.waitFor('tcpdump to listen', (s) => s.stderr.includes('listening on'), 10_000);
     const live = await pair.startLive(['--format', 'ndjson', '--evidence', evidence, '--port', String(STAMPED)]);
     for (let i = 0; i < 3; i++) await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(STAMPED), '5000']);
     await live.waitFor('3 verdicts', (s) => s.stdoutLines >= 3, 10_000);
     assert.equal(await stop(live), 0, live.stderr);
+    await new Promise((r) => setTimeout(r, 200));
     await stop(tcpdump);
     const stamps = async (file: string): Promise<Map<string, number>> => {
       const m = new Map<string, number>();
