@@ -12,7 +12,7 @@ import { PacketFeed } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
+import type { Attempt, KeptPacket, Listed } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
 import { Listing } from './verdicts.js';
@@ -31,7 +31,7 @@ export interface TrackOptions {
 
 export interface AnalyzeOptions extends TrackOptions {
   /** Outcomes to list (the summary counts all). */
-  readonly only: ReadonlySet<Outcome>;
+  readonly only: ReadonlySet<Listed>;
 }
 
 /** What reading and tracking found, apart from the verdicts themselves. */
@@ -49,7 +49,7 @@ export interface AnalyzeResult extends TrackResult {
   readonly summary: Summary;
   readonly findings: readonly Finding[];
   /** Outcomes that occurred (for --fail-on). */
-  readonly seen: ReadonlySet<Outcome>;
+  readonly seen: ReadonlySet<Listed>;
   readonly evidence: EvidencePacket[];
 }
 

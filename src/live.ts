@@ -13,7 +13,7 @@ import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
+import type { Attempt, KeptPacket, Listed } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
 import { Verdicts } from './verdicts.js';
@@ -24,7 +24,7 @@ export const TICK_MS = 100;
 export interface LiveAnalyzeOptions {
   readonly timeout: number;
   /** Outcomes to list (the summary counts all). */
-  readonly only: ReadonlySet<Outcome>;
+  readonly only: ReadonlySet<Listed>;
   /** --host, --port, --since, --until. */
   readonly select: Selection;
   /** Where the packets of listed attempts go (--evidence), in capture order; null for none. */
@@ -49,7 +49,7 @@ export interface LiveResult {
   readonly evicted: number;
   readonly anomalies: Record<string, number>;
   /** Outcomes that occurred (for --fail-on). */
-  readonly seen: ReadonlySet<Outcome>;
+  readonly seen: ReadonlySet<Listed>;
   /** Packets written to --evidence, or null without it. */
   readonly evidencePackets: number | null;
   /** Why --evidence could not be written (the capture went on), or null. */

@@ -6,18 +6,18 @@ import { Findings, NOTE_NONE } from './report/findings.js';
 import { toRecord, type HandshakeJson } from './report/record.js';
 import type { Reporter } from './report/reporter.js';
 import { Summary } from './report/summary.js';
-import type { Attempt, KeptPacket, Outcome } from './track/attempt.js';
+import { RESET_NONE, type Attempt, type KeptPacket, type Listed } from './track/attempt.js';
 
 export class Verdicts {
   readonly summary = new Summary();
   readonly findings = new Findings();
   /** Outcomes that occurred (for --fail-on). */
-  readonly seen = new Set<Outcome>();
-  private readonly only: ReadonlySet<Outcome>;
+  readonly seen = new Set<Listed>();
+  private readonly only: ReadonlySet<Listed>;
   private readonly timeout: number;
   private readonly onListed: (h: HandshakeJson, a: Attempt) => void;
 
-  constructor(only: ReadonlySet<Outcome>, timeout: number, onListed: (h: HandshakeJson, a: Attempt) => void) {
+  constructor(only: ReadonlySet<Listed>, timeout: number, onListed: (h: HandshakeJson, a: Attempt) => void) {
     this.only = only;
     this.timeout = timeout;
     this.onListed = onListed;
@@ -29,8 +29,10 @@ export class Verdicts {
     if (v === null) return;
     const service = this.summary.add(a);
     this.seen.add(v.outcome);
+    const reset = a.resetBy !== RESET_NONE;
+    if (reset) this.seen.add('reset');
     const note = this.findings.observe(a, service);
-    const listed = this.only.has(v.outcome);
+    const listed = this.only.has(v.outcome) || (reset && this.only.has('reset'));
     if (listed || note !== NOTE_NONE) {
       const h = toRecord(a, service === null ? null : service.ip);
       h.diagnosis = this.findings.diagnose(h, note, this.timeout);
@@ -51,7 +53,7 @@ export class Listing {
   readonly evidence: KeptPacket[] = [];
   private readonly reporter: Reporter;
 
-  constructor(only: ReadonlySet<Outcome>, timeout: number, reporter: Reporter) {
+  constructor(only: ReadonlySet<Listed>, timeout: number, reporter: Reporter) {
     this.reporter = reporter;
     this.verdicts = new Verdicts(only, timeout, this.onListed);
   }

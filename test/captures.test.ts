@@ -46,7 +46,7 @@ interface Handshake {
 }
 interface Report {
   captures: { file: string; format: string; linkTypes: string[]; packets: number }[];
-  summary: Record<string, number>;
+  summary: Record<string, unknown>;
   services: unknown[];
   handshakes: Handshake[];
 }
@@ -156,6 +156,8 @@ describe('golden captures (captures/)', () => {
           assert.equal(report.summary[o], expected.handshakes.filter((h) => h.outcome === o).length, o);
         }
         assert.equal(report.summary['attempts'], expected.handshakes.length);
+        const resets = (by: string): number => expected.handshakes.filter((h) => h.resetBy === by).length;
+        assert.deepEqual(report.summary['resets'], { byClient: resets('client'), byServer: resets('server') });
       });
 
       it('json: listed by start, then frame', () => {
@@ -170,8 +172,9 @@ describe('golden captures (captures/)', () => {
         assert.deepEqual(lines.map((l) => JSON.parse(l) as Handshake), report.handshakes);
       });
 
-      it('lines, table and markdown: every failure shows, established ones only with --only', () => {
-        const failed = expected.handshakes.filter((h) => h.outcome !== 'established');
+      it('lines, table and markdown: every failure shows, established ones only with --only or when reset later', () => {
+        // A connection reset after the handshake is a failure for the application ("connection reset by peer").
+        const failed = expected.handshakes.filter((h) => h.outcome !== 'established' || h.resetBy !== undefined);
         const lines = synscope(['read', path, '--format', 'lines', ...timeoutArgs]);
         assert.equal(lines.status, 0);
         const body = lines.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
@@ -187,7 +190,10 @@ describe('golden captures (captures/)', () => {
         }
         const md = synscope(['read', path, '--format', 'markdown', ...timeoutArgs]);
         assert.equal(md.status, 0);
-        for (const h of failed) assert.ok(md.stdout.includes(`${h.outcome}: \``), `${h.outcome} in markdown`);
+        for (const h of failed) {
+          const heading = h.resetBy === undefined ? h.outcome : `${h.outcome}, then reset by the ${h.resetBy}`;
+          assert.ok(md.stdout.includes(`${heading}: \``), `${heading} in markdown`);
+        }
       });
     });
   }

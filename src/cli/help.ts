@@ -39,6 +39,7 @@ export const EPILOGUE = `Outcomes (one per SYN with its retransmissions):
   timed-out    SYN/ACK, but no ACK from the client within --timeout: ETIMEDOUT
   aborted      the client sent RST or FIN instead of its ACK
   incomplete   the capture ends too early to tell
+  (reset       for --only and --fail-on: established, then reset by either side)
 
 Exit status:
   0  done

@@ -31,13 +31,13 @@ function analysisOptions<T>(y: Argv<T>): Argv<T> {
   return y
     .option('format', { alias: 'f', type: 'string', describe: 'table | lines | json | ndjson | markdown; default table for read, lines for live' })
     .option('timeout', { type: 'string', describe: 'seconds a SYN (or SYN/ACK) may wait for an answer before it counts as dropped (timed-out); default 3', default: '3' })
-    .option('only', { type: 'string', describe: 'outcomes to list, comma-separated (the summary counts all)' })
+    .option('only', { type: 'string', describe: 'outcomes to list, comma-separated, or all; reset: connections reset after the handshake (the summary counts all)' })
     .option('host', { type: 'string', describe: 'keep only attempts with an address in one of these on either side: 10.0.0.9, [fd77::2], 10.0.0.0/8 (comma-separated or repeated)' })
     .option('port', { type: 'string', describe: 'keep only attempts with one of these ports on either side: 443 or 80,443,8000-8100' })
     .option('since', { type: 'string', describe: 'keep only attempts that started at or after this time: 2026-11-25T12:22:00Z, 12:22 (UTC, on the day of the first packet) or +30s (after the first packet)' })
     .option('until', { type: 'string', describe: 'keep only attempts that started before this time (the same forms)' })
     .option('evidence', { type: 'string', describe: 'write every packet of the listed handshakes to this pcap' })
-    .option('fail-on', { type: 'string', describe: 'exit 1 when an attempt had one of these outcomes' });
+    .option('fail-on', { type: 'string', describe: 'exit 1 when an attempt had one of these outcomes (or reset)' });
 }
 
 /** `synscope read x | head`: the reader went away; nothing more to say. */

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import { STDIN_TOKEN } from './exit.js';
 import { parseIp } from '../report/address.js';
 import { FORMATS, type Format } from '../report/formats.js';
-import { OUTCOMES, type Outcome } from '../track/attempt.js';
+import { OUTCOMES, type Listed } from '../track/attempt.js';
 import {
   NET_BYTES, TIME_ABSOLUTE, TIME_OF_DAY, TIME_OFFSET, type HostNets, type PortSet, type Selection, type TimeSpec,
 } from '../track/select.js';
@@ -14,11 +14,11 @@ import {
 export interface Options {
   readonly format: Format;
   readonly timeout: number;
-  readonly only: ReadonlySet<Outcome>;
+  readonly only: ReadonlySet<Listed>;
   /** --host, --port, --since, --until. */
   readonly select: Selection;
   readonly evidence: string | null;
-  readonly failOn: ReadonlySet<Outcome>;
+  readonly failOn: ReadonlySet<Listed>;
   readonly color: boolean;
 }
 
@@ -49,19 +49,22 @@ export function single(name: string, v: unknown): string | undefined {
   return text === STDIN_TOKEN ? '-' : text;
 }
 
-/** "refused,dropped" (also repeated flags) → a set of outcomes; unknown names are usage errors. */
-export function parseOutcomes(name: string, v: unknown): Set<Outcome> | null {
+/**
+ * "refused,dropped" (also repeated flags) → a set of outcomes, and `reset` for established
+ * connections reset later; unknown names are usage errors.
+ */
+export function parseOutcomes(name: string, v: unknown): Set<Listed> | null {
   if (v === undefined || v === null) return null;
   const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s !== '');
-  if (parts.length === 0) throw new UsageError(`--${name} needs one or more of: ${OUTCOMES.join(', ')}, or all`);
-  const out = new Set<Outcome>();
+  if (parts.length === 0) throw new UsageError(`--${name} needs one or more of: ${OUTCOMES.join(', ')}, reset, or all`);
+  const out = new Set<Listed>();
   for (const p of parts) {
     if (p === 'all') {
       for (const o of OUTCOMES) out.add(o);
       continue;
     }
-    const o = OUTCOMES.find((x) => x === p);
-    if (o === undefined) throw new UsageError(`--${name}: unknown outcome '${p}' (one of: ${OUTCOMES.join(', ')}, all)`);
+    const o = p === 'reset' ? p : OUTCOMES.find((x) => x === p);
+    if (o === undefined) throw new UsageError(`--${name}: unknown outcome '${p}' (one of: ${OUTCOMES.join(', ')}, reset, all)`);
     out.add(o);
   }
   return out;
@@ -81,9 +84,11 @@ export function parseOptions(raw: RawOptions, defaults: { format: Format }, colo
     }
   }
 
+  // By default the text formats list the failures, and the established connections that were reset
+  // later: "connection reset by peer" is a failure for the application.
   const only = parseOutcomes('only', raw.only)
-    ?? new Set<Outcome>(format === 'json' || format === 'ndjson' ? OUTCOMES : OUTCOMES.filter((o) => o !== 'established'));
-  const failOn = parseOutcomes('fail-on', raw['fail-on']) ?? new Set<Outcome>();
+    ?? new Set<Listed>(format === 'json' || format === 'ndjson' ? OUTCOMES : [...OUTCOMES.filter((o) => o !== 'established'), 'reset']);
+  const failOn = parseOutcomes('fail-on', raw['fail-on']) ?? new Set<Listed>();
 
   const since = parseTime('since', single('since', raw.since));
   const until = parseTime('until', single('until', raw.until));

@@ -7,7 +7,7 @@ import { createEvidenceWriter, evidenceTarget } from '../report/evidence-writer.
 import { makeReporter } from '../report/formats.js';
 import { ndjsonFindingLines, type ByteSink } from '../report/json.js';
 import { runReport, type Sink } from '../report/reporter.js';
-import type { Outcome } from '../track/attempt.js';
+import type { Listed } from '../track/attempt.js';
 import { parseOptions, type RawOptions } from './options.js';
 import { dropWorkers, threadsWanted } from './spawn.js';
 import { readInThreads } from './threads.js';
@@ -94,7 +94,7 @@ export async function runRead(
   const track = { timeout: opts.timeout, select: opts.select, keepPackets: opts.evidence !== null };
 
   let errors: readonly string[];
-  let seen: ReadonlySet<Outcome>;
+  let seen: ReadonlySet<Listed>;
   let notes: readonly string[];
   let evidenceError: string | null = null;
   if (threadsWanted(files, opts.evidence !== null)) {

@@ -15,7 +15,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { TrackOptions } from '../analyze.js';
 import type { Format } from '../report/formats.js';
 import type { CaptureJson } from '../report/reporter.js';
-import type { Attempt, Outcome } from '../track/attempt.js';
+import type { Attempt, Listed } from '../track/attempt.js';
 import { AttemptBatch } from '../track/wire.js';
 import { takeWorkers } from './spawn.js';
 
@@ -39,7 +39,7 @@ export const STATE_STOPPED = 1;
 export interface ReportOptions {
   readonly format: Format;
   readonly color: boolean;
-  readonly only: readonly Outcome[];
+  readonly only: readonly Listed[];
   readonly timeout: number;
   readonly files: readonly string[];
 }
@@ -88,7 +88,7 @@ export interface FreeMessage {
 }
 
 export type FromReportWorker =
-  | { readonly type: 'done'; readonly seen: readonly Outcome[]; readonly notes: readonly string[] }
+  | { readonly type: 'done'; readonly seen: readonly Listed[]; readonly notes: readonly string[] }
   | { readonly type: 'stdout-gone' }
   | { readonly type: 'stdout-failed'; readonly message: string };
 
@@ -99,7 +99,7 @@ export type FromTrackWorker =
 export interface ThreadsResult {
   /** One line per damaged or unreadable input, in order. */
   readonly errors: readonly string[];
-  readonly seen: readonly Outcome[];
+  readonly seen: readonly Listed[];
   /** Lines for stderr after the report (ndjson's findings). */
   readonly notes: readonly string[];
 }
@@ -129,7 +129,7 @@ export async function readInThreads(
   };
   trackWorker.postMessage(trackData, [port1]);
 
-  const reported = new Promise<{ seen: readonly Outcome[]; notes: readonly string[] }>((resolve, reject) => {
+  const reported = new Promise<{ seen: readonly Listed[]; notes: readonly string[] }>((resolve, reject) => {
     let done = false;
     const fail = (e: Error): void => {
       // Wake the track worker if it waits for room: nothing more will be taken.

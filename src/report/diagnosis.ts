@@ -70,10 +70,10 @@ export function diagnose(h: HandshakeJson, timeout: number): string {
       const after = a === null ? '' : ` in ${ms(a.afterMs)}`;
       const slow = h.synCount > 1 ? ` It was slow: the client had to send ${h.synCount} SYNs before an answer came, so some were lost on the way.` : '';
       if (h.resetBy === 'server') {
-        return `The handshake with ${server} completed${after}; the server later reset the connection (RST).${slow} Next: check the server application's logs around that time - a crash, a restart, or a close with SO_LINGER 0.`;
+        return `The handshake with ${server} completed${after}; the server later reset the connection (RST).${slow} The client application saw ECONNRESET ("connection reset by peer") on its next read or write. Next: check the server application's logs around that time - a crash, a restart, or a close with SO_LINGER 0 - and whether something on the path (a firewall or load balancer dropping idle connections) resets in its name.`;
       }
       if (h.resetBy === 'client') {
-        return `The handshake with ${server} completed${after}; the client later reset the connection (RST).${slow} Next: check the client application - it aborted the connection (a timeout of its own, or a close with unread data).`;
+        return `The handshake with ${server} completed${after}; the client later reset the connection (RST).${slow} The server application saw ECONNRESET ("connection reset by peer"). Next: check the client application - it aborted the connection (a timeout of its own, or a close with unread data).`;
       }
       return `The handshake with ${server} completed${after}.${slow}`;
     }

@@ -182,7 +182,7 @@ export class JsonReporter implements Reporter {
     const o = this.out;
     o(this.count === 0 ? '],\n' : '\n],\n');
     o(`"captures": ${JSON.stringify(run.captures)},\n`);
-    o(`"summary": ${JSON.stringify(run.summary.totals)},\n`);
+    o(`"summary": ${JSON.stringify({ ...run.summary.totals, resets: run.summary.resets })},\n`);
     o(`"services": ${JSON.stringify(run.summary.serviceList())},\n`);
     o(`"findings": ${JSON.stringify(run.findings)},\n`);
     o(`"tracker": ${JSON.stringify(run.tracker)}`);

@@ -3,6 +3,7 @@
 
 import type { HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
+import type { ResetsJson } from './summary.js';
 import { framesText, paintOutcome } from './text.js';
 
 /** "10.0.0.5.51234" as tcpdump writes an endpoint (IPv6 too: "2001:db8::1.443"). */
@@ -25,10 +26,19 @@ export function handshakeLine(h: HandshakeJson, color: boolean, named = false): 
   return s;
 }
 
+/** "1 reset by client, 2 by server" within `open` and `close`; '' when none was reset. */
+export function resetsText(r: ResetsJson, open: string, close: string): string {
+  if (r.byClient + r.byServer === 0) return '';
+  const parts: string[] = [];
+  if (r.byClient > 0) parts.push(`${r.byClient} reset by client`);
+  if (r.byServer > 0) parts.push(`${r.byServer} ${r.byClient > 0 ? 'by' : 'reset by'} server`);
+  return `${open}${parts.join(', ')}${close}`;
+}
+
 export function summaryLine(run: RunReport): string {
   const t = run.summary.totals;
   const parts: string[] = [];
-  for (const [k, n] of Object.entries(t)) if (k !== 'attempts' && n > 0) parts.push(`${n} ${k}`);
+  for (const [k, n] of Object.entries(t)) if (k !== 'attempts' && n > 0) parts.push(`${n} ${k}${k === 'established' ? resetsText(run.summary.resets, ' (', ')') : ''}`);
   const packets = run.captures.reduce((n, c) => n + c.packets, 0);
   let s = `# ${t.attempts} attempts${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${packets} packets`;
   s += `, ${run.captures.length} capture${run.captures.length === 1 ? '' : 's'})`;

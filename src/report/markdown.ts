@@ -7,6 +7,7 @@ import { ERRNO_MESSAGES } from './diagnosis.js';
 import type { HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { failures } from './summary.js';
+import { RESET_COLUMNS } from './table.js';
 import { endpointText, framesText } from './text.js';
 
 /** Failure groups written in full; attempts listed per group. */
@@ -38,7 +39,14 @@ function answerText(h: HandshakeJson): string {
 }
 
 function errnoText(h: HandshakeJson): string {
+  if (h.resetBy === 'server') return 'connected, then `ECONNRESET` — `connection reset by peer` on a later read or write';
+  if (h.resetBy === 'client') return 'connected; the client then reset the connection (its server saw `ECONNRESET`)';
   return h.errno === null ? 'no error' : `\`${h.errno}\` — \`${ERRNO_MESSAGES[h.errno]}\``;
+}
+
+/** The outcome as a failure's heading names it. */
+function outcomeText(h: HandshakeJson): string {
+  return h.resetBy === undefined ? h.outcome : `${h.outcome}, then reset by the ${h.resetBy}`;
 }
 
 export class MarkdownReporter implements Reporter {
@@ -81,7 +89,9 @@ export class MarkdownReporter implements Reporter {
     const o = this.out;
     const t = run.summary.totals;
     const failed = t.refused + t.rejected + t.dropped + t['timed-out'] + t.aborted;
-    o(`## TCP handshakes: ${failed} of ${t.attempts} failed\n\n`);
+    const resets = run.summary.resets;
+    const reset = resets.byClient + resets.byServer;
+    o(`## TCP handshakes: ${failed} of ${t.attempts} failed${reset === 0 ? '' : `, ${reset} reset after connecting`}\n\n`);
     o('**Analysed**\n\n');
     for (const c of run.captures) {
       o(`- \`${c.file}\`: ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no interfaces'}, ${c.packets} packets`);
@@ -101,17 +111,26 @@ export class MarkdownReporter implements Reporter {
       dropped: '`ETIMEDOUT` (connection timed out / i/o timeout)', 'timed-out': '`ETIMEDOUT` (connection timed out / i/o timeout)',
       aborted: 'nothing: the client itself gave up', incomplete: 'not known yet: the capture ends too early',
     };
-    for (const k of OUTCOMES) if (t[k] > 0) o(`| ${k} | ${t[k]} | ${SAW[k] ?? ''} |\n`);
+    for (const k of OUTCOMES) {
+      if (t[k] === 0) continue;
+      o(`| ${k} | ${t[k]} | ${SAW[k] ?? ''} |\n`);
+      if (k !== 'established') continue;
+      if (resets.byClient > 0) o(`| established, then reset by the client | ${resets.byClient} | the server: \`ECONNRESET\` (connection reset by peer) |\n`);
+      if (resets.byServer > 0) o(`| established, then reset by the server | ${resets.byServer} | \`ECONNRESET\` (connection reset by peer) on a later read or write |\n`);
+    }
     o(`| **total** | **${t.attempts}** | |\n\n`);
     if (run.tracker.evicted > 0) o(`> ${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n\n`);
 
     const failing = run.summary.serviceList().filter((s) => failures(s) > 0);
     if (failing.length > 0) {
       const cols = OUTCOMES.filter((k) => k !== 'incomplete' && t[k] > 0);
-      o(`**Failing services**\n\n| server | attempts | ${cols.join(' | ')} |\n| --- | ---: |${cols.map(() => ' ---: |').join('')}\n`);
+      const resetCols = RESET_COLUMNS.filter((c) => resets[c.key] > 0);
+      const heads = [...cols, ...resetCols.map((c) => c.head)];
+      o(`**Failing services**\n\n| server | attempts | ${heads.join(' | ')} |\n| --- | ---: |${heads.map(() => ' ---: |').join('')}\n`);
       for (const s of failing.slice(0, MD_MAX_SERVICES)) {
         const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
-        o(`| \`${name}\` | ${s.attempts} | ${cols.map((k) => String(s[k] ?? 0)).join(' | ')} |\n`);
+        const cells = [...cols.map((k) => String(s[k] ?? 0)), ...resetCols.map((c) => String(s.resets?.[c.key] ?? 0))];
+        o(`| \`${name}\` | ${s.attempts} | ${cells.join(' | ')} |\n`);
       }
       if (failing.length > MD_MAX_SERVICES) o(`\n…and ${failing.length - MD_MAX_SERVICES} more failing services.\n`);
       o('\n');
@@ -131,7 +150,7 @@ export class MarkdownReporter implements Reporter {
         const h = g.first;
         i++;
         const more = g.count > 1 ? ` (${g.count} attempts)` : '';
-        o(`### ${i}. ${h.outcome}: \`${endpointText(h.client.ip, h.client.port)}\` → \`${endpointText(h.server.ip, h.server.port)}\`${more}\n\n`);
+        o(`### ${i}. ${outcomeText(h)}: \`${endpointText(h.client.ip, h.client.port)}\` → \`${endpointText(h.server.ip, h.server.port)}\`${more}\n\n`);
         o(`- **When:** ${h.start}${g.count > 1 ? ` (first of ${g.count})` : ''}\n`);
         o(`- **Application saw:** ${errnoText(h)}\n`);
         o(`- **Answered by:** ${answerText(h)}\n`);

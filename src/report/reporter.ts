@@ -1,7 +1,7 @@
 // The seam every output format implements: listed handshakes one by one in listing order,
 // then the run's totals once. Reporters write through a sink; they never touch the process.
 
-import type { Outcome } from '../track/attempt.js';
+import type { Listed } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
 import type { Finding } from './findings.js';
 import type { Summary } from './summary.js';
@@ -65,7 +65,7 @@ export interface RunReport {
   readonly findings: readonly Finding[];
   readonly tracker: TrackerJson;
   readonly timeout: number;
-  readonly only: ReadonlySet<Outcome>;
+  readonly only: ReadonlySet<Listed>;
   /** Listed handshakes that were written to --evidence, and the file, when asked for. */
   readonly evidence: { file: string; packets: number } | null;
 }
@@ -83,7 +83,7 @@ export function runReport(
     readonly captures: readonly CaptureJson[]; readonly summary: Summary; readonly findings: readonly Finding[];
     readonly evicted: number; readonly anomalies: Record<string, number>;
   },
-  timeout: number, only: ReadonlySet<Outcome>, evidence: RunReport['evidence'],
+  timeout: number, only: ReadonlySet<Listed>, evidence: RunReport['evidence'],
 ): RunReport {
   return {
     captures: r.captures, summary: r.summary, findings: r.findings, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,

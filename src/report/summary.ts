@@ -1,11 +1,18 @@
 // Totals per outcome and per service (server address and port), over every attempt — --only
 // chooses what is listed, never what is counted. A port scan collapses into one line per target.
+// Established connections reset later are counted apart, by who reset them (Zeek's RSTO / RSTR).
 
-import { OUTCOMES, type Attempt, type Outcome } from '../track/attempt.js';
+import { OUTCOMES, RESET_BY_CLIENT, RESET_BY_SERVER, type Attempt, type Outcome } from '../track/attempt.js';
 import { formatIp, ip4Text } from './address.js';
 import type { EndpointJson } from './record.js';
 
 export type SummaryJson = { attempts: number } & Record<Outcome, number>;
+
+/** Established connections that the client / the server later reset (RST). */
+export interface ResetsJson {
+  byClient: number;
+  byServer: number;
+}
 
 export interface ServiceJson {
   /** port is null when the service line stands for many ports of one target (a scan). */
@@ -20,6 +27,8 @@ export interface ServiceJson {
   'timed-out'?: number;
   aborted?: number;
   incomplete?: number;
+  /** Only when some of its established connections were reset. */
+  resets?: ResetsJson;
 }
 
 /** Above this many ports on one server address, its services collapse into one line. */
@@ -37,6 +46,9 @@ export class ServiceCount {
   readonly ip4: number;
   readonly port: number;
   readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0];
+  /** Established connections reset later by the client / by the server. */
+  resetByClient = 0;
+  resetByServer = 0;
   /** For findings.ts: start (s) of the latest attempt it answered with SYN/ACK, and whether it was named. */
   answeredAt = Number.NEGATIVE_INFINITY;
   reported = false;
@@ -101,6 +113,13 @@ export class Summary {
   /** Attempts per outcome, in OUTCOMES order. */
   private readonly counts = [0, 0, 0, 0, 0, 0, 0];
   private attempts = 0;
+  private resetByClient = 0;
+  private resetByServer = 0;
+
+  /** Established connections reset later, by side. */
+  get resets(): ResetsJson {
+    return { byClient: this.resetByClient, byServer: this.resetByServer };
+  }
 
   /** The contract's summary object. */
   get totals(): SummaryJson {
@@ -123,6 +142,8 @@ export class Summary {
     const index = outcomeIndex(v.outcome);
     this.attempts++;
     this.counts[index]!++;
+    if (a.resetBy === RESET_BY_CLIENT) this.resetByClient++;
+    else if (a.resetBy === RESET_BY_SERVER) this.resetByServer++;
     const len = a.addrLen;
     const addr = a.addr;
     const port = a.serverPort;
@@ -147,30 +168,34 @@ export class Summary {
       this.count++;
     }
     s.counts[index]!++;
+    if (a.resetBy === RESET_BY_CLIENT) s.resetByClient++;
+    else if (a.resetBy === RESET_BY_SERVER) s.resetByServer++;
     return s;
   }
 
   /** Per service, failures first; servers with more than SCAN_PORTS ports become one line. */
   serviceList(): ServiceJson[] {
     const portsPerIp = new Map<string, number>();
-    const named: { ip: string; port: number; counts: number[] }[] = [];
+    const named: ServiceCount[] = [];
     for (const head of this.services.values()) {
       for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
         const ip = s.ip;
-        named.push({ ip, port: s.port, counts: s.counts });
+        named.push(s);
         portsPerIp.set(ip, (portsPerIp.get(ip) ?? 0) + 1);
       }
     }
-    const merged = new Map<string, { ip: string; port: number | null; ports: number; counts: number[] }>();
+    const merged = new Map<string, { ip: string; port: number | null; ports: number; counts: number[]; resets: ResetsJson }>();
     for (const s of named) {
       const scan = (portsPerIp.get(s.ip) ?? 0) > SCAN_PORTS;
       const key = scan ? s.ip : `${s.ip} ${s.port}`;
       let m = merged.get(key);
       if (m === undefined) {
-        m = { ip: s.ip, port: scan ? null : s.port, ports: 0, counts: new Array<number>(OUTCOMES.length).fill(0) };
+        m = { ip: s.ip, port: scan ? null : s.port, ports: 0, counts: new Array<number>(OUTCOMES.length).fill(0), resets: { byClient: 0, byServer: 0 } };
         merged.set(key, m);
       }
       m.ports++;
+      m.resets.byClient += s.resetByClient;
+      m.resets.byServer += s.resetByServer;
       for (let i = 0; i < OUTCOMES.length; i++) m.counts[i]! += s.counts[i]!;
     }
     const out: ServiceJson[] = [];
@@ -182,6 +207,7 @@ export class Summary {
         j.attempts += n;
         if (n > 0) j[OUTCOMES[i]!] = n;
       }
+      if (m.resets.byClient + m.resets.byServer > 0) j.resets = m.resets;
       out.push(j);
     }
     out.sort((x, y) => failures(y) - failures(x) || y.attempts - x.attempts
@@ -190,8 +216,13 @@ export class Summary {
   }
 }
 
+/** Failures for the application: failed handshakes, and established connections reset later. */
 export function failures(s: ServiceJson): number {
-  return s.attempts - (s.established ?? 0) - (s.incomplete ?? 0);
+  return s.attempts - (s.established ?? 0) - (s.incomplete ?? 0) + resetCount(s.resets);
+}
+
+export function resetCount(r: ResetsJson | undefined): number {
+  return r === undefined ? 0 : r.byClient + r.byServer;
 }
 
 function compareEndpoint(a: { ip: string; port: number | null }, b: { ip: string; port: number | null }): number {

@@ -5,7 +5,7 @@ import Table from 'cli-table3';
 import { OUTCOMES } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
-import { failures } from './summary.js';
+import { failures, type ResetsJson } from './summary.js';
 import { endpointText, framesText, paintOutcome } from './text.js';
 
 /** Rows of handshakes shown; the rest are counted (json / ndjson / lines list them all). */
@@ -19,6 +19,11 @@ const ERRNO_OF: Readonly<Record<string, string>> = {
   established: '', refused: 'ECONNREFUSED', rejected: 'per ICMP', dropped: 'ETIMEDOUT', 'timed-out': 'ETIMEDOUT',
   aborted: '', incomplete: '',
 };
+
+/** Service columns for established connections reset later, shown when any was. */
+export const RESET_COLUMNS: readonly { key: keyof ResetsJson; head: string }[] = [
+  { key: 'byClient', head: 'reset by client' }, { key: 'byServer', head: 'reset by server' },
+];
 
 /** Compact tables: a rule under the header only, as `column -t` readers expect. */
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
@@ -72,7 +77,14 @@ export class TableReporter implements Reporter {
 
     const t = run.summary.totals;
     const sum = new Table({ head: ['outcome', 'attempts', 'errno'], style: plainStyle(color), chars: COMPACT });
-    for (const k of OUTCOMES) if (t[k] > 0) sum.push([paintOutcome(k, color), String(t[k]), ERRNO_OF[k] ?? '']);
+    const resets = run.summary.resets;
+    for (const k of OUTCOMES) {
+      if (t[k] === 0) continue;
+      sum.push([paintOutcome(k, color), String(t[k]), ERRNO_OF[k] ?? '']);
+      // Established, then reset: "connection reset by peer" for the other side's application.
+      if (k === 'established' && resets.byClient > 0) sum.push(['  reset by client', String(resets.byClient), 'ECONNRESET']);
+      if (k === 'established' && resets.byServer > 0) sum.push(['  reset by server', String(resets.byServer), 'ECONNRESET']);
+    }
     sum.push(['total', String(t.attempts), '']);
     o(`\n${sum.toString()}\n`);
     if (run.tracker.evicted > 0) {
@@ -82,10 +94,13 @@ export class TableReporter implements Reporter {
     const services = run.summary.serviceList();
     if (services.length > 0) {
       const present = OUTCOMES.filter((k) => t[k] > 0);
-      const st = new Table({ head: ['server', 'attempts', ...present], style: plainStyle(color), chars: COMPACT });
+      const resetCols = RESET_COLUMNS.filter((c) => resets[c.key] > 0);
+      const st = new Table({
+        head: ['server', 'attempts', ...present, ...resetCols.map((c) => c.head)], style: plainStyle(color), chars: COMPACT,
+      });
       for (const s of services.slice(0, TABLE_MAX_SERVICES)) {
         const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
-        st.push([name, String(s.attempts), ...present.map((k) => String(s[k] ?? ''))]);
+        st.push([name, String(s.attempts), ...present.map((k) => String(s[k] ?? '')), ...resetCols.map((c) => String(s.resets?.[c.key] || ''))]);
       }
       o(`\nservices\n${st.toString()}\n`);
       if (services.length > TABLE_MAX_SERVICES) o(`... and ${services.length - TABLE_MAX_SERVICES} more services\n`);
@@ -94,7 +109,7 @@ export class TableReporter implements Reporter {
       for (const f of run.findings) o(`finding: ${f.text}\n`);
     }
 
-    const onlyAll = run.only.size === OUTCOMES.length;
+    const onlyAll = OUTCOMES.every((k) => run.only.has(k));
     const which = onlyAll ? 'handshakes' : `handshakes (${[...run.only].join(', ')})`;
     if (this.rows.length === 0) {
       o(`\nno ${which} to list\n`);

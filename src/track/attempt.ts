@@ -10,6 +10,12 @@ export const OUTCOMES: readonly Outcome[] = [
   'established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete',
 ];
 
+/**
+ * What --only and --fail-on name: an outcome, or `reset`, an established connection that either
+ * side later reset (the application's "connection reset by peer"); it stays `established`.
+ */
+export type Listed = Outcome | 'reset';
+
 /** Errno names a client application can see for a failed connect(). */
 export type ErrnoName =
   | 'ECONNREFUSED' | 'ETIMEDOUT' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'ENOPROTOOPT' | 'EOPNOTSUPP'

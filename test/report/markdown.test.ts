@@ -56,8 +56,8 @@ describe('report/markdown groups', () => {
       established(41003, 'client', 'completed in 3 ms; the client later reset'),
     ]);
     assert.deepEqual(text.split('\n').filter((l) => l.startsWith('### ')), [
-      '### 1. established: `10.0.0.5:41001` → `10.0.0.9:80` (2 attempts)',
-      '### 2. established: `10.0.0.5:41002` → `10.0.0.9:80`',
+      '### 1. established, then reset by the client: `10.0.0.5:41001` → `10.0.0.9:80` (2 attempts)',
+      '### 2. established, then reset by the server: `10.0.0.5:41002` → `10.0.0.9:80`',
     ]);
   });
 });

@@ -2,8 +2,8 @@
 
 import { strict as assert } from 'node:assert';
 import { parseIp } from '../../src/report/address.js';
-import { Summary, serviceHash } from '../../src/report/summary.js';
-import { Attempt, type Outcome } from '../../src/track/attempt.js';
+import { Summary, failures, serviceHash } from '../../src/report/summary.js';
+import { Attempt, RESET_BY_CLIENT, RESET_BY_SERVER, type Outcome } from '../../src/track/attempt.js';
 import { ip4At } from '../../src/track/table.js';
 
 function attempt(client: string, server: string, port: number, outcome: Outcome): Attempt {
@@ -33,6 +33,28 @@ describe('report/summary services', () => {
       { server: { ip: '2001:db8::a', port: 80 }, attempts: 1, established: 1 },
     ]);
     assert.deepEqual(s.totals, { attempts: 6, established: 2, refused: 3, rejected: 0, dropped: 1, 'timed-out': 0, aborted: 0, incomplete: 0 });
+  });
+
+  it('established connections reset later are counted by side, in the totals and per service, and make a service failing', () => {
+    const s = new Summary();
+    const reset = (port: number, by: number): Attempt => {
+      const a = attempt('10.0.0.1', '10.0.0.9', port, 'established');
+      a.resetBy = by;
+      return a;
+    };
+    s.add(reset(80, RESET_BY_SERVER));
+    s.add(reset(80, RESET_BY_SERVER));
+    s.add(reset(80, RESET_BY_CLIENT));
+    s.add(attempt('10.0.0.1', '10.0.0.9', 80, 'established'));
+    s.add(attempt('10.0.0.1', '10.0.0.9', 443, 'established'));
+    s.add(attempt('10.0.0.1', '10.0.0.9', 22, 'established'));
+    s.add(attempt('10.0.0.1', '10.0.0.9', 22, 'established'));
+    assert.deepEqual(s.resets, { byClient: 1, byServer: 2 });
+    assert.equal(s.totals.established, 7);
+    const list = s.serviceList();
+    assert.deepEqual(list[0], { server: { ip: '10.0.0.9', port: 80 }, attempts: 4, established: 4, resets: { byClient: 1, byServer: 2 } });
+    assert.equal(failures(list[0]!), 3);
+    assert.deepEqual(list.slice(1).map((x) => [x.server.port, failures(x), x.resets]), [[22, 0, undefined], [443, 0, undefined]]);
   });
 
   it('a server with more than 32 ports becomes one line (a scan)', () => {
