@@ -148,8 +148,8 @@ export function defaultFilter(iface: string, arphrdType: number): string {
 // errors
 
 /** The fix for a capture refused for lack of privilege. */
-export const PERMISSION_FIX = 'run synscope as root, or let node capture: '
-  + 'sudo setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))';
+export const PERMISSION_FIX = 'run synscope as root, or with a copy of node that only one group may run, '
+  + 'given `sudo setcap cap_net_raw,cap_net_admin=eip` (README, Install); not the system\'s node, which would let every Node script capture';
 
 // PCAP_ERROR_* (pcap/pcap.h) that say what to do.
 const PCAP_ERROR_NO_SUCH_DEVICE = -5;
