@@ -13,7 +13,7 @@ import { ROOT } from './cli.js';
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 export const REQUIRE_ENV = 'SYNSCOPE_REQUIRE_LIVE_TESTS';
 /** Namespace and interface names start with this (a few letters), so that parallel runs never clash. */
-const PREFIX = /^[a-z][a-z0-9]{0,5}$/.test(process.env['SYNSCOPE_NETNS_PREFIX'] ?? '') ? process.env['SYNSCOPE_NETNS_PREFIX']! : 'sst';
+export const PREFIX = /^[a-z][a-z0-9]{0,5}$/.test(process.env['SYNSCOPE_NETNS_PREFIX'] ?? '') ? process.env['SYNSCOPE_NETNS_PREFIX']! : 'sst';
 
 export const SERVER_IP = '10.199.0.1';
 export const CLIENT_IP = '10.199.0.2';
