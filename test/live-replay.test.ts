@@ -10,16 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CAPTURES, synscope } from './helpers/cli.js';
-import { CLI, PREFIX, requireLive } from './helpers/netns.js';
+import { CLI, PREFIX, requireLive, type LiveHandshake as Handshake } from './helpers/netns.js';
 
-interface Handshake {
-  client: { ip: string; port: number };
-  server: { ip: string; port: number };
-  outcome: string;
-  errno: string | null;
-  synCount: number;
-  answer: { kind: string; icmpType?: number; icmpCode?: number } | null;
-}
 
 function ip(args: readonly string[]): { status: number | null; stderr: string } {
   const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 10_000 });

@@ -11,17 +11,9 @@ import { join } from 'node:path';
 import { CAPTURES, synscope } from './helpers/cli.js';
 import {
   CLI, CLIENT_IP, CONNECT_BURST, CONNECT_ONCE, LISTEN, NetnsPair, requireLive, SERVER_IP, SERVER_IP6, type Spawned,
+  type LiveHandshake as Handshake,
 } from './helpers/netns.js';
 
-interface Handshake {
-  client: { ip: string; port: number };
-  server: { ip: string; port: number };
-  outcome: string;
-  errno: string | null;
-  synCount: number;
-  answer: { kind: string; from: string; icmpType?: number; icmpCode?: number } | null;
-  frames: number[];
-}
 
 const LISTENING = 8080;
 const CLOSED = 8081;

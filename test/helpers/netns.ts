@@ -91,6 +91,17 @@ function removeStale(): void {
   }
 }
 
+/** The fields of an ndjson handshake the live tests look at. */
+export interface LiveHandshake {
+  client: { ip: string; port: number };
+  server: { ip: string; port: number };
+  outcome: string;
+  errno: string | null;
+  synCount: number;
+  answer: { kind: string; from: string; icmpType?: number; icmpCode?: number } | null;
+  frames: number[];
+}
+
 export interface Spawned {
   readonly child: ChildProcess;
   stdout: string;
