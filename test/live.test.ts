@@ -107,7 +107,9 @@ describe('synscope live (veth between two network namespaces)', function () {
         // while connect() holds the socket, retransmits 1 s later and fails on the second error.
         const clientMs = clients[i]!.ms;
         assert.equal(v.synCount, clientMs > 500 ? 2 : 1, `synCount of ${c.ip} port ${c.port}, the client failed after ${clientMs} ms`);
-        assert.ok(Math.abs((v.answer as { afterMs?: number }).afterMs! - clientMs) < 100, `afterMs ${JSON.stringify(v.answer)} vs the client's ${clientMs} ms`);
+        // The error that ended connect() came before the client saw it, and after the retransmission (RTO 1 s) when there was one.
+        const afterMs = (v.answer as { afterMs?: number }).afterMs!;
+        assert.ok(afterMs <= clientMs + 1 && (v.synCount === 1 || afterMs >= 900), `afterMs ${JSON.stringify(v.answer)} vs the client's ${clientMs} ms`);
       }
       if (c.outcome === 'dropped') {
         assert.equal(v.answer, null);
