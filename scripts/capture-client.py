@@ -46,6 +46,8 @@ def one_attempt(spec, args, held, results, lock):
         "server": {"ip": canon(dst), "port": dport},
         "clientErrno": None,
     }
+    if args.tunnel:
+        res["tunnel"] = json.loads(args.tunnel)
     s = socket.socket(fam, socket.SOCK_STREAM)
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -269,6 +271,8 @@ def cmd_expected(args):
             h["answerFrom"] = canon(frm)
         if r.get("peerReset"):
             h["resetBy"] = "server"
+        if r.get("tunnel"):
+            h["tunnel"] = r["tunnel"]
         hs.append(h)
     doc = {"scenario": args.scenario, "story": args.story, "captured": args.captured,
            "format": args.format, "linkTypes": args.link, "handshakes": hs}
@@ -293,6 +297,7 @@ def main():
     c.add_argument("--ttl", type=int, default=None)
     c.add_argument("--hold-file", default=None)
     c.add_argument("--hold-max", type=float, default=40.0)
+    c.add_argument("--tunnel", default=None, help="JSON: how the attempts are carried (copied to the expected file)")
     c.add_argument("--out", required=True)
 
     s = sub.add_parser("serve")

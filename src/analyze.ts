@@ -7,6 +7,8 @@
 import { Timeline } from './capture/merge.js';
 import { openCapture, type OpenCaptureOptions } from './capture/open.js';
 import { linkTypeName, type FrameSource } from './capture/source.js';
+import { Reassembler } from './decode/reassembly.js';
+import { addVxlanPorts } from './decode/udp.js';
 import { CaptureFormatError } from './errors.js';
 import { PacketFeed } from './feed.js';
 import type { Finding } from './report/findings.js';
@@ -26,6 +28,8 @@ export interface TrackOptions {
   readonly select: Selection;
   /** Keep the packets of every attempt for an evidence capture. */
   readonly keepPackets: boolean;
+  /** UDP ports decoded as VXLAN besides the standard ones (--vxlan-port). */
+  readonly vxlanPorts?: readonly number[];
   readonly open?: OpenCaptureOptions;
 }
 
@@ -82,8 +86,11 @@ export async function trackFiles(
     // One window for all inputs: its times are relative to the timeline's first packet.
     ...trackerSelection(opts.select),
   }, onAttempt);
+  // One reassembly table for all inputs: a datagram's fragments may fall into two rotated files.
+  const fragments = new Reassembler(opts.keepPackets);
   /** Per-input counters (time span, skipped packets), while the input is being read. */
   const feeds: (PacketFeed | null)[] = paths.map(() => null);
+  if (opts.vxlanPorts !== undefined) addVxlanPorts(opts.vxlanPorts);
 
   const done = (i: number, source: FrameSource | null, error: CaptureFormatError | null): void => {
     const cap = captures[i]!;
@@ -108,7 +115,7 @@ export async function trackFiles(
   try {
     if (paths.length === 1) {
       // One input: its reader pushes its frames straight into the tracker.
-      const feed = new PacketFeed(tracker);
+      const feed = new PacketFeed(tracker, fragments);
       feeds[0] = feed;
       let source: FrameSource | null = null;
       let error: CaptureFormatError | null = null;
@@ -125,7 +132,7 @@ export async function trackFiles(
       const timeline = new Timeline(paths.length, (i, peek) => openCapture(paths[i]!, peek
         ? { ...opts.open, windowBytes: Math.min(opts.open?.windowBytes ?? PEEK_WINDOW_BYTES, PEEK_WINDOW_BYTES) } : opts.open), {
         opened: (i, source) => {
-          feeds[i] = new PacketFeed(tracker);
+          feeds[i] = new PacketFeed(tracker, fragments);
           progress?.(source);
         },
         done,
@@ -138,6 +145,7 @@ export async function trackFiles(
     progress?.(null);
   }
   tracker.addAnomalies(anomalies);
+  fragments.addAnomalies(anomalies);
   return {
     captures, evicted: tracker.evicted, anomalies, nanosecond,
     errors: errors.filter((e): e is CaptureFormatError => e !== null),

@@ -1,10 +1,12 @@
 // The per-packet path `read` and `live` share: decode each frame into the one reused PacketView and
-// feed the tracker; count what is not TCP, damaged or of an unknown link type; note the time span.
+// feed the tracker; fragments go through the reassembler first; count what is not TCP, damaged or of an
+// unknown link type; note the time span.
 
 import type { Frame } from './capture/source.js';
 import { decodePacket } from './decode/packet.js';
+import { Reassembler } from './decode/reassembly.js';
 import {
-  DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView,
+  DECODE_BAD_HEADER, DECODE_FRAGMENT, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView,
 } from './decode/view.js';
 import type { CaptureJson } from './report/reporter.js';
 import { isoTime } from './report/text.js';
@@ -13,6 +15,7 @@ import type { HandshakeTracker } from './track/handshakes.js';
 export class PacketFeed {
   private readonly view = new PacketView();
   private readonly tracker: HandshakeTracker;
+  private readonly fragments: Reassembler;
   private firstSec = -1;
   private firstNsec = 0;
   private lastSec = 0;
@@ -23,8 +26,15 @@ export class PacketFeed {
   private bad = 0;
   private unknownLink = 0;
 
-  constructor(tracker: HandshakeTracker) {
+  /** `fragments` may be shared by the feeds of several inputs of one timeline. */
+  constructor(tracker: HandshakeTracker, fragments = new Reassembler(tracker.keepsPackets)) {
     this.tracker = tracker;
+    this.fragments = fragments;
+  }
+
+  /** Adds the reassembler's anomalies (fragments overlapping, incomplete, inconsistent) to `into`. */
+  addAnomalies(into: Record<string, number>): void {
+    this.fragments.addAnomalies(into);
   }
 
   /** The FrameHandler a FrameSource runs: nothing allocated per packet. */
@@ -37,10 +47,17 @@ export class PacketFeed {
     this.lastNsec = frame.tsNsec;
     if (frame.tsDigits > this.digits) this.digits = frame.tsDigits;
     const view = this.view;
-    const st = decodePacket(frame.data, frame.offset, frame.offset + frame.caplen, frame.linkType, view);
+    let st = decodePacket(frame.data, frame.offset, frame.offset + frame.caplen, frame.linkType, view);
     if (st === DECODE_OK) {
       this.tracker.packet(frame, view);
       return;
+    }
+    if (st === DECODE_FRAGMENT) {
+      st = this.fragments.add(frame, view, this.tracker.nextSeq());
+      if (st === DECODE_OK) {
+        this.tracker.packet(frame, view, this.fragments.parts);
+        return;
+      }
     }
     // Every packet moves the capture clock: "the capture goes on" counts ARP and UDP too.
     this.tracker.tick(frame.tsSec, frame.tsNsec);

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { CAPTURES, synscope } from './helpers/cli.js';
 
 interface Endpoint { ip: string; port: number }
+/** How a tunnelled attempt was carried, as the record says it (absent for bare traffic). */
+interface Tunnel { kind: string; vni?: number | null; key?: number | null; session?: number | null; label?: number | null; outer: unknown }
 interface ExpectedHandshake {
   client: Endpoint;
   server: Endpoint;
@@ -20,6 +22,7 @@ interface ExpectedHandshake {
   resetBy?: string;
   /** Sets: the attempt's packets are in at least this many files (SYNs 1 s apart, files of 1 s or 1 MB). */
   minFiles?: number;
+  tunnel?: Tunnel;
 }
 interface Expected {
   scenario: string;
@@ -43,6 +46,7 @@ interface Handshake {
   diagnosis: string;
   spans?: { file: string; frames: number[] }[];
   resetBy?: string;
+  tunnel?: Tunnel;
 }
 interface Report {
   captures: { file: string; format: string; linkTypes: string[]; packets: number }[];
@@ -53,8 +57,10 @@ interface Report {
 
 const OUTCOMES = ['established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'];
 
-const key = (h: { client: Endpoint; server: Endpoint }): string =>
-  `${h.client.ip} ${h.client.port} > ${h.server.ip} ${h.server.port}`;
+/** An attempt's identity: its 4-tuple, and its tunnel (equal 4-tuples in two VNIs are two attempts). */
+const key = (h: { client: Endpoint; server: Endpoint; tunnel?: Tunnel }): string =>
+  `${h.client.ip} ${h.client.port} > ${h.server.ip} ${h.server.port}`
+  + (h.tunnel === undefined ? '' : ` ${h.tunnel.kind} ${h.tunnel.vni ?? h.tunnel.key ?? h.tunnel.session ?? ''}`);
 
 const scenarios = readdirSync(CAPTURES).filter((f) => f.endsWith('.expected.json')).sort();
 const captureFiles = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f));
@@ -105,6 +111,7 @@ describe('golden captures (captures/)', () => {
           assert.equal(h.errno, e.errno, `${key(e)} errno`);
           if (e.answerFrom !== undefined) assert.equal(h.answer?.from, e.answerFrom, `${key(e)} answered by`);
           if (e.resetBy !== undefined) assert.equal(h.resetBy, e.resetBy, `${key(e)} reset by`);
+          assert.deepEqual(h.tunnel, e.tunnel, `${key(e)} carried as the capture shows`);
           if (e.outcome === 'dropped') assert.equal(h.answer, null);
           assert.ok(h.frames.length >= h.synCount, 'every SYN is a frame');
           assert.ok(h.diagnosis.length > 20, 'a diagnosis');
@@ -180,7 +187,8 @@ describe('golden captures (captures/)', () => {
         const body = lines.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
         assert.equal(body.length, failed.length);
         for (const h of failed) {
-          assert.ok(body.some((l) => l.includes(`.${h.client.port} > `) && l.includes(`: ${h.outcome}`)), `${key(h)} in lines`);
+          assert.ok(body.some((l) => l.includes(`.${h.client.port} > `) && l.includes(`: ${h.outcome}`)
+            && (h.tunnel === undefined || l.includes(`via ${h.tunnel.kind}`))), `${key(h)} in lines`);
         }
         const table = synscope(['read', path, ...timeoutArgs]);
         assert.equal(table.status, 0);

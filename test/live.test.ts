@@ -117,7 +117,7 @@ describe('synscope live (veth between two network namespaces)', function () {
         assert.ok(v.synCount >= 2 && v.synCount <= 3, `synCount ${v.synCount}`);
       }
     });
-    assert.match(live.stderr, /listening on \w+, link-type ETHERNET, snapshot length 256 bytes, filter "tcp or icmp or icmp6 or \(vlan/);
+    assert.match(live.stderr, /listening on \w+, link-type ETHERNET, snapshot length 256 bytes, filter "tcp or icmp or icmp6 or udp dst port 4789 or 8472 or 6081 or .* or \(vlan/);
 
     // The evidence capture holds exactly the packets of the listed handshakes, and reads back the same.
     const frames = new Set(got.flatMap((h) => h.frames));

@@ -133,15 +133,39 @@ const DECODABLE: ReadonlySet<number> = new Set([
  */
 export const BASE_FILTER = 'tcp or icmp or icmp6';
 
+/** UDP ports of VXLAN (IANA's and Linux's default) and Geneve, the tunnels decode/udp.ts opens. */
+export const TUNNEL_UDP_PORTS: readonly number[] = [4789, 8472, 6081];
+
 /**
- * The default filter for an interface: BASE_FILTER, plus the same inside a VLAN tag on Ethernet (Linux
- * moves an outer tag to metadata, where `vlan` finds it; an inner QinQ tag stays in the frame). Linux
- * cooked capture (`any`) has no VLAN support in libpcap's compiler, so it gets BASE_FILTER alone.
+ * What carries handshakes inside it: the UDP tunnel ports (plus --vxlan-port's), GRE (47), IP in IP (4, 41)
+ * over IPv4 and IPv6, and fragments (IPv4 with More Fragments or an offset; IPv6 with a Fragment header
+ * right after the fixed one). Byte offsets are IPv4's alone here, which is what they test.
  */
-export function defaultFilter(iface: string, arphrdType: number): string {
+export function carrierFilter(vxlanPorts: readonly number[] = []): string {
+  const ports = [...new Set([...TUNNEL_UDP_PORTS, ...vxlanPorts])];
+  // pcap-filter(7): "tcp dst port ftp or ftp-data" is "tcp dst port ftp or tcp dst port ftp-data".
+  return `udp dst port ${ports.join(' or ')} or ip proto 4 or 41 or 47 or ip6 proto 4 or 41 or 47`
+    + ' or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44';
+}
+
+/**
+ * MPLS (unicast, multicast) and PPPoE session EtherTypes, by number: libpcap's `mpls` and `pppoes`
+ * keywords would shift the offsets of everything after them in the expression.
+ */
+const ETHER_CARRIERS = 'ether proto 0x8847 or 0x8848 or 0x8864';
+
+/**
+ * The default filter for an interface: BASE_FILTER and the tunnel carriers, plus MPLS / PPPoE and the same
+ * inside a VLAN tag on Ethernet (Linux moves an outer tag to metadata, where `vlan` finds it; an inner QinQ
+ * tag stays in the frame). Linux cooked capture (`any`) has no VLAN support in libpcap's compiler, so it
+ * gets no VLAN clause.
+ */
+export function defaultFilter(iface: string, arphrdType: number, vxlanPorts: readonly number[] = []): string {
+  const inner = `${BASE_FILTER} or ${carrierFilter(vxlanPorts)}`;
   // ARPHRD_ETHER = 1, ARPHRD_LOOPBACK = 772 (libpcap gives loopback DLT_EN10MB on Linux).
-  if (iface !== 'any' && (arphrdType === 1 || arphrdType === 772)) return `${BASE_FILTER} or (vlan and (${BASE_FILTER}))`;
-  return BASE_FILTER;
+  if (iface !== 'any' && (arphrdType === 1 || arphrdType === 772)) return `${inner} or ${ETHER_CARRIERS} or (vlan and (${inner}))`;
+  if (iface === 'any') return `${inner} or ${ETHER_CARRIERS}`;
+  return inner;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -226,6 +250,8 @@ export const CLOCK_LAG_MS = 2 * BLOCK_TIMEOUT_MS;
 export interface LiveOpenOptions {
   /** --filter; null for defaultFilter(). */
   readonly filter: string | null;
+  /** --vxlan-port: more UDP ports for defaultFilter() to let through. */
+  readonly vxlanPorts?: readonly number[];
   /** Stop after this many packets (--count); 0 for no limit. */
   readonly count?: number;
   /** Kernel ring size in MiB (--buffer-size); DEFAULT_RING_MIB by default. */
@@ -307,7 +333,7 @@ export class LiveSource implements FrameSource {
     if (listed && !devices.includes(iface)) throw unknownInterface(iface, devices);
 
     const userFilter = opts.filter !== null;
-    let filter = opts.filter ?? defaultFilter(iface, arphrd(iface));
+    let filter = opts.filter ?? defaultFilter(iface, arphrd(iface), opts.vxlanPorts);
     const settings = {
       snaplen: opts.snaplen ?? DEFAULT_SNAPLEN,
       bufferSize: Math.round((opts.ringMiB ?? DEFAULT_RING_MIB) * 1024 * 1024),

@@ -11,6 +11,7 @@ import { ndjsonFindingLines } from '../report/json.js';
 import { captureLossText, captureLossWarning, runReport, type Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
+import { addVxlanPorts } from '../decode/udp.js';
 import { parseOptions, single, type RawOptions } from './options.js';
 import { makeReporter } from '../report/formats.js';
 
@@ -92,7 +93,8 @@ export async function runLive(
     }
     if (target.kind === 'fd' && target.fd === 1) out.toStderr();
   }
-  const source = LiveSource.open(iface, { filter: filterText ?? null, count, ringMiB, snaplen });
+  addVxlanPorts(opts.vxlanPorts);
+  const source = LiveSource.open(iface, { filter: filterText ?? null, count, ringMiB, snaplen, vxlanPorts: opts.vxlanPorts });
   let writer: EvidenceWriter | null = null;
   if (opts.evidence !== null) {
     try {

@@ -36,6 +36,7 @@ function analysisOptions<T>(y: Argv<T>): Argv<T> {
     .option('port', { type: 'string', describe: 'keep only attempts with one of these ports on either side: 443 or 80,443,8000-8100' })
     .option('since', { type: 'string', describe: 'keep only attempts that started at or after this time: 2026-11-25T12:22:00Z, 12:22 (UTC, on the day of the first packet) or +30s (after the first packet)' })
     .option('until', { type: 'string', describe: 'keep only attempts that started before this time (the same forms)' })
+    .option('vxlan-port', { type: 'string', describe: 'also decode UDP to this port as VXLAN (besides 4789 and 8472); comma-separated or repeated' })
     .option('evidence', { type: 'string', describe: 'write every packet of the listed handshakes to this pcap' })
     .option('fail-on', { type: 'string', describe: 'exit 1 when an attempt had one of these outcomes (or reset)' });
 }

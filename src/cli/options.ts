@@ -17,6 +17,8 @@ export interface Options {
   readonly only: ReadonlySet<Listed>;
   /** --host, --port, --since, --until. */
   readonly select: Selection;
+  /** --vxlan-port: UDP ports decoded as VXLAN besides 4789 and 8472. */
+  readonly vxlanPorts: readonly number[];
   readonly evidence: string | null;
   readonly failOn: ReadonlySet<Listed>;
   readonly color: boolean;
@@ -32,6 +34,7 @@ export interface RawOptions {
   port?: unknown;
   since?: unknown;
   until?: unknown;
+  'vxlan-port'?: unknown;
   evidence?: unknown;
   'fail-on'?: unknown;
 }
@@ -97,7 +100,13 @@ export function parseOptions(raw: RawOptions, defaults: { format: Format }, colo
   const evidence = single('evidence', raw.evidence) ?? null;
   if (evidence === '') throw new UsageError(`--evidence needs a file name to write the pcap to (or - for stdout)`);
 
-  return { format, timeout, only, select, evidence, failOn, color };
+  const vxlanPorts = listOf(raw['vxlan-port']).map((part) => {
+    const n = Number(part);
+    if (!/^\d{1,5}$/.test(part) || n < 1 || n > 65535) throw new UsageError(`--vxlan-port: '${part}' is not a UDP port number (1-65535)`);
+    return n;
+  });
+
+  return { format, timeout, only, select, vxlanPorts, evidence, failOn, color };
 }
 
 /** Every value of a flag given once or more, each split at commas. */

@@ -91,7 +91,7 @@ export async function runRead(
     line = name === null ? null : () => `${name}: ${packets()} packets`;
     if (name === null && showProgress) process.stderr.write('\r\u001b[K');
   };
-  const track = { timeout: opts.timeout, select: opts.select, keepPackets: opts.evidence !== null };
+  const track = { timeout: opts.timeout, select: opts.select, keepPackets: opts.evidence !== null, vxlanPorts: opts.vxlanPorts };
 
   let errors: readonly string[];
   let seen: ReadonlySet<Listed>;

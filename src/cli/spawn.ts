@@ -70,7 +70,7 @@ export function spawnWorkers(): Workers {
 
 /** Options of `read` that take a value (yargs also accepts --name=value): their value is not a file. */
 const VALUE_OPTIONS: ReadonlySet<string> = new Set([
-  '--format', '-f', '--timeout', '--only', '--host', '--port', '--evidence', '--fail-on',
+  '--format', '-f', '--timeout', '--only', '--host', '--port', '--vxlan-port', '--evidence', '--fail-on',
 ]);
 
 /**

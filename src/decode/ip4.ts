@@ -1,7 +1,7 @@
 // IPv4 header (RFC 791 §3.1): fills the view's network fields and finds the upper-layer header.
 // Which upper layer it is (TCP, ICMP) is packet.ts's dispatch; checksums are never checked (offload).
 
-import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, type PacketView } from './view.js';
+import { DECODE_BAD_HEADER, DECODE_FRAGMENT, DECODE_TRUNCATED, type PacketView } from './view.js';
 
 /** Bytes of the fixed IPv4 header (IHL = 5). */
 export const IP4_MIN_HEADER = 20;
@@ -9,7 +9,7 @@ export const IP4_MIN_HEADER = 20;
 /**
  * Decodes the IPv4 header at off: sets ipVersion, addrLen, ipOff, srcOff, dstOff, ttl.
  * Returns the offset of the upper-layer header, or DECODE_TRUNCATED / DECODE_BAD_HEADER /
- * DECODE_NOT_TCP (a non-first fragment). The upper layer is at most ip4PayloadEnd() long.
+ * DECODE_FRAGMENT (any fragment, its frag* fields set). The upper layer is at most ip4PayloadEnd() long.
  */
 export function decodeIp4(buf: Buffer, off: number, end: number, view: PacketView): number {
   if (off + IP4_MIN_HEADER > end) return DECODE_TRUNCATED;
@@ -33,9 +33,18 @@ export function decodeIp4(buf: Buffer, off: number, end: number, view: PacketVie
   view.dstOff = off + 16;
   view.ttl = buf[off + 8];
 
-  // RFC 791: "Fragment Offset ... indicates where in the datagram this fragment belongs." Only the
-  // fragment at offset 0 holds the TCP header; a first fragment with More Fragments set still does.
-  if ((((buf[off + 6] << 8) | buf[off + 7]) & 0x1fff) !== 0) return DECODE_NOT_TCP;
+  // RFC 791: "Fragment Offset ... indicates where in the datagram this fragment belongs ... measured in units
+  // of 8 octets"; "MF = 1 More Fragments". Either one set makes this a fragment, for reassembly.ts.
+  const frag = (buf[off + 6] << 8) | buf[off + 7];
+  if ((frag & 0x3fff) !== 0) {
+    view.fragId = (buf[off + 4] << 8) | buf[off + 5];
+    view.fragOffset = (frag & 0x1fff) << 3;
+    view.fragMore = (frag >> 13) & 1;
+    view.fragProto = buf[off + 9];
+    view.fragDataOff = off + headerLen;
+    view.fragDataEnd = totalLen === 0 ? end : off + totalLen;
+    return DECODE_FRAGMENT;
+  }
   return off + headerLen;
 }
 

@@ -1,7 +1,7 @@
 // IPv6 header (RFC 8200) and the walk over its extension headers to the upper-layer header.
 // Which upper layer it is (TCP, ICMPv6) is packet.ts's dispatch; icmp.ts reuses the walk for quoted packets.
 
-import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, type PacketView } from './view.js';
+import { DECODE_BAD_HEADER, DECODE_FRAGMENT, DECODE_NOT_TCP, DECODE_TRUNCATED, type PacketView } from './view.js';
 
 export const IP6_HEADER = 40;
 
@@ -52,8 +52,10 @@ function extLength(buf: Buffer, p: number, kind: number): number {
  * upper-layer header, and returns its offset (which may lie at or beyond `end` when nothing follows).
  * DECODE_NOT_TCP for ESP, No Next Header and non-first fragments; DECODE_TRUNCATED when an
  * extension header runs past `end`. ip6UpperProtocol() tells which upper layer was reached.
+ * With a `view` (a packet, not an ICMP quote), a Fragment header of a real fragment (offset or M set)
+ * ends the walk with DECODE_FRAGMENT and the view's frag* fields set (fragDataEnd is the caller's).
  */
-export function skipIp6Extensions(buf: Buffer, p: number, end: number, nextHeader: number): number {
+export function skipIp6Extensions(buf: Buffer, p: number, end: number, nextHeader: number, view: PacketView | null = null): number {
   for (;;) {
     const kind = EXT_KIND[nextHeader];
     if (kind === EXT_UPPER) return p;
@@ -62,7 +64,20 @@ export function skipIp6Extensions(buf: Buffer, p: number, end: number, nextHeade
     if (p + 8 > end) return DECODE_TRUNCATED;
     // RFC 8200 §4.5: "Fragment Offset: 13-bit unsigned integer. The offset, in 8-octet units, of the data
     // following this header". Only the first fragment (offset 0) carries the upper-layer header.
-    if (kind === EXT_FRAGMENT && (((buf[p + 2] << 8) | buf[p + 3]) & 0xfff8) !== 0) return DECODE_NOT_TCP;
+    if (kind === EXT_FRAGMENT) {
+      // Next Header (1), Reserved (1), Fragment Offset (13 bits) Res (2) M (1), Identification (4).
+      const frag = (buf[p + 2] << 8) | buf[p + 3];
+      if (view !== null && (frag & 0xfff9) !== 0) {
+        view.fragId = ((buf[p + 4] << 24) | (buf[p + 5] << 16) | (buf[p + 6] << 8) | buf[p + 7]) >>> 0;
+        view.fragOffset = frag & 0xfff8;
+        view.fragMore = frag & 1;
+        view.fragProto = buf[p];
+        view.fragDataOff = p + 8;
+        return DECODE_FRAGMENT;
+      }
+      // RFC 6946: an "atomic fragment" (offset 0, M 0) is the whole packet; an ICMP quote of a first fragment holds the TCP header.
+      if ((frag & 0xfff8) !== 0) return DECODE_NOT_TCP;
+    }
     const len = extLength(buf, p, kind);
     // The header's own bytes are needed to go on (its Next Header is at p, but a later one could be cut).
     if (p + len > end) return DECODE_TRUNCATED;
@@ -115,6 +130,7 @@ export function decodeIp6(buf: Buffer, off: number, end: number, view: PacketVie
   // Extension headers end within the Payload Length; past it, they are wrong, not cut by the snaplen.
   const payloadEnd = ip6PayloadEnd(buf, off, end);
   const limit = payloadEnd < end ? payloadEnd : end;
-  const upper = skipIp6Extensions(buf, off + IP6_HEADER, limit, buf[off + 6]);
+  const upper = skipIp6Extensions(buf, off + IP6_HEADER, limit, buf[off + 6], view);
+  if (upper === DECODE_FRAGMENT) view.fragDataEnd = payloadEnd;
   return upper === DECODE_TRUNCATED && payloadEnd < end ? DECODE_BAD_HEADER : upper;
 }

@@ -1,5 +1,6 @@
 // Link layer: finds the IP header inside a frame for every LINKTYPE_* synscope decodes, through a
 // dispatch table indexed by link type. It checks only that the IP version matches what the link header announced; IP is ip4.ts/ip6.ts.
+// The EtherType walk (VLAN tags, MPLS, PPPoE, an Ethernet frame inside GRE / Geneve) is shared with the tunnel decoders.
 
 import {
   LINKTYPE_ETHERNET,
@@ -11,10 +12,15 @@ import {
   LINKTYPE_NULL,
   LINKTYPE_RAW,
 } from '../capture/source.js';
-import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK } from './view.js';
+import { decodeMpls } from './mpls.js';
+import { decodePppoe } from './pppoe.js';
+import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, type PacketView } from './view.js';
 
-/** Finds the network header in [off, end): returns its offset (an IPv4 or IPv6 header, version checked) or a DECODE_* status. */
-export type LinkDecoder = (buf: Buffer, off: number, end: number) => number;
+/**
+ * Finds the network header in [off, end): returns its offset (an IPv4 or IPv6 header, version checked) or a
+ * DECODE_* status. Only an MPLS or PPPoE header on the way writes to the view (its tunnel fields).
+ */
+export type LinkDecoder = (buf: Buffer, off: number, end: number, view: PacketView) => number;
 
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;
@@ -24,6 +30,13 @@ export const ETHERTYPE_VLAN = 0x8100;
 export const ETHERTYPE_QINQ = 0x88a8;
 /** Pre-standard QinQ outer tag still emitted by some switches. */
 export const ETHERTYPE_QINQ_9100 = 0x9100;
+/** MPLS unicast and multicast (RFC 5332). */
+export const ETHERTYPE_MPLS = 0x8847;
+export const ETHERTYPE_MPLS_MULTICAST = 0x8848;
+/** PPPoE session stage (RFC 2516). */
+export const ETHERTYPE_PPPOE_SESSION = 0x8864;
+/** Transparent Ethernet Bridging: an Ethernet frame follows (GRE's gretap, Geneve). */
+export const ETHERTYPE_TEB = 0x6558;
 
 /** Address families in the 4-byte NULL/LOOP header. AF_INET6 differs between the BSDs. */
 export const AF_INET = 2;
@@ -31,14 +44,22 @@ export const AF_INET6_BSD = 24; // NetBSD, OpenBSD, BSD/OS
 export const AF_INET6_FREEBSD = 28; // FreeBSD, DragonFly BSD
 export const AF_INET6_DARWIN = 30; // macOS, iOS
 
-// What an EtherType (or SLL protocol, or AF family) announces: 4 / 6 for the IP version, TAG for a VLAN tag, 0 for anything else.
+// What an EtherType (or SLL protocol, or AF family) announces: 4 / 6 for the IP version, TAG for a VLAN tag,
+// MPLS / PPPOE / TEB for what is walked through to the IP packet inside, 0 for anything else.
 const ETHER_TAG = 1;
+const ETHER_MPLS = 2;
+const ETHER_PPPOE = 3;
+const ETHER_TEB = 5;
 const ETHER_CLASS = new Uint8Array(0x10000);
 ETHER_CLASS[ETHERTYPE_IPV4] = 4;
 ETHER_CLASS[ETHERTYPE_IPV6] = 6;
 ETHER_CLASS[ETHERTYPE_VLAN] = ETHER_TAG;
 ETHER_CLASS[ETHERTYPE_QINQ] = ETHER_TAG;
 ETHER_CLASS[ETHERTYPE_QINQ_9100] = ETHER_TAG;
+ETHER_CLASS[ETHERTYPE_MPLS] = ETHER_MPLS;
+ETHER_CLASS[ETHERTYPE_MPLS_MULTICAST] = ETHER_MPLS;
+ETHER_CLASS[ETHERTYPE_PPPOE_SESSION] = ETHER_PPPOE;
+ETHER_CLASS[ETHERTYPE_TEB] = ETHER_TEB;
 
 const AF_CLASS = new Uint8Array(32);
 AF_CLASS[AF_INET] = 4;
@@ -54,36 +75,46 @@ function ipAt(buf: Buffer, ipOff: number, end: number, version: number): number 
 
 /**
  * An EtherType at typeOff announcing what starts at payOff, followed through any stack of VLAN tags
- * (802.1Q: TPID 0x8100, then 2 bytes of TCI, then the inner EtherType; QinQ nests 0x88a8 / 0x9100 outside it).
- * Every tag advances 4 bytes, so the walk ends at `end`.
+ * (802.1Q: TPID 0x8100, then 2 bytes of TCI, then the inner EtherType; QinQ nests 0x88a8 / 0x9100 outside it)
+ * and Ethernet frames inside GRE / Geneve (0x6558), to an IP header, or through MPLS / PPPoE to the IP packet
+ * they carry. Every tag or frame advances the walk, so it ends at `end`. Tunnel decoders call it with their
+ * protocol field at typeOff.
  */
-function byEthertype(buf: Buffer, typeOff: number, payOff: number, end: number): number {
+export function decodeEthertype(buf: Buffer, typeOff: number, payOff: number, end: number, view: PacketView): number {
   for (;;) {
     if (typeOff + 2 > end) return DECODE_TRUNCATED;
     const cls = ETHER_CLASS[(buf[typeOff] << 8) | buf[typeOff + 1]];
+    if (cls === 4 || cls === 6) return ipAt(buf, payOff, end, cls);
     if (cls === ETHER_TAG) {
       typeOff = payOff + 2;
       payOff += 4;
-      continue;
+    } else if (cls === ETHER_TEB) {
+      typeOff = payOff + 12;
+      payOff += 14;
+    } else if (cls === ETHER_MPLS) {
+      return decodeMpls(buf, payOff, end, view);
+    } else if (cls === ETHER_PPPOE) {
+      return decodePppoe(buf, payOff, end, view);
+    } else {
+      // Anything else (ARP, LLDP, an 802.3 length <= 1500 followed by LLC) carries no TCP.
+      return DECODE_NOT_TCP;
     }
-    // Anything else (ARP, LLDP, an 802.3 length <= 1500 followed by LLC) carries no TCP.
-    return cls === 0 ? DECODE_NOT_TCP : ipAt(buf, payOff, end, cls);
   }
 }
 
-/** LINKTYPE_ETHERNET: destination (6), source (6), EtherType (2). */
-function decodeEthernet(buf: Buffer, off: number, end: number): number {
-  return byEthertype(buf, off + 12, off + 14, end);
+/** LINKTYPE_ETHERNET, and the Ethernet frame inside VXLAN / ERSPAN: destination (6), source (6), EtherType (2). */
+export function decodeEthernet(buf: Buffer, off: number, end: number, view: PacketView): number {
+  return decodeEthertype(buf, off + 12, off + 14, end, view);
 }
 
 /** LINKTYPE_LINUX_SLL: packet type (2), ARPHRD (2), address length (2), address (8), protocol (2) at offset 14. */
-function decodeSll(buf: Buffer, off: number, end: number): number {
-  return byEthertype(buf, off + 14, off + 16, end);
+function decodeSll(buf: Buffer, off: number, end: number, view: PacketView): number {
+  return decodeEthertype(buf, off + 14, off + 16, end, view);
 }
 
 /** LINKTYPE_LINUX_SLL2: protocol (2) at offset 0, reserved (2), ifindex (4), ARPHRD (2), packet type, address length, address (8). */
-function decodeSll2(buf: Buffer, off: number, end: number): number {
-  return byEthertype(buf, off, off + 20, end);
+function decodeSll2(buf: Buffer, off: number, end: number, view: PacketView): number {
+  return decodeEthertype(buf, off, off + 20, end, view);
 }
 
 /** LINKTYPE_RAW / IPV4 / IPV6: the packet starts with the IP header, and its version nibble decides. */
@@ -126,7 +157,9 @@ export const LINK_DECODERS: readonly LinkDecoder[] = (() => {
 })();
 
 /** Offset of the IPv4/IPv6 header of a frame of the given link type, or a negative DECODE_* status. */
-export function decodeLink(buf: Buffer, off: number, end: number, linkType: number): number {
-  if ((linkType | 0) === linkType && linkType >= 0 && linkType < LINK_DECODERS.length) return LINK_DECODERS[linkType](buf, off, end);
+export function decodeLink(buf: Buffer, off: number, end: number, linkType: number, view: PacketView): number {
+  if ((linkType | 0) === linkType && linkType >= 0 && linkType < LINK_DECODERS.length) {
+    return LINK_DECODERS[linkType](buf, off, end, view);
+  }
   return DECODE_UNKNOWN_LINK;
 }

@@ -11,6 +11,8 @@ export const DECODE_TRUNCATED = -2;
 export const DECODE_BAD_HEADER = -3;
 /** The frame's link type is not one synscope decodes. */
 export const DECODE_UNKNOWN_LINK = -4;
+/** An IPv4 or IPv6 fragment: the frag* fields are set, for reassembly.ts to collect. */
+export const DECODE_FRAGMENT = -5;
 
 /** What the packet is, for the tracker. */
 export const KIND_NONE = 0;
@@ -18,6 +20,25 @@ export const KIND_NONE = 0;
 export const KIND_TCP = 1;
 /** An ICMP/ICMPv6 error quoting a TCP segment: icmp* and the quoted (q*) fields are set. */
 export const KIND_ICMP_ERROR = 2;
+/** Transient, inside decodePacket: a tunnel header was decoded and the inner IP header is next. */
+export const KIND_TUNNEL = 3;
+
+/** How the packet was carried (tunnelKind): the innermost encapsulation decoded. */
+export const TUNNEL_NONE = 0;
+/** VXLAN (RFC 7348): tunnelId is the VNI. */
+export const TUNNEL_VXLAN = 1;
+/** Geneve (RFC 8926): tunnelId is the VNI. */
+export const TUNNEL_GENEVE = 2;
+/** GRE (RFC 2784, 2890): tunnelId is the key, -1 without one. */
+export const TUNNEL_GRE = 3;
+/** ERSPAN type I, II or III inside GRE: tunnelId is the session ID (-1 for type I, which has none). */
+export const TUNNEL_ERSPAN = 4;
+/** IP in IP (protocol 4 or 41 inside IPv4 or IPv6: 4in4, 6in4, 4in6, 6in6): no id. */
+export const TUNNEL_IPIP = 5;
+/** MPLS label stack (RFC 3032): tunnelId is the bottom label; it differs per direction, so it keys nothing. */
+export const TUNNEL_MPLS = 6;
+/** PPPoE session (RFC 2516): tunnelId is the session ID. */
+export const TUNNEL_PPPOE = 7;
 
 /** TCP flag bits as they sit in byte 13 of the TCP header. */
 export const TCP_FLAG_FIN = 0x01;
@@ -75,6 +96,36 @@ export class PacketView {
   qDstPort = 0;
   qSeq = 0;
 
+  // --- tunnel (tunnelKind !== TUNNEL_NONE): the innermost encapsulation around the packet above ---
+  /** TUNNEL_* of the innermost tunnel; TUNNEL_NONE for bare traffic. */
+  tunnelKind = TUNNEL_NONE;
+  /** VNI, GRE key, ERSPAN session, MPLS bottom label or PPPoE session; -1 when the tunnel has none. */
+  tunnelId = -1;
+  /**
+   * What tells the tunnel's flows apart from equal inner 4-tuples elsewhere: 0 for bare traffic,
+   * else kind × 2^32 + (the id when it is the same both ways: VNI, GRE key, session; 0 for MPLS, IP in IP).
+   */
+  tunnelKey = 0;
+  /** The outer IP packet's address length (4 or 16) and address offsets; 0 when the tunnel has no outer IP (MPLS, PPPoE). */
+  outerAddrLen = 0;
+  outerSrcOff = 0;
+  outerDstOff = 0;
+  /** Tunnel headers decoded (the nesting depth). */
+  tunnelDepth = 0;
+
+  // --- fragment (decodePacket returned DECODE_FRAGMENT) ---
+  /** IPv4 Identification (16 bits) or IPv6 Fragment Identification (32 bits). */
+  fragId = 0;
+  /** Byte offset of this fragment's data in the original datagram's payload. */
+  fragOffset = 0;
+  /** 1 when More Fragments is set. */
+  fragMore = 0;
+  /** Upper-layer protocol of the datagram (IPv4 Protocol; IPv6 Fragment header's Next Header). */
+  fragProto = 0;
+  /** Offset in buf of the fragment's data, and where the data ends by the IP lengths (may pass the caplen). */
+  fragDataOff = 0;
+  fragDataEnd = 0;
+
   /** Clears every field; decodePacket() calls it first, so nothing from the previous packet survives. */
   reset(buf: Buffer): void {
     this.buf = buf;
@@ -98,5 +149,36 @@ export class PacketView {
     this.qSrcPort = 0;
     this.qDstPort = 0;
     this.qSeq = 0;
+    this.tunnelKind = TUNNEL_NONE;
+    this.tunnelId = -1;
+    this.tunnelKey = 0;
+    this.outerAddrLen = 0;
+    this.outerSrcOff = 0;
+    this.outerDstOff = 0;
+    this.tunnelDepth = 0;
+    this.fragId = 0;
+    this.fragOffset = 0;
+    this.fragMore = 0;
+    this.fragProto = 0;
+    this.fragDataOff = 0;
+    this.fragDataEnd = 0;
+  }
+
+  /**
+   * Records a tunnel header just decoded: the current network fields become the outer endpoints,
+   * and the inner packet decoded next overwrites them. A tunnel without an IP header of its own
+   * (`outer` false: MPLS, PPPoE) keeps the outer endpoints of an enclosing one, if any.
+   */
+  enterTunnel(kind: number, id: number, keyed: boolean, outer: boolean): void {
+    this.kind = KIND_TUNNEL;
+    this.tunnelKind = kind;
+    this.tunnelId = id;
+    this.tunnelKey = kind * 0x100000000 + (keyed && id > 0 ? id : 0);
+    if (outer) {
+      this.outerAddrLen = this.addrLen;
+      this.outerSrcOff = this.srcOff;
+      this.outerDstOff = this.dstOff;
+    }
+    this.tunnelDepth++;
   }
 }

@@ -32,6 +32,7 @@ const K = {
   spans: Buffer.from(',"spans":['),
   spanFile: Buffer.from('{"file":'),
   spanFrames: Buffer.from(',"frames":['),
+  tunnel: Buffer.from(',"tunnel":'),
   nul: Buffer.from('null'),
 };
 
@@ -103,6 +104,11 @@ export function writeHandshakeJson(h: HandshakeJson, o: ByteOut): void {
     o.bytes(K.resetBy);
     o.ascii(h.resetBy);
     o.ascii('"');
+  }
+  if (h.tunnel !== undefined) {
+    // Only tunnelled handshakes have one: a small object, stringified as it is.
+    o.bytes(K.tunnel);
+    o.ascii(JSON.stringify(h.tunnel));
   }
   o.ascii('}');
 }

@@ -1,7 +1,7 @@
 // `--format lines`: one tcpdump-like line per handshake, then a short summary. The default
 // for live capture, where each line is printed the moment its verdict is reached.
 
-import type { HandshakeJson } from './record.js';
+import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import type { ResetsJson } from './summary.js';
 import { framesText, paintOutcome } from './text.js';
@@ -22,6 +22,7 @@ export function handshakeLine(h: HandshakeJson, color: boolean, named = false): 
     s += ` from ${a.from} after ${a.afterMs} ms`;
   }
   if (h.resetBy !== undefined) s += `, reset by ${h.resetBy}`;
+  if (h.tunnel !== undefined) s += `, via ${tunnelText(h.tunnel)}`;
   s += `, syns ${h.synCount}, frames ${framesText(h, ',', named)}`;
   return s;
 }

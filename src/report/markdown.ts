@@ -4,7 +4,7 @@
 
 import { OUTCOMES } from '../track/attempt.js';
 import { ERRNO_MESSAGES } from './diagnosis.js';
-import type { HandshakeJson } from './record.js';
+import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { failures } from './summary.js';
 import { RESET_COLUMNS } from './table.js';
@@ -155,6 +155,7 @@ export class MarkdownReporter implements Reporter {
         o(`- **Application saw:** ${errnoText(h)}\n`);
         o(`- **Answered by:** ${answerText(h)}\n`);
         o(`- **SYNs sent:** ${h.synCount}\n`);
+        if (h.tunnel !== undefined) o(`- **Carried in:** ${tunnelText(h.tunnel)}\n`);
         o(`- **Frames:** ${(h.spans ?? [h]).map((s) => `${s.frames.join(', ')} in \`${s.file}\` — \`tshark -r ${s.file} -Y 'frame.number in {${s.frames.join(',')}}'\``).join('; ')}\n`);
         o(`- **Diagnosis:** ${cell(h.diagnosis)}\n`);
         if (g.count > 1) {

@@ -2,7 +2,8 @@
 // become text — once per reported attempt, never per packet.
 
 import {
-  ANSWER_ICMP, RESET_BY_CLIENT, RESET_BY_SERVER, type Attempt, type ErrnoName,
+  ANSWER_ICMP, RESET_BY_CLIENT, TUNNEL_ERSPAN, TUNNEL_GENEVE, TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_NONE,
+  TUNNEL_PPPOE, TUNNEL_VXLAN, RESET_BY_SERVER, type Attempt, type ErrnoName,
   type Outcome,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';
@@ -29,6 +30,22 @@ export interface SpanJson {
   frames: number[];
 }
 
+export type TunnelKind = 'vxlan' | 'geneve' | 'gre' | 'erspan' | 'ipip' | 'mpls' | 'pppoe';
+
+/**
+ * How a tunnelled handshake was carried: the innermost encapsulation, its id under the name the protocol
+ * gives it (vni, key — null for GRE without one —, session, label), and the outer IP endpoints of the
+ * client's SYN (null for MPLS / PPPoE over Ethernet, which have none).
+ */
+export interface TunnelJson {
+  kind: TunnelKind;
+  vni?: number | null;
+  key?: number | null;
+  session?: number | null;
+  label?: number | null;
+  outer: { src: string; dst: string } | null;
+}
+
 export interface HandshakeJson {
   file: string;
   client: EndpointJson;
@@ -47,6 +64,8 @@ export interface HandshakeJson {
    */
   spans?: SpanJson[];
   resetBy?: 'client' | 'server';
+  /** Absent for bare traffic. */
+  tunnel?: TunnelJson;
 }
 
 const ANSWER_KINDS: readonly (AnswerJson['kind'] | null)[] = [null, 'synack', 'rst', 'icmp'];
@@ -90,6 +109,7 @@ export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJ
   if (a.spans) rec.spans = spansOf(a);
   if (a.resetBy === RESET_BY_CLIENT) rec.resetBy = 'client';
   else if (a.resetBy === RESET_BY_SERVER) rec.resetBy = 'server';
+  if (a.tunnelKind !== TUNNEL_NONE) rec.tunnel = tunnelRecord(a);
   return rec;
 }
 
@@ -108,4 +128,35 @@ function spansOf(a: Attempt): SpanJson[] {
     s.frames.push(a.frames[k]!);
   }
   return spans;
+}
+
+/** TUNNEL_* → its JSON name and the name of its id. */
+const TUNNELS: readonly (readonly [TunnelKind, 'vni' | 'key' | 'session' | 'label' | null])[] = (() => {
+  const t: (readonly [TunnelKind, 'vni' | 'key' | 'session' | 'label' | null])[] = [];
+  t[TUNNEL_VXLAN] = ['vxlan', 'vni'];
+  t[TUNNEL_GENEVE] = ['geneve', 'vni'];
+  t[TUNNEL_GRE] = ['gre', 'key'];
+  t[TUNNEL_ERSPAN] = ['erspan', 'session'];
+  t[TUNNEL_IPIP] = ['ipip', null];
+  t[TUNNEL_MPLS] = ['mpls', 'label'];
+  t[TUNNEL_PPPOE] = ['pppoe', 'session'];
+  return t;
+})();
+
+function tunnelRecord(a: Attempt): TunnelJson {
+  const [kind, idName] = TUNNELS[a.tunnelKind] ?? ['ipip', null];
+  // Keys in the order the JSON shows them: kind, its id, outer.
+  const t = { kind } as TunnelJson;
+  if (idName !== null) t[idName] = a.tunnelId < 0 ? null : a.tunnelId;
+  t.outer = a.outerLen > 0 ? { src: formatIp(a.outer, 0, a.outerLen), dst: formatIp(a.outer, 16, a.outerLen) } : null;
+  return t;
+}
+
+/** A tunnel in a few words, for the text formats: "vxlan 42 10.0.0.1>10.0.0.2", "gre", "mpls 100". */
+export function tunnelText(t: TunnelJson): string {
+  let s: string = t.kind;
+  const id = t.vni ?? t.key ?? t.session ?? t.label;
+  if (id !== undefined && id !== null) s += ` ${id}`;
+  if (t.outer !== null) s += ` ${t.outer.src}>${t.outer.dst}`;
+  return s;
 }

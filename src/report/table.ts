@@ -3,7 +3,7 @@
 
 import Table from 'cli-table3';
 import { OUTCOMES } from '../track/attempt.js';
-import type { HandshakeJson } from './record.js';
+import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { failures, type ResetsJson } from './summary.js';
 import { endpointText, framesText, paintOutcome } from './text.js';
@@ -114,16 +114,20 @@ export class TableReporter implements Reporter {
     if (this.rows.length === 0) {
       o(`\nno ${which} to list\n`);
     } else {
+      // A tunnel column only when some listed handshake was carried in one.
+      const tunnels = this.rows.some((h) => h.tunnel !== undefined);
       const ht = new Table({
-        head: ['start', 'client', 'server', 'outcome', 'errno', 'syns', 'answer', 'frames'],
+        head: ['start', 'client', 'server', 'outcome', 'errno', 'syns', 'answer', 'frames', ...(tunnels ? ['tunnel'] : [])],
         style: plainStyle(color), chars: COMPACT,
       });
       for (const h of this.rows) {
-        ht.push([
+        const row = [
           h.start, endpointText(h.client.ip, h.client.port), endpointText(h.server.ip, h.server.port),
           paintOutcome(h.outcome, color) + (h.resetBy === undefined ? '' : ` (reset by ${h.resetBy})`),
           h.errno ?? '', String(h.synCount), answerText(h), framesText(h, ',', this.several),
-        ]);
+        ];
+        if (tunnels) row.push(h.tunnel === undefined ? '' : tunnelText(h.tunnel));
+        ht.push(row);
       }
       o(`\n${which}\n${ht.toString()}\n`);
       if (this.listed > this.rows.length) {

@@ -3,6 +3,10 @@
 
 import type { Verdict } from './outcome.js';
 
+export {
+  TUNNEL_ERSPAN, TUNNEL_GENEVE, TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_NONE, TUNNEL_PPPOE, TUNNEL_VXLAN,
+} from '../decode/view.js';
+
 /** The outcomes of the contract, spelled as in the JSON. */
 export type Outcome = 'established' | 'refused' | 'rejected' | 'dropped' | 'timed-out' | 'aborted' | 'incomplete';
 
@@ -55,6 +59,9 @@ export const RESET_BY_SERVER = 2;
 /** Frame numbers (and kept packets) an attempt holds at most: packets past them are left out of `frames`. */
 export const MAX_FRAMES = 64;
 
+/** The outer address bytes of bare attempts (and of MPLS / PPPoE, which have none): shared, empty. */
+export const NO_OUTER: Buffer = Buffer.alloc(0);
+
 /** A packet kept for --evidence: its own copy of the bytes and the record fields. */
 export interface KeptPacket {
   readonly number: number;
@@ -90,8 +97,18 @@ export class Attempt {
   serverPort = 0;
   /** The client's initial sequence number: the SYN's sequence number. */
   isn = 0;
-  /** 4-tuple hash, symmetric in direction (see table.ts). */
+  /** 4-tuple hash, symmetric in direction, mixed with tunnelKey (see table.ts). */
   hash = 0;
+
+  /** How the handshake was carried (decode/view.ts TUNNEL_*, tunnelId, tunnelKey); TUNNEL_NONE (0) when bare. */
+  tunnelKind = 0;
+  tunnelId = -1;
+  /** Part of the attempt's identity: equal 4-tuples in different VNIs / GRE keys are different attempts. */
+  tunnelKey = 0;
+  /** The tunnel's outer source and destination as the SYN carried them (outerLen bytes each, at 0 and 16). */
+  outerLen = 0;
+  /** 32 bytes once a tunnelled attempt used this object (kept when it is reused), NO_OUTER before. */
+  outer: Buffer = NO_OUTER;
 
   /** First SYN's capture time, exactly: seconds, nanoseconds, and the digits of precision the capture has. */
   startSec = 0;
@@ -208,6 +225,10 @@ export class Attempt {
     this.serverPort = serverPort;
     this.isn = isn;
     this.hash = hash;
+    this.tunnelKind = 0;
+    this.tunnelId = -1;
+    this.tunnelKey = 0;
+    this.outerLen = 0;
     this.startSec = startSec;
     this.startNsec = startNsec;
     this.startDigits = startDigits;

@@ -38,6 +38,7 @@
 // - Addresses translated on the way (NAT between two capture points) are different 4-tuples.
 
 import type { Frame } from '../capture/source.js';
+import type { FragmentFrames } from '../decode/reassembly.js';
 import {
   KIND_ICMP_ERROR, KIND_TCP, TCP_FLAG_ACK, TCP_FLAG_FIN, TCP_FLAG_RST, TCP_FLAG_SYN, type PacketView,
 } from '../decode/view.js';
@@ -53,7 +54,7 @@ import {
 import { ListingOrder } from './order.js';
 import { icmpErrno, outcome } from './outcome.js';
 import { TimeWindow, hostMatch, type HostNets, type PortSet, type Selection } from './select.js';
-import { AttemptTable, MATCH_FROM_CLIENT, TimerList, ip4At, tupleHash } from './table.js';
+import { AttemptTable, MATCH_FROM_CLIENT, TimerList, ip4At, tupleHash, withTunnel } from './table.js';
 
 export interface TrackerOptions {
   /** --timeout, seconds. */
@@ -141,6 +142,8 @@ export class HandshakeTracker {
   evicted = 0;
   /** Packets fed so far: a kept packet's place in the timeline (evidence order across inputs). */
   private seq = 0;
+  /** The fragments' frames of the packet being handled, when it was reassembled. */
+  private parts: FragmentFrames | null = null;
   readonly anomalies: Anomalies = {
     rst_without_ack: 0, synack_bad_ack: 0, synack_not_captured: 0, simultaneous_open: 0,
     icmp_not_fatal: 0, icmp_soft_error: 0, answer_after_verdict: 0, released_early: 0,
@@ -163,6 +166,19 @@ export class HandshakeTracker {
     for (const [k, n] of Object.entries(this.anomalies)) if (n > 0) into[k] = (into[k] ?? 0) + n;
   }
 
+  /**
+   * A place in the timeline for a packet that is not fed (a fragment held for reassembly), so that its
+   * kept copy sorts into the evidence where it was captured.
+   */
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  /** Whether attempts keep copies of their packets (--evidence). */
+  get keepsPackets(): boolean {
+    return this.opts.keepPackets;
+  }
+
   /** Open attempts: those in the table that are not tombstones of attempts already reported. */
   get open(): number {
     return this.table.size - this.timers.tombstone.size;
@@ -177,9 +193,13 @@ export class HandshakeTracker {
     return (sec - this.baseSec) + nsec * 1e-9;
   }
 
-  /** Feeds one decoded packet (decodePacket() returned DECODE_OK). */
-  packet(frame: Frame, v: PacketView): void {
+  /**
+   * Feeds one decoded packet (decodePacket() returned DECODE_OK). A reassembled datagram comes with the
+   * frames of its fragments (`parts`, `frame` being the one that completed it): they are its frames.
+   */
+  packet(frame: Frame, v: PacketView, parts: FragmentFrames | null = null): void {
     this.seq++;
+    this.parts = parts;
     const t = this.clockOf(frame.tsSec, frame.tsNsec);
     if (t > this.now) {
       this.now = t;
@@ -228,8 +248,9 @@ export class HandshakeTracker {
     const buf = v.buf;
     const len = v.addrLen;
     if (this.filtered && !this.wanted(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len)) return;
-    const hash = tupleHash(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len);
-    const a = this.table.find(hash, buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len);
+    const key = v.tunnelKey;
+    const hash = withTunnel(tupleHash(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len), key);
+    const a = this.table.find(hash, buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len, key);
     const fromClient = this.table.direction === MATCH_FROM_CLIENT;
     const flags = v.flags;
     if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) === TCP_FLAG_SYN) {
@@ -291,7 +312,12 @@ export class HandshakeTracker {
       n.server4 = 0;
     }
     n.synLen = v.payloadLen;
-    if (this.opts.keepPackets) n.packets = [keep(frame, this.seq)];
+    if (v.tunnelKind !== 0) carriedBy(n, v);
+    if (this.opts.keepPackets) n.packets = this.parts === null ? [keep(frame, this.seq)] : [];
+    if (this.parts !== null) {
+      n.frameCount = 0;
+      this.attach(n, frame);
+    }
     this.table.insert(n);
     n.deadline = this.timers.handshakeDeadline(n);
     this.timers.handshake.push(n);
@@ -437,8 +463,10 @@ export class HandshakeTracker {
     const buf = v.buf;
     const len = v.addrLen;
     if (this.filtered && !this.wanted(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len)) return;
-    const hash = tupleHash(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len);
-    const a = this.table.find(hash, buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len);
+    // An ICMP error about a tunnelled SYN comes back inside the same tunnel (the same key).
+    const key = v.tunnelKey;
+    const hash = withTunnel(tupleHash(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len), key);
+    const a = this.table.find(hash, buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len, key);
     // The quoted packet went client → server, and Linux's tcp_v4_err()/tcp_v6_err() ignore an
     // error whose quoted sequence number is outside [snd_una, snd_nxt]: in SYN-SENT, the ISN.
     if (a === null || this.table.direction !== MATCH_FROM_CLIENT || v.qSeq !== a.isn) return;
@@ -463,19 +491,29 @@ export class HandshakeTracker {
   // ---------------------------------------------------------------- bookkeeping
 
   private attach(a: Attempt, frame: Frame): void {
+    const parts = this.parts;
+    if (parts !== null) {
+      for (let i = 0; i < parts.count; i++) this.attachNumber(a, parts.numbers[i]!, parts.files[i]!);
+      if (a.packets !== null) for (const p of parts.packets) a.packets.push(p);
+      return;
+    }
+    if (a.frameCount >= MAX_FRAMES) return;
+    this.attachNumber(a, frame.number, frame.fileIndex);
+    if (a.packets !== null) a.packets.push(keep(frame, this.seq));
+  }
+
+  private attachNumber(a: Attempt, number: number, fileIndex: number): void {
     const n = a.frameCount;
     if (n >= MAX_FRAMES) return;
-    const fileIndex = frame.fileIndex;
     if (n < a.frames.length) {
-      a.frames[n] = frame.number;
+      a.frames[n] = number;
       a.frameFiles[n] = fileIndex;
     } else {
-      a.frames.push(frame.number);
+      a.frames.push(number);
       a.frameFiles.push(fileIndex);
     }
     if (fileIndex !== a.fileIndex) a.spans = true;
     a.frameCount = n + 1;
-    if (a.packets !== null) a.packets.push(keep(frame, this.seq));
   }
 
   /** Records the first answer to the SYN (a later, different one — ICMP after SYN/ACK — overrides in icmp()). */
@@ -724,6 +762,22 @@ export class HandshakeTracker {
     this.moveTo(a, LIST_TOMBSTONE);
     this.trimTombstones();
     this.release(a);
+  }
+}
+
+/** Copies how the SYN was carried (its tunnel, as the innermost encapsulation) onto a new attempt. */
+function carriedBy(n: Attempt, v: PacketView): void {
+  n.tunnelKind = v.tunnelKind;
+  n.tunnelId = v.tunnelId;
+  n.tunnelKey = v.tunnelKey;
+  const len = v.outerAddrLen;
+  n.outerLen = len;
+  if (len === 0) return;
+  if (n.outer.length < 32) n.outer = Buffer.allocUnsafe(32);
+  const b = v.buf;
+  for (let i = 0; i < len; i++) {
+    n.outer[i] = b[v.outerSrcOff + i]!;
+    n.outer[16 + i] = b[v.outerDstOff + i]!;
   }
 }
 

@@ -21,6 +21,17 @@ export function tupleHash(buf: Buffer, aOff: number, aPort: number, bOff: number
   return (endpointHash(buf, aOff, len, aPort) + endpointHash(buf, bOff, len, bPort)) & 0x3fffffff;
 }
 
+/**
+ * The 4-tuple hash of a tunnelled packet: mixed with its tunnel key (decode/view.ts), so equal inner 4-tuples
+ * in different VNIs fall apart; bare traffic (key 0) keeps tupleHash() as it is.
+ */
+export function withTunnel(hash: number, key: number): number {
+  if (key === 0) return hash;
+  let h = Math.imul(hash ^ (key % 0x40000000), 0x01000193);
+  h = Math.imul(h ^ Math.floor(key / 0x40000000), 0x01000193);
+  return h & 0x3fffffff;
+}
+
 /** The 4 bytes at buf[off] as a signed 32-bit integer (how Attempt.client4 / server4 hold them). */
 export function ip4At(buf: Buffer, off: number): number {
   return (buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
@@ -166,16 +177,19 @@ export class AttemptTable {
 
   /**
    * The newest attempt whose 4-tuple is the packet's (src, sport) → (dst, dport) in either
-   * direction; sets `direction`. `hash` is tupleHash() of the same endpoints.
+   * direction, carried in the same tunnel (`key`, 0 for bare); sets `direction`. `hash` is
+   * withTunnel(tupleHash(), key) of the same endpoints.
    */
-  find(hash: number, buf: Buffer, srcOff: number, srcPort: number, dstOff: number, dstPort: number, len: number): Attempt | null {
+  find(
+    hash: number, buf: Buffer, srcOff: number, srcPort: number, dstOff: number, dstPort: number, len: number, key: number,
+  ): Attempt | null {
     let a: Attempt | null = this.buckets[hash & this.mask] ?? null;
     if (len === 4) {
       // IPv4: compare the integers held on the attempt; its address Buffer stays untouched.
       const src = ip4At(buf, srcOff);
       const dst = ip4At(buf, dstOff);
       while (a !== null) {
-        if (a.addrLen === 4) {
+        if (a.addrLen === 4 && a.tunnelKey === key) {
           if (a.clientPort === srcPort && a.serverPort === dstPort && a.client4 === src && a.server4 === dst) {
             this.direction = MATCH_FROM_CLIENT;
             return a;
@@ -191,7 +205,7 @@ export class AttemptTable {
       return null;
     }
     while (a !== null) {
-      if (a.addrLen === len) {
+      if (a.addrLen === len && a.tunnelKey === key) {
         if (a.clientPort === srcPort && a.serverPort === dstPort
           && sameBytes(a.addr, 0, buf, srcOff, len) && sameBytes(a.addr, len, buf, dstOff, len)) {
           this.direction = MATCH_FROM_CLIENT;

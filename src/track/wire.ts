@@ -2,7 +2,7 @@
 // ArrayBuffer: the fields the reporting stage reads, and nothing that only the tracker needs.
 // AttemptBatch.add() and next() are inverses for those fields (test/track/wire.test.ts).
 
-import { Attempt, MAX_FRAMES, OUTCOMES, type ErrnoName } from './attempt.js';
+import { Attempt, MAX_FRAMES, NO_OUTER, OUTCOMES, type ErrnoName } from './attempt.js';
 import type { Verdict } from './outcome.js';
 
 // Float64 indices inside a slot; the frame numbers end it.
@@ -31,9 +31,15 @@ const F_FRAME_COUNT = 20;
 const F_HAS_FROM = 21;
 /** 1 when the frames span inputs: each frame number is then followed by its input's index. */
 const F_SPANS = 22;
-/** Byte area: client and server address (2 × 16 bytes), then answerFrom (16 bytes). */
-const F_BYTES = 23;
-const BYTES_DOUBLES = 6;
+const F_TUNNEL_KIND = 23;
+const F_TUNNEL_ID = 24;
+const F_TUNNEL_KEY = 25;
+const F_OUTER_LEN = 26;
+/** Byte area: client and server address (2 × 16 bytes), answerFrom (16 bytes), the tunnel's outer source and destination (2 × 16). */
+const F_BYTES = 27;
+const BYTES_DOUBLES = 10;
+const B_FROM = 32;
+const B_OUTER = 48;
 const F_FRAMES = F_BYTES + BYTES_DOUBLES;
 
 /** Bytes of the largest slot (MAX_FRAMES frame numbers, each with its input); most are a sixth of that. */
@@ -130,6 +136,10 @@ export class AttemptBatch {
     f[o + F_ICMP_CODE] = a.icmpCode;
     f[o + F_ICMP_VERSION] = a.icmpVersion;
     f[o + F_RESET_BY] = a.resetBy;
+    f[o + F_TUNNEL_KIND] = a.tunnelKind;
+    f[o + F_TUNNEL_ID] = a.tunnelId;
+    f[o + F_TUNNEL_KEY] = a.tunnelKey;
+    f[o + F_OUTER_LEN] = a.outerLen;
     f[o + F_FRAME_COUNT] = n;
     f[o + F_SPANS] = spans ? 1 : 0;
     const frames = a.frames;
@@ -149,7 +159,12 @@ export class AttemptBatch {
     for (let k = 0; k < 2 * len; k++) u8[b + k] = addr[k]!;
     const from = a.answerFrom;
     f[o + F_HAS_FROM] = from === null ? 0 : 1;
-    if (from !== null) for (let k = 0; k < len; k++) u8[b + 32 + k] = from[k]!;
+    if (from !== null) for (let k = 0; k < len; k++) u8[b + B_FROM + k] = from[k]!;
+    const outer = a.outer;
+    for (let k = 0; k < a.outerLen; k++) {
+      u8[b + B_OUTER + k] = outer[k]!;
+      u8[b + B_OUTER + 16 + k] = outer[16 + k]!;
+    }
     this.end = o + F_FRAMES + size;
     this.count++;
     return true;
@@ -187,6 +202,11 @@ export class AttemptBatch {
     a.icmpCode = f[o + F_ICMP_CODE]!;
     a.icmpVersion = f[o + F_ICMP_VERSION]!;
     a.resetBy = f[o + F_RESET_BY]!;
+    a.tunnelKind = f[o + F_TUNNEL_KIND]!;
+    a.tunnelId = f[o + F_TUNNEL_ID]!;
+    a.tunnelKey = f[o + F_TUNNEL_KEY]!;
+    const outerLen = f[o + F_OUTER_LEN]!;
+    a.outerLen = outerLen;
     const n = f[o + F_FRAME_COUNT]!;
     const spans = f[o + F_SPANS] === 1;
     const frames = a.frames;
@@ -206,10 +226,17 @@ export class AttemptBatch {
     const addr = a.addr;
     for (let k = 0; k < 2 * len; k++) addr[k] = u8[b + k]!;
     if (f[o + F_HAS_FROM] === 1) {
-      for (let k = 0; k < len; k++) from[k] = u8[b + 32 + k]!;
+      for (let k = 0; k < len; k++) from[k] = u8[b + B_FROM + k]!;
       a.answerFrom = from;
     } else {
       a.answerFrom = null;
+    }
+    if (outerLen > 0) {
+      if (a.outer === NO_OUTER) a.outer = Buffer.alloc(32);
+      for (let k = 0; k < outerLen; k++) {
+        a.outer[k] = u8[b + B_OUTER + k]!;
+        a.outer[16 + k] = u8[b + B_OUTER + 16 + k]!;
+      }
     }
     a.packets = null;
     this.pos = o + F_FRAMES + (spans ? 2 * n : n);

@@ -3,9 +3,13 @@
 // loopback (root only; required under SYNSCOPE_REQUIRE_LIVE_TESTS=1). src/live.ts's EvidenceStream is tested here too.
 
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import {
-  BASE_FILTER, CLOCK_LAG_MS, DEFAULT_RING_MIB, DEFAULT_SNAPLEN, defaultFilter, LiveSource, loadPcap, openError, PCAP_IF_LOOPBACK,
+  BASE_FILTER, carrierFilter, CLOCK_LAG_MS, DEFAULT_RING_MIB, DEFAULT_SNAPLEN, defaultFilter, LiveSource, loadPcap, openError, PCAP_IF_LOOPBACK,
   type PcapBinding, type PcapCapture, type PcapCaptureOptions, type PcapDevice, type PcapStats,
 } from '../../src/capture/live.js';
 import { listInterfaces, prefixLength, stateText, type InterfaceProbe } from '../../src/capture/interfaces.js';
@@ -121,10 +125,50 @@ describe('capture/live: the default filter', () => {
   it('filters by protocol only (no tcp[] offsets, which miss IPv6), with VLAN tags on Ethernet but not on -i any', () => {
     assert.equal(BASE_FILTER, 'tcp or icmp or icmp6');
     assert.doesNotMatch(BASE_FILTER, /\[/);
-    assert.equal(defaultFilter('eth0', 1), 'tcp or icmp or icmp6 or (vlan and (tcp or icmp or icmp6))');
-    assert.equal(defaultFilter('lo', 772), 'tcp or icmp or icmp6 or (vlan and (tcp or icmp or icmp6))');
-    assert.equal(defaultFilter('any', -1), BASE_FILTER);
-    assert.equal(defaultFilter('tun0', 65534), BASE_FILTER);
+    const carriers = 'udp dst port 4789 or 8472 or 6081 or ip proto 4 or 41 or 47 or ip6 proto 4 or 41 or 47'
+      + ' or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44';
+    assert.equal(carrierFilter(), carriers);
+    const inner = `tcp or icmp or icmp6 or ${carriers}`;
+    const ether = 'ether proto 0x8847 or 0x8848 or 0x8864';
+    assert.equal(defaultFilter('eth0', 1), `${inner} or ${ether} or (vlan and (${inner}))`);
+    assert.equal(defaultFilter('lo', 772), `${inner} or ${ether} or (vlan and (${inner}))`);
+    assert.equal(defaultFilter('any', -1), `${inner} or ${ether}`);
+    assert.equal(defaultFilter('tun0', 65534), inner);
+    assert.match(carrierFilter([4790, 4789]), /^udp dst port 4789 or 8472 or 6081 or 4790 or ip proto/);
+  });
+
+  it('the default filters compile (tcpdump -d) for Ethernet, cooked (-i any) and raw IP, and pass tunnels and fragments', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synscope-filter-'));
+    try {
+      // An empty classic pcap of the link type: tcpdump compiles the filter for it.
+      const empty = (linkType: number): string => {
+        const h = Buffer.alloc(24);
+        h.writeUInt32LE(0xa1b2c3d4, 0);
+        h.writeUInt16LE(2, 4);
+        h.writeUInt16LE(4, 6);
+        h.writeUInt32LE(65535, 16);
+        h.writeUInt32LE(linkType, 20);
+        const f = join(dir, `${linkType}.pcap`);
+        writeFileSync(f, h);
+        return f;
+      };
+      const cases: Array<[number, string]> = [
+        [1, defaultFilter('eth0', 1, [9999])], [276, defaultFilter('any', -1)], [101, defaultFilter('tun0', 65534)],
+      ];
+      for (const [linkType, filter] of cases) {
+        const r = spawnSync('tcpdump', ['-r', empty(linkType), '-d', filter], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `${linkType}: ${r.stderr}`);
+      }
+      // Every packet of the VXLAN captures (datagrams and their fragments) passes the Ethernet filter.
+      for (const name of ['vxlan-ipv4-underlay', 'vxlan-ipv6-underlay', 'vxlan-fragmented']) {
+        const cap = join('captures', `${name}.pcap`);
+        const all = spawnSync('tcpdump', ['-nr', cap], { encoding: 'utf8' }).stdout.split('\n').length;
+        const kept = spawnSync('tcpdump', ['-nr', cap, defaultFilter('eth0', 1)], { encoding: 'utf8' }).stdout.split('\n').length;
+        assert.equal(kept, all, name);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

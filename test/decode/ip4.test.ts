@@ -3,7 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import { decodeIp4, ip4PayloadEnd, ip4Protocol } from '../../src/decode/ip4.js';
-import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, PacketView } from '../../src/decode/view.js';
+import { DECODE_BAD_HEADER, DECODE_FRAGMENT, DECODE_TRUNCATED, PacketView } from '../../src/decode/view.js';
 import { CLIENT4, hex, ipv4, ipv4Syn, SERVER4, tcp } from '../helpers/frames.js';
 
 function decode(packet: Buffer, end = packet.length): { result: number; view: PacketView } {
@@ -56,10 +56,16 @@ describe('decode/ip4', () => {
     assert.equal(decode(ipv4Syn(), 20).result, 20);
   });
 
-  it('calls non-first fragments not TCP, but decodes a first fragment with MF set', () => {
-    assert.equal(decode(ipv4Syn({ fragmentOffset: 1 })).result, DECODE_NOT_TCP);
-    assert.equal(decode(ipv4Syn({ fragmentOffset: 0x1fff, moreFragments: true })).result, DECODE_NOT_TCP);
-    assert.equal(decode(ipv4Syn({ fragmentOffset: 0, moreFragments: true, dontFragment: false })).result, 20);
+  it('hands every fragment (an offset or MF set) to reassembly, with its place in the datagram; DF alone is no fragment', () => {
+    const last = decode(ipv4Syn({ fragmentOffset: 1 }));
+    assert.equal(last.result, DECODE_FRAGMENT);
+    assert.deepEqual([last.view.fragOffset, last.view.fragMore, last.view.fragProto, last.view.fragDataOff, last.view.fragDataEnd],
+      [8, 0, 6, 20, 60]);
+    const middle = decode(ipv4Syn({ fragmentOffset: 0x1fff, moreFragments: true }));
+    assert.deepEqual([middle.result, middle.view.fragOffset, middle.view.fragMore], [DECODE_FRAGMENT, 0x1fff * 8, 1]);
+    const first = decode(ipv4Syn({ fragmentOffset: 0, moreFragments: true, dontFragment: false }));
+    assert.deepEqual([first.result, first.view.fragOffset, first.view.fragMore], [DECODE_FRAGMENT, 0, 1]);
+    assert.equal(decode(ipv4Syn({ dontFragment: true })).result, 20);
   });
 
   describe('ip4PayloadEnd', () => {

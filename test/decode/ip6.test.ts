@@ -3,7 +3,7 @@
 
 import { strict as assert } from 'node:assert';
 import { decodeIp6, ip6PayloadEnd, ip6UpperProtocol, skipIp6Extensions } from '../../src/decode/ip6.js';
-import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, PacketView } from '../../src/decode/view.js';
+import { DECODE_BAD_HEADER, DECODE_FRAGMENT, DECODE_NOT_TCP, DECODE_TRUNCATED, PacketView } from '../../src/decode/view.js';
 import {
   authHeader,
   CLIENT6,
@@ -42,16 +42,20 @@ describe('decode/ip6', () => {
     assert.equal(decode(ipv6Syn(), 39).result, DECODE_TRUNCATED);
   });
 
-  it('walks hop-by-hop then a first fragment (offset 0, M set) to TCP', () => {
+  it('walks hop-by-hop then an atomic fragment header (offset 0, M clear: RFC 6946) to TCP', () => {
     const packet = ipv6HopFragSyn();
     const { result } = decode(packet);
     assert.equal(result, 40 + 8 + 8);
     assert.equal(ip6UpperProtocol(packet, 0, result), 6);
   });
 
-  it('calls a non-first fragment not TCP', () => {
-    assert.equal(decode(ipv6HopFragSyn(1, true)).result, DECODE_NOT_TCP);
-    assert.equal(decode(ipv6HopFragSyn(185, false)).result, DECODE_NOT_TCP);
+  it('hands a real fragment (an offset or M set) to reassembly: identification, offset, M, next header, data', () => {
+    const first = decode(ipv6HopFragSyn(0, true));
+    assert.equal(first.result, DECODE_FRAGMENT);
+    const v = first.view;
+    assert.deepEqual([v.fragOffset, v.fragMore, v.fragProto, v.fragDataOff, v.fragDataEnd], [0, 1, 6, 56, 96]);
+    const later = decode(ipv6HopFragSyn(185, false));
+    assert.deepEqual([later.result, later.view.fragOffset, later.view.fragMore], [DECODE_FRAGMENT, 185 * 8, 0]);
   });
 
   it('walks routing, destination options and AH (length in 4-byte units + 2)', () => {

@@ -13,7 +13,7 @@ import {
   LINKTYPE_RAW,
 } from '../../src/capture/source.js';
 import { decodeLink, LINK_DECODERS } from '../../src/decode/link.js';
-import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK } from '../../src/decode/view.js';
+import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView } from '../../src/decode/view.js';
 import {
   ETH_VLAN_IPV4_SYN,
   ETH_VLAN_IPV4_SYN_IP,
@@ -30,7 +30,7 @@ import {
   sllIpv4Syn,
 } from '../helpers/frames.js';
 
-const link = (frame: Buffer, linkType: number): number => decodeLink(frame, 0, frame.length, linkType);
+const link = (frame: Buffer, linkType: number): number => decodeLink(frame, 0, frame.length, linkType, new PacketView());
 
 describe('decode/link', () => {
   describe('Ethernet', () => {
@@ -83,7 +83,7 @@ describe('decode/link', () => {
     it('works at an offset inside a larger buffer', () => {
       const frame = ethernet(0x0800, ipv4Syn());
       const buf = Buffer.concat([Buffer.alloc(100, 0xee), frame, Buffer.alloc(50, 0xee)]);
-      assert.equal(decodeLink(buf, 100, 100 + frame.length, LINKTYPE_ETHERNET), 114);
+      assert.equal(decodeLink(buf, 100, 100 + frame.length, LINKTYPE_ETHERNET, new PacketView()), 114);
     });
   });
 

@@ -281,8 +281,8 @@ export const rawIpv6Syn = (): Buffer => ipv6Syn();
 export const nullIpv4Syn = (order: 'le' | 'be'): Buffer => nullHeader(2, order, ipv4Syn());
 export const nullIpv6Syn = (family: number, order: 'le' | 'be'): Buffer => nullHeader(family, order, ipv6Syn());
 
-/** IPv6 SYN behind hop-by-hop options and a first fragment (offset 0, M set): the TCP header is still there. */
-export const ipv6HopFragSyn = (offset = 0, more = true): Buffer =>
+/** IPv6 SYN behind hop-by-hop options and an atomic Fragment header (offset 0, M clear; RFC 6946): the whole packet. */
+export const ipv6HopFragSyn = (offset = 0, more = false): Buffer =>
   ipv6(0, Buffer.concat([hopByHop(44), fragment(6, offset, more), tcp()]));
 
 /** What a Linux host quotes in an ICMPv4 error: the whole offending SYN (it fits in 576 bytes). */
@@ -311,3 +311,104 @@ export function icmp6Error(type: number, code: number, from: Buffer, quote: Buff
 export const icmp6AdminProhibited = (): Buffer => icmp6Error(1, 1, ROUTER6);
 /** ICMPv6 time exceeded (3/0) from a router. */
 export const icmp6TimeExceeded = (): Buffer => icmp6Error(3, 0, ROUTER6);
+
+// --- tunnels ------------------------------------------------------------------------------------------
+
+export const VTEP4_A = hex('c0 a8 64 01'); // 192.168.100.1
+export const VTEP4_B = hex('c0 a8 64 02'); // 192.168.100.2
+export const VTEP6_A = hex('fd 00 00 00 00 00 00 00 00 00 00 00 00 00 00 01'); // fd00::1
+export const VTEP6_B = hex('fd 00 00 00 00 00 00 00 00 00 00 00 00 00 00 02'); // fd00::2
+
+/** UDP header (source port 54321, an entropy hash for tunnels) and its payload. */
+export function udp(dstPort: number, payload: Buffer, srcPort = 54321): Buffer {
+  return Buffer.concat([
+    hex(`
+      ${h16(srcPort)} ${h16(dstPort)}          // UDP: source port, destination port
+      ${h16(8 + payload.length)} 00 00         //   length, checksum (zero: none)
+    `),
+    payload,
+  ]);
+}
+
+/** VXLAN header (RFC 7348) with the I flag and a VNI, then the inner Ethernet frame. */
+export function vxlan(vni: number, frame: Buffer, flags = 0x08): Buffer {
+  return Buffer.concat([
+    hex(`
+      ${h8(flags)} 00 00 00                    // VXLAN: flags (I), reserved
+      ${h16(vni >>> 8)} ${h8(vni)} 00          //   VNI (24 bits), reserved
+    `),
+    frame,
+  ]);
+}
+
+/** Geneve header (RFC 8926) with `options` (a multiple of 4 bytes) and the protocol type, then the payload. */
+export function geneve(vni: number, protocol: number, payload: Buffer, options: Buffer = Buffer.alloc(0)): Buffer {
+  return Buffer.concat([
+    hex(`
+      ${h8(options.length / 4)} 00 ${h16(protocol)}   // Geneve: version 0 / option length, flags, protocol type
+      ${h16(vni >>> 8)} ${h8(vni)} 00                 //   VNI (24 bits), reserved
+    `),
+    options,
+    payload,
+  ]);
+}
+
+export interface GreFields {
+  checksum: boolean;
+  key: number | null;
+  seq: number | null;
+  version: number;
+}
+
+/** GRE header (RFC 2784 / 2890): flags, version, protocol type, then checksum, key and sequence number when present. */
+export function gre(protocol: number, payload: Buffer, fields: Partial<GreFields> = {}): Buffer {
+  const f: GreFields = { checksum: false, key: null, seq: null, version: 0, ...fields };
+  const flags = (f.checksum ? 0x80 : 0) | (f.key !== null ? 0x20 : 0) | (f.seq !== null ? 0x10 : 0);
+  return Buffer.concat([
+    hex(`${h8(flags)} ${h8(f.version)} ${h16(protocol)}   // GRE: C/K/S flags, version, protocol type`),
+    f.checksum ? hex('ab cd 00 00   //   checksum, reserved') : Buffer.alloc(0),
+    f.key !== null ? hex(`${h32(f.key)}   //   key`) : Buffer.alloc(0),
+    f.seq !== null ? hex(`${h32(f.seq)}   //   sequence number`) : Buffer.alloc(0),
+    payload,
+  ]);
+}
+
+/** ERSPAN type II header (8 bytes) with a session ID, then the mirrored Ethernet frame. */
+export function erspan2(session: number, frame: Buffer): Buffer {
+  return Buffer.concat([
+    hex(`
+      10 64 ${h16(session & 0x3ff)}            // ERSPAN II: version 1, VLAN 100, COS/En/T 0, session ID
+      00 00 00 07                              //   reserved, index
+    `),
+    frame,
+  ]);
+}
+
+/** ERSPAN type III header (12 bytes, or 20 with the platform subheader), then the mirrored Ethernet frame. */
+export function erspan3(session: number, frame: Buffer, subheader = false): Buffer {
+  return Buffer.concat([
+    hex(`
+      20 64 ${h16(session & 0x3ff)}            // ERSPAN III: version 2, VLAN 100, COS/BSO/T 0, session ID
+      12 34 56 78                              //   timestamp
+      00 00 00 ${subheader ? '01' : '00'}      //   SGT, P/FT/HW ID/D/Gra, O (platform subheader follows)
+    `),
+    subheader ? hex('00 00 00 00 00 00 00 00   // platform-specific subheader') : Buffer.alloc(0),
+    frame,
+  ]);
+}
+
+/** An MPLS label stack entry (RFC 3032): label, traffic class 0, bottom-of-stack bit, TTL 64. */
+export function mplsLabel(label: number, bottom: boolean): Buffer {
+  return hex(`${h16(label >>> 4)} ${h8(((label & 0xf) << 4) | (bottom ? 1 : 0))} 40   // MPLS: label, TC, S, TTL`);
+}
+
+/** PPPoE session header (RFC 2516) and the PPP protocol field, then the payload. */
+export function pppoe(session: number, pppProtocol: number, payload: Buffer): Buffer {
+  return Buffer.concat([
+    hex(`
+      11 00 ${h16(session)}                    // PPPoE: version 1 / type 1, code 0 (session), session ID
+      ${h16(payload.length + 2)} ${h16(pppProtocol)}   //   length, PPP protocol
+    `),
+    payload,
+  ]);
+}

@@ -3,7 +3,9 @@
 
 import { strict as assert } from 'node:assert';
 import { Attempt } from '../../src/track/attempt.js';
-import { AttemptTable, MATCH_FROM_CLIENT, MATCH_FROM_SERVER, MATCH_NONE, ip4At } from '../../src/track/table.js';
+import {
+  AttemptTable, MATCH_FROM_CLIENT, MATCH_FROM_SERVER, MATCH_NONE, ip4At, tupleHash, withTunnel,
+} from '../../src/track/table.js';
 
 /** An attempt as the tracker fills it: addr bytes, and for IPv4 the same addresses as integers. */
 function attempt(client: number[], server: number[], cport: number, sport: number, hash: number): Attempt {
@@ -36,18 +38,18 @@ describe('AttemptTable', () => {
     t.insert(v4);
     t.insert(v6);
     const p4 = packet([10, 0, 0, 1], [192, 168, 200, 250]);
-    assert.equal(t.find(hash, p4, 0, 40000, 4, 80, 4), v4);
+    assert.equal(t.find(hash, p4, 0, 40000, 4, 80, 4, 0), v4);
     assert.equal(t.direction, MATCH_FROM_CLIENT);
     const r4 = packet([192, 168, 200, 250], [10, 0, 0, 1]);
-    assert.equal(t.find(hash, r4, 0, 80, 4, 40000, 4), v4);
+    assert.equal(t.find(hash, r4, 0, 80, 4, 40000, 4, 0), v4);
     assert.equal(t.direction, MATCH_FROM_SERVER);
-    assert.equal(t.find(hash, packet([10, 0, 0, 2], [192, 168, 200, 250]), 0, 40000, 4, 80, 4), null);
+    assert.equal(t.find(hash, packet([10, 0, 0, 2], [192, 168, 200, 250]), 0, 40000, 4, 80, 4, 0), null);
     assert.equal(t.direction, MATCH_NONE);
-    assert.equal(t.find(hash, p4, 0, 40000, 4, 81, 4), null);
+    assert.equal(t.find(hash, p4, 0, 40000, 4, 81, 4, 0), null);
     const p6 = packet(V6B, V6A);
-    assert.equal(t.find(hash, p6, 0, 80, 16, 40000, 16), v6);
+    assert.equal(t.find(hash, p6, 0, 80, 16, 40000, 16, 0), v6);
     assert.equal(t.direction, MATCH_FROM_SERVER);
-    assert.equal(t.find(hash, packet(V6A, V6A), 0, 40000, 16, 80, 16), null);
+    assert.equal(t.find(hash, packet(V6A, V6A), 0, 40000, 16, 80, 16, 0), null);
   });
 
   it('prefers the newest attempt on a 4-tuple, and keeps every chain through growth', () => {
@@ -63,15 +65,36 @@ describe('AttemptTable', () => {
     t.insert(newer);
     assert.equal(t.size, 5001);
     const p = packet([10, 1, 0, 42], [10, 2, 0, 1]);
-    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4), newer);
+    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4, 0), newer);
     t.delete(newer);
-    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4), older);
+    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4, 0), older);
     for (const a of all) {
       const q = packet([...a.addr.subarray(0, 4)], [10, 2, 0, 1]);
-      assert.equal(t.find(a.hash, q, 0, a.clientPort, 4, 443, 4), a);
+      assert.equal(t.find(a.hash, q, 0, a.clientPort, 4, 443, 4, 0), a);
     }
     for (const a of all) t.delete(a);
     assert.equal(t.size, 0);
-    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4), null);
+    assert.equal(t.find(older.hash, p, 0, older.clientPort, 4, 443, 4, 0), null);
+  });
+
+  it('the tunnel key is part of the identity: one 4-tuple in VNIs 42 and 43, and bare, are three attempts', () => {
+    const t = new AttemptTable();
+    const p = packet([10, 0, 0, 1], [10, 0, 0, 2]);
+    const base = tupleHash(p, 0, 40000, 4, 80, 4);
+    assert.equal(withTunnel(base, 0), base, 'bare traffic keeps its hash');
+    const keys = [0, 2 ** 32 + 42, 2 ** 32 + 43];
+    const as = keys.map((key) => {
+      const a = attempt([10, 0, 0, 1], [10, 0, 0, 2], 40000, 80, withTunnel(base, key));
+      a.tunnelKey = key;
+      t.insert(a);
+      return a;
+    });
+    assert.notEqual(withTunnel(base, keys[1]!), withTunnel(base, keys[2]!));
+    keys.forEach((key, i) => {
+      assert.equal(t.find(withTunnel(base, key), p, 0, 40000, 4, 80, 4, key), as[i]);
+      assert.equal(t.find(withTunnel(base, key), packet([10, 0, 0, 2], [10, 0, 0, 1]), 0, 80, 4, 40000, 4, key), as[i]);
+    });
+    // Forced into one bucket, the key still tells them apart.
+    assert.equal(t.find(withTunnel(base, keys[1]!), p, 0, 40000, 4, 80, 4, 2 ** 32 + 44), null);
   });
 });

@@ -11,6 +11,7 @@ import { AttemptBatch, ERRNOS, MAX_SLOT_BYTES } from '../../src/track/wire.js';
 const FIELDS = [
   'file', 'fileIndex', 'spans', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
   'synCount', 'answerKind', 'answerSec', 'answerNsec', 'answerTtl', 'icmpType', 'icmpCode', 'icmpVersion', 'resetBy', 'frameCount',
+  'tunnelKind', 'tunnelId', 'tunnelKey', 'outerLen',
 ] as const;
 
 const attemptArb = fc.record({
@@ -37,6 +38,10 @@ const attemptArb = fc.record({
   fileIndex: fc.integer({ min: 0, max: 2 }),
   /** The input of each frame after the first (an attempt whose frames span inputs when they differ). */
   frameFiles: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 80, maxLength: 80 }),
+  tunnelKind: fc.integer({ min: 0, max: 7 }),
+  tunnelId: fc.integer({ min: -1, max: 2 ** 32 - 1 }),
+  outerLen: fc.constantFrom(0, 4, 16),
+  outer: fc.uint8Array({ minLength: 32, maxLength: 32 }),
 });
 
 const FILES = ['a.pcap', 'b.pcapng', 'c.pcap.gz'];
@@ -65,6 +70,13 @@ function build(x: AttemptInput): Attempt {
   a.icmpCode = x.icmpCode;
   a.icmpVersion = x.icmpVersion;
   a.resetBy = x.resetBy;
+  if (x.tunnelKind !== 0) {
+    a.tunnelKind = x.tunnelKind;
+    a.tunnelId = x.tunnelId;
+    a.tunnelKey = x.tunnelKind * 2 ** 32 + Math.max(0, x.tunnelId);
+    a.outerLen = x.outerLen;
+    a.outer = Buffer.from(x.outer);
+  }
   a.verdict = { outcome: x.outcome, errno: x.errno };
   return a;
 }
@@ -98,6 +110,9 @@ describe('track/wire attempt slots', () => {
         assert.deepEqual(into.frameList(), a.frameList());
         assert.deepEqual(into.frameFiles.slice(0, into.frameCount), a.frameFiles.slice(0, a.frameCount));
         assert.deepEqual(into.addr.subarray(0, 2 * a.addrLen), a.addr.subarray(0, 2 * a.addrLen));
+        for (const at of [0, 16]) {
+          assert.deepEqual(into.outer.subarray(at, at + a.outerLen), a.outer.subarray(at, at + a.outerLen), 'outer endpoints');
+        }
         if (a.answerFrom === null) assert.equal(into.answerFrom, null);
         else assert.deepEqual(into.answerFrom?.subarray(0, a.addrLen), a.answerFrom.subarray(0, a.addrLen));
         assert.deepEqual(toRecord(into), toRecord(a));
