@@ -60,9 +60,6 @@ export interface AnalyzeResult extends TrackResult {
 /** Called with the source being read, so a caller can show progress. */
 export type ProgressHook = (source: FrameSource | null) => void;
 
-/** Read buffer for the look at each input's first packet that orders several inputs (merge.ts). */
-const PEEK_WINDOW_BYTES = 64 * 1024;
-
 /**
  * Capture → decode → track. Several inputs are one capture: one timeline (capture/merge.ts) and one
  * tracker, so an attempt whose packets fall into several files is one attempt. Every settled
@@ -129,8 +126,7 @@ export async function trackFiles(
       }
       done(0, source, error);
     } else {
-      const timeline = new Timeline(paths.length, (i, peek) => openCapture(paths[i]!, peek
-        ? { ...opts.open, windowBytes: Math.min(opts.open?.windowBytes ?? PEEK_WINDOW_BYTES, PEEK_WINDOW_BYTES) } : opts.open), {
+      const timeline = new Timeline(paths.length, (i, peek) => openCapture(paths[i]!, peek ? { ...opts.open, peek } : opts.open), {
         opened: (i, source) => {
           feeds[i] = new PacketFeed(tracker, fragments);
           progress?.(source);

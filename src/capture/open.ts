@@ -15,7 +15,12 @@ export interface OpenCaptureOptions {
   stdin?: Readable;
   /** Initial window size in bytes (tests use tiny windows to exercise growth and compaction). */
   windowBytes?: number;
+  /** Only the first packet is wanted (merge.ts orders files by it): small reads, no read-ahead. */
+  peek?: boolean;
 }
+
+/** Bytes read at a time for a look at a file's first packet. */
+const PEEK_BYTES = 64 * 1024;
 
 /** Bytes of compressed input read at a time, and the size of zlib's output chunks. */
 const GZIP_CHUNK_BYTES = 256 * 1024;
@@ -36,7 +41,7 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
   if (path === '-') {
     raw = new StreamByteSource(name, options.stdin ?? process.stdin, { gzip: false, destroyOnClose: false });
   } else {
-    raw = await openRegular(name, path);
+    raw = await openRegular(name, path, options.peek === true);
   }
   let inner: ByteSource = raw;
   try {
@@ -50,7 +55,7 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
       head = await peek(inner, 4);
       if (head.length === 0) throw new CaptureFormatError(name, 0, 'empty file (the gzip stream holds no data)');
     }
-    const window = new ByteWindow(name, inner, options.windowBytes);
+    const window = new ByteWindow(name, inner, options.windowBytes ?? (options.peek === true ? PEEK_BYTES : undefined));
     window.preload(head);
     const magic = head.length === 4 ? head.readUInt32BE(0) : -1;
     let reader: PcapReader | PcapngReader;
@@ -77,7 +82,7 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
   }
 }
 
-async function openRegular(name: string, path: string): Promise<ByteSource> {
+async function openRegular(name: string, path: string, peek: boolean): Promise<ByteSource> {
   let handle: FileHandle;
   try {
     handle = await openFile(path, 'r');
@@ -97,7 +102,7 @@ async function openRegular(name: string, path: string): Promise<ByteSource> {
   }
   // Read ahead only from regular files: on a FIFO a read in flight can block until the writer
   // writes again, and closing the handle waits for it.
-  return new FileByteSource(name, handle, regular);
+  return peek ? new FileByteSource(name, handle, false, PEEK_BYTES) : new FileByteSource(name, handle, regular);
 }
 
 /** Reads up to `n` bytes (fewer only at end of input). */
