@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Record multi-file captures of the Linux kernel's own handshakes: sets rotated by tcpdump's own
-# -G (time) and -C (size), and two files of one router captured on its two interfaces at once.
+# -G (time) and -C (size), a dumpcap ring buffer (pcapng), and two files of one router captured on
+# its two interfaces at once.
 # Each set is a folder under captures/ (read as one capture: `synscope read captures/rotated-G`)
 # with captures/<set>.expected.json built from what the real clients' connect() returned.
 # Leaves every other capture alone (scripts/make-captures.sh rebuilds those).
 #
-#   sudo bash scripts/make-rotated-captures.sh
+#   sudo bash scripts/make-rotated-captures.sh [rotated-G|rotated-C|two-interfaces|ring-dumpcap]   (all by default)
 #
 # Topology (namespaces this script creates and deletes; no route to the outside):
 #   ss11a-client c-r 10.77.1.2/24 — ss11a-router r-c 10.77.1.1/24, r-s 10.77.2.1/24 — ss11a-server s-r 10.77.2.2/24
@@ -26,7 +27,7 @@ FILTER='tcp or icmp'
 SETTLE=4.5
 
 [[ $(id -u) -eq 0 ]] || { echo "make-rotated-captures: must run as root" >&2; exit 2; }
-for t in ip iptables tcpdump gzip timeout "$PY"; do
+for t in ip iptables tcpdump dumpcap gzip timeout "$PY"; do
   command -v "$t" >/dev/null || { echo "make-rotated-captures: missing $t" >&2; exit 2; }
 done
 
@@ -126,16 +127,22 @@ for _ in range(18000): s.sendto(b"x", ("10.77.2.2", 9999))'
 }
 
 # capture NAME IFACE TCPDUMP-ARGS... : tcpdump into $OUT/NAME/, in the router, in the background
+# (dumpcap instead when TOOL=dumpcap is set in front)
 CAP_PIDS=()
 capture() {
   local name=$1 iface=$2; shift 2
-  local logf=$WORK/cap.$name.$iface.log
+  local logf=$WORK/cap.$name.$iface.log ready="listening on"
   mkdir -p "$OUT/$name"
-  ip netns exec "$R" timeout -s INT 120 tcpdump -Z root -n -U -i "$iface" "$@" 2>"$logf" &
+  if [[ ${TOOL:-tcpdump} == dumpcap ]]; then
+    ip netns exec "$R" timeout -s INT 120 dumpcap -i "$iface" "$@" 2>"$logf" &
+    ready="Capturing on"
+  else
+    ip netns exec "$R" timeout -s INT 120 tcpdump -Z root -n -U -i "$iface" "$@" 2>"$logf" &
+  fi
   CAP_PIDS+=($!)
   PIDS+=($!)
   local i
-  for ((i = 0; i < 100; i++)); do grep -q "listening on" "$logf" && { sleep 0.5; return 0; }; sleep 0.1; done
+  for ((i = 0; i < 100; i++)); do grep -q "$ready" "$logf" && { sleep 0.5; return 0; }; sleep 0.1; done
   cat "$logf" >&2
   return 1
 }
@@ -163,12 +170,12 @@ stories() {
   wait_attempts
 }
 
-# expected NAME STORY CAPTURED MIN_FILES RESULTS... : writes captures/NAME.expected.json
+# expected NAME STORY CAPTURED MIN_FILES RESULTS... : writes captures/NAME.expected.json (FORMAT=pcapng in front for dumpcap's)
 expected() {
   local name=$1 story=$2 captured=$3 minfiles=$4; shift 4
   local args=() r
   for r in "$@"; do args+=(--results "$WORK/$r.json"); done
-  "$PY" "$PYCLIENT" expected --out "$OUT/$name.expected.json" --scenario "$name" --format pcap --link ETHERNET \
+  "$PY" "$PYCLIENT" expected --out "$OUT/$name.expected.json" --scenario "$name" --format "${FORMAT:-pcap}" --link ETHERNET \
     --story "$story" --captured "$captured" "${args[@]}" \
     --on null=established@server --on ECONNREFUSED=refused@server --on EHOSTUNREACH=rejected@10.77.1.1 \
     --on ETIMEDOUT=dropped
@@ -212,6 +219,12 @@ rotated_C() {
     "router, server-side veth r-s, tcpdump -C 1 -z gzip" -C 1 -z gzip -w "$OUT/rotated-C/ring.pcap" "$FILTER or udp"
 }
 
+ring_dumpcap() {
+  TOOL=dumpcap FORMAT=pcapng rotated ring-dumpcap 4 true \
+    "dumpcap -b duration:1 on the router's server-side veth: a pcapng ring buffer, a new file every second. The same five stories as rotated-G." \
+    "router, server-side veth r-s, dumpcap -b duration:1" -f "$FILTER" -b duration:1 -w "$OUT/ring-dumpcap/ring.pcapng"
+}
+
 two_interfaces() {
   local name=two-interfaces
   rm -rf "${OUT:?}/$name"
@@ -237,6 +250,7 @@ main() {
   [[ $only == all || $only == rotated-G ]] && rotated_G
   [[ $only == all || $only == rotated-C ]] && rotated_C
   [[ $only == all || $only == two-interfaces ]] && two_interfaces
+  [[ $only == all || $only == ring-dumpcap ]] && ring_dumpcap
   log "done"
 }
 

@@ -72,7 +72,7 @@ describe('golden captures (captures/)', () => {
     for (const c of captureFiles) assert.ok(names.has(c.replace(/\.(pcap|pcapng)(\.gz)?$/, '')), `${c} has an expected file`);
     for (const c of sets) assert.ok(names.has(c), `${c}/ has an expected file`);
     assert.equal(captureFiles.length + sets.length, scenarios.length);
-    assert.ok(sets.length >= 3, 'rotated -G, rotated -C and two interfaces');
+    assert.ok(sets.length >= 4, 'rotated -G, rotated -C, a dumpcap ring and two interfaces');
     assert.ok(scenarios.length >= 15, `at least 15 scenarios (found ${scenarios.length})`);
   });
 

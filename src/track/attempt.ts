@@ -165,8 +165,8 @@ export class Attempt {
    * reused, so a reused attempt allocates no new backing store for its first few frames.
    */
   frameCount = 1;
-  /** The input of each of `frames` (same length, reused with it). */
-  frameFiles: number[];
+  /** Only once `spans`: the input of each of `frames` (reused with the object, like `frames`). */
+  frameFiles: number[] = [];
   /** True once a frame comes from another input than the first SYN's: the frames span files. */
   spans = false;
   /** Copies of those packets, only when evidence is being collected; null otherwise. */
@@ -205,7 +205,6 @@ export class Attempt {
   ) {
     this.addr = addr;
     this.frames = [frame];
-    this.frameFiles = [fileIndex];
     this.init(files, fileIndex, addrLen, clientPort, serverPort, isn, hash, startSec, startNsec, startDigits, frame, time);
   }
 
@@ -237,7 +236,6 @@ export class Attempt {
     this.lastSynTime = time;
     this.lastActivity = time;
     this.frames[0] = frame;
-    this.frameFiles[0] = fileIndex;
     this.frameCount = 1;
     this.spans = false;
     this.state = ST_SYN_SENT;

@@ -505,15 +505,11 @@ export class HandshakeTracker {
   private attachNumber(a: Attempt, number: number, fileIndex: number): void {
     const n = a.frameCount;
     if (n >= MAX_FRAMES) return;
-    if (n < a.frames.length) {
-      a.frames[n] = number;
-      a.frameFiles[n] = fileIndex;
-    } else {
-      a.frames.push(number);
-      a.frameFiles.push(fileIndex);
-    }
-    if (fileIndex !== a.fileIndex) a.spans = true;
+    if (n < a.frames.length) a.frames[n] = number;
+    else a.frames.push(number);
     a.frameCount = n + 1;
+    // The input of each frame is written down only once they differ (several files read as one).
+    if (a.spans || fileIndex !== a.fileIndex) spanFrame(a, n, fileIndex);
   }
 
   /** Records the first answer to the SYN (a later, different one — ICMP after SYN/ACK — overrides in icmp()). */
@@ -787,6 +783,16 @@ function carriedBy(n: Attempt, v: PacketView): void {
  */
 function ackAcceptable(a: Attempt, ack: number): boolean {
   return ((ack - a.isn - 1) >>> 0) <= a.synLen;
+}
+
+/** Frame `n` of `a` is from input `fileIndex`: the attempt spans inputs (its earlier frames are from its first). */
+function spanFrame(a: Attempt, n: number, fileIndex: number): void {
+  const files = a.frameFiles;
+  if (!a.spans) {
+    for (let k = 0; k < n; k++) files[k] = a.fileIndex;
+    a.spans = true;
+  }
+  files[n] = fileIndex;
 }
 
 function keep(frame: Frame, seq: number): KeptPacket {

@@ -213,11 +213,9 @@ export class AttemptBatch {
     const frameFiles = a.frameFiles;
     for (let k = 0; k < n; k++) {
       const x = spans ? f[o + F_FRAMES + 2 * k]! : f[o + F_FRAMES + k]!;
-      const i = spans ? f[o + F_FRAMES + 2 * k + 1]! : fileIndex;
       if (k < frames.length) frames[k] = x;
       else frames.push(x);
-      if (k < frameFiles.length) frameFiles[k] = i;
-      else frameFiles.push(i);
+      if (spans) frameFiles[k] = f[o + F_FRAMES + 2 * k + 1]!;
     }
     a.frameCount = n;
     a.spans = spans;

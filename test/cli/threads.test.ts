@@ -15,7 +15,7 @@ import { CAPTURES, CLI, synscope, type CliResult } from '../helpers/cli.js';
 
 const captures = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => join(CAPTURES, f));
 /** Multi-file sets (rotated, two interfaces): folders read as one capture. */
-const sets = ['rotated-G', 'rotated-C', 'two-interfaces'].map((f) => join(CAPTURES, f));
+const sets = ['rotated-G', 'rotated-C', 'ring-dumpcap', 'two-interfaces'].map((f) => join(CAPTURES, f));
 
 function both(args: readonly string[]): { one: CliResult; two: CliResult } {
   return { one: synscope(args, undefined, { SYNSCOPE_THREADS: '0' }), two: synscope(args, undefined, { SYNSCOPE_THREADS: '1' }) };
