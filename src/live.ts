@@ -18,8 +18,11 @@ import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './t
 import type { Selection } from './track/select.js';
 import { Verdicts } from './verdicts.js';
 
-/** How often the tracker's clock advances without packets, so silence turns into `dropped` on time. */
-export const TICK_MS = 100;
+/**
+ * How often the tracker's clock advances without packets, so silence turns into `dropped` on time and
+ * a settled attempt is printed within 100 ms of its last packet (block timeout + clock lag + live linger + a tick).
+ */
+export const TICK_MS = 25;
 
 export interface LiveAnalyzeOptions {
   readonly timeout: number;

@@ -71,7 +71,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         .option('count', { alias: 'c', type: 'string', describe: 'stop after this many packets' })
         .option('duration', { type: 'string', describe: 'stop after this many seconds' })
         .option('interval', { type: 'string', describe: 'print a progress line on stderr every this many seconds' })
-        .option('buffer-size', { type: 'string', describe: 'libpcap kernel ring in MiB (default 32: ~157 000 handshake packets)' })
+        .option('buffer-size', { type: 'string', describe: 'libpcap kernel ring in MiB (default 32: ~160 000 handshake packets)' })
         .option('snaplen', { type: 'string', describe: 'bytes kept of each packet (default 256: every header synscope reads)' }))
     .command('interfaces', 'list the capture interfaces with their addresses', (y) =>
       examples(y.option('format', { alias: 'f', type: 'string', describe: 'text | json; default text', default: 'text' }), 'interfaces'))

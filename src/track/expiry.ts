@@ -30,6 +30,11 @@ export const ESTABLISHED_IDLE = 300;
 /** Copies of one packet arrive within microseconds; 0.5 s of capture time is plenty. */
 export const LINGER = 0.5;
 /**
+ * Live keeps a settled attempt for copies only this long before printing its verdict (then a
+ * tombstone absorbs later packets): copies come in the same batch from libpcap.
+ */
+export const LIVE_LINGER = 0.01;
+/**
  * How long an ICMP rejection waits, in `read` and live alike, for a retransmission that would prove
  * the client ignored it (live prints the verdict that much later, and then agrees with `read`). Linux takes an ICMP error that arrives while connect() still holds the socket lock
  * as a soft error only (tcp_v4_err(): "if (!sock_owned_by_user(sk)) tcp_done_with_error(sk, err);
@@ -56,8 +61,11 @@ export class TimerLists {
 
   /** Seconds a rejection waits for a retransmission that would reopen the attempt. */
   readonly rejectedWait = REJECTED_WAIT;
+  /** Seconds a settled attempt waits for copies of its packets before it is handed over. */
+  readonly lingerWait: number;
 
   constructor(live: boolean, timeout: number) {
+    this.lingerWait = live ? LIVE_LINGER : LINGER;
     this.live = live;
     this.timeout = timeout;
   }

@@ -48,7 +48,7 @@ import {
   type KeptPacket,
 } from './attempt.js';
 import {
-  DUPLICATE_WINDOW, ESTABLISHED_IDLE, LINGER, LIST_ESTABLISHED, LIST_HANDSHAKE, LIST_LINGER, LIST_REJECTED, LIST_TOMBSTONE,
+  DUPLICATE_WINDOW, ESTABLISHED_IDLE, LIST_ESTABLISHED, LIST_HANDSHAKE, LIST_LINGER, LIST_REJECTED, LIST_TOMBSTONE,
   TOMBSTONE_WAIT, TimerLists,
 } from './expiry.js';
 import { ListingOrder } from './order.js';
@@ -665,8 +665,9 @@ export class HandshakeTracker {
   private expire(now: number): void {
     const timers = this.timers;
     let released = false;
+    const lingerWait = timers.lingerWait;
     let a = timers.linger.head;
-    while (a !== null && a.doneTime + LINGER <= now) {
+    while (a !== null && a.doneTime + lingerWait <= now) {
       this.retire(a, now);
       released = true;
       a = timers.linger.head;

@@ -220,13 +220,13 @@ describe('capture/live: errors say what to do', () => {
 });
 
 describe('capture/live: LiveSource frames', () => {
-  it('asks libpcap for a small snaplen, a ring in MiB, TPACKET_V3 blocks retired within 50 ms', () => {
+  it('asks libpcap for a small snaplen, a ring in MiB, TPACKET_V3 blocks retired within 25 ms', () => {
     const { mod, handles } = fakePcap({ devices: DEVICES, opens: [DLT_EN10MB, DLT_EN10MB] });
     LiveSource.open('eth0', { filter: null, pcap: mod }, ETHER).stop();
     LiveSource.open('eth0', { filter: 'tcp', pcap: mod, ringMiB: 8, snaplen: 1500 }, ETHER).stop();
     assert.deepEqual(handles.map((h) => h.options), [
-      { snaplen: DEFAULT_SNAPLEN, bufferSize: DEFAULT_RING_MIB * 1024 * 1024, timeoutMs: 50, promisc: true, filter: defaultFilter('eth0', 1) },
-      { snaplen: 1500, bufferSize: 8 * 1024 * 1024, timeoutMs: 50, promisc: true, filter: 'tcp' },
+      { snaplen: DEFAULT_SNAPLEN, bufferSize: DEFAULT_RING_MIB * 1024 * 1024, timeoutMs: 25, promisc: true, filter: defaultFilter('eth0', 1) },
+      { snaplen: 1500, bufferSize: 8 * 1024 * 1024, timeoutMs: 25, promisc: true, filter: 'tcp' },
     ]);
   });
 
