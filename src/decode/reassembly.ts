@@ -58,6 +58,7 @@ export class FragmentFrames {
 }
 
 const NO_SLOT = -1;
+const EMPTY = Buffer.alloc(0);
 const BUCKETS = REASSEMBLY_SLOTS * 2;
 const HEADER_MAX = 60;
 /** Scratch layout: outer tunnel addresses (2 × 16), then the IP header, then the payload prefix. */
@@ -66,35 +67,35 @@ const SCRATCH_IP = 32;
 export class Reassembler {
   private readonly keepPackets: boolean;
   // Per slot, as typed arrays indexed by slot number (no object per datagram).
-  private readonly used = new Uint8Array(REASSEMBLY_SLOTS);
-  private readonly version = new Uint8Array(REASSEMBLY_SLOTS);
-  private readonly proto = new Uint8Array(REASSEMBLY_SLOTS);
-  private readonly ident = new Float64Array(REASSEMBLY_SLOTS);
-  private readonly tunnelKey = new Float64Array(REASSEMBLY_SLOTS);
-  private readonly hash = new Int32Array(REASSEMBLY_SLOTS);
-  private readonly firstTime = new Float64Array(REASSEMBLY_SLOTS);
+  private used = new Uint8Array(0);
+  private version = new Uint8Array(0);
+  private proto = new Uint8Array(0);
+  private ident = new Float64Array(0);
+  private tunnelKey = new Float64Array(0);
+  private hash = new Int32Array(0);
+  private firstTime = new Float64Array(0);
   /** Length of the whole payload once the last piece (MF = 0) came; -1 before. */
-  private readonly total = new Int32Array(REASSEMBLY_SLOTS);
+  private total = new Int32Array(0);
   /** Bytes of payload held (pieces never overlap, so complete when it equals total). */
-  private readonly have = new Int32Array(REASSEMBLY_SLOTS);
-  private readonly pieces = new Int32Array(REASSEMBLY_SLOTS);
-  private readonly pieceStart = new Int32Array(REASSEMBLY_SLOTS * MAX_PIECES);
-  private readonly pieceEnd = new Int32Array(REASSEMBLY_SLOTS * MAX_PIECES);
-  private readonly frames = new Float64Array(REASSEMBLY_SLOTS * MAX_PIECES);
-  private readonly frameFiles = new Int32Array(REASSEMBLY_SLOTS * MAX_PIECES);
-  private readonly headerLen = new Uint8Array(REASSEMBLY_SLOTS);
+  private have = new Int32Array(0);
+  private pieces = new Int32Array(0);
+  private pieceStart = new Int32Array(0);
+  private pieceEnd = new Int32Array(0);
+  private frames = new Float64Array(0);
+  private frameFiles = new Int32Array(0);
+  private headerLen = new Uint8Array(0);
   /** Addresses (src then dst, 16 bytes each) for the key; the first piece's IP header; the payload prefix and which of its bytes were captured. */
-  private readonly addrs = Buffer.alloc(REASSEMBLY_SLOTS * 32);
-  private readonly headers = Buffer.alloc(REASSEMBLY_SLOTS * HEADER_MAX);
-  private readonly data = Buffer.alloc(REASSEMBLY_SLOTS * REASSEMBLY_PREFIX);
-  private readonly captured = new Uint8Array(REASSEMBLY_SLOTS * REASSEMBLY_PREFIX);
-  private readonly kept: (FragmentPart[] | null)[] = new Array<FragmentPart[] | null>(REASSEMBLY_SLOTS).fill(null);
+  private addrs = EMPTY;
+  private headers = EMPTY;
+  private data = EMPTY;
+  private captured = new Uint8Array(0);
+  private kept: (FragmentPart[] | null)[] = [];
   private keptBytes = 0;
   // Hash chains and the age list (oldest first), through slot numbers.
-  private readonly buckets = new Int32Array(BUCKETS).fill(NO_SLOT);
-  private readonly chainNext = new Int32Array(REASSEMBLY_SLOTS).fill(NO_SLOT);
-  private readonly ageNext = new Int32Array(REASSEMBLY_SLOTS).fill(NO_SLOT);
-  private readonly agePrev = new Int32Array(REASSEMBLY_SLOTS).fill(NO_SLOT);
+  private buckets = new Int32Array(0);
+  private chainNext = new Int32Array(0);
+  private ageNext = new Int32Array(0);
+  private agePrev = new Int32Array(0);
   private oldest = NO_SLOT;
   private newest = NO_SLOT;
   private readonly free: number[] = [];
@@ -111,6 +112,37 @@ export class Reassembler {
 
   constructor(keepPackets: boolean) {
     this.keepPackets = keepPackets;
+  }
+
+  /**
+   * The slots, allocated with the first fragment (about 2.7 MiB): a capture without fragments pays nothing
+   * for them, and after that their size never changes.
+   */
+  private allocate(): void {
+    this.used = new Uint8Array(REASSEMBLY_SLOTS);
+    this.version = new Uint8Array(REASSEMBLY_SLOTS);
+    this.proto = new Uint8Array(REASSEMBLY_SLOTS);
+    this.ident = new Float64Array(REASSEMBLY_SLOTS);
+    this.tunnelKey = new Float64Array(REASSEMBLY_SLOTS);
+    this.hash = new Int32Array(REASSEMBLY_SLOTS);
+    this.firstTime = new Float64Array(REASSEMBLY_SLOTS);
+    this.total = new Int32Array(REASSEMBLY_SLOTS);
+    this.have = new Int32Array(REASSEMBLY_SLOTS);
+    this.pieces = new Int32Array(REASSEMBLY_SLOTS);
+    this.pieceStart = new Int32Array(REASSEMBLY_SLOTS * MAX_PIECES);
+    this.pieceEnd = new Int32Array(REASSEMBLY_SLOTS * MAX_PIECES);
+    this.frames = new Float64Array(REASSEMBLY_SLOTS * MAX_PIECES);
+    this.frameFiles = new Int32Array(REASSEMBLY_SLOTS * MAX_PIECES);
+    this.headerLen = new Uint8Array(REASSEMBLY_SLOTS);
+    this.addrs = Buffer.alloc(REASSEMBLY_SLOTS * 32);
+    this.headers = Buffer.alloc(REASSEMBLY_SLOTS * HEADER_MAX);
+    this.data = Buffer.alloc(REASSEMBLY_SLOTS * REASSEMBLY_PREFIX);
+    this.captured = new Uint8Array(REASSEMBLY_SLOTS * REASSEMBLY_PREFIX);
+    this.kept = new Array<FragmentPart[] | null>(REASSEMBLY_SLOTS).fill(null);
+    this.buckets = new Int32Array(BUCKETS).fill(NO_SLOT);
+    this.chainNext = new Int32Array(REASSEMBLY_SLOTS).fill(NO_SLOT);
+    this.ageNext = new Int32Array(REASSEMBLY_SLOTS).fill(NO_SLOT);
+    this.agePrev = new Int32Array(REASSEMBLY_SLOTS).fill(NO_SLOT);
     for (let i = REASSEMBLY_SLOTS - 1; i >= 0; i--) this.free.push(i);
   }
 
@@ -122,6 +154,7 @@ export class Reassembler {
    * its frames).
    */
   add(frame: Frame, view: PacketView, seq: number): number {
+    if (this.used.length === 0) this.allocate();
     this.fragments++;
     const now = frame.tsSec + frame.tsNsec * 1e-9;
     this.expire(now);
@@ -206,7 +239,7 @@ export class Reassembler {
   /** Adds the counts that are not zero to `into`, by anomaly name; datagrams still waiting count as incomplete. */
   addAnomalies(into: Record<string, number>): void {
     let waiting = 0;
-    for (let s = 0; s < REASSEMBLY_SLOTS; s++) waiting += this.used[s]!;
+    for (let s = 0; s < this.used.length; s++) waiting += this.used[s]!;
     const counts: [string, number][] = [
       ['fragments_overlapping', this.overlapping],
       ['fragments_incomplete', this.incomplete + waiting],
