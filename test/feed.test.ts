@@ -18,7 +18,7 @@ interface Seen { outcome: string; tunnelId: number; frames: number[]; packets: n
 function run(packets: ReadonlyArray<readonly [number, Buffer]>, keepPackets = false): { seen: Seen[]; anomalies: Record<string, number>; cap: CaptureJson } {
   const seen: Seen[] = [];
   const tracker = new HandshakeTracker(['t.pcap'], { ...DEFAULT_TRACKER_OPTIONS, keepPackets }, (a: Attempt) => seen.push({
-    outcome: a.verdict!.outcome, tunnelId: a.tunnelKind === TUNNEL_VXLAN ? a.tunnelId : -1, frames: a.frameList(),
+    outcome: a.verdict!.outcome, tunnelId: a.tunnelKey !== 0 && a.carrier?.kind === TUNNEL_VXLAN ? a.carrier.id : -1, frames: a.frameList(),
     packets: (a.packets ?? []).map((p) => p.number),
   }));
   const feed = new PacketFeed(tracker);

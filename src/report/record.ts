@@ -2,8 +2,8 @@
 // become text — once per reported attempt, never per packet.
 
 import {
-  ANSWER_ICMP, RESET_BY_CLIENT, TUNNEL_ERSPAN, TUNNEL_GENEVE, TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_NONE,
-  TUNNEL_PPPOE, TUNNEL_VXLAN, RESET_BY_SERVER, type Attempt, type ErrnoName,
+  ANSWER_ICMP, RESET_BY_CLIENT, RESET_BY_SERVER, TUNNEL_ERSPAN, TUNNEL_GENEVE, TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS,
+  TUNNEL_PPPOE, TUNNEL_VXLAN, type Attempt, type Carrier, type ErrnoName,
   type Outcome,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';
@@ -109,7 +109,7 @@ export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJ
   if (a.spans) rec.spans = spansOf(a);
   if (a.resetBy === RESET_BY_CLIENT) rec.resetBy = 'client';
   else if (a.resetBy === RESET_BY_SERVER) rec.resetBy = 'server';
-  if (a.tunnelKind !== TUNNEL_NONE) rec.tunnel = tunnelRecord(a);
+  if (a.tunnelKey !== 0 && a.carrier !== null) rec.tunnel = tunnelRecord(a.carrier);
   return rec;
 }
 
@@ -143,12 +143,12 @@ const TUNNELS: readonly (readonly [TunnelKind, 'vni' | 'key' | 'session' | 'labe
   return t;
 })();
 
-function tunnelRecord(a: Attempt): TunnelJson {
-  const [kind, idName] = TUNNELS[a.tunnelKind] ?? ['ipip', null];
+function tunnelRecord(c: Carrier): TunnelJson {
+  const [kind, idName] = TUNNELS[c.kind] ?? ['ipip', null];
   // Keys in the order the JSON shows them: kind, its id, outer.
   const t = { kind } as TunnelJson;
-  if (idName !== null) t[idName] = a.tunnelId < 0 ? null : a.tunnelId;
-  t.outer = a.outerLen > 0 ? { src: formatIp(a.outer, 0, a.outerLen), dst: formatIp(a.outer, 16, a.outerLen) } : null;
+  if (idName !== null) t[idName] = c.id < 0 ? null : c.id;
+  t.outer = c.outerLen > 0 ? { src: formatIp(c.outer, 0, c.outerLen), dst: formatIp(c.outer, 16, c.outerLen) } : null;
   return t;
 }
 

@@ -59,8 +59,16 @@ export const RESET_BY_SERVER = 2;
 /** Frame numbers (and kept packets) an attempt holds at most: packets past them are left out of `frames`. */
 export const MAX_FRAMES = 64;
 
-/** The outer address bytes of bare attempts (and of MPLS / PPPoE, which have none): shared, empty. */
-export const NO_OUTER: Buffer = Buffer.alloc(0);
+/** How a tunnelled attempt's SYN was carried: made the first time an Attempt object is tunnelled, reused with it. */
+export class Carrier {
+  /** TUNNEL_* of the innermost tunnel (decode/view.ts). */
+  kind = 0;
+  /** Its VNI, GRE key, ERSPAN or PPPoE session, or MPLS label; -1 when it has none. */
+  id = -1;
+  /** The outer source and destination (outerLen bytes each, at 0 and 16); 0 for MPLS / PPPoE over Ethernet. */
+  outerLen = 0;
+  readonly outer = Buffer.alloc(32);
+}
 
 /** A packet kept for --evidence: its own copy of the bytes and the record fields. */
 export interface KeptPacket {
@@ -100,15 +108,13 @@ export class Attempt {
   /** 4-tuple hash, symmetric in direction, mixed with tunnelKey (see table.ts). */
   hash = 0;
 
-  /** How the handshake was carried (decode/view.ts TUNNEL_*, tunnelId, tunnelKey); TUNNEL_NONE (0) when bare. */
-  tunnelKind = 0;
-  tunnelId = -1;
-  /** Part of the attempt's identity: equal 4-tuples in different VNIs / GRE keys are different attempts. */
+  /**
+   * The tunnel key (decode/view.ts), part of the attempt's identity: equal 4-tuples in different VNIs / GRE
+   * keys are different attempts. 0 for bare traffic; every tunnel's key is not 0.
+   */
   tunnelKey = 0;
-  /** The tunnel's outer source and destination as the SYN carried them (outerLen bytes each, at 0 and 16). */
-  outerLen = 0;
-  /** 32 bytes once a tunnelled attempt used this object (kept when it is reused), NO_OUTER before. */
-  outer: Buffer = NO_OUTER;
+  /** How the SYN was carried, when tunnelKey is not 0 (two fields per attempt, not five: bare traffic pays little). */
+  carrier: Carrier | null = null;
 
   /** First SYN's capture time, exactly: seconds, nanoseconds, and the digits of precision the capture has. */
   startSec = 0;
@@ -224,10 +230,7 @@ export class Attempt {
     this.serverPort = serverPort;
     this.isn = isn;
     this.hash = hash;
-    this.tunnelKind = 0;
-    this.tunnelId = -1;
     this.tunnelKey = 0;
-    this.outerLen = 0;
     this.startSec = startSec;
     this.startNsec = startNsec;
     this.startDigits = startDigits;

@@ -43,7 +43,7 @@ import {
   KIND_ICMP_ERROR, KIND_TCP, TCP_FLAG_ACK, TCP_FLAG_FIN, TCP_FLAG_RST, TCP_FLAG_SYN, type PacketView,
 } from '../decode/view.js';
 import {
-  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED,
+  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, Carrier, END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED,
   END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
   type KeptPacket,
 } from './attempt.js';
@@ -312,7 +312,7 @@ export class HandshakeTracker {
       n.server4 = 0;
     }
     n.synLen = v.payloadLen;
-    if (v.tunnelKind !== 0) carriedBy(n, v);
+    if (v.tunnelKey !== 0) carriedBy(n, v);
     if (this.opts.keepPackets) n.packets = this.parts === null ? [keep(frame, this.seq)] : [];
     if (this.parts !== null) {
       n.frameCount = 0;
@@ -764,17 +764,16 @@ export class HandshakeTracker {
 
 /** Copies how the SYN was carried (its tunnel, as the innermost encapsulation) onto a new attempt. */
 function carriedBy(n: Attempt, v: PacketView): void {
-  n.tunnelKind = v.tunnelKind;
-  n.tunnelId = v.tunnelId;
   n.tunnelKey = v.tunnelKey;
+  const c = n.carrier ?? (n.carrier = new Carrier());
+  c.kind = v.tunnelKind;
+  c.id = v.tunnelId;
   const len = v.outerAddrLen;
-  n.outerLen = len;
-  if (len === 0) return;
-  if (n.outer.length < 32) n.outer = Buffer.allocUnsafe(32);
+  c.outerLen = len;
   const b = v.buf;
   for (let i = 0; i < len; i++) {
-    n.outer[i] = b[v.outerSrcOff + i]!;
-    n.outer[16 + i] = b[v.outerDstOff + i]!;
+    c.outer[i] = b[v.outerSrcOff + i]!;
+    c.outer[16 + i] = b[v.outerDstOff + i]!;
   }
 }
 

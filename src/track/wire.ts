@@ -2,7 +2,7 @@
 // ArrayBuffer: the fields the reporting stage reads, and nothing that only the tracker needs.
 // AttemptBatch.add() and next() are inverses for those fields (test/track/wire.test.ts).
 
-import { Attempt, MAX_FRAMES, NO_OUTER, OUTCOMES, type ErrnoName } from './attempt.js';
+import { Attempt, Carrier, MAX_FRAMES, OUTCOMES, type ErrnoName } from './attempt.js';
 import type { Verdict } from './outcome.js';
 
 // Float64 indices inside a slot; the frame numbers end it.
@@ -136,10 +136,11 @@ export class AttemptBatch {
     f[o + F_ICMP_CODE] = a.icmpCode;
     f[o + F_ICMP_VERSION] = a.icmpVersion;
     f[o + F_RESET_BY] = a.resetBy;
-    f[o + F_TUNNEL_KIND] = a.tunnelKind;
-    f[o + F_TUNNEL_ID] = a.tunnelId;
+    const carrier = a.tunnelKey === 0 ? null : a.carrier;
     f[o + F_TUNNEL_KEY] = a.tunnelKey;
-    f[o + F_OUTER_LEN] = a.outerLen;
+    f[o + F_TUNNEL_KIND] = carrier === null ? 0 : carrier.kind;
+    f[o + F_TUNNEL_ID] = carrier === null ? -1 : carrier.id;
+    f[o + F_OUTER_LEN] = carrier === null ? 0 : carrier.outerLen;
     f[o + F_FRAME_COUNT] = n;
     f[o + F_SPANS] = spans ? 1 : 0;
     const frames = a.frames;
@@ -160,10 +161,12 @@ export class AttemptBatch {
     const from = a.answerFrom;
     f[o + F_HAS_FROM] = from === null ? 0 : 1;
     if (from !== null) for (let k = 0; k < len; k++) u8[b + B_FROM + k] = from[k]!;
-    const outer = a.outer;
-    for (let k = 0; k < a.outerLen; k++) {
-      u8[b + B_OUTER + k] = outer[k]!;
-      u8[b + B_OUTER + 16 + k] = outer[16 + k]!;
+    if (carrier !== null) {
+      const outer = carrier.outer;
+      for (let k = 0; k < carrier.outerLen; k++) {
+        u8[b + B_OUTER + k] = outer[k]!;
+        u8[b + B_OUTER + 16 + k] = outer[16 + k]!;
+      }
     }
     this.end = o + F_FRAMES + size;
     this.count++;
@@ -202,11 +205,7 @@ export class AttemptBatch {
     a.icmpCode = f[o + F_ICMP_CODE]!;
     a.icmpVersion = f[o + F_ICMP_VERSION]!;
     a.resetBy = f[o + F_RESET_BY]!;
-    a.tunnelKind = f[o + F_TUNNEL_KIND]!;
-    a.tunnelId = f[o + F_TUNNEL_ID]!;
     a.tunnelKey = f[o + F_TUNNEL_KEY]!;
-    const outerLen = f[o + F_OUTER_LEN]!;
-    a.outerLen = outerLen;
     const n = f[o + F_FRAME_COUNT]!;
     const spans = f[o + F_SPANS] === 1;
     const frames = a.frames;
@@ -229,11 +228,15 @@ export class AttemptBatch {
     } else {
       a.answerFrom = null;
     }
-    if (outerLen > 0) {
-      if (a.outer === NO_OUTER) a.outer = Buffer.alloc(32);
+    if (a.tunnelKey !== 0) {
+      const c = a.carrier ?? (a.carrier = new Carrier());
+      c.kind = f[o + F_TUNNEL_KIND]!;
+      c.id = f[o + F_TUNNEL_ID]!;
+      const outerLen = f[o + F_OUTER_LEN]!;
+      c.outerLen = outerLen;
       for (let k = 0; k < outerLen; k++) {
-        a.outer[k] = u8[b + B_OUTER + k]!;
-        a.outer[16 + k] = u8[b + B_OUTER + 16 + k]!;
+        c.outer[k] = u8[b + B_OUTER + k]!;
+        c.outer[16 + k] = u8[b + B_OUTER + 16 + k]!;
       }
     }
     a.packets = null;

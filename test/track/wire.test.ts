@@ -5,13 +5,13 @@ import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
 import { ERRNO_MESSAGES } from '../../src/report/diagnosis.js';
 import { toRecord } from '../../src/report/record.js';
-import { Attempt, MAX_FRAMES, OUTCOMES, type ErrnoName } from '../../src/track/attempt.js';
+import { Attempt, Carrier, MAX_FRAMES, OUTCOMES, type ErrnoName } from '../../src/track/attempt.js';
 import { AttemptBatch, ERRNOS, MAX_SLOT_BYTES } from '../../src/track/wire.js';
 
 const FIELDS = [
   'file', 'fileIndex', 'spans', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
   'synCount', 'answerKind', 'answerSec', 'answerNsec', 'answerTtl', 'icmpType', 'icmpCode', 'icmpVersion', 'resetBy', 'frameCount',
-  'tunnelKind', 'tunnelId', 'tunnelKey', 'outerLen',
+  'tunnelKey',
 ] as const;
 
 const attemptArb = fc.record({
@@ -72,11 +72,13 @@ function build(x: AttemptInput): Attempt {
   a.icmpVersion = x.icmpVersion;
   a.resetBy = x.resetBy;
   if (x.tunnelKind !== 0) {
-    a.tunnelKind = x.tunnelKind;
-    a.tunnelId = x.tunnelId;
     a.tunnelKey = x.tunnelKind * 2 ** 32 + Math.max(0, x.tunnelId);
-    a.outerLen = x.outerLen;
-    a.outer = Buffer.from(x.outer);
+    const c = new Carrier();
+    c.kind = x.tunnelKind;
+    c.id = x.tunnelId;
+    c.outerLen = x.outerLen;
+    c.outer.set(x.outer);
+    a.carrier = c;
   }
   a.verdict = { outcome: x.outcome, errno: x.errno };
   return a;
@@ -111,8 +113,12 @@ describe('track/wire attempt slots', () => {
         assert.deepEqual(into.frameList(), a.frameList());
         if (a.spans) assert.deepEqual(into.frameFiles.slice(0, into.frameCount), a.frameFiles.slice(0, a.frameCount));
         assert.deepEqual(into.addr.subarray(0, 2 * a.addrLen), a.addr.subarray(0, 2 * a.addrLen));
-        for (const at of [0, 16]) {
-          assert.deepEqual(into.outer.subarray(at, at + a.outerLen), a.outer.subarray(at, at + a.outerLen), 'outer endpoints');
+        if (a.carrier !== null) {
+          const [c, d] = [a.carrier, into.carrier!];
+          assert.deepEqual([d.kind, d.id, d.outerLen], [c.kind, c.id, c.outerLen], 'how it was carried');
+          for (const at of [0, 16]) {
+            assert.deepEqual(d.outer.subarray(at, at + c.outerLen), c.outer.subarray(at, at + c.outerLen), 'outer endpoints');
+          }
         }
         if (a.answerFrom === null) assert.equal(into.answerFrom, null);
         else assert.deepEqual(into.answerFrom?.subarray(0, a.addrLen), a.answerFrom.subarray(0, a.addrLen));
