@@ -215,6 +215,7 @@ export class LiveAnalysis {
     this.feed.describe(capture);
     const anomalies: Record<string, number> = {};
     this.tracker.addAnomalies(anomalies);
+    this.feed.addAnomalies(anomalies); // fragments given up
     return {
       captures: [capture], summary: this.verdicts.summary, findings: this.verdicts.findings.all(), evicted: this.tracker.evicted, anomalies, seen: this.verdicts.seen,
       evidencePackets: this.evidence === null ? null : this.evidence.written,
