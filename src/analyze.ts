@@ -17,6 +17,7 @@ import type { Summary } from './report/summary.js';
 import type { Attempt, KeptPacket, Listed } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
+import type { EvidenceStream } from './evidence-stream.js';
 import { Listing } from './verdicts.js';
 
 /** A packet of a listed attempt, for --evidence. */
@@ -60,6 +61,14 @@ export interface AnalyzeResult extends TrackResult {
 /** Called with the source being read, so a caller can show progress. */
 export type ProgressHook = (source: FrameSource | null) => void;
 
+export interface AnalyzeHooks {
+  readonly progress?: ProgressHook;
+  /** Aborting it ends the input (a signal): what was read is settled and reported as at its end. */
+  readonly signal?: AbortSignal;
+  /** One input: its listed packets stream here as they are listed (not into the result's `evidence`). */
+  readonly evidence?: EvidenceStream;
+}
+
 /**
  * Capture → decode → track. Several inputs are one capture: one timeline (capture/merge.ts) and one
  * tracker, so an attempt whose packets fall into several files is one attempt. Every settled
@@ -68,7 +77,14 @@ export type ProgressHook = (source: FrameSource | null) => void;
  */
 export async function trackFiles(
   paths: readonly string[], opts: TrackOptions, onAttempt: (a: Attempt) => void, progress?: ProgressHook,
+  signal?: AbortSignal,
 ): Promise<TrackResult> {
+  // A stop (a signal) ends the inputs as their end would: a read in flight on a FIFO or stdin may
+  // never return, so it is raced, not awaited.
+  const stopped = signal === undefined ? null : new Promise<null>((resolve) => {
+    if (signal.aborted) resolve(null);
+    else signal.addEventListener('abort', () => resolve(null), { once: true });
+  });
   const captures: CaptureJson[] = paths.map((file) => ({
     file, format: 'unknown', gzip: false, linkTypes: [], packets: 0, first: null, last: null,
     otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
@@ -117,9 +133,18 @@ export async function trackFiles(
       let source: FrameSource | null = null;
       let error: CaptureFormatError | null = null;
       try {
-        source = await openCapture(paths[0]!, opts.open);
-        progress?.(source);
-        await source.run(feed.onFrame);
+        source = await untilStopped(openCapture(paths[0]!, opts.open), stopped, (late) => late.stop());
+        if (source !== null) {
+          progress?.(source);
+          const s = source;
+          const stop = (): void => s.stop();
+          signal?.addEventListener('abort', stop, { once: true });
+          try {
+            await untilStopped(source.run(feed.onFrame), stopped);
+          } finally {
+            signal?.removeEventListener('abort', stop);
+          }
+        }
       } catch (e) {
         if (!(e instanceof CaptureFormatError)) throw e;
         error = e;
@@ -133,7 +158,13 @@ export async function trackFiles(
         },
         done,
       });
-      await timeline.run((frame) => feeds[frame.fileIndex]!.onFrame(frame));
+      const stop = (): void => timeline.stop();
+      signal?.addEventListener('abort', stop, { once: true });
+      try {
+        await untilStopped(timeline.run((frame) => feeds[frame.fileIndex]!.onFrame(frame)), stopped);
+      } finally {
+        signal?.removeEventListener('abort', stop);
+      }
     }
   } finally {
     // Flush first: the verdicts reached before any damage are reported before the error.
@@ -148,12 +179,23 @@ export async function trackFiles(
   };
 }
 
+/**
+ * Resolves as `work` does, or with null once `stopped` resolves first. What `work` brings after
+ * that goes to `late` (an error is dropped).
+ */
+async function untilStopped<T>(work: Promise<T>, stopped: Promise<null> | null, late?: (value: T) => void): Promise<T | null> {
+  if (stopped === null) return work;
+  const r = await Promise.race([work, stopped]);
+  if (r === null) work.then(late, () => undefined);
+  return r;
+}
+
 /** The whole pipeline in this thread: the listed handshakes go to `reporter` in listing order. */
 export async function analyzeFiles(
-  paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, progress?: ProgressHook,
+  paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, hooks: AnalyzeHooks = {},
 ): Promise<AnalyzeResult> {
-  const listing = new Listing(opts.only, opts.timeout, reporter);
-  const r = await trackFiles(paths, opts, listing.attempt, progress);
+  const listing = new Listing(opts.only, opts.timeout, reporter, hooks.evidence ?? null);
+  const r = await trackFiles(paths, opts, listing.attempt, hooks.progress, hooks.signal);
   const v = listing.verdicts;
   return { ...r, summary: v.summary, findings: v.findings.all(), seen: v.seen, evidence: listing.evidence };
 }

@@ -13,10 +13,13 @@ import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import type { Attempt, KeptPacket, Listed } from './track/attempt.js';
+import type { Attempt, Listed } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
 import { Verdicts } from './verdicts.js';
+import { EvidenceStream } from './evidence-stream.js';
+
+export { EvidenceStream };
 
 /**
  * How often the tracker's clock advances without packets, so silence turns into `dropped` on time and
@@ -57,101 +60,6 @@ export interface LiveResult {
   readonly evidencePackets: number | null;
   /** Why --evidence could not be written (the capture went on), or null. */
   readonly evidenceError: string | null;
-}
-
-/**
- * Writes the packets of listed attempts in capture order as verdicts arrive. Live verdicts come as
- * they are reached, not in capture order, so packets wait (a min-heap by frame number) until every
- * attempt that could still bring an earlier packet has been reported: the caller passes the
- * tracker's oldest unreported first frame, and everything below it is written.
- */
-export class EvidenceStream {
-  private readonly writer: EvidenceWriter;
-  private readonly heap: KeptPacket[] = [];
-  private lastWritten = 0;
-  error: string | null = null;
-
-  constructor(writer: EvidenceWriter) {
-    this.writer = writer;
-  }
-
-  get written(): number {
-    return this.writer.packets;
-  }
-
-  /** Packets still waiting for their place. */
-  get waiting(): number {
-    return this.heap.length;
-  }
-
-  /** The packets of a listed attempt; `below` is the first frame no unreported attempt can precede. */
-  add(packets: readonly KeptPacket[], below: number): void {
-    if (this.error !== null) return;
-    for (const p of packets) this.push(p);
-    this.flushUpTo(below - 1);
-  }
-
-  /** Writes everything still waiting and closes the file. */
-  async close(): Promise<void> {
-    this.flushUpTo(Number.POSITIVE_INFINITY);
-    if (this.error !== null) {
-      await this.writer.abort();
-      return;
-    }
-    try {
-      await this.writer.close();
-    } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
-    }
-  }
-
-  private flushUpTo(frame: number): void {
-    const h = this.heap;
-    while (this.error === null && h.length > 0 && h[0]!.number <= frame) {
-      const p = this.pop();
-      if (p.number === this.lastWritten) continue; // one packet of two attempts: write it once
-      this.lastWritten = p.number;
-      try {
-        this.writer.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
-      } catch (e) {
-        this.error = e instanceof Error ? e.message : String(e);
-        h.length = 0;
-      }
-    }
-  }
-
-  private push(p: KeptPacket): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(p);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]!.number <= p.number) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = p;
-  }
-
-  private pop(): KeptPacket {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= h.length) break;
-        const r = l + 1;
-        const c = r < h.length && h[r]!.number < h[l]!.number ? r : l;
-        if (h[c]!.number >= last.number) break;
-        h[i] = h[c]!;
-        i = c;
-      }
-      h[i] = last;
-    }
-    return top;
-  }
 }
 
 /** One live capture, from run() until the source stops (stop(), --count, --duration in the caller). */

@@ -7,6 +7,9 @@ import { toRecord, type HandshakeJson } from './report/record.js';
 import type { Reporter } from './report/reporter.js';
 import { Summary } from './report/summary.js';
 import { RESET_NONE, type Attempt, type KeptPacket, type Listed } from './track/attempt.js';
+import type { EvidenceStream } from './evidence-stream.js';
+
+const NO_PACKETS: readonly KeptPacket[] = [];
 
 export class Verdicts {
   readonly summary = new Summary();
@@ -52,19 +55,28 @@ export class Listing {
   /** Packets of the listed attempts (only when the tracker kept them, for --evidence). */
   readonly evidence: KeptPacket[] = [];
   private readonly reporter: Reporter;
+  /** Streams the packets of listed attempts to --evidence as they come (stdin), instead of `evidence`. */
+  private readonly stream: EvidenceStream | null;
 
-  constructor(only: ReadonlySet<Listed>, timeout: number, reporter: Reporter) {
+  constructor(only: ReadonlySet<Listed>, timeout: number, reporter: Reporter, stream: EvidenceStream | null = null) {
     this.reporter = reporter;
+    this.stream = stream;
     this.verdicts = new Verdicts(only, timeout, this.onListed);
   }
 
   /** One settled attempt. */
   readonly attempt = (a: Attempt): void => {
+    const first = a.firstFrame;
     this.verdicts.handle(a);
+    // One input lists its attempts by start: those still to come start after this one's first frame,
+    // so every packet up to it is in place. (Should times go backwards, a few come out of order.)
+    if (this.stream !== null) this.stream.add(NO_PACKETS, first + 1);
   };
 
   private readonly onListed = (h: HandshakeJson, a: Attempt): void => {
     this.reporter.handshake(h);
-    if (a.packets !== null) for (const p of a.packets) this.evidence.push(p);
+    if (a.packets === null) return;
+    if (this.stream !== null) this.stream.add(a.packets, 0);
+    else for (const p of a.packets) this.evidence.push(p);
   };
 }

@@ -5,7 +5,7 @@
 import { openCapture } from '../src/capture/open.js';
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPTURES, synscope } from './helpers/cli.js';
@@ -84,7 +84,7 @@ describe('synscope live (veth between two network namespaces)', function () {
     });
     // The verdicts come while synscope is still running: --timeout 2 after the last SYN for the dropped ones.
     await live.waitFor('all eight verdicts', (s) => s.stdoutLines >= cases.length, 15_000);
-    assert.equal(await stop(live), 0, live.stderr);
+    assert.equal(await stop(live), 130, live.stderr);
 
     const got = ndjson(live.stdout);
     cases.forEach((c, i) => {
@@ -149,7 +149,7 @@ describe('synscope live (veth between two network namespaces)', function () {
     };
     assert.deepEqual(out.codes, { ECONNREFUSED: n });
     await live.waitFor(`${n} verdicts`, (s) => s.stdoutLines >= n, 20_000);
-    assert.equal(await stop(live, 'SIGTERM'), 0, live.stderr);
+    assert.equal(await stop(live, 'SIGTERM'), 143, live.stderr);
     const got = ndjson(live.stdout);
     assert.equal(got.length, n);
     assert.equal(got.filter((h) => h.outcome === 'refused' && h.errno === 'ECONNREFUSED' && h.server.port === BURST).length, n);
@@ -165,7 +165,7 @@ describe('synscope live (veth between two network namespaces)', function () {
     };
     assert.deepEqual(out.codes, { ECONNREFUSED: n });
     await live.waitFor(`${n} verdicts`, (s) => s.stdoutLines >= n, 20_000);
-    assert.equal(await stop(live, 'SIGTERM'), 0, live.stderr);
+    assert.equal(await stop(live, 'SIGTERM'), 143, live.stderr);
     const got = ndjson(live.stdout);
     assert.equal(got.filter((h) => h.outcome === 'refused' && h.errno === 'ECONNREFUSED' && h.synCount === 1).length, n);
     const stats = /^synscope: (\d+) received by filter, (\d+) dropped by kernel, (\d+) dropped by interface$/m.exec(live.stderr);
@@ -190,7 +190,7 @@ describe('synscope live (veth between two network namespaces)', function () {
     }
     assert.deepEqual(out.codes, { ECONNREFUSED: n });
     await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(await stop(live), 0, live.stderr);
+    assert.equal(await stop(live), 130, live.stderr);
     const doc = JSON.parse(live.stdout) as {
       captures: { packets: number; received: number; droppedByKernel: number; droppedByInterface: number }[]; summary: Record<string, number>;
     };
@@ -213,7 +213,7 @@ describe('synscope live (veth between two network namespaces)', function () {
     const live = await pair.startLive(['--format', 'ndjson', '--evidence', evidence, '--port', String(STAMPED)]);
     for (let i = 0; i < 3; i++) await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(STAMPED), '5000']);
     await live.waitFor('3 verdicts', (s) => s.stdoutLines >= 3, 10_000);
-    assert.equal(await stop(live), 0, live.stderr);
+    assert.equal(await stop(live), 130, live.stderr);
     await new Promise((r) => setTimeout(r, 200));
     await stop(tcpdump);
     const stamps = async (file: string): Promise<Map<string, number>> => {
@@ -280,7 +280,7 @@ describe('synscope live (veth between two network namespaces)', function () {
     const live = await pair.startLive(['--format', 'json', '--duration', '30']);
     await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
     await live.waitFor('the handshake', (s) => s.stdout.includes('"refused"'), 10_000);
-    assert.equal(await stop(live), 0, live.stderr);
+    assert.equal(await stop(live), 130, live.stderr);
     const doc = JSON.parse(live.stdout) as {
       captures: { file: string; format: string; packets: number; received: number; droppedByKernel: number; droppedByInterface: number }[];
       summary: Record<string, number>; handshakes: Handshake[];
@@ -315,8 +315,52 @@ s.on('error', () => {}); setTimeout(() => { s.destroy(); console.log('{}'); }, 6
     await live.waitFor('the refused verdict', (s) => s.stdout.includes('"refused"'), 10_000);
     const waited = Date.now() - t0;
     await held;
-    assert.equal(await stop(live), 0, live.stderr);
+    assert.equal(await stop(live), 130, live.stderr);
     assert.ok(waited < 2000, `the refused verdict came ${waited} ms after the connect`);
+  });
+
+  it('SIGHUP, SIGTERM, SIGINT: the verdicts so far, the summary, a complete evidence file, exit 129 / 143 / 130', async () => {
+    const pair = ns!;
+    for (const [signal, status] of [['SIGHUP', 129], ['SIGTERM', 143], ['SIGINT', 130]] as const) {
+      const evidence = join(tmp, `signal-${signal}.pcap`);
+      const live = await pair.startLive(['--format', 'lines', '--filter', `tcp port ${CLOSED}`, '--evidence', evidence]);
+      await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
+      await live.waitFor('the verdict', (s) => s.stdoutLines >= 1, 10_000);
+      assert.equal(await stop(live, signal), status, live.stderr);
+      assert.match(live.stdout, /refused ECONNREFUSED[^\n]*\n# 1 attempts: 1 refused \(2 packets, 1 capture\)\n# evidence: 2 packets written to /);
+      const back = synscope(['read', evidence, '--format', 'ndjson']);
+      assert.equal(back.status, 0, back.stderr);
+      assert.match(back.stdout, /"outcome":"refused"/);
+    }
+  });
+
+  it('SIGKILL: the evidence file holds every packet listed before it, and tcpdump reads it', async () => {
+    const pair = ns!;
+    const evidence = join(tmp, 'killed.pcap');
+    const live = await pair.startLive(['--format', 'lines', '--filter', `tcp port ${CLOSED}`, '--evidence', evidence]);
+    for (let i = 0; i < 2; i++) await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
+    await live.waitFor('two verdicts', (s) => s.stdoutLines >= 2, 10_000);
+    // The writer flushes within 200 ms of a write.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await stop(live, 'SIGKILL'), 'SIGKILL');
+    const r = spawnSync('tcpdump', ['-n', '-r', evidence], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 4, r.stdout); // two SYNs, two RSTs
+    assert.equal(lines.filter((l) => /Flags \[S\]/.test(l)).length, 2, r.stdout);
+    assert.equal(lines.filter((l) => /Flags \[R\.\]/.test(l)).length, 2, r.stdout);
+    assert.deepEqual(readdirSync(tmp).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+  });
+
+  it('SIGUSR1 prints the statistics line and opens no inspector', async () => {
+    const pair = ns!;
+    const live = await pair.startLive(['--format', 'lines', '--filter', `tcp port ${CLOSED}`]);
+    await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
+    await live.waitFor('the verdict', (s) => s.stdoutLines >= 1, 10_000);
+    live.child.kill('SIGUSR1');
+    await live.waitFor('the statistics line', (s) => /^# \S+Z sst\d+s: 2 packets, 1 attempts \(1 refused\), 0 open/m.test(s.stderr), 10_000);
+    assert.doesNotMatch(live.stderr, /Debugger|inspector/i);
+    assert.equal(await stop(live), 130, live.stderr);
   });
 
   it('an unknown interface: exit 2, naming the interfaces there are', () => {

@@ -73,6 +73,7 @@ export class Timeline {
   private next = 0;
   /** Open inputs at most at once (for tests and the benchmark: rotated files keep this at 1). */
   maxOpen = 0;
+  private stopped = false;
 
   constructor(count: number, open: OpenInput, hooks: TimelineHooks) {
     this.count = count;
@@ -90,6 +91,7 @@ export class Timeline {
       const heap = this.heap;
       const pending = this.pending;
       for (;;) {
+        if (this.stopped) return;
         // Open every file whose first packet comes before the earliest open one's next packet.
         while (this.next < pending.length && (heap.length === 0 || before(pending[this.next]!, heap[0]!))) {
           await this.activate(pending[this.next++]!);
@@ -118,6 +120,15 @@ export class Timeline {
     } finally {
       await this.closeAll();
     }
+  }
+
+  /**
+   * Ends the timeline here (a signal): no frame is delivered after this returns, and run() resolves
+   * once the reads in flight return (one on a FIFO or stdin may not: callers that stop race it).
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const input of this.heap) input.source?.stop();
   }
 
   /** Opens every input, notes its first packet's time and closes it again (all but stdin). */

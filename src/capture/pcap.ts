@@ -182,6 +182,10 @@ export class PcapReader implements PullSource {
     this.headerRead = true;
   }
 
+  stop(): void {
+    this.window.stop();
+  }
+
   async run(onFrame: FrameHandler): Promise<void> {
     if (this.running) throw new Error(`${this.name}: run() called twice`);
     this.running = true;

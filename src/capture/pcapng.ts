@@ -234,6 +234,10 @@ export class PcapngReader implements PullSource {
     while (!this.scan(ignoreFrame, SCAN_HEADER) && await this.more());
   }
 
+  stop(): void {
+    this.window.stop();
+  }
+
   async run(onFrame: FrameHandler): Promise<void> {
     if (this.running) throw new Error(`${this.name}: run() called twice`);
     this.running = true;

@@ -65,6 +65,12 @@ export interface FrameSource {
    * byte offset) at the first damage, after every frame before the damage has been delivered.
    */
   run(onFrame: FrameHandler): Promise<void>;
+  /**
+   * Ends the input early (a signal): no frame is delivered after this returns. run() then settles once
+   * the read in flight returns, which on a FIFO or stdin may be never: a caller that stops does not
+   * wait for it.
+   */
+  stop(): void;
 }
 
 /**

@@ -64,6 +64,7 @@ export class ByteWindow {
   private readonly source: ByteSource;
   private closed = false;
   private readonly initialBytes: number;
+  private stopped = false;
 
   constructor(name: string, source: ByteSource, initialBytes: number = WINDOW_INITIAL_BYTES) {
     this.name = name;
@@ -114,14 +115,29 @@ export class ByteWindow {
     while (this.end - this.pos < n) {
       if (this.eof) return false;
       this.makeRoom(n);
+      if (this.stopped) return this.stop();
       const got = await this.source.read(this.buf, this.end, this.buf.length - this.end);
+      if (this.stopped) return this.stop();
       if (got === 0) this.eof = true;
       else this.end += got;
     }
     return true;
   }
 
-  /** Releases the source. */
+  /**
+   * Ends the input here (a signal): the read in flight is abandoned and ensure() answers false with
+   * nothing left, as at a clean end of input, so no record after this one is delivered. Returns false.
+   */
+  stop(): false {
+    this.stopped = true;
+    this.eof = true;
+    this.pos = this.end;
+    // Wakes a stream read that waits for data (stdin); a file read finishes on its own. The window
+    // itself (and its Buffer) is closed by its reader, once ensure() has returned.
+    void this.source.close().catch(() => undefined);
+    return false;
+  }
+
   /** Releases the source; the Buffer goes to the next input opened, so nothing may read it after this. */
   async close(): Promise<void> {
     if (this.closed) return;

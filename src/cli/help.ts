@@ -1,5 +1,5 @@
 // The words of `synscope --help` that are not option descriptions: the usage line, examples per
-// command, the outcomes and the exit statuses. main.ts hands them to yargs.
+// command, the outcomes and the exit statuses. run.ts hands them to yargs.
 
 export const USAGE = '$0 <command> [options]\n\n'
   + 'What happened to every TCP handshake in a capture or on an interface: established, refused, rejected, '
@@ -44,7 +44,9 @@ export const EPILOGUE = `Outcomes (one per SYN with its retransmissions):
 Exit status:
   0  done
   1  --fail-on matched
-  2  bad usage, or an input that cannot be read (one line on stderr)`;
+  2  bad usage, or an input that cannot be read (one line on stderr)
+  130  ended by Ctrl-C after the report so far (129 SIGHUP, 143 SIGTERM)
+SIGUSR1 prints a statistics line on stderr.`;
 
 /** Help is wrapped to the terminal, at most this wide; 80 when stdout is not a terminal. */
 export function helpWidth(columns: number | undefined): number {

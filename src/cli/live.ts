@@ -1,5 +1,5 @@
 // `synscope live -i <interface>`: options → open the capture → verdicts as they happen → on Ctrl-C,
-// SIGTERM, --count or --duration: the summary, the evidence file, the exit status.
+// SIGTERM, SIGHUP, --count or --duration: the summary, the evidence file, the exit status.
 
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_RING_MIB, DEFAULT_SNAPLEN, LiveSource, MAX_SNAPLEN } from '../capture/live.js';
@@ -14,6 +14,7 @@ import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
 import { addVxlanPorts } from '../decode/udp.js';
 import { parseOptions, single, type RawOptions } from './options.js';
 import { makeReporter } from '../report/formats.js';
+import { onStatistics, onStop } from './signals.js';
 
 export interface LiveRawOptions extends RawOptions {
   interface?: unknown;
@@ -128,10 +129,14 @@ export async function runLive(
     timeout: opts.timeout, only: opts.only, select: opts.select, evidence: writer,
   }, reporter);
 
-  // Ctrl-C / SIGTERM stop the capture cleanly; a second one (the listener is gone) kills as usual.
-  const onSignal = (): void => analysis.stop();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Ctrl-C, SIGTERM, SIGHUP stop the capture cleanly (a second one exits at once: signals.ts);
+  // SIGUSR1 prints the progress line.
+  onStop(() => analysis.stop());
+  const started = performance.now();
+  onStatistics(() => {
+    const p = analysis.progress;
+    return progressLine(p, iface, p.packets, p.summary.totals.attempts, (performance.now() - started) / 1000);
+  });
   const durationTimer = duration === null ? null : setTimeout(() => analysis.stop(), duration * 1000);
 
   // --interval: a progress line on stderr, so that stdout stays the report (pure ndjson / json).
@@ -160,8 +165,6 @@ export async function runLive(
   try {
     result = await analysis.run();
   } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
     if (durationTimer !== null) clearTimeout(durationTimer);
     if (intervalTimer !== null) clearInterval(intervalTimer);
   }

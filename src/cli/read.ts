@@ -3,13 +3,15 @@
 import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
 import { captureFilesIn, isDirectory } from '../capture/directory.js';
 import { CaptureFormatError, UsageError } from '../errors.js';
-import { createEvidenceWriter, evidenceTarget } from '../report/evidence-writer.js';
+import { EvidenceStream } from '../evidence-stream.js';
+import { createEvidenceWriter, evidenceTarget, openEvidenceWriter } from '../report/evidence-writer.js';
 import { makeReporter } from '../report/formats.js';
 import { ndjsonFindingLines, type ByteSink } from '../report/json.js';
 import { runReport, type Sink } from '../report/reporter.js';
 import type { Listed } from '../track/attempt.js';
 import { parseOptions, type RawOptions } from './options.js';
 import { dropWorkers, threadsWanted } from './spawn.js';
+import { onStatistics, onStop } from './signals.js';
 import { readInThreads } from './threads.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK, STDIN_TOKEN } from './exit.js';
 
@@ -41,6 +43,12 @@ function inputFiles(args: readonly string[]): string[] {
     files.push(...inside);
   }
   return files;
+}
+
+/** The one line for an evidence file that could not be written (a write error names the file itself). */
+function evidenceMessage(path: string, e: unknown): string {
+  if (e instanceof CaptureFormatError) return `--evidence ${e.message}`;
+  return `--evidence ${path}: ${e instanceof Error ? e.message : String(e)}`;
 }
 
 /** stdout for the reporters: text, bytes (json), and a flush at the end. */
@@ -93,17 +101,42 @@ export async function runRead(
   };
   const track = { timeout: opts.timeout, select: opts.select, keepPackets: opts.evidence !== null, vxlanPorts: opts.vxlanPorts };
 
+  // SIGINT, SIGTERM, SIGHUP end the input as its end would (signals.ts); SIGUSR1 asks how far it got.
+  const stop = new AbortController();
+  onStop(() => stop.abort());
+  let reading: { name: string; packets: () => number } | null = null;
+  let inputsDone = 0;
+  onStatistics(() => `synscope: ${inputsDone} of ${files.length} inputs read`
+    + `${reading === null ? '' : `, reading ${reading.name}: ${reading.packets()} packets`}`);
+  /** The input being read (null: the one being read is done). */
+  const watch = (name: string | null, packets: () => number): void => {
+    if (name === null) inputsDone++;
+    reading = name === null ? null : { name, packets };
+    progress(name, packets);
+  };
+
+  // A capture streamed on stdin may go on for hours: its verdicts are handed on as they come, not
+  // when a chunk of output is full.
+  const flusher = files.includes('-') ? setInterval(() => out.flush(), 200) : null;
+  flusher?.unref();
+
   let errors: readonly string[];
   let seen: ReadonlySet<Listed>;
   let notes: readonly string[];
   let evidenceError: string | null = null;
   if (threadsWanted(files, opts.evidence !== null)) {
+    let latest = 0;
     const r = await readInThreads(files, track, {
       format: opts.format, color, only: [...opts.only], timeout: opts.timeout, files,
     }, {
-      progress: showProgress ? (name, packets) => progress(name, () => packets) : undefined,
+      progress: (name, packets) => {
+        latest = packets;
+        if (name === null) watch(null, () => 0);
+        else if (reading === null || reading.name !== name) watch(name, () => latest);
+      },
       stdoutGone: out.gone,
       stdoutFailed: out.failed,
+      signal: stop.signal,
     });
     if (timer !== null) clearInterval(timer);
     errors = r.errors;
@@ -112,13 +145,35 @@ export async function runRead(
   } else {
     dropWorkers();
     const reporter = await makeReporter(opts.format, out.write, color, out.bytes, files.length > 1);
-    const result = await analyzeFiles(files, { ...track, only: opts.only }, reporter, (s) => {
-      if (s === null) progress(null, () => 0);
-      else progress(s.name, () => s.packets);
+    // stdin streams its evidence as attempts are listed, as live does: a killed read leaves them all.
+    const streamed = opts.evidence !== null && files.length === 1 && files[0] === '-' ? opts.evidence : null;
+    const stream = streamed === null ? null : new EvidenceStream(null);
+    const result = await analyzeFiles(files, { ...track, only: opts.only }, reporter, {
+      progress: (s) => {
+        if (s === null) {
+          watch(null, () => 0);
+          return;
+        }
+        watch(s.name, () => s.packets);
+        if (streamed !== null && stream !== null && !stream.attached && evidenceError === null) {
+          try {
+            // Opened once the capture header told the link types; nanoseconds keep any input's precision.
+            stream.attach(openEvidenceWriter(streamed, s.linkTypes, true, [], true));
+          } catch (e) {
+            evidenceError = evidenceMessage(streamed, e);
+          }
+        }
+      },
+      signal: stop.signal,
+      evidence: stream ?? undefined,
     });
     if (timer !== null) clearInterval(timer);
     let evidence: { file: string; packets: number } | null = null;
-    if (opts.evidence !== null) {
+    if (stream !== null && stream.attached) {
+      await stream.close();
+      if (stream.error !== null) evidenceError = `--evidence ${stream.error}`;
+      else evidence = { file: streamed!, packets: stream.written };
+    } else if (opts.evidence !== null && streamed === null) {
       const packets = evidenceOrder(result.evidence);
       const linkTypes = [...new Set(packets.map((p) => p.linkType))];
       try {
@@ -129,8 +184,7 @@ export async function runRead(
         await w.close();
         evidence = { file: opts.evidence, packets: packets.length };
       } catch (e) {
-        // A write error names the file itself ("<path>: cannot write evidence (ENOSPC...)").
-        evidenceError = e instanceof CaptureFormatError ? `--evidence ${e.message}` : `--evidence ${opts.evidence}: ${e instanceof Error ? e.message : String(e)}`;
+        evidenceError = evidenceMessage(opts.evidence, e);
       }
     }
     if (reportWanted(result, files.length, opts.format)) reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
@@ -141,6 +195,7 @@ export async function runRead(
     errors = result.errors.map((e) => e.message);
     seen = result.seen;
   }
+  if (flusher !== null) clearInterval(flusher);
   for (const n of notes) err(n);
   for (const e of errors) err(`synscope: ${e}`);
   if (evidenceError !== null) err(`synscope: ${evidenceError}`);

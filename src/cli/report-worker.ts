@@ -29,13 +29,22 @@ const from = Buffer.alloc(16);
 let stopped = false;
 const post = (m: FromReportWorker): void => parent.postMessage(m);
 
-/** Once stdout cannot take the report: tell the track worker to stop and the main thread why. */
+/**
+ * Once stdout cannot take the report: a failed write stops the track worker (the main thread ends the
+ * run); a reader gone away is only said (the main thread ends the run, or lets it go on without a
+ * report when --fail-on or --evidence still need the rest).
+ */
+let goneSaid = false;
 function checkOutput(): void {
-  if (stopped || (!out.gone && out.failed === null)) return;
+  if (out.gone && !goneSaid) {
+    goneSaid = true;
+    post({ type: 'stdout-gone' });
+  }
+  if (stopped || out.failed === null) return;
   stopped = true;
   Atomics.store(control, C_STATE, STATE_STOPPED);
   Atomics.notify(control, C_IN_FLIGHT);
-  post(out.failed === null ? { type: 'stdout-gone' } : { type: 'stdout-failed', message: out.failed });
+  post({ type: 'stdout-failed', message: out.failed });
 }
 
 port.on('message', (m: ToReportWorker) => {

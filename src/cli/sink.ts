@@ -34,6 +34,15 @@ export class StdoutSink extends ChunkedSink {
   /** stdout, or stderr once stdout carries the evidence capture (`--evidence -`). */
   private stream: NodeJS.WriteStream = process.stdout;
 
+  /** True once nobody reads the report any more (EPIPE): what comes is dropped. */
+  private closed = false;
+
+  /** Drops the report from now on: its reader went away. */
+  close(): void {
+    this.closed = true;
+    this.out.pos = 0;
+  }
+
   /** Sends the report to stderr from now on: stdout carries the evidence capture. */
   toStderr(): void {
     this.flush();
@@ -51,7 +60,7 @@ export class StdoutSink extends ChunkedSink {
    */
   drained(): Promise<void> {
     const stdout = this.stream;
-    if (stdout.writableLength === 0) return Promise.resolve();
+    if (stdout.writableLength === 0 || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         stdout.off('drain', done);
@@ -66,6 +75,10 @@ export class StdoutSink extends ChunkedSink {
   flush(): void {
     const o = this.out;
     if (o.pos === 0) return;
+    if (this.closed) {
+      o.pos = 0;
+      return;
+    }
     const stdout = this.stream;
     try {
       stdout.write(o.buf.subarray(0, o.pos));

@@ -111,6 +111,13 @@ export interface ThreadsHooks {
   stdoutGone(): void;
   /** Writing the report failed (ENOSPC, EIO...): the caller reports it and ends the process. */
   stdoutFailed(message: string): void;
+  /** Aborting it ends the input (a signal): the track worker settles what it read, the report is written. */
+  signal?: AbortSignal;
+}
+
+/** To the track worker after its data: end the input now. */
+export interface StopMessage {
+  readonly type: 'stop';
 }
 
 /** Runs capture → report for regular files in the two workers; resolves when the report is written. */
@@ -128,6 +135,12 @@ export async function readInThreads(
     control, port: port1, progress: hooks.progress !== undefined,
   };
   trackWorker.postMessage(trackData, [port1]);
+  const stop = (): void => {
+    const m: StopMessage = { type: 'stop' };
+    trackWorker.postMessage(m);
+  };
+  if (hooks.signal?.aborted === true) stop();
+  else hooks.signal?.addEventListener('abort', stop, { once: true });
 
   const reported = new Promise<{ seen: readonly Listed[]; notes: readonly string[] }>((resolve, reject) => {
     let done = false;

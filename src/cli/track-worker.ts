@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { parentPort } from 'node:worker_threads';
 import { reportWanted, trackFiles } from '../analyze.js';
 import type { FrameSource } from '../capture/source.js';
-import { BatchSender, type FromTrackWorker, type TrackWorkerData } from './threads.js';
+import { BatchSender, type FromTrackWorker, type StopMessage, type TrackWorkerData } from './threads.js';
 
 const parent = parentPort;
 if (parent === null) throw new Error('track-worker.js runs as a worker thread');
@@ -13,6 +13,12 @@ if (parent === null) throw new Error('track-worker.js runs as a worker thread');
 const data = (await once(parent, 'message'))[0] as TrackWorkerData;
 const post = (m: FromTrackWorker): void => parent.postMessage(m);
 
+// A stop (a signal in the main thread) ends the input as its end would.
+const stop = new AbortController();
+const onStopMessage = (m: StopMessage): void => {
+  if (m.type === 'stop') stop.abort();
+};
+parent.on('message', onStopMessage);
 const sender = new BatchSender(data.control, data.port);
 let current: FrameSource | null = null;
 const timer = data.progress ? setInterval(() => {
@@ -21,7 +27,8 @@ const timer = data.progress ? setInterval(() => {
 const r = await trackFiles(data.files, data.track, sender.attempt, (s) => {
   current = s;
   if (s === null) post({ type: 'progress', name: null, packets: 0 });
-});
+}, stop.signal);
 if (timer !== null) clearInterval(timer);
 sender.end({ captures: r.captures, evicted: r.evicted, anomalies: r.anomalies, finish: reportWanted(r, data.files.length, data.format) });
 post({ type: 'result', errors: r.errors.map((e) => e.message) });
+parent.off('message', onStopMessage);

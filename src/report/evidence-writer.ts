@@ -69,6 +69,8 @@ const BUFFER_BYTES = 64 * 1024;
  * holds whole records, and each flush writes all of them.
  */
 export const EVIDENCE_FLUSH_MS = 200;
+/** How often a FIFO with no reader yet is tried again. */
+const FIFO_RETRY_MS = 50;
 /** Links followed when resolving a dangling symlink (Linux's own limit, MAXSYMLINKS). */
 const MAX_LINKS = 40;
 /** /dev/stdout, /dev/stderr, /dev/fd/N, /proc/self/fd/N: a descriptor this process has open. */
@@ -185,9 +187,26 @@ export async function createEvidenceWriter(
   inputs: readonly string[] = [],
   streaming = false,
 ): Promise<EvidenceWriter> {
+  const w = openEvidenceWriter(path, linkTypes, nanosecond, inputs, streaming);
+  await w.opened();
+  return w;
+}
+
+/**
+ * createEvidenceWriter() without waiting: a FIFO or device is opened in the background (packets
+ * written meanwhile wait in order), and its open failing shows at the first flush or at close.
+ * Throws UsageError and CaptureFormatError as createEvidenceWriter() rejects.
+ */
+export function openEvidenceWriter(
+  path: string,
+  linkTypes: readonly number[],
+  nanosecond: boolean,
+  inputs: readonly string[] = [],
+  streaming = false,
+): EvidenceWriter & { opened(): Promise<void> } {
   const target = evidenceTarget(path, inputs);
   const distinct = [...new Set(linkTypes)];
-  const sink = await FileSink.open(path, target, streaming);
+  const sink = FileSink.open(path, target, streaming);
   try {
     const w = distinct.length === 1 ? new PcapWriter(sink, distinct[0]!, nanosecond) : new PcapngWriter(sink, distinct, nanosecond);
     // A streamed capture is a valid (empty) capture from the start.
@@ -218,7 +237,7 @@ class FileSink {
   /** MODE_REPLACE: the temp file, and the file it is renamed over. */
   private readonly temp: string | null;
   private readonly final: string;
-  private readonly fd: number;
+  private fd: number;
   private readonly ownsFd: boolean;
   private buf = Buffer.allocUnsafe(BUFFER_BYTES);
   private used = 0;
@@ -238,16 +257,31 @@ class FileSink {
     this.flushMs = flushMs;
   }
 
-  static async open(path: string, target: EvidenceTarget, streaming: boolean): Promise<FileSink> {
+  static open(path: string, target: EvidenceTarget, streaming: boolean): FileSink {
     const flushMs = streaming ? EVIDENCE_FLUSH_MS : 0;
     try {
       if (target.kind === 'fd') return new FileSink(path, MODE_STREAM, target.fd, target.fd > 2, null, path, flushMs);
       if (target.kind === 'node') {
-        // No O_CREAT, no O_TRUNC: the node stays what it is. A FIFO's open waits for a reader.
-        const fd = await new Promise<number>((res, rej) => {
-          openCallback(target.path, fsConstants.O_WRONLY, (e, n) => (e === null ? res(n) : rej(e)));
+        // No O_CREAT, no O_TRUNC: the node stays what it is. Non-blocking: a FIFO without a reader
+        // answers ENXIO at once, and is tried again until one comes (a blocking open would hold a
+        // thread of libuv's pool, and with it the process's exit, until then). Writes queue behind it.
+        const sink = new FileSink(path, MODE_STREAM, -1, true, null, path, flushMs);
+        sink.chain = new Promise<void>((res) => {
+          const attempt = (): void => {
+            openCallback(target.path, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK, (e, fd) => {
+              if (e !== null && e.code === 'ENXIO' && sink.open) {
+                setTimeout(attempt, FIFO_RETRY_MS);
+                return;
+              }
+              if (e !== null) sink.failure = e;
+              else if (sink.open) sink.fd = fd;
+              else closeSync(fd); // discarded meanwhile
+              res();
+            });
+          };
+          attempt();
         });
-        return new FileSink(path, MODE_STREAM, fd, true, null, path, flushMs);
+        return sink;
       }
       if (streaming) return new FileSink(path, MODE_IN_PLACE, openSync(target.path, 'w', 0o644), true, null, target.path, flushMs);
       const temp = join(dirname(target.path), `.${basename(target.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -255,6 +289,12 @@ class FileSink {
     } catch (err) {
       throw writeError(path, err);
     }
+  }
+
+  /** Resolves once the target is open; rejects (CaptureFormatError) when it could not be. */
+  async opened(): Promise<void> {
+    await this.chain;
+    if (this.failure !== null) this.fail(this.failure);
   }
 
   get buffer(): Buffer {
@@ -319,7 +359,7 @@ class FileSink {
     try {
       if (this.mode !== MODE_STREAM) fsyncSync(this.fd);
       this.open = false;
-      if (this.ownsFd) closeSync(this.fd);
+      if (this.ownsFd && this.fd >= 0) closeSync(this.fd);
       if (this.temp !== null) renameSync(this.temp, this.final);
     } catch (err) {
       this.fail(err);
@@ -332,7 +372,7 @@ class FileSink {
     if (this.open) {
       this.open = false;
       try {
-        if (this.ownsFd) closeSync(this.fd);
+        if (this.ownsFd && this.fd >= 0) closeSync(this.fd);
       } catch {
         // already unusable: removing the temp file is what matters
       }
@@ -430,6 +470,10 @@ export class PcapWriter implements EvidenceWriter {
     await this.sink.commit();
   }
 
+  opened(): Promise<void> {
+    return this.sink.opened();
+  }
+
   async abort(): Promise<void> {
     this.sink.discard();
   }
@@ -499,6 +543,10 @@ export class PcapngWriter implements EvidenceWriter {
 
   async close(): Promise<void> {
     await this.sink.commit();
+  }
+
+  opened(): Promise<void> {
+    return this.sink.opened();
   }
 
   async abort(): Promise<void> {

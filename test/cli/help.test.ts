@@ -11,15 +11,15 @@ import { ROOT, synscope } from '../helpers/cli.js';
 /** Help text with its wrapping undone: words separated by single spaces. */
 const flat = (s: string): string => s.replace(/\s+/g, ' ');
 
-const main = readFileSync(join(ROOT, 'src', 'cli', 'main.ts'), 'utf8');
-/** The option descriptions every analysing command shares (analysisOptions() in main.ts). */
-const shared = [...main.slice(main.indexOf('function analysisOptions'), main.indexOf('/** `synscope read x | head`'))
+const main = readFileSync(join(ROOT, 'src', 'cli', 'run.ts'), 'utf8');
+/** The option descriptions every analysing command shares (analysisOptions() in run.ts). */
+const shared = [...main.slice(main.indexOf('function analysisOptions'), main.indexOf('/** The report\'s sink'))
   .matchAll(/describe: '([^']+)'/g)].map((m) => m[1]!);
 /** A word without the punctuation around it. */
 const bare = (w: string): string => w.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 
 /**
- * Every word help may print: those of main.ts and help.ts, and yargs' own. A word cut in two by the
+ * Every word help may print: those of run.ts and help.ts, and yargs' own. A word cut in two by the
  * wrapping ("co" / "unts") is in neither.
  */
 const words = new Set([

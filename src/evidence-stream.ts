@@ -1,0 +1,115 @@
+// --evidence for a capture that streams (live, stdin): the packets of listed attempts are written as
+// their verdicts arrive, in capture order, so that the file holds everything listed so far (the writer
+// flushes it on a short timer). Which attempts are listed is verdicts.ts's; the bytes are evidence-writer.ts's.
+
+import type { EvidenceWriter } from './report/evidence-writer.js';
+import type { KeptPacket } from './track/attempt.js';
+
+/**
+ * Writes the packets of listed attempts in capture order as verdicts arrive. Verdicts do not come in
+ * capture order (live: as they are reached; read: by start), so packets wait (a min-heap by frame
+ * number) until every attempt that could still bring an earlier packet has been reported: the caller
+ * passes the first frame no unreported attempt can precede, and everything below it is written.
+ */
+export class EvidenceStream {
+  private writer: EvidenceWriter | null;
+  private readonly heap: KeptPacket[] = [];
+  private lastWritten = 0;
+  error: string | null = null;
+
+  /** `writer` null: packets wait until attach() (stdin: the file is opened once the input's header is read). */
+  constructor(writer: EvidenceWriter | null) {
+    this.writer = writer;
+  }
+
+  attach(writer: EvidenceWriter): void {
+    this.writer = writer;
+  }
+
+  /** True once a writer was given. */
+  get attached(): boolean {
+    return this.writer !== null;
+  }
+
+  get written(): number {
+    return this.writer?.packets ?? 0;
+  }
+
+  /** Packets still waiting for their place. */
+  get waiting(): number {
+    return this.heap.length;
+  }
+
+  /** The packets of a listed attempt; `below` is the first frame no unreported attempt can precede. */
+  add(packets: readonly KeptPacket[], below: number): void {
+    if (this.error !== null) return;
+    for (const p of packets) this.push(p);
+    this.flushUpTo(below - 1);
+  }
+
+  /** Writes everything still waiting and closes the file. */
+  async close(): Promise<void> {
+    const w = this.writer;
+    if (w === null) return;
+    this.flushUpTo(Number.POSITIVE_INFINITY);
+    if (this.error !== null) {
+      await w.abort();
+      return;
+    }
+    try {
+      await w.close();
+    } catch (e) {
+      this.error = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  private flushUpTo(frame: number): void {
+    const h = this.heap;
+    const w = this.writer;
+    if (w === null) return;
+    while (this.error === null && h.length > 0 && h[0]!.number <= frame) {
+      const p = this.pop();
+      if (p.number === this.lastWritten) continue; // one packet of two attempts: write it once
+      this.lastWritten = p.number;
+      try {
+        w.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
+      } catch (e) {
+        this.error = e instanceof Error ? e.message : String(e);
+        h.length = 0;
+      }
+    }
+  }
+
+  private push(p: KeptPacket): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(p);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (h[parent]!.number <= p.number) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = p;
+  }
+
+  private pop(): KeptPacket {
+    const h = this.heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && h[r]!.number < h[l]!.number ? r : l;
+        if (h[c]!.number >= last.number) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top;
+  }
+}
