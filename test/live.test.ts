@@ -327,7 +327,7 @@ s.on('error', () => {}); setTimeout(() => { s.destroy(); console.log('{}'); }, 6
       await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
       await live.waitFor('the verdict', (s) => s.stdoutLines >= 1, 10_000);
       assert.equal(await stop(live, signal), status, live.stderr);
-      assert.match(live.stdout, /refused ECONNREFUSED[^\n]*\n# 1 attempts: 1 refused \(2 packets, 1 capture\)\n# evidence: 2 packets written to /);
+      assert.match(live.stdout, /refused ECONNREFUSED[^\n]*\n# 1 attempts: 1 refused \(2 packets, 1 capture\)[^\n]*\n# evidence: 2 packets written to /);
       const back = synscope(['read', evidence, '--format', 'ndjson']);
       assert.equal(back.status, 0, back.stderr);
       assert.match(back.stdout, /"outcome":"refused"/);
