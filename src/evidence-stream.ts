@@ -2,6 +2,7 @@
 // their verdicts arrive, in capture order, so that the file holds everything listed so far (the writer
 // flushes it on a short timer). Which attempts are listed is verdicts.ts's; the bytes are evidence-writer.ts's.
 
+import { CaptureFormatError } from './errors.js';
 import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { KeptPacket } from './track/attempt.js';
 
@@ -15,6 +16,7 @@ export class EvidenceStream {
   private writer: EvidenceWriter | null;
   private readonly heap: KeptPacket[] = [];
   private lastWritten = 0;
+  /** Why the file could not be written (without its name), or null. */
   error: string | null = null;
 
   /** `writer` null: packets wait until attach() (stdin: the file is opened once the input's header is read). */
@@ -59,7 +61,7 @@ export class EvidenceStream {
     try {
       await w.close();
     } catch (e) {
-      this.error = e instanceof Error ? e.message : String(e);
+      this.error = problem(e);
     }
   }
 
@@ -74,7 +76,7 @@ export class EvidenceStream {
       try {
         w.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
       } catch (e) {
-        this.error = e instanceof Error ? e.message : String(e);
+        this.error = problem(e);
         h.length = 0;
       }
     }
@@ -112,4 +114,10 @@ export class EvidenceStream {
     }
     return top;
   }
+}
+
+/** What went wrong, without the file name a CaptureFormatError puts in front (the caller names the file). */
+function problem(e: unknown): string {
+  if (e instanceof CaptureFormatError && e.message.startsWith(`${e.file}: `)) return e.message.slice(e.file.length + 2);
+  return e instanceof Error ? e.message : String(e);
 }

@@ -134,7 +134,7 @@ export class Timeline {
   /** Opens every input, notes its first packet's time and closes it again (all but stdin). */
   private async peekAll(): Promise<void> {
     const withPackets: Input[] = [];
-    for (let i = 0; i < this.count; i++) {
+    for (let i = 0; i < this.count && !this.stopped; i++) {
       const input = new Input(i);
       let s: PullSource;
       try {

@@ -105,12 +105,11 @@ export async function runRead(
   const stop = new AbortController();
   onStop(() => stop.abort());
   let reading: { name: string; packets: () => number } | null = null;
-  let inputsDone = 0;
-  onStatistics(() => `synscope: ${inputsDone} of ${files.length} inputs read`
-    + `${reading === null ? '' : `, reading ${reading.name}: ${reading.packets()} packets`}`);
-  /** The input being read (null: the one being read is done). */
+  onStatistics(() => (reading === null
+    ? `synscope: ${files.length} inputs, none being read`
+    : `synscope: input ${files.indexOf(reading.name) + 1} of ${files.length}, ${reading.name}: ${reading.packets()} packets`));
+  /** The input being read (null: none now). */
   const watch = (name: string | null, packets: () => number): void => {
-    if (name === null) inputsDone++;
     reading = name === null ? null : { name, packets };
     progress(name, packets);
   };
@@ -171,7 +170,7 @@ export async function runRead(
     let evidence: { file: string; packets: number } | null = null;
     if (stream !== null && stream.attached) {
       await stream.close();
-      if (stream.error !== null) evidenceError = `--evidence ${stream.error}`;
+      if (stream.error !== null) evidenceError = `--evidence ${streamed}: ${stream.error}`;
       else evidence = { file: streamed!, packets: stream.written };
     } else if (opts.evidence !== null && streamed === null) {
       const packets = evidenceOrder(result.evidence);

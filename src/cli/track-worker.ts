@@ -25,8 +25,9 @@ const timer = data.progress ? setInterval(() => {
   if (current !== null) post({ type: 'progress', name: current.name, packets: current.packets });
 }, 500) : null;
 const r = await trackFiles(data.files, data.track, sender.attempt, (s) => {
+  // Every input as it opens (several are opened one after the other), then every 500 ms.
   current = s;
-  if (s === null) post({ type: 'progress', name: null, packets: 0 });
+  post({ type: 'progress', name: s === null ? null : s.name, packets: s === null ? 0 : s.packets });
 }, stop.signal);
 if (timer !== null) clearInterval(timer);
 sender.end({ captures: r.captures, evicted: r.evicted, anomalies: r.anomalies, finish: reportWanted(r, data.files.length, data.format) });
