@@ -197,7 +197,7 @@ export async function analyzeFiles(
   const listing = new Listing(opts.only, opts.timeout, reporter, hooks.evidence ?? null);
   const r = await trackFiles(paths, opts, listing.attempt, hooks.progress, hooks.signal);
   const v = listing.verdicts;
-  return { ...r, summary: v.summary, findings: v.findings.all(), seen: v.seen, evidence: listing.evidence };
+  return { ...r, summary: v.summary, findings: v.allFindings(), seen: v.seen, evidence: listing.evidence };
 }
 
 /**

@@ -125,7 +125,7 @@ export class LiveAnalysis {
     this.tracker.addAnomalies(anomalies);
     this.feed.addAnomalies(anomalies); // fragments given up
     return {
-      captures: [capture], summary: this.verdicts.summary, findings: this.verdicts.findings.all(), evicted: this.tracker.evicted, anomalies, seen: this.verdicts.seen,
+      captures: [capture], summary: this.verdicts.summary, findings: this.verdicts.allFindings(), evicted: this.tracker.evicted, anomalies, seen: this.verdicts.seen,
       evidencePackets: this.evidence === null ? null : this.evidence.written,
       evidenceError: this.evidence?.error ?? null,
     };

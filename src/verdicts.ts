@@ -2,7 +2,7 @@
 // services, findings), and only when --only lists it does it become a record with a diagnosis.
 // Text is built for listed attempts alone: a capture of millions of attempts formats only those.
 
-import { Findings, NOTE_NONE } from './report/findings.js';
+import { Findings, NOTE_NONE, type Finding } from './report/findings.js';
 import { toRecord, type HandshakeJson } from './report/record.js';
 import type { Reporter } from './report/reporter.js';
 import { Summary } from './report/summary.js';
@@ -24,6 +24,11 @@ export class Verdicts {
     this.only = only;
     this.timeout = timeout;
     this.onListed = onListed;
+  }
+
+  /** Every finding: those seen attempt by attempt, then those only the totals show (slow connects). */
+  allFindings(): Finding[] {
+    return [...this.findings.all(), ...this.summary.slowConnectFindings()];
   }
 
   /** Takes one settled attempt; the tracker forgets it afterwards. */

@@ -62,10 +62,10 @@ port.on('message', (m: ToReportWorker) => {
   }
   if (!stopped) {
     const v = listing.verdicts;
-    if (m.finish) reporter.finish(runReport({ ...m, summary: v.summary, findings: v.findings.all() }, data.timeout, only, null));
+    if (m.finish) reporter.finish(runReport({ ...m, summary: v.summary, findings: v.allFindings() }, data.timeout, only, null));
     out.flush();
     checkOutput();
   }
-  post({ type: 'done', seen: [...listing.verdicts.seen], notes: ndjsonFindingLines(data.format, listing.verdicts.findings.all()) });
+  post({ type: 'done', seen: [...listing.verdicts.seen], notes: ndjsonFindingLines(data.format, listing.verdicts.allFindings()) });
   port.close();
 });

@@ -18,7 +18,7 @@ export const NOTE_LISTEN_OVERFLOW = 1;
 export const NOTE_INJECTED_RESET = 2;
 
 export interface Finding {
-  kind: 'listen-queue-overflow' | 'injected-reset';
+  kind: 'listen-queue-overflow' | 'injected-reset' | 'slow-connect';
   server: { ip: string; port: number | null };
   text: string;
 }

@@ -7,7 +7,7 @@ import { ERRNO_MESSAGES } from './diagnosis.js';
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { failures } from './summary.js';
-import { RESET_COLUMNS } from './table.js';
+import { RESET_COLUMNS, percentilesText } from './table.js';
 import { endpointText, framesText } from './text.js';
 
 /** Failure groups written in full; attempts listed per group. */
@@ -24,6 +24,11 @@ interface Group {
   readonly first: HandshakeJson;
   readonly rows: HandshakeJson[];
   count: number;
+}
+
+/** "1/2/3" as "1 / 2 / 3". */
+function slashes(s: string): string {
+  return s.replace(/\//g, ' / ');
 }
 
 function cell(s: string): string {
@@ -133,6 +138,19 @@ export class MarkdownReporter implements Reporter {
         o(`| \`${name}\` | ${s.attempts} | ${cells.join(' | ')} |\n`);
       }
       if (failing.length > MD_MAX_SERVICES) o(`\n…and ${failing.length - MD_MAX_SERVICES} more failing services.\n`);
+      o('\n');
+    }
+    const timed = run.summary.serviceList().filter((s) => s.latency?.connectMs != null);
+    if (timed.length > 0) {
+      // Slowest connects first.
+      timed.sort((x, y) => (y.latency?.connectMs?.p95 ?? 0) - (x.latency?.connectMs?.p95 ?? 0));
+      o('**Connect latency** (ms, p50 / p95 / max)\n\n| server | connects | SYN → SYN/ACK | first SYN → connected | needed retransmissions |\n| --- | ---: | ---: | ---: | ---: |\n');
+      for (const s of timed.slice(0, MD_MAX_SERVICES)) {
+        const l = s.latency!;
+        const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
+        o(`| \`${name}\` | ${l.connectMs!.count} | ${slashes(percentilesText(l.synAckMs))} | ${slashes(percentilesText(l.connectMs))} | ${l.retransmitted} |\n`);
+      }
+      if (timed.length > MD_MAX_SERVICES) o(`\n…and ${timed.length - MD_MAX_SERVICES} more services.\n`);
       o('\n');
     }
     if (run.findings.length > 0) {

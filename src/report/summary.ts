@@ -1,9 +1,12 @@
 // Totals per outcome and per service (server address and port), over every attempt — --only
 // chooses what is listed, never what is counted. A port scan collapses into one line per target.
 // Established connections reset later are counted apart, by who reset them (Zeek's RSTO / RSTR).
+// Connect latency per service lives in fixed-size histograms (latency.ts).
 
 import { OUTCOMES, RESET_BY_CLIENT, RESET_BY_SERVER, type Attempt, type Outcome } from '../track/attempt.js';
 import { formatIp, ip4Text } from './address.js';
+import type { Finding } from './findings.js';
+import { ServiceLatency, percentiles, type LatencyJson } from './latency.js';
 import type { EndpointJson } from './record.js';
 
 export type SummaryJson = { attempts: number } & Record<Outcome, number>;
@@ -29,6 +32,8 @@ export interface ServiceJson {
   incomplete?: number;
   /** Only when some of its established connections were reset. */
   resets?: ResetsJson;
+  /** Only when it answered some SYN with SYN/ACK. */
+  latency?: LatencyJson;
 }
 
 /** Above this many ports on one server address, its services collapse into one line. */
@@ -49,6 +54,8 @@ export class ServiceCount {
   /** Established connections reset later by the client / by the server. */
   resetByClient = 0;
   resetByServer = 0;
+  /** Connect latency, once the service answered a SYN with SYN/ACK (and MAX_LATENCY_SERVICES allow). */
+  latency: ServiceLatency | null = null;
   /** For findings.ts: start (s) of the latest attempt it answered with SYN/ACK, and whether it was named. */
   answeredAt = Number.NEGATIVE_INFINITY;
   reported = false;
@@ -95,6 +102,11 @@ export function serviceHash(addr: Buffer, len: number, ip4: number, port: number
 
 /** At most this many services are counted one by one; the rest only in the totals. */
 const MAX_SERVICES = 200_000;
+/** At most this many services keep latency histograms (two of ~1.2 KB each): 24 MB at worst. */
+const MAX_LATENCY_SERVICES = 10_000;
+
+/** Connects needing retransmitted SYNs make a finding from this share of a service's connects on. */
+const SLOW_SHARE = 0.05;
 
 /** Index of an outcome in OUTCOMES (a switch on constant strings: no keyed property lookups). */
 export function outcomeIndex(o: Outcome): number {
@@ -115,6 +127,9 @@ export class Summary {
   private attempts = 0;
   private resetByClient = 0;
   private resetByServer = 0;
+  private latencyServices = 0;
+  /** Services whose latency was not kept because MAX_LATENCY_SERVICES already were. */
+  uncountedLatency = 0;
 
   /** Established connections reset later, by side. */
   get resets(): ResetsJson {
@@ -170,7 +185,51 @@ export class Summary {
     s.counts[index]!++;
     if (a.resetBy === RESET_BY_CLIENT) s.resetByClient++;
     else if (a.resetBy === RESET_BY_SERVER) s.resetByServer++;
+    if (a.synAckDelay >= 0 || a.connectDelay >= 0) this.latencyOf(s, a);
     return s;
+  }
+
+  /** Adds an attempt's delays to its service's histograms. */
+  private latencyOf(s: ServiceCount, a: Attempt): void {
+    let l = s.latency;
+    if (l === null) {
+      if (this.latencyServices >= MAX_LATENCY_SERVICES) {
+        this.uncountedLatency++;
+        return;
+      }
+      l = new ServiceLatency();
+      s.latency = l;
+      this.latencyServices++;
+    }
+    if (a.synAckDelay >= 0) l.synAck.add(a.synAckDelay);
+    if (a.connectDelay >= 0) {
+      l.connect.add(a.connectDelay);
+      if (a.synCount > 1) l.retransmitted++;
+    }
+  }
+
+  /**
+   * Services whose connects were slow because SYNs had to be retransmitted: at least one connect in
+   * twenty (SLOW_SHARE) needed more than one SYN. Connect times then jump by the client's
+   * retransmission timeout (1 s, then 2, 4 ...), while the SYN/ACK still follows the SYN it answers
+   * at once: the SYNs were lost on the way, or dropped by the server.
+   */
+  slowConnectFindings(): Finding[] {
+    const out: Finding[] = [];
+    for (const head of this.services.values()) {
+      for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
+        const l = s.latency;
+        if (l === null || l.retransmitted === 0 || l.retransmitted < SLOW_SHARE * l.connect.count) continue;
+        const c = percentiles(l.connect);
+        const a = percentiles(l.synAck);
+        const where = s.len === 4 ? `${s.ip}:${s.port}` : `[${s.ip}]:${s.port}`;
+        out.push({
+          kind: 'slow-connect', server: { ip: s.ip, port: s.port },
+          text: `${where}: ${l.retransmitted} of ${l.connect.count} connects needed SYN retransmissions (first SYN to connected: p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms), while its SYN/ACK followed the SYN it answered in ${a.p50} ms (p50): SYNs were lost on the way or dropped by the server (a full listen queue, loss on the path), and each one cost the client a retransmission timeout.`,
+        });
+      }
+    }
+    return out.sort((x, y) => (x.server.ip < y.server.ip ? -1 : x.server.ip > y.server.ip ? 1 : (x.server.port ?? 0) - (y.server.port ?? 0)));
   }
 
   /** Per service, failures first; servers with more than SCAN_PORTS ports become one line. */
@@ -184,14 +243,23 @@ export class Summary {
         portsPerIp.set(ip, (portsPerIp.get(ip) ?? 0) + 1);
       }
     }
-    const merged = new Map<string, { ip: string; port: number | null; ports: number; counts: number[]; resets: ResetsJson }>();
+    const merged = new Map<string, {
+      ip: string; port: number | null; ports: number; counts: number[]; resets: ResetsJson; latency: ServiceLatency | null;
+    }>();
     for (const s of named) {
       const scan = (portsPerIp.get(s.ip) ?? 0) > SCAN_PORTS;
       const key = scan ? s.ip : `${s.ip} ${s.port}`;
       let m = merged.get(key);
       if (m === undefined) {
-        m = { ip: s.ip, port: scan ? null : s.port, ports: 0, counts: new Array<number>(OUTCOMES.length).fill(0), resets: { byClient: 0, byServer: 0 } };
+        m = {
+          ip: s.ip, port: scan ? null : s.port, ports: 0, counts: new Array<number>(OUTCOMES.length).fill(0),
+          resets: { byClient: 0, byServer: 0 }, latency: scan ? null : s.latency,
+        };
         merged.set(key, m);
+      }
+      if (scan && s.latency !== null) {
+        if (m.latency === null) m.latency = new ServiceLatency();
+        m.latency.merge(s.latency);
       }
       m.ports++;
       m.resets.byClient += s.resetByClient;
@@ -208,6 +276,7 @@ export class Summary {
         if (n > 0) j[OUTCOMES[i]!] = n;
       }
       if (m.resets.byClient + m.resets.byServer > 0) j.resets = m.resets;
+      if (m.latency !== null) j.latency = m.latency.json();
       out.push(j);
     }
     out.sort((x, y) => failures(y) - failures(x) || y.attempts - x.attempts

@@ -3,6 +3,7 @@
 
 import Table from 'cli-table3';
 import { OUTCOMES } from '../track/attempt.js';
+import type { LatencyJson, PercentilesJson } from './latency.js';
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { failures, type ResetsJson } from './summary.js';
@@ -24,6 +25,19 @@ const ERRNO_OF: Readonly<Record<string, string>> = {
 export const RESET_COLUMNS: readonly { key: keyof ResetsJson; head: string }[] = [
   { key: 'byClient', head: 'reset by client' }, { key: 'byServer', head: 'reset by server' },
 ];
+
+/** Service columns for connect latency: SYN → SYN/ACK, first SYN → connected, retransmitted connects. */
+export const LATENCY_HEADS = ['SYN/ACK ms p50/p95/max', 'connect ms p50/p95/max', 'retransmitted'];
+
+/** "0.031/0.04/0.052" */
+export function percentilesText(p: PercentilesJson | null): string {
+  return p === null ? '' : `${p.p50}/${p.p95}/${p.max}`;
+}
+
+function latencyCells(l: LatencyJson | undefined): string[] {
+  if (l === undefined) return ['', '', ''];
+  return [percentilesText(l.synAckMs), percentilesText(l.connectMs), l.connectMs === null ? '' : String(l.retransmitted)];
+}
 
 /** Compact tables: a rule under the header only, as `column -t` readers expect. */
 const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
@@ -95,12 +109,17 @@ export class TableReporter implements Reporter {
     if (services.length > 0) {
       const present = OUTCOMES.filter((k) => t[k] > 0);
       const resetCols = RESET_COLUMNS.filter((c) => resets[c.key] > 0);
+      const shown = services.slice(0, TABLE_MAX_SERVICES);
+      const latency = shown.some((s) => s.latency !== undefined) ? LATENCY_HEADS : [];
       const st = new Table({
-        head: ['server', 'attempts', ...present, ...resetCols.map((c) => c.head)], style: plainStyle(color), chars: COMPACT,
+        head: ['server', 'attempts', ...present, ...resetCols.map((c) => c.head), ...latency], style: plainStyle(color), chars: COMPACT,
       });
-      for (const s of services.slice(0, TABLE_MAX_SERVICES)) {
+      for (const s of shown) {
         const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
-        st.push([name, String(s.attempts), ...present.map((k) => String(s[k] ?? '')), ...resetCols.map((c) => String(s.resets?.[c.key] || ''))]);
+        st.push([
+          name, String(s.attempts), ...present.map((k) => String(s[k] ?? '')), ...resetCols.map((c) => String(s.resets?.[c.key] || '')),
+          ...(latency.length === 0 ? [] : latencyCells(s.latency)),
+        ]);
       }
       o(`\nservices\n${st.toString()}\n`);
       if (services.length > TABLE_MAX_SERVICES) o(`... and ${services.length - TABLE_MAX_SERVICES} more services\n`);

@@ -156,6 +156,10 @@ export class Attempt {
   synAckTime = 0;
   /** Capture clock of the client's ACK that completed the handshake (-Infinity before), to know its copies. */
   ackTime = Number.NEGATIVE_INFINITY;
+  /** Seconds from the latest SYN before the first SYN/ACK to that SYN/ACK; -1 without one. */
+  synAckDelay = -1;
+  /** Seconds from the first SYN to the ACK that completed the handshake; -1 when it did not complete. */
+  connectDelay = -1;
 
   resetBy = RESET_NONE;
   /** FINs seen from each side after establishment. */
@@ -257,6 +261,8 @@ export class Attempt {
     this.serverIsn = 0;
     this.synAckTime = 0;
     this.ackTime = Number.NEGATIVE_INFINITY;
+    this.synAckDelay = -1;
+    this.connectDelay = -1;
     this.resetBy = RESET_NONE;
     this.clientFin = false;
     this.serverFin = false;

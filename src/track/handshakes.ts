@@ -362,6 +362,7 @@ export class HandshakeTracker {
         this.answer(a, ANSWER_SYNACK, v, frame, t);
         a.serverIsn = v.seq;
         a.synAckTime = t;
+        a.synAckDelay = t - a.lastSynTime;
         a.state = ST_SYNACK_SEEN;
         this.attach(a, frame);
         this.touch(a, t);
@@ -540,6 +541,7 @@ export class HandshakeTracker {
     this.moveTo(a, LIST_ESTABLISHED);
     a.lastActivity = t;
     a.ackTime = t;
+    a.connectDelay = t - a.firstSynTime;
   }
 
   /**

@@ -35,8 +35,10 @@ const F_TUNNEL_KIND = 23;
 const F_TUNNEL_ID = 24;
 const F_TUNNEL_KEY = 25;
 const F_OUTER_LEN = 26;
+const F_SYNACK_DELAY = 27;
+const F_CONNECT_DELAY = 28;
 /** Byte area: client and server address (2 × 16 bytes), answerFrom (16 bytes), the tunnel's outer source and destination (2 × 16). */
-const F_BYTES = 27;
+const F_BYTES = 29;
 const BYTES_DOUBLES = 10;
 const B_FROM = 32;
 const B_OUTER = 48;
@@ -141,6 +143,8 @@ export class AttemptBatch {
     f[o + F_TUNNEL_KIND] = carrier === null ? 0 : carrier.kind;
     f[o + F_TUNNEL_ID] = carrier === null ? -1 : carrier.id;
     f[o + F_OUTER_LEN] = carrier === null ? 0 : carrier.outerLen;
+    f[o + F_SYNACK_DELAY] = a.synAckDelay;
+    f[o + F_CONNECT_DELAY] = a.connectDelay;
     f[o + F_FRAME_COUNT] = n;
     f[o + F_SPANS] = spans ? 1 : 0;
     const frames = a.frames;
@@ -206,6 +210,8 @@ export class AttemptBatch {
     a.icmpVersion = f[o + F_ICMP_VERSION]!;
     a.resetBy = f[o + F_RESET_BY]!;
     a.tunnelKey = f[o + F_TUNNEL_KEY]!;
+    a.synAckDelay = f[o + F_SYNACK_DELAY]!;
+    a.connectDelay = f[o + F_CONNECT_DELAY]!;
     const n = f[o + F_FRAME_COUNT]!;
     const spans = f[o + F_SPANS] === 1;
     const frames = a.frames;

@@ -10,7 +10,7 @@ import { AttemptBatch, ERRNOS, MAX_SLOT_BYTES } from '../../src/track/wire.js';
 
 const FIELDS = [
   'file', 'fileIndex', 'spans', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
-  'synCount', 'answerKind', 'answerSec', 'answerNsec', 'answerTtl', 'icmpType', 'icmpCode', 'icmpVersion', 'resetBy', 'frameCount',
+  'synCount', 'answerKind', 'answerSec', 'answerNsec', 'answerTtl', 'icmpType', 'icmpCode', 'icmpVersion', 'resetBy', 'synAckDelay', 'connectDelay', 'frameCount',
   'tunnelKey',
 ] as const;
 
@@ -33,6 +33,8 @@ const attemptArb = fc.record({
   icmpCode: fc.integer({ min: -1, max: 255 }),
   icmpVersion: fc.constantFrom(0, 4, 6),
   resetBy: fc.integer({ min: 0, max: 2 }),
+  synAckDelay: fc.oneof(fc.constant(-1), fc.double({ min: 0, max: 1e4, noNaN: true })),
+  connectDelay: fc.oneof(fc.constant(-1), fc.double({ min: 0, max: 1e4, noNaN: true })),
   outcome: fc.constantFrom(...OUTCOMES),
   errno: fc.option(fc.constantFrom(...ERRNOS), { nil: null }),
   fileIndex: fc.integer({ min: 0, max: 2 }),
@@ -80,6 +82,8 @@ function build(x: AttemptInput): Attempt {
     c.outer.set(x.outer);
     a.carrier = c;
   }
+  a.synAckDelay = x.synAckDelay;
+  a.connectDelay = x.connectDelay;
   a.verdict = { outcome: x.outcome, errno: x.errno };
   return a;
 }

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Record captures/slow-connect.pcap: connects that succeed, but only after the client retransmitted
+# its SYN, beside connects to the same server that are answered at once. The router drops every
+# other SYN to port 8087 (an iptables `statistic` rule standing in for loss or a listen queue that
+# is full for a moment), so each connect to 8087 needs one retransmission, ~1 s in. Writes
+# captures/slow-connect.expected.json from what the real clients' connect() returned and how long
+# it took. Leaves every other capture alone.
+#
+#   sudo bash scripts/make-slow-connect-capture.sh
+#
+# Topology (namespaces this script creates and deletes; no route to the outside):
+#   ss15-client c-r 10.77.1.2/24 — ss15-router r-c 10.77.1.1/24, r-s 10.77.2.1/24 — ss15-server s-r 10.77.2.2/24
+# Every background process runs under `timeout` and is ended by its pid.
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=$ROOT/captures
+PYCLIENT=$ROOT/scripts/capture-client.py
+if [[ -z ${PYTHON:-} && -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=${PYTHON:-python3}; fi
+C=ss15-client
+R=ss15-router
+S=ss15-server
+NAME=slow-connect
+
+[[ $(id -u) -eq 0 ]] || { echo "make-slow-connect-capture: must run as root" >&2; exit 2; }
+for t in ip iptables tcpdump timeout "$PY"; do
+  command -v "$t" >/dev/null || { echo "make-slow-connect-capture: missing $t" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d /tmp/ss15-cap.XXXXXX)
+PIDS=()
+log() { printf '[make-slow-connect-capture %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+cleanup() {
+  local rc=$? p n
+  set +e
+  for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  for n in "$C" "$R" "$S"; do ip netns del "$n" 2>/dev/null; done
+  rm -rf "$WORK"
+  [[ $rc -ne 0 ]] && log "FAILED (exit $rc); namespaces and helpers cleaned up"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
+
+for n in "$C" "$R" "$S"; do
+  ip netns del "$n" 2>/dev/null || true
+  ip netns add "$n"
+  ip -n "$n" link set lo up
+done
+ip link add c-r netns "$C" address 02:77:01:00:00:02 type veth peer name r-c netns "$R" address 02:77:01:00:00:01
+ip link add r-s netns "$R" address 02:77:02:00:00:01 type veth peer name s-r netns "$S" address 02:77:02:00:00:02
+ip -n "$C" addr add 10.77.1.2/24 dev c-r
+ip -n "$R" addr add 10.77.1.1/24 dev r-c
+ip -n "$R" addr add 10.77.2.1/24 dev r-s
+ip -n "$S" addr add 10.77.2.2/24 dev s-r
+ip -n "$C" link set c-r up
+ip -n "$R" link set r-c up
+ip -n "$R" link set r-s up
+ip -n "$S" link set s-r up
+ip -n "$C" route add default via 10.77.1.1
+ip -n "$S" route add default via 10.77.2.1
+nsx "$R" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$C" neigh replace 10.77.1.1 lladdr 02:77:01:00:00:01 dev c-r nud permanent
+ip -n "$R" neigh replace 10.77.1.2 lladdr 02:77:01:00:00:02 dev r-c nud permanent
+ip -n "$R" neigh replace 10.77.2.2 lladdr 02:77:02:00:00:02 dev r-s nud permanent
+ip -n "$S" neigh replace 10.77.2.1 lladdr 02:77:02:00:00:01 dev s-r nud permanent
+# Every other SYN to 8087 dropped by the router, after the capture point (tcpdump on r-c sees them all).
+nsx "$R" iptables -A FORWARD -p tcp -d 10.77.2.2 --dport 8087 --tcp-flags SYN,ACK,RST SYN \
+  -m statistic --mode nth --every 2 --packet 0 -j DROP
+
+ready=$WORK/ready
+ip netns exec "$S" timeout 120 "$PY" "$PYCLIENT" serve --mode echo --ready "$ready" --duration 100 \
+  --listen 10.77.2.2,8080 --listen 10.77.2.2,8087 &
+PIDS+=($!)
+for ((i = 0; i < 50; i++)); do [[ -e $ready ]] && break; sleep 0.1; done
+[[ -e $ready ]] || { echo "server did not start" >&2; exit 1; }
+log "topology up"
+
+rm -f "$OUT/$NAME.pcap"
+ip netns exec "$R" timeout -s INT 60 tcpdump -Z root -n -U -i r-c -w "$OUT/$NAME.pcap" 'tcp or icmp' 2>"$WORK/cap.log" &
+CAP=$!
+PIDS+=("$CAP")
+for ((i = 0; i < 100; i++)); do grep -q "listening on" "$WORK/cap.log" && break; sleep 0.1; done
+sleep 0.5
+
+# One client at a time: fast, slow, slow, fast, slow, slow, fast, slow.
+n=0
+for port in 8080 8087 8087 8080 8087 8087 8080 8087; do
+  n=$((n + 1))
+  nsx "$C" timeout 30 "$PY" "$PYCLIENT" connect --out "$WORK/r$n.json" --send hello --attempt "$((40100 + n)),10.77.2.2,$port"
+  sleep 0.2
+done
+sleep 1
+kill -INT "$CAP" 2>/dev/null || true
+wait "$CAP" || true
+
+args=()
+for ((k = 1; k <= n; k++)); do args+=(--results "$WORK/r$k.json"); done
+"$PY" "$PYCLIENT" expected --out "$OUT/$NAME.expected.json" --scenario "$NAME" --format pcap --link ETHERNET \
+  --story "Every connect succeeds; the router drops every other SYN to 10.77.2.2:8087, so each connect there waits for the client's SYN retransmission (~1 s); 8080 answers at once. connectSeconds: how long the client's connect() took." \
+  --captured "router, client-side veth r-c" "${args[@]}" --on null=established@server
+# The clients' own connect() durations, beside their verdicts.
+"$PY" - "$OUT/$NAME.expected.json" "$WORK" "$n" <<'PYEOF'
+import json, sys
+path, work, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+doc = json.load(open(path))
+took = {}
+for k in range(1, n + 1):
+    for r in json.load(open(f"{work}/r{k}.json")):
+        took[r["client"]["port"]] = r["elapsed"]
+for h in doc["handshakes"]:
+    h["connectSeconds"] = took[h["client"]["port"]]
+json.dump(doc, open(path, "w"), indent=2)
+open(path, "a").write("\n")
+PYEOF
+log "wrote $OUT/$NAME.pcap and $OUT/$NAME.expected.json"
