@@ -46,29 +46,10 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
 nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
+# shellcheck source=lib/three-namespaces.sh
+source "$ROOT/scripts/lib/three-namespaces.sh"
 
-for n in "$C" "$R" "$S"; do
-  ip netns del "$n" 2>/dev/null || true
-  ip netns add "$n"
-  ip -n "$n" link set lo up
-done
-ip link add c-r netns "$C" address 02:77:01:00:00:02 type veth peer name r-c netns "$R" address 02:77:01:00:00:01
-ip link add r-s netns "$R" address 02:77:02:00:00:01 type veth peer name s-r netns "$S" address 02:77:02:00:00:02
-ip -n "$C" addr add 10.77.1.2/24 dev c-r
-ip -n "$R" addr add 10.77.1.1/24 dev r-c
-ip -n "$R" addr add 10.77.2.1/24 dev r-s
-ip -n "$S" addr add 10.77.2.2/24 dev s-r
-ip -n "$C" link set c-r up
-ip -n "$R" link set r-c up
-ip -n "$R" link set r-s up
-ip -n "$S" link set s-r up
-ip -n "$C" route add default via 10.77.1.1
-ip -n "$S" route add default via 10.77.2.1
-nsx "$R" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$C" neigh replace 10.77.1.1 lladdr 02:77:01:00:00:01 dev c-r nud permanent
-ip -n "$R" neigh replace 10.77.1.2 lladdr 02:77:01:00:00:02 dev r-c nud permanent
-ip -n "$R" neigh replace 10.77.2.2 lladdr 02:77:02:00:00:02 dev r-s nud permanent
-ip -n "$S" neigh replace 10.77.2.1 lladdr 02:77:02:00:00:01 dev s-r nud permanent
+three_namespaces "$C" "$R" "$S"
 # Every other SYN to 8087 dropped by the router, after the capture point (tcpdump on r-c sees them all).
 nsx "$R" iptables -A FORWARD -p tcp -d 10.77.2.2 --dport 8087 --tcp-flags SYN,ACK,RST SYN \
   -m statistic --mode nth --every 2 --packet 0 -j DROP
