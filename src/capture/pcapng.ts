@@ -298,14 +298,16 @@ export class PcapngReader implements PullSource {
         throw new CaptureFormatError(this.name, base + pos, `${blockName(type)} total length ${len} does not match its trailing copy ${trailer}`);
       }
       if (this.skippingSection && type !== BLOCK_SHB) type = -1; // "skip everything until the next Section Header Block"
+      if (mode === SCAN_HEADER && (type === BLOCK_EPB || type === BLOCK_SPB || type === BLOCK_PB)) {
+        w.pos = pos;
+        this.lastNumber = number;
+        return true;
+      }
       switch (type) {
-        case BLOCK_EPB: {
-          if (mode === SCAN_HEADER) {
-            w.pos = pos;
-            this.lastNumber = number;
-            return true;
-          }
-          const id = u32(buf, pos + 8, le);
+        case BLOCK_EPB:
+        case BLOCK_PB: {
+          // The obsolete PB is an EPB whose interface id has 16 bits (a 16-bit drops count follows).
+          const id = type === BLOCK_EPB ? u32(buf, pos + 8, le) : u16(buf, pos + 8, le);
           if (id >= ifaces.length) throw this.noInterface(id, base + pos, type);
           const ifc = ifaces[id]!;
           const caplen = u32(buf, pos + 20, le);
@@ -319,11 +321,6 @@ export class PcapngReader implements PullSource {
           break;
         }
         case BLOCK_SPB: {
-          if (mode === SCAN_HEADER) {
-            w.pos = pos;
-            this.lastNumber = number;
-            return true;
-          }
           // Spec: "it MUST be assumed that all the Simple Packet Blocks have been captured on the interface
           // previously specified in the first Interface Description Block", and the data length "is the
           // minimum value among the SnapLen (present in the Interface Description Block) and the Original
@@ -337,25 +334,6 @@ export class PcapngReader implements PullSource {
           if (ifc.snaplen !== 0 && ifc.snaplen < caplen) caplen = ifc.snaplen;
           f.number = ++number;
           fill(f, ifc, 0, caplen, origLen, buf, pos + 12, base + pos);
-          this.packets++;
-          onFrame(f);
-          stop = one;
-          break;
-        }
-        case BLOCK_PB: {
-          if (mode === SCAN_HEADER) {
-            w.pos = pos;
-            this.lastNumber = number;
-            return true;
-          }
-          const id = u16(buf, pos + 8, le);
-          if (id >= ifaces.length) throw this.noInterface(id, base + pos, type);
-          const ifc = ifaces[id]!;
-          const caplen = u32(buf, pos + 20, le);
-          if (caplen > len - PB_FIXED_BYTES) throw this.caplenError(type, caplen, len - PB_FIXED_BYTES, base + pos);
-          setTime(f, ifc, u32(buf, pos + 12, le), u32(buf, pos + 16, le));
-          f.number = ++number;
-          fill(f, ifc, id, caplen, u32(buf, pos + 24, le), buf, pos + 28, base + pos);
           this.packets++;
           onFrame(f);
           stop = one;
