@@ -10,12 +10,12 @@ import { linkTypeName, type FrameSource } from './capture/source.js';
 import { Reassembler } from './decode/reassembly.js';
 import { addVxlanPorts } from './decode/udp.js';
 import { CaptureFormatError } from './errors.js';
-import { PacketFeed } from './feed.js';
+import { PacketFeed, coverageOf, describeClock } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
 import type { Attempt, KeptPacket, Listed } from './track/attempt.js';
-import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection, type Coverage } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
 import type { EvidenceStream } from './evidence-stream.js';
 import { Listing } from './verdicts.js';
@@ -44,6 +44,8 @@ export interface TrackResult {
   readonly captures: CaptureJson[];
   readonly evicted: number;
   readonly anomalies: Record<string, number>;
+  /** What the captures show and miss (directions, capture loss), over the whole timeline. */
+  readonly coverage: Coverage;
   /** Damaged or unreadable inputs, in order; verdicts before the damage were still handed over. */
   readonly errors: CaptureFormatError[];
   /** True when some input had sub-microsecond timestamps. */
@@ -117,6 +119,7 @@ export async function trackFiles(
       cap.linkTypes = source.linkTypes.map(linkTypeName);
       cap.packets = source.packets;
     }
+    describeClock(cap, tracker, i);
     const feed = feeds[i];
     if (feed !== null && feed !== undefined) {
       feed.describe(cap);
@@ -174,7 +177,7 @@ export async function trackFiles(
   tracker.addAnomalies(anomalies);
   fragments.addAnomalies(anomalies);
   return {
-    captures, evicted: tracker.evicted, anomalies, nanosecond,
+    captures, evicted: tracker.evicted, anomalies, coverage: coverageOf(tracker), nanosecond,
     errors: errors.filter((e): e is CaptureFormatError => e !== null),
   };
 }

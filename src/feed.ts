@@ -10,7 +10,7 @@ import {
 } from './decode/view.js';
 import type { CaptureJson } from './report/reporter.js';
 import { isoTime } from './report/text.js';
-import type { HandshakeTracker } from './track/handshakes.js';
+import type { Coverage, HandshakeTracker } from './track/handshakes.js';
 
 export class PacketFeed {
   private readonly view = new PacketView();
@@ -60,7 +60,7 @@ export class PacketFeed {
       }
     }
     // Every packet moves the capture clock: "the capture goes on" counts ARP and UDP too.
-    this.tracker.tick(frame.tsSec, frame.tsNsec);
+    this.tracker.otherPacket(frame);
     if (st === DECODE_NOT_TCP) this.other++;
     else if (st === DECODE_UNKNOWN_LINK) this.unknownLink++;
     else if (st === DECODE_TRUNCATED || st === DECODE_BAD_HEADER) this.bad++;
@@ -75,5 +75,18 @@ export class PacketFeed {
     cap.otherPackets = this.other;
     cap.badPackets = this.bad;
     cap.unknownLinkPackets = this.unknownLink;
+  }
+}
+
+/** A copy of what the tracker saw of the capture's directions and losses. */
+export function coverageOf(tracker: HandshakeTracker): Coverage {
+  return { ...tracker.coverage };
+}
+
+/** Where the timestamps of input `fileIndex` went backwards, if they did. */
+export function describeClock(cap: CaptureJson, tracker: HandshakeTracker, fileIndex: number): void {
+  const b = tracker.backwards[fileIndex];
+  if (b !== undefined && b.count > 0) {
+    cap.timestampsBackwards = { count: b.count, firstFrame: b.firstFrame, maxMs: Math.round(b.maxSeconds * 1e6) / 1e3 };
   }
 }

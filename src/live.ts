@@ -7,14 +7,14 @@
 
 import type { LiveSource, PcapStats } from './capture/live.js';
 import { linkTypeName } from './capture/source.js';
-import { PacketFeed } from './feed.js';
+import { PacketFeed, coverageOf, describeClock } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
 import type { Attempt, Listed } from './track/attempt.js';
-import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection } from './track/handshakes.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection, type Coverage } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
 import { Verdicts } from './verdicts.js';
 import { EvidenceStream } from './evidence-stream.js';
@@ -54,6 +54,7 @@ export interface LiveResult {
   readonly findings: readonly Finding[];
   readonly evicted: number;
   readonly anomalies: Record<string, number>;
+  readonly coverage: Coverage;
   /** Outcomes that occurred (for --fail-on). */
   readonly seen: ReadonlySet<Listed>;
   /** Packets written to --evidence, or null without it. */
@@ -124,8 +125,10 @@ export class LiveAnalysis {
     const anomalies: Record<string, number> = {};
     this.tracker.addAnomalies(anomalies);
     this.feed.addAnomalies(anomalies); // fragments given up
+    const coverage = coverageOf(this.tracker);
+    describeClock(capture, this.tracker, 0);
     return {
-      captures: [capture], summary: this.verdicts.summary, findings: this.verdicts.allFindings(), evicted: this.tracker.evicted, anomalies, seen: this.verdicts.seen,
+      captures: [capture], summary: this.verdicts.summary, findings: this.verdicts.allFindings(), evicted: this.tracker.evicted, anomalies, coverage, seen: this.verdicts.seen,
       evidencePackets: this.evidence === null ? null : this.evidence.written,
       evidenceError: this.evidence?.error ?? null,
     };

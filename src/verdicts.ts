@@ -2,11 +2,12 @@
 // services, findings), and only when --only lists it does it become a record with a diagnosis.
 // Text is built for listed attempts alone: a capture of millions of attempts formats only those.
 
+import { doubtText } from './report/diagnosis.js';
 import { Findings, NOTE_NONE, type Finding } from './report/findings.js';
 import { toRecord, type HandshakeJson } from './report/record.js';
 import type { Reporter } from './report/reporter.js';
 import { Summary } from './report/summary.js';
-import { RESET_NONE, type Attempt, type KeptPacket, type Listed } from './track/attempt.js';
+import { DOUBT_CLIENT_ONLY, DOUBT_NONE, RESET_NONE, type Attempt, type KeptPacket, type Listed } from './track/attempt.js';
 import type { EvidenceStream } from './evidence-stream.js';
 
 const NO_PACKETS: readonly KeptPacket[] = [];
@@ -39,11 +40,15 @@ export class Verdicts {
     this.seen.add(v.outcome);
     const reset = a.resetBy !== RESET_NONE;
     if (reset) this.seen.add('reset');
+    // A server none of whose packets is in the capture, while its clients acknowledge some: its
+    // unanswered SYNs may well have been answered.
+    if (v.outcome === 'dropped' && a.doubt === DOUBT_NONE && service !== null && service.answered === 0
+      && service.proven > 0) a.doubt = DOUBT_CLIENT_ONLY;
     const note = this.findings.observe(a, service);
     const listed = this.only.has(v.outcome) || (reset && this.only.has('reset'));
     if (listed || note !== NOTE_NONE) {
       const h = toRecord(a, service === null ? null : service.ip);
-      h.diagnosis = this.findings.diagnose(h, note, this.timeout);
+      h.diagnosis = this.findings.diagnose(h, note, this.timeout) + doubtText(h);
       if (listed) this.onListed(h, a);
     }
     a.packets = null;

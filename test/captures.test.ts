@@ -23,6 +23,8 @@ interface ExpectedHandshake {
   /** Sets: the attempt's packets are in at least this many files (SYNs 1 s apart, files of 1 s or 1 MB). */
   minFiles?: number;
   tunnel?: Tunnel;
+  /** What the capture leaves in doubt (client-only, capture-loss); absent: nothing. */
+  doubt?: string;
 }
 interface Expected {
   scenario: string;
@@ -32,6 +34,13 @@ interface Expected {
   /** Sets: how many files tcpdump wrote. */
   files?: number;
   handshakes: ExpectedHandshake[];
+  /** Kinds of the findings about what the capture cannot show (absent: none of these kinds). */
+  findings?: string[];
+  /** Capture loss at least this (gaps) and exactly this (answers without SYN). */
+  captureLoss?: { answersWithoutSyn: number; minGaps: number };
+  /** Answers stamped before their SYN and paired with it (the answer_before_syn anomaly). */
+  answersBeforeSyn?: number;
+  timestampsBackwards?: { count: number; firstFrame: number };
 }
 interface Handshake {
   file: string;
@@ -47,13 +56,23 @@ interface Handshake {
   spans?: { file: string; frames: number[] }[];
   resetBy?: string;
   tunnel?: Tunnel;
+  doubt?: string;
 }
 interface Report {
-  captures: { file: string; format: string; linkTypes: string[]; packets: number }[];
+  captures: {
+    file: string; format: string; linkTypes: string[]; packets: number;
+    timestampsBackwards?: { count: number; firstFrame: number; maxMs: number };
+  }[];
   summary: Record<string, unknown>;
+  captureLoss: { acks: number; gaps: number; percent: number; answersWithoutSyn: number };
   services: unknown[];
+  findings: { kind: string; text: string }[];
+  tracker: { evicted: number; anomalies: Record<string, number> };
   handshakes: Handshake[];
 }
+
+/** Findings about what the capture cannot show. */
+const COVERAGE_KINDS = new Set(['one-direction', 'capture-loss', 'clock-backwards']);
 
 const OUTCOMES = ['established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'];
 
@@ -83,6 +102,8 @@ describe('golden captures (captures/)', () => {
     const capture = set ? name : captureFiles.find((c) => c.replace(/\.(pcap|pcapng)(\.gz)?$/, '') === name) ?? `${name}.pcap`;
     const path = join('captures', capture);
     const timeoutArgs = expected.timeout === undefined ? [] : ['--timeout', String(expected.timeout)];
+    // Nothing answered any SYN: the capture cannot tell a drop from a one-sided capture, and says so.
+    const silent = expected.handshakes.every((h) => h.outcome === 'dropped' || h.outcome === 'incomplete');
 
     describe(name, () => {
       let report: Report;
@@ -112,6 +133,7 @@ describe('golden captures (captures/)', () => {
           if (e.answerFrom !== undefined) assert.equal(h.answer?.from, e.answerFrom, `${key(e)} answered by`);
           if (e.resetBy !== undefined) assert.equal(h.resetBy, e.resetBy, `${key(e)} reset by`);
           assert.deepEqual(h.tunnel, e.tunnel, `${key(e)} carried as the capture shows`);
+          assert.equal(h.doubt, e.doubt ?? (silent && e.outcome === 'dropped' ? 'client-only' : undefined), `${key(e)} doubt`);
           if (e.outcome === 'dropped') assert.equal(h.answer, null);
           assert.ok(h.frames.length >= h.synCount, 'every SYN is a frame');
           assert.ok(h.diagnosis.length > 20, 'a diagnosis');
@@ -157,6 +179,26 @@ describe('golden captures (captures/)', () => {
           }
         });
       }
+      it('json: what the capture cannot show (findings, capture loss, clock, reordering)', () => {
+        const kinds = report.findings.map((f) => f.kind).filter((k) => COVERAGE_KINDS.has(k));
+        assert.deepEqual(kinds, expected.findings ?? (silent ? ['one-direction'] : []));
+        const loss = report.captureLoss;
+        if (expected.captureLoss === undefined) {
+          assert.equal(loss.gaps, 0, 'no ACK of a packet never captured');
+          assert.equal(loss.answersWithoutSyn, 0, 'no answer without its SYN');
+        } else {
+          assert.equal(loss.answersWithoutSyn, expected.captureLoss.answersWithoutSyn);
+          assert.ok(loss.gaps >= expected.captureLoss.minGaps, `at least ${expected.captureLoss.minGaps} gaps`);
+        }
+        assert.equal(loss.percent, loss.acks === 0 ? 0 : Math.round((loss.gaps / loss.acks) * 10000) / 100);
+        assert.equal(report.tracker.anomalies['answer_before_syn'], expected.answersBeforeSyn);
+        const back = report.captures[0]?.timestampsBackwards;
+        if (expected.timestampsBackwards === undefined) assert.equal(back, undefined);
+        else {
+          assert.equal(back?.count, expected.timestampsBackwards.count);
+          assert.equal(back?.firstFrame, expected.timestampsBackwards.firstFrame);
+        }
+      });
 
       it('json: the summary counts every outcome', () => {
         for (const o of OUTCOMES) {
@@ -189,12 +231,24 @@ describe('golden captures (captures/)', () => {
         for (const h of failed) {
           assert.ok(body.some((l) => l.includes(`.${h.client.port} > `) && l.includes(`: ${h.outcome}`)
             && (h.tunnel === undefined || l.includes(`via ${h.tunnel.kind}`))), `${key(h)} in lines`);
+          const line = body.find((l) => l.includes(`.${h.client.port} > `) && l.includes(`: ${h.outcome}`));
+          assert.ok(line, `${key(h)} in lines`);
+          const doubt = report.handshakes.find((x) => key(x) === key(h))?.doubt;
+          if (doubt !== undefined) assert.ok(line.endsWith(`, doubt: ${doubt}`), `${key(h)} doubt in lines`);
         }
+        const notes = lines.stdout.split('\n').filter((l) => l.startsWith('# finding: '));
+        assert.equal(notes.length, report.findings.length, 'every finding as a # line');
+        assert.match(lines.stdout, /^# capture loss: \d+ of \d+ ACKs? acknowledge/m);
         const table = synscope(['read', path, ...timeoutArgs]);
         assert.equal(table.status, 0);
         for (const o of OUTCOMES) {
           const n = expected.handshakes.filter((h) => h.outcome === o).length;
           if (n > 0) assert.match(table.stdout, new RegExp(`│ ${o} +│ ${n} +│`), `table counts ${n} ${o}`);
+        }
+        for (const f of report.findings) assert.ok(table.stdout.includes(`finding: ${f.text}`), `${f.kind} in table`);
+        assert.match(table.stdout, /^capture loss: /m);
+        for (const h of report.handshakes.filter((x) => x.doubt !== undefined && x.outcome !== 'established')) {
+          assert.ok(table.stdout.includes(`${h.outcome} (doubt: ${h.doubt})`), `${key(h)} doubt in table`);
         }
         const md = synscope(['read', path, '--format', 'markdown', ...timeoutArgs]);
         assert.equal(md.status, 0);
@@ -202,6 +256,9 @@ describe('golden captures (captures/)', () => {
           const heading = h.resetBy === undefined ? h.outcome : `${h.outcome}, then reset by the ${h.resetBy}`;
           assert.ok(md.stdout.includes(`${heading}: \``), `${heading} in markdown`);
         }
+        for (const f of report.findings) assert.ok(md.stdout.includes(`- ${f.text}`), `${f.kind} in markdown`);
+        assert.match(md.stdout, /^\*\*Capture loss: /m);
+        if (report.handshakes.some((h) => h.doubt !== undefined)) assert.match(md.stdout, /^- \*\*Doubt:\*\* /m);
       });
     });
   }

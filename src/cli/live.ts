@@ -171,8 +171,9 @@ export async function runLive(
 
   const evidence = result.evidencePackets === null || result.evidenceError !== null || opts.evidence === null
     ? null : { file: opts.evidence, packets: result.evidencePackets };
-  reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
-  for (const line of ndjsonFindingLines(opts.format, result.findings)) err(line);
+  const run = runReport(result, opts.timeout, opts.only, evidence);
+  reporter.finish(run);
+  for (const line of ndjsonFindingLines(opts.format, run.findings)) err(line);
   out.flush();
   // As tcpdump ends: what the kernel passed and lost, on stderr whatever the format (ndjson stays pure).
   const capture = result.captures[0]!;

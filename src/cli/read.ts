@@ -186,10 +186,11 @@ export async function runRead(
         evidenceError = evidenceMessage(opts.evidence, e);
       }
     }
-    if (reportWanted(result, files.length, opts.format)) reporter.finish(runReport(result, opts.timeout, opts.only, evidence));
+    const run = runReport(result, opts.timeout, opts.only, evidence);
+    if (reportWanted(result, files.length, opts.format)) reporter.finish(run);
     out.flush();
     // The error lines come after the whole report, also when stdout and stderr share a slow pipe.
-    notes = ndjsonFindingLines(opts.format, result.findings);
+    notes = ndjsonFindingLines(opts.format, run.findings);
     if (result.errors.length > 0 || evidenceError !== null || notes.length > 0) await out.drained();
     errors = result.errors.map((e) => e.message);
     seen = result.seen;

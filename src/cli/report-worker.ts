@@ -60,12 +60,13 @@ port.on('message', (m: ToReportWorker) => {
     port.postMessage(free, [m.buffer]);
     return;
   }
+  const v = listing.verdicts;
+  const run = runReport({ ...m, summary: v.summary, findings: v.allFindings() }, data.timeout, only, null);
   if (!stopped) {
-    const v = listing.verdicts;
-    if (m.finish) reporter.finish(runReport({ ...m, summary: v.summary, findings: v.allFindings() }, data.timeout, only, null));
+    if (m.finish) reporter.finish(run);
     out.flush();
     checkOutput();
   }
-  post({ type: 'done', seen: [...listing.verdicts.seen], notes: ndjsonFindingLines(data.format, listing.verdicts.allFindings()) });
+  post({ type: 'done', seen: [...listing.verdicts.seen], notes: ndjsonFindingLines(data.format, run.findings) });
   port.close();
 });

@@ -16,6 +16,7 @@ import type { TrackOptions } from '../analyze.js';
 import type { Format } from '../report/formats.js';
 import type { CaptureJson } from '../report/reporter.js';
 import type { Attempt, Listed } from '../track/attempt.js';
+import type { Coverage } from '../track/handshakes.js';
 import { AttemptBatch } from '../track/wire.js';
 import { takeWorkers } from './spawn.js';
 
@@ -68,6 +69,7 @@ export interface EndMessage {
   readonly captures: readonly CaptureJson[];
   readonly evicted: number;
   readonly anomalies: Record<string, number>;
+  readonly coverage: Coverage;
   /** False when the report is left out (nothing could be read, and the format is not json). */
   readonly finish: boolean;
 }

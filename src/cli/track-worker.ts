@@ -30,6 +30,6 @@ const r = await trackFiles(data.files, data.track, sender.attempt, (s) => {
   post({ type: 'progress', name: s === null ? null : s.name, packets: s === null ? 0 : s.packets });
 }, stop.signal);
 if (timer !== null) clearInterval(timer);
-sender.end({ captures: r.captures, evicted: r.evicted, anomalies: r.anomalies, finish: reportWanted(r, data.files.length, data.format) });
+sender.end({ captures: r.captures, evicted: r.evicted, anomalies: r.anomalies, coverage: r.coverage, finish: reportWanted(r, data.files.length, data.format) });
 post({ type: 'result', errors: r.errors.map((e) => e.message) });
 parent.off('message', onStopMessage);

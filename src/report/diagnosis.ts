@@ -59,6 +59,23 @@ function firewallRules(): string {
   return '`iptables -S`, `nft list ruleset`, `firewall-cmd --list-all`, cloud security groups';
 }
 
+/** What the capture leaves in doubt about a verdict, as sentences to append to its diagnosis ('' for none). */
+export function doubtText(h: HandshakeJson): string {
+  if (h.doubt === 'client-only') {
+    let s = ' But the capture holds no packet from the server\'s side (so far), so it cannot tell a drop from an answer it did not record (a capture filtered on the client\'s address, asymmetric routing, a mirror port that sees one direction): the application may have seen ECONNREFUSED or an ICMP error\'s errno instead of ETIMEDOUT.';
+    if (h.synCount === 1) {
+      s += ' The client sent a single SYN and never retransmitted it, which a client whose SYN goes unanswered does within about a second: its connect() most likely ended on an answer (a reset or an ICMP error) that the capture does not hold.';
+    }
+    return `${s} Next: capture both directions (no host filter, or on the server as well).`;
+  }
+  if (h.doubt === 'capture-loss') {
+    return h.outcome === 'timed-out'
+      ? ' The capture misses packets (see the capture loss): a client ACK that the capture lost, not the network, would make an established connection look timed-out.'
+      : ' The capture misses packets (see the capture loss): a reset or ICMP error that the capture lost, not the network, would make a refused or rejected attempt look dropped.';
+  }
+  return '';
+}
+
 /** The diagnosis for one handshake; `timeout` is the --timeout in force. */
 export function diagnose(h: HandshakeJson, timeout: number): string {
   const server = h.server.ip.includes(':') ? `[${h.server.ip}]:${h.server.port}` : `${h.server.ip}:${h.server.port}`;

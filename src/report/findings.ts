@@ -1,11 +1,15 @@
 // Service-level findings that no single handshake proves but a few together do: a listen queue
 // that overflows (the same port answers some SYNs and silently drops others in the same seconds),
-// and resets injected on the path (an RST whose TTL is unlike the server's own SYN/ACKs).
+// and resets injected on the path (an RST whose TTL is unlike the server's own SYN/ACKs). And what
+// the capture itself cannot show (coverageFindings): one direction only, packets missing from it,
+// timestamps going backwards.
 
 import { ANSWER_RST, ANSWER_SYNACK, type Attempt } from '../track/attempt.js';
 import { ERRNO_MESSAGES, diagnose } from './diagnosis.js';
+import type { Coverage } from '../track/handshakes.js';
 import type { HandshakeJson } from './record.js';
-import type { ServiceCount } from './summary.js';
+import type { CaptureJson, CaptureLossJson } from './reporter.js';
+import type { ServiceCount, Summary } from './summary.js';
 
 /** Attempts to one port less than this far apart count as "the same seconds". */
 const WINDOW_SECONDS = 10;
@@ -18,9 +22,73 @@ export const NOTE_LISTEN_OVERFLOW = 1;
 export const NOTE_INJECTED_RESET = 2;
 
 export interface Finding {
-  kind: 'listen-queue-overflow' | 'injected-reset' | 'slow-connect';
-  server: { ip: string; port: number | null };
+  kind: 'listen-queue-overflow' | 'injected-reset' | 'slow-connect' | 'one-direction' | 'capture-loss' | 'clock-backwards';
+  /** The service it is about; null when it is about the whole capture. */
+  server: { ip: string; port: number | null } | null;
+  /** The input it is about (clock-backwards). */
+  file?: string;
   text: string;
+}
+
+const ONE_SIDE = 'a capture filter on one address such as `src host`, asymmetric routing, or a mirror port that sees one side';
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** The capture-loss line of the text formats: "capture loss: 2 of 31 ACKs acknowledge packets never captured (6.45%), ...". */
+export function wireLossText(l: CaptureLossJson): string {
+  let s = `capture loss: ${l.gaps} of ${plural(l.acks, 'ACK')} acknowledge packets never captured (${l.percent}%)`;
+  s += `, ${plural(l.answersWithoutSyn, 'answer')} without ${l.answersWithoutSyn === 1 ? 'its' : 'their'} SYN`;
+  return s;
+}
+
+/**
+ * What the capture cannot show, from the run's coverage (Zeek's capture_loss and the packets'
+ * directions) and the services' counts: one finding per fact, worded for the ticket.
+ */
+export function coverageFindings(
+  c: Coverage, loss: CaptureLossJson, captures: readonly CaptureJson[], summary: Summary,
+): Finding[] {
+  const out: Finding[] = [];
+  const t = summary.totals;
+  const unanswered = t.dropped + t.incomplete;
+  if (t.attempts > 0 && c.serverToClient === 0) {
+    const text = c.gaps > 0
+      ? `No packet in the capture goes from a server to a client, yet the clients acknowledge ${plural(c.gaps, 'packet')} the servers sent: the capture holds one direction only (${ONE_SIDE}). Its ${plural(unanswered, 'unanswered attempt')} mean "no answer captured", not "dropped": a refused or rejected attempt looks the same from this side.`
+      : `No packet in the capture goes from a server to a client (${plural(t.attempts, 'attempt')}): either every SYN went unanswered, or the capture holds one direction only (${ONE_SIDE}). It cannot tell a silent drop from an answer it did not record.`;
+    out.push({ kind: 'one-direction', server: null, text });
+  } else if (t.attempts === 0 && c.answersWithoutSyn > 0) {
+    out.push({
+      kind: 'one-direction', server: null,
+      text: `The capture holds ${plural(c.answersWithoutSyn, 'answer')} (SYN/ACK or reset) and none of the SYNs they answer: it sees the servers' direction only (${ONE_SIDE}).`,
+    });
+  } else {
+    for (const s of summary.oneSidedServers()) {
+      out.push({
+        kind: 'one-direction', server: { ip: s.ip, port: s.port },
+        text: `No packet from ${s.ip}:${s.port} is in the capture, yet its clients acknowledge packets from it in ${plural(s.proven, 'attempt')}: the capture misses that server's direction (${ONE_SIDE}). Its unanswered attempts are not known to be dropped.`,
+      });
+    }
+    if (c.gaps > 0 || c.answersWithoutSyn > 0) {
+      const parts: string[] = [];
+      if (c.answersWithoutSyn > 0) parts.push(`${plural(c.answersWithoutSyn, 'answer')} without ${c.answersWithoutSyn === 1 ? 'its' : 'their'} SYN`);
+      if (c.gaps > 0) parts.push(`${c.gaps} of ${plural(c.acks, 'ACK')} acknowledge packets never captured (${loss.percent}%, as Zeek's capture_loss counts)`);
+      out.push({
+        kind: 'capture-loss', server: null,
+        text: `The capture misses packets: ${parts.join('; ')}. Verdicts that rest on a packet's absence are not safe: a reset or ICMP error the capture lost makes a refused or rejected attempt look dropped, a lost client ACK makes an established one look timed-out, and an attempt whose SYN was lost is not listed at all.`,
+      });
+    }
+  }
+  for (const cap of captures) {
+    const b = cap.timestampsBackwards;
+    if (b === undefined) continue;
+    out.push({
+      kind: 'clock-backwards', server: null, file: cap.file,
+      text: `Timestamps in ${cap.file} go backwards ${b.count === 1 ? 'once' : `${b.count} times`} (first at frame ${b.firstFrame}, by up to ${b.maxMs >= 1000 ? `${(b.maxMs / 1000).toFixed(2)} s` : `${b.maxMs} ms`}): ${b.maxMs >= 1000 ? 'the clock was stepped back or files were joined out of order' : 'packets from different queues or interfaces were stamped out of order'}. Verdicts follow a capture clock that never goes back (across a step of a second or more it counts 0.1 s), so they do not change; an answer's afterMs across such a step is not a real delay.`,
+    });
+  }
+  return out;
 }
 
 /** The server's address as a map key (a SYN/ACK or RST always carries it as its source). */

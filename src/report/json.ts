@@ -33,6 +33,7 @@ const K = {
   spanFile: Buffer.from('{"file":'),
   spanFrames: Buffer.from(',"frames":['),
   tunnel: Buffer.from(',"tunnel":'),
+  doubt: Buffer.from(',"doubt":"'),
   nul: Buffer.from('null'),
 };
 
@@ -109,6 +110,11 @@ export function writeHandshakeJson(h: HandshakeJson, o: ByteOut): void {
     // Only tunnelled handshakes have one: a small object, stringified as it is.
     o.bytes(K.tunnel);
     o.ascii(JSON.stringify(h.tunnel));
+  }
+  if (h.doubt !== undefined) {
+    o.bytes(K.doubt);
+    o.ascii(h.doubt);
+    o.ascii('"');
   }
   o.ascii('}');
 }
@@ -189,6 +195,7 @@ export class JsonReporter implements Reporter {
     o(this.count === 0 ? '],\n' : '\n],\n');
     o(`"captures": ${JSON.stringify(run.captures)},\n`);
     o(`"summary": ${JSON.stringify({ ...run.summary.totals, resets: run.summary.resets })},\n`);
+    o(`"captureLoss": ${JSON.stringify(run.captureLoss)},\n`);
     o(`"services": ${JSON.stringify(run.summary.serviceList())},\n`);
     o(`"findings": ${JSON.stringify(run.findings)},\n`);
     o(`"tracker": ${JSON.stringify(run.tracker)}`);

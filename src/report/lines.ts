@@ -4,6 +4,7 @@
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import type { ResetsJson } from './summary.js';
+import { wireLossText } from './findings.js';
 import { framesText, paintOutcome } from './text.js';
 
 /** "10.0.0.5.51234" as tcpdump writes an endpoint (IPv6 too: "2001:db8::1.443"). */
@@ -24,6 +25,7 @@ export function handshakeLine(h: HandshakeJson, color: boolean, named = false): 
   if (h.resetBy !== undefined) s += `, reset by ${h.resetBy}`;
   if (h.tunnel !== undefined) s += `, via ${tunnelText(h.tunnel)}`;
   s += `, syns ${h.synCount}, frames ${framesText(h, ',', named)}`;
+  if (h.doubt !== undefined) s += `, doubt: ${h.doubt}`;
   return s;
 }
 
@@ -68,6 +70,7 @@ export class LinesReporter implements Reporter {
   }
   finish(run: RunReport): void {
     this.out(`${summaryLine(run)}\n`);
+    this.out(`# ${wireLossText(run.captureLoss)}\n`);
     for (const f of run.findings) this.out(`# finding: ${f.text}\n`);
     if (run.evidence !== null) this.out(`# evidence: ${run.evidence.packets} packets written to ${run.evidence.file}\n`);
   }

@@ -6,6 +6,7 @@ import { OUTCOMES } from '../track/attempt.js';
 import { ERRNO_MESSAGES } from './diagnosis.js';
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
+import { wireLossText } from './findings.js';
 import { failures } from './summary.js';
 import { RESET_COLUMNS, percentilesText } from './table.js';
 import { endpointText, framesText } from './text.js';
@@ -37,7 +38,7 @@ function cell(s: string): string {
 
 function answerText(h: HandshakeJson): string {
   const a = h.answer;
-  if (a === null) return 'nothing answered';
+  if (a === null) return h.doubt === 'client-only' ? 'no answer captured (the capture holds nothing from the server\'s side)' : 'nothing answered';
   const who = a.from === h.server.ip ? `${a.from} (the server)` : `${a.from} (not the server: a router or firewall on the path)`;
   const what = a.kind === 'synack' ? 'SYN/ACK' : a.kind === 'rst' ? 'TCP RST' : `ICMP type ${a.icmpType} code ${a.icmpCode}`;
   return `${what} from ${who} after ${a.afterMs} ms`;
@@ -124,6 +125,8 @@ export class MarkdownReporter implements Reporter {
       if (resets.byServer > 0) o(`| established, then reset by the server | ${resets.byServer} | \`ECONNRESET\` (connection reset by peer) on a later read or write |\n`);
     }
     o(`| **total** | **${t.attempts}** | |\n\n`);
+    const loss = wireLossText(run.captureLoss);
+    o(`**C${loss.slice(1)}** (as Zeek's capture_loss counts).\n\n`);
     if (run.tracker.evicted > 0) o(`> ${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n\n`);
 
     const failing = run.summary.serviceList().filter((s) => failures(s) > 0);
@@ -175,6 +178,7 @@ export class MarkdownReporter implements Reporter {
         o(`- **SYNs sent:** ${h.synCount}\n`);
         if (h.tunnel !== undefined) o(`- **Carried in:** ${tunnelText(h.tunnel)}\n`);
         o(`- **Frames:** ${(h.spans ?? [h]).map((s) => `${s.frames.join(', ')} in \`${s.file}\` — \`tshark -r ${s.file} -Y 'frame.number in {${s.frames.join(',')}}'\``).join('; ')}\n`);
+        if (h.doubt !== undefined) o(`- **Doubt:** ${h.doubt === 'client-only' ? 'the capture holds no packet from the server\'s side: an answer may exist that it did not record' : 'the capture misses packets: the answer may be one of them'}\n`);
         o(`- **Diagnosis:** ${cell(h.diagnosis)}\n`);
         if (g.count > 1) {
           o(`\n| start | client | SYNs | answer | frames |\n| --- | --- | ---: | --- | --- |\n`);

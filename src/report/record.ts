@@ -2,8 +2,8 @@
 // become text — once per reported attempt, never per packet.
 
 import {
-  ANSWER_ICMP, RESET_BY_CLIENT, RESET_BY_SERVER, TUNNEL_ERSPAN, TUNNEL_GENEVE, TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS,
-  TUNNEL_PPPOE, TUNNEL_VXLAN, type Attempt, type Carrier, type ErrnoName,
+  ANSWER_ICMP, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, RESET_BY_CLIENT, RESET_BY_SERVER, TUNNEL_ERSPAN, TUNNEL_GENEVE,
+  TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_PPPOE, TUNNEL_VXLAN, type Attempt, type Carrier, type ErrnoName,
   type Outcome,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';
@@ -66,6 +66,12 @@ export interface HandshakeJson {
   resetBy?: 'client' | 'server';
   /** Absent for bare traffic. */
   tunnel?: TunnelJson;
+  /**
+   * What the capture leaves in doubt about the verdict: `client-only`, an unanswered SYN in a capture
+   * that holds no packet from the server's side (the answer may exist and not be captured);
+   * `capture-loss`, a dropped or timed-out verdict in a capture that misses packets.
+   */
+  doubt?: 'client-only' | 'capture-loss';
 }
 
 const ANSWER_KINDS: readonly (AnswerJson['kind'] | null)[] = [null, 'synack', 'rst', 'icmp'];
@@ -110,6 +116,8 @@ export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJ
   if (a.resetBy === RESET_BY_CLIENT) rec.resetBy = 'client';
   else if (a.resetBy === RESET_BY_SERVER) rec.resetBy = 'server';
   if (a.tunnelKey !== 0 && a.carrier !== null) rec.tunnel = tunnelRecord(a.carrier);
+  if (a.doubt === DOUBT_CLIENT_ONLY) rec.doubt = 'client-only';
+  else if (a.doubt === DOUBT_CAPTURE_LOSS) rec.doubt = 'capture-loss';
   return rec;
 }
 

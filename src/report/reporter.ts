@@ -5,6 +5,8 @@ import type { Listed } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
 import type { Finding } from './findings.js';
 import type { Summary } from './summary.js';
+import type { Coverage } from '../track/handshakes.js';
+import { coverageFindings } from './findings.js';
 
 export type Sink = (text: string) => void;
 
@@ -31,6 +33,8 @@ export interface CaptureJson {
   droppedByKernel?: number;
   /** Live only: packets the interface (its driver) dropped. */
   droppedByInterface?: number;
+  /** Only when it happened: packets stamped before the packet ahead of them, the first one's frame, the largest step. */
+  timestampsBackwards?: { count: number; firstFrame: number; maxMs: number };
 }
 
 /** "N received by filter, N dropped by kernel, N dropped by interface" for a live capture, null for a file. */
@@ -52,6 +56,15 @@ export function captureLossWarning(c: CaptureJson): string | null {
     + '(a lost RST or ICMP error makes a refused or rejected attempt look dropped)';
 }
 
+/** Zeek's capture_loss: ACKs of packets never captured among the ACKs seen, and answers without their SYN. */
+export interface CaptureLossJson {
+  acks: number;
+  gaps: number;
+  /** gaps / acks × 100, two decimals. */
+  percent: number;
+  answersWithoutSyn: number;
+}
+
 export interface TrackerJson {
   /** Attempts settled early because too many were open at once. */
   evicted: number;
@@ -64,6 +77,9 @@ export interface RunReport {
   /** Service-level findings (listen-queue overflow, injected resets). */
   readonly findings: readonly Finding[];
   readonly tracker: TrackerJson;
+  readonly captureLoss: CaptureLossJson;
+  /** Packets seen going from a server to a client (none: the capture may hold one direction only). */
+  readonly serverToClient: number;
   readonly timeout: number;
   readonly only: ReadonlySet<Listed>;
   /** Listed handshakes that were written to --evidence, and the file, when asked for. */
@@ -81,11 +97,18 @@ export interface Reporter {
 export function runReport(
   r: {
     readonly captures: readonly CaptureJson[]; readonly summary: Summary; readonly findings: readonly Finding[];
-    readonly evicted: number; readonly anomalies: Record<string, number>;
+    readonly evicted: number; readonly anomalies: Record<string, number>; readonly coverage: Coverage;
   },
   timeout: number, only: ReadonlySet<Listed>, evidence: RunReport['evidence'],
 ): RunReport {
+  const c = r.coverage;
+  const captureLoss: CaptureLossJson = {
+    acks: c.acks, gaps: c.gaps, percent: c.acks === 0 ? 0 : Math.round((c.gaps / c.acks) * 10000) / 100,
+    answersWithoutSyn: c.answersWithoutSyn,
+  };
   return {
-    captures: r.captures, summary: r.summary, findings: r.findings, tracker: { evicted: r.evicted, anomalies: r.anomalies }, timeout, only, evidence,
+    captures: r.captures, summary: r.summary,
+    findings: [...r.findings, ...coverageFindings(c, captureLoss, r.captures, r.summary)],
+    tracker: { evicted: r.evicted, anomalies: r.anomalies }, captureLoss, serverToClient: c.serverToClient, timeout, only, evidence,
   };
 }

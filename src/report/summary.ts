@@ -59,6 +59,12 @@ export class ServiceCount {
   /** For findings.ts: start (s) of the latest attempt it answered with SYN/ACK, and whether it was named. */
   answeredAt = Number.NEGATIVE_INFINITY;
   reported = false;
+  /**
+   * Attempts with a packet of the server's in the capture, and attempts with none whose client
+   * acknowledged server packets all the same: the second without the first is a one-sided service.
+   */
+  answered = 0;
+  proven = 0;
   private ipText: string | null = null;
   /** The next service in the same hash bucket. */
   readonly next: ServiceCount | undefined;
@@ -185,6 +191,8 @@ export class Summary {
     s.counts[index]!++;
     if (a.resetBy === RESET_BY_CLIENT) s.resetByClient++;
     else if (a.resetBy === RESET_BY_SERVER) s.resetByServer++;
+    if (a.serverPackets > 0) s.answered++;
+    else if (a.unseenAcks > 0) s.proven++;
     if (a.synAckDelay >= 0 || a.connectDelay >= 0) this.latencyOf(s, a);
     return s;
   }
@@ -215,7 +223,7 @@ export class Summary {
    * at once: the SYNs were lost on the way, or dropped by the server.
    */
   slowConnectFindings(): Finding[] {
-    const out: Finding[] = [];
+    const out: (Finding & { server: { ip: string; port: number } })[] = [];
     for (const head of this.services.values()) {
       for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
         const l = s.latency;
@@ -230,6 +238,17 @@ export class Summary {
       }
     }
     return out.sort((x, y) => (x.server.ip < y.server.ip ? -1 : x.server.ip > y.server.ip ? 1 : (x.server.port ?? 0) - (y.server.port ?? 0)));
+  }
+
+  /** Services with no packet of their own in the capture although their clients acknowledge some. */
+  oneSidedServers(): { ip: string; port: number; proven: number }[] {
+    const out: { ip: string; port: number; proven: number }[] = [];
+    for (const head of this.services.values()) {
+      for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
+        if (s.answered === 0 && s.proven > 0) out.push({ ip: s.ip, port: s.port, proven: s.proven });
+      }
+    }
+    return out.sort((x, y) => compareEndpoint(x, y));
   }
 
   /** Per service, failures first; servers with more than SCAN_PORTS ports become one line. */

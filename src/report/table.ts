@@ -6,6 +6,7 @@ import { OUTCOMES } from '../track/attempt.js';
 import type { LatencyJson, PercentilesJson } from './latency.js';
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
+import { wireLossText } from './findings.js';
 import { failures, type ResetsJson } from './summary.js';
 import { endpointText, framesText, paintOutcome } from './text.js';
 
@@ -101,6 +102,7 @@ export class TableReporter implements Reporter {
     }
     sum.push(['total', String(t.attempts), '']);
     o(`\n${sum.toString()}\n`);
+    o(`${wireLossText(run.captureLoss)}\n`);
     if (run.tracker.evicted > 0) {
       o(`${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n`);
     }
@@ -125,8 +127,9 @@ export class TableReporter implements Reporter {
       if (services.length > TABLE_MAX_SERVICES) o(`... and ${services.length - TABLE_MAX_SERVICES} more services\n`);
       const failing = services.filter((s) => failures(s) > 0).length;
       if (failing === 0) o('no failing service\n');
-      for (const f of run.findings) o(`finding: ${f.text}\n`);
     }
+    if (run.findings.length > 0) o('\n');
+    for (const f of run.findings) o(`finding: ${f.text}\n`);
 
     const onlyAll = OUTCOMES.every((k) => run.only.has(k));
     const which = onlyAll ? 'handshakes' : `handshakes (${[...run.only].join(', ')})`;
@@ -142,7 +145,8 @@ export class TableReporter implements Reporter {
       for (const h of this.rows) {
         const row = [
           h.start, endpointText(h.client.ip, h.client.port), endpointText(h.server.ip, h.server.port),
-          paintOutcome(h.outcome, color) + (h.resetBy === undefined ? '' : ` (reset by ${h.resetBy})`),
+          paintOutcome(h.outcome, color) + (h.resetBy === undefined ? '' : ` (reset by ${h.resetBy})`)
+            + (h.doubt === undefined ? '' : ` (doubt: ${h.doubt})`),
           h.errno ?? '', String(h.synCount), answerText(h), framesText(h, ',', this.several),
         ];
         if (tunnels) row.push(h.tunnel === undefined ? '' : tunnelText(h.tunnel));

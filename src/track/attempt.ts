@@ -56,6 +56,13 @@ export const RESET_NONE = 0;
 export const RESET_BY_CLIENT = 1;
 export const RESET_BY_SERVER = 2;
 
+// --- what the capture leaves in doubt about a verdict (set with it; report/diagnosis.ts words it) ---
+export const DOUBT_NONE = 0;
+/** An unanswered SYN while the capture had shown no packet at all going from a server to a client. */
+export const DOUBT_CLIENT_ONLY = 1;
+/** A dropped or timed-out verdict while the capture had shown packets missing from it (capture loss). */
+export const DOUBT_CAPTURE_LOSS = 2;
+
 /** Frame numbers (and kept packets) an attempt holds at most: packets past them are left out of `frames`. */
 export const MAX_FRAMES = 64;
 
@@ -162,6 +169,18 @@ export class Attempt {
   connectDelay = -1;
 
   resetBy = RESET_NONE;
+  /** Packets captured from the server's side of the attempt (its SYN/ACK, RST, data, ACKs, FIN). */
+  serverPackets = 0;
+  /**
+   * Client ACKs that acknowledge server packets the capture does not hold (a SYN/ACK or data never
+   * captured): proof that the server answered, whatever the capture shows of it.
+   */
+  unseenAcks = 0;
+  /** Sequence space each side has been seen to use: the end of its latest captured segment. */
+  clientNext = 0;
+  serverNext = 0;
+  /** DOUBT_* of the verdict. */
+  doubt = DOUBT_NONE;
   /** FINs seen from each side after establishment. */
   clientFin = false;
   serverFin = false;
@@ -264,6 +283,11 @@ export class Attempt {
     this.synAckDelay = -1;
     this.connectDelay = -1;
     this.resetBy = RESET_NONE;
+    this.serverPackets = 0;
+    this.unseenAcks = 0;
+    this.clientNext = (isn + 1) >>> 0;
+    this.serverNext = 0;
+    this.doubt = DOUBT_NONE;
     this.clientFin = false;
     this.serverFin = false;
     this.doneTime = 0;

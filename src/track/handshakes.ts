@@ -22,6 +22,17 @@
 //   ESTABLISHED    FIN from both sides                → DONE established
 //   SYN_SENT / SYNACK_SEEN   silence (expiry.ts)       → DONE dropped / timed-out (incomplete at end of input)
 //   DONE (live)    a late SYN retransmission          → (tombstone)   joins the attempt already reported
+//   (none)         server SYN/ACK, or RST+ACK seq 0   → (held)        waits REORDER_WINDOW (5 ms) for its SYN,
+//                  ICMP error quoting a SYN                           then joins it (answer_before_syn), or counts
+//                                                                     as an answer without its SYN (capture loss)
+//   DONE rejected  ICMP error, before a retransmission → (held)       may answer the retransmission stamped after it
+//
+// Capture clock: never goes back. A packet stamped before the previous one is counted
+// (timestamps_backwards) and taken at the clock's time; a step back of CLOCK_STEP (1 s) or more
+// shifts every later packet so the clock carries on. Capture loss (Zeek's capture_loss): every ACK
+// of a tracked handshake or connection is counted, and a gap when it acknowledges sequence space
+// the capture never showed from the other side. A verdict reached without an answer carries a
+// doubt: client-only when no packet has gone server → client yet, capture-loss after a gap.
 //
 // Limitations:
 // - A RST without ACK does not refuse a SYN (RFC 793 and Linux drop it in SYN-SENT); it is
@@ -35,16 +46,22 @@
 //   the listing is reported then; a reset after that is not seen (counted as released_early). An
 //   open handshake is reported early (as an evicted one is) only when five times as many wait.
 // - Simultaneous open (both sides send SYN) is counted as an anomaly, not tracked.
+// - A doubt is decided when the verdict is: an unanswered SYN before the capture's first server →
+//   client packet is client-only even if answers come later; capture loss counts only tracked traffic,
+//   and an ACK of a packet reordered behind it as a gap.
+// - An answer stamped more than REORDER_WINDOW before its SYN, or past HOLD_MAX (32) held at once,
+//   is an answer without its SYN.
 // - Addresses translated on the way (NAT between two capture points) are different 4-tuples.
 
 import type { Frame } from '../capture/source.js';
 import type { FragmentFrames } from '../decode/reassembly.js';
+import { decodePacket } from '../decode/packet.js';
 import {
-  KIND_ICMP_ERROR, KIND_TCP, TCP_FLAG_ACK, TCP_FLAG_FIN, TCP_FLAG_RST, TCP_FLAG_SYN, type PacketView,
+  DECODE_OK, KIND_ICMP_ERROR, KIND_TCP, PacketView, TCP_FLAG_ACK, TCP_FLAG_FIN, TCP_FLAG_RST, TCP_FLAG_SYN,
 } from '../decode/view.js';
 import {
-  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, Carrier, END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED,
-  END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
+  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, Carrier, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY,
+  END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED, END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
   type KeptPacket,
 } from './attempt.js';
 import {
@@ -97,7 +114,57 @@ export interface Anomalies {
   icmp_soft_error: number;
   answer_after_verdict: number;
   released_early: number;
+  /** Packets stamped earlier than the packet before them (see Coverage.backwards for where). */
+  timestamps_backwards: number;
+  /** Answers (SYN/ACK, RST, ICMP error) captured before the SYN they answer, and paired with it. */
+  answer_before_syn: number;
 }
+
+/**
+ * What the capture shows and misses, beyond the verdicts (Zeek's capture_loss, and the direction
+ * of the packets): the evidence the report's findings stand on.
+ */
+export interface Coverage {
+  /** Packets that went from a server to a client: SYN/ACKs, resets, data, ACKs, ICMP errors. */
+  serverToClient: number;
+  /** ACKs seen in tracked handshakes and connections, and those acknowledging a packet never captured. */
+  acks: number;
+  gaps: number;
+  /** SYN/ACKs, and resets answering a SYN (sequence number 0), whose SYN is not in the capture. */
+  answersWithoutSyn: number;
+}
+
+/** Timestamps that went backwards in one input: how often, where first, by how much at most. */
+export interface ClockSteps {
+  count: number;
+  firstFrame: number;
+  maxSeconds: number;
+}
+
+/** A packet held for the SYN it may answer (reordering): its own copy, its 4-tuple hash, its clock. */
+interface Held {
+  readonly frame: Frame;
+  readonly hash: number;
+  readonly t: number;
+  /** Its place in the timeline (the tracker's packet count when it came). */
+  readonly seq: number;
+}
+
+/**
+ * How long an answer whose SYN is not there yet waits for it. With -i any or a multi-queue NIC a
+ * SYN/ACK (or RST, or ICMP error) can be stamped a fraction of a millisecond before its SYN; two
+ * capture points whose clocks differ, a few milliseconds.
+ */
+export const REORDER_WINDOW = 0.005;
+/** Answers held at once; past that an answer without its SYN counts as one at once. */
+const HOLD_MAX = 32;
+/**
+ * A packet this much older than the one before it is a clock step (NTP stepping the clock, files
+ * joined out of order), not reordering: the capture clock carries on from where it was, taking the
+ * unknown time between the two packets as DUPLICATE_WINDOW (the least that cannot make a SYN
+ * retransmitted across the step look like a copy), so that verdicts keep to the time that passed.
+ */
+export const CLOCK_STEP = 1;
 
 /**
  * Only an ICMP error answering the first SYN can be soft (connect() holds the socket lock only
@@ -146,8 +213,19 @@ export class HandshakeTracker {
   private parts: FragmentFrames | null = null;
   readonly anomalies: Anomalies = {
     rst_without_ack: 0, synack_bad_ack: 0, synack_not_captured: 0, simultaneous_open: 0,
-    icmp_not_fatal: 0, icmp_soft_error: 0, answer_after_verdict: 0, released_early: 0,
+    icmp_not_fatal: 0, icmp_soft_error: 0, answer_after_verdict: 0, released_early: 0, timestamps_backwards: 0,
+    answer_before_syn: 0,
   };
+  readonly coverage: Coverage = { serverToClient: 0, acks: 0, gaps: 0, answersWithoutSyn: 0 };
+  /** Per input (by fileIndex): where its timestamps went backwards. */
+  readonly backwards: ClockSteps[] = [];
+  /** Raw clock of the latest packet, and what clock steps added to the clock since. */
+  private lastRaw = Number.NEGATIVE_INFINITY;
+  private shift = 0;
+  /** Answers waiting for their SYN (REORDER_WINDOW), and a view to decode them again. */
+  private readonly held: Held[] = [];
+  private replaying = false;
+  private heldView: PacketView | null = null;
 
   /** Whether --host or --port narrows the packets looked at. */
   private readonly filtered: boolean;
@@ -200,26 +278,59 @@ export class HandshakeTracker {
   packet(frame: Frame, v: PacketView, parts: FragmentFrames | null = null): void {
     this.seq++;
     this.parts = parts;
-    const t = this.clockOf(frame.tsSec, frame.tsNsec);
-    if (t > this.now) {
-      this.now = t;
-      this.expire(t);
-    }
+    const t = this.advance(frame);
     if (v.kind === KIND_TCP) this.tcp(frame, v, t);
     else if (v.kind === KIND_ICMP_ERROR) this.icmp(frame, v, t);
   }
 
-  /** Advances the clock without a packet (live idle tick); `sec`/`nsec` absolute. */
-  tick(sec: number, nsec: number): void {
-    const t = this.clockOf(sec, nsec);
+  /** A packet that is not for the tracker (ARP, UDP, damaged): it moves the capture clock all the same. */
+  otherPacket(frame: Frame): void {
+    this.advance(frame);
+  }
+
+  /**
+   * The capture clock for a packet. It never goes back: a packet stamped before the latest one is
+   * counted (timestamps_backwards) and taken at the clock's time, so nothing is settled early and no
+   * deadline lies in the past; a step back of CLOCK_STEP or more also shifts the packets after it.
+   */
+  private advance(frame: Frame): number {
+    const raw = this.clockOf(frame.tsSec, frame.tsNsec);
+    if (raw < this.lastRaw) {
+      const back = this.lastRaw - raw;
+      let b = this.backwards[frame.fileIndex];
+      if (b === undefined) {
+        b = { count: 0, firstFrame: frame.number, maxSeconds: 0 };
+        while (this.backwards.length < frame.fileIndex) this.backwards.push({ count: 0, firstFrame: 0, maxSeconds: 0 });
+        this.backwards[frame.fileIndex] = b;
+      }
+      b.count++;
+      if (back > b.maxSeconds) b.maxSeconds = back;
+      this.anomalies.timestamps_backwards++;
+      if (back >= CLOCK_STEP) this.shift += back + DUPLICATE_WINDOW;
+    }
+    this.lastRaw = raw;
+    const t = raw + this.shift;
     if (t > this.now) {
       this.now = t;
+      if (this.held.length > 0) this.expireHeld(t);
+      this.expire(t);
+    }
+    return this.now;
+  }
+
+  /** Advances the clock without a packet (live idle tick); `sec`/`nsec` absolute. */
+  tick(sec: number, nsec: number): void {
+    const t = this.clockOf(sec, nsec) + this.shift;
+    if (t > this.now) {
+      this.now = t;
+      if (this.held.length > 0) this.expireHeld(t);
       this.expire(t);
     }
   }
 
   /** End of input: settles everything still open against the capture's last packet time. */
   finish(): void {
+    this.expireHeld(Number.POSITIVE_INFINITY);
     const end = this.now;
     const t = this.timers;
     for (const list of [t.handshake, t.established, t.linger, t.rejected]) {
@@ -257,7 +368,21 @@ export class HandshakeTracker {
       this.syn(a, fromClient, hash, frame, v, t);
       return;
     }
-    if (a === null) return; // mid-stream, or its SYN was before the capture started
+    if (a === null) {
+      // Mid-stream, or an answer whose SYN is not (yet) in the capture.
+      if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) === (TCP_FLAG_SYN | TCP_FLAG_ACK)
+        || ((flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) === (TCP_FLAG_RST | TCP_FLAG_ACK) && v.seq === 0)) {
+        // RFC 793: a reset answering a segment without ACK (a SYN) "has sequence number zero".
+        if (!this.replaying && this.hold(frame, hash, t)) return;
+        this.coverage.serverToClient++;
+        this.coverage.answersWithoutSyn++;
+      }
+      return;
+    }
+    if (!fromClient) {
+      a.serverPackets++;
+      this.coverage.serverToClient++;
+    }
     switch (a.state) {
       case ST_SYN_SENT: this.onSynSent(a, fromClient, frame, v, t); break;
       case ST_SYNACK_SEEN: this.onSynAckSeen(a, fromClient, frame, v, t); break;
@@ -279,6 +404,7 @@ export class HandshakeTracker {
         if (t - a.lastSynTime >= DUPLICATE_WINDOW) a.synCount++;
         a.lastSynTime = t;
         this.touch(a, t);
+        if (this.held.length > 0) this.replayHeld(hash);
         return;
       }
       // A new ISN on the same 4-tuple: the client moved on and the old attempt will get no more
@@ -312,6 +438,7 @@ export class HandshakeTracker {
       n.server4 = 0;
     }
     n.synLen = v.payloadLen;
+    n.clientNext = (v.seq + 1 + v.payloadLen) >>> 0;
     if (v.tunnelKey !== 0) carriedBy(n, v);
     if (this.opts.keepPackets) n.packets = this.parts === null ? [keep(frame, this.seq)] : [];
     if (this.parts !== null) {
@@ -328,6 +455,7 @@ export class HandshakeTracker {
       this.unreported.push(n);
       this.unreportedFrames.push(frame.number);
     }
+    if (this.held.length > 0) this.replayHeld(hash);
   }
 
   /**
@@ -347,7 +475,10 @@ export class HandshakeTracker {
       h = 0;
     }
     this.unreportedHead = h;
-    return h < q.length ? frames[h]! : Number.POSITIVE_INFINITY;
+    let oldest = h < q.length ? frames[h]! : Number.POSITIVE_INFINITY;
+    // A held answer joins the attempt its SYN starts, with its own, lower frame number.
+    for (const x of this.held) if (x.frame.number < oldest) oldest = x.frame.number;
+    return oldest;
   }
 
   private onSynSent(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
@@ -360,7 +491,9 @@ export class HandshakeTracker {
           return;
         }
         this.answer(a, ANSWER_SYNACK, v, frame, t);
+        this.coverage.acks++;
         a.serverIsn = v.seq;
+        a.serverNext = (v.seq + 1) >>> 0;
         a.synAckTime = t;
         a.synAckDelay = t - a.lastSynTime;
         a.state = ST_SYNACK_SEEN;
@@ -387,6 +520,11 @@ export class HandshakeTracker {
       this.anomalies.synack_not_captured++;
       this.attach(a, frame);
       a.serverIsn = (v.ack - 1) >>> 0; // what the ACK acknowledges: the SYN/ACK's sequence number + 1
+      a.serverNext = v.ack;
+      this.coverage.acks++;
+      this.coverage.gaps++;
+      a.unseenAcks++;
+      this.clientSent(a, v);
       this.establish(a, t);
     }
   }
@@ -401,6 +539,8 @@ export class HandshakeTracker {
       }
       if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === ((a.serverIsn + 1) >>> 0)) {
         this.attach(a, frame);
+        this.coverage.acks++;
+        this.clientSent(a, v);
         this.establish(a, t);
       }
       return;
@@ -424,6 +564,10 @@ export class HandshakeTracker {
 
   private onEstablished(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
     const flags = v.flags;
+    if ((flags & TCP_FLAG_RST) === 0) {
+      if (fromClient) this.clientSent(a, v);
+      else this.serverSent(a, v);
+    }
     // A copy of the ACK that completed the handshake (-i any, a router's capture) is one of its packets.
     if (fromClient && t - a.ackTime < ACK_COPY_WINDOW && (flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0
       && v.payloadLen === 0 && v.seq === ((a.isn + 1) >>> 0) && v.ack === ((a.serverIsn + 1) >>> 0)) {
@@ -470,7 +614,15 @@ export class HandshakeTracker {
     const a = this.table.find(hash, buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len, key);
     // The quoted packet went client → server, and Linux's tcp_v4_err()/tcp_v6_err() ignore an
     // error whose quoted sequence number is outside [snd_una, snd_nxt]: in SYN-SENT, the ISN.
-    if (a === null || this.table.direction !== MATCH_FROM_CLIENT || v.qSeq !== a.isn) return;
+    if (a === null || this.table.direction !== MATCH_FROM_CLIENT || v.qSeq !== a.isn) {
+      // Perhaps an error stamped before the SYN it quotes.
+      if (!this.replaying && icmpErrno(v.ipVersion, v.icmpType, v.icmpCode) !== null) this.hold(frame, hash, t);
+      return;
+    }
+    // An error while a rejection waits for a retransmission that would reopen it may answer that
+    // retransmission, stamped before it: it waits for it too.
+    if (a.list === LIST_REJECTED && a.synCount === 1 && !this.replaying && this.hold(frame, hash, t)) return;
+    this.coverage.serverToClient++;
     if (a.state === ST_SYN_SENT || a.state === ST_SYNACK_SEEN) {
       const version = v.ipVersion;
       this.attach(a, frame);
@@ -487,6 +639,96 @@ export class HandshakeTracker {
       this.attach(a, frame);
       if (a.list === LIST_TOMBSTONE) this.anomalies.answer_after_verdict++;
     }
+  }
+
+  // ---------------------------------------------------------------- capture loss
+
+  /**
+   * A client packet of a handshake or connection: the sequence space it shows, and whether its ACK
+   * acknowledges server packets the capture never held (Zeek's capture_loss: ACKs above a gap).
+   */
+  private clientSent(a: Attempt, v: PacketView): void {
+    const end = (v.seq + v.payloadLen + ((v.flags & TCP_FLAG_FIN) !== 0 ? 1 : 0)) >>> 0;
+    if (seqAfter(end, a.clientNext)) a.clientNext = end;
+    if ((v.flags & TCP_FLAG_ACK) === 0 || a.state !== ST_ESTABLISHED) return;
+    this.coverage.acks++;
+    if (seqAfter(v.ack, a.serverNext)) {
+      this.coverage.gaps++;
+      a.unseenAcks++;
+      a.serverNext = v.ack;
+    }
+  }
+
+  /** A server packet of an established connection, as clientSent(). */
+  private serverSent(a: Attempt, v: PacketView): void {
+    const end = (v.seq + v.payloadLen + ((v.flags & TCP_FLAG_FIN) !== 0 ? 1 : 0)) >>> 0;
+    if (seqAfter(end, a.serverNext)) a.serverNext = end;
+    if ((v.flags & TCP_FLAG_ACK) === 0) return;
+    this.coverage.acks++;
+    if (seqAfter(v.ack, a.clientNext)) {
+      this.coverage.gaps++;
+      a.clientNext = v.ack;
+    }
+  }
+
+  /** Keeps a copy of an answer whose SYN is not in the table yet; false when there is no room. */
+  private hold(frame: Frame, hash: number, t: number): boolean {
+    // A reassembled answer's fragments are several frames: not held (rare enough to count as loss).
+    if (this.held.length >= HOLD_MAX || this.parts !== null) return false;
+    const data = Buffer.allocUnsafe(frame.caplen);
+    frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
+    const copy: Frame = {
+      number: frame.number, tsSec: frame.tsSec, tsNsec: frame.tsNsec, tsDigits: frame.tsDigits,
+      linkType: frame.linkType, interfaceId: frame.interfaceId, caplen: frame.caplen, origLen: frame.origLen,
+      data, offset: 0, fileOffset: frame.fileOffset, fileIndex: frame.fileIndex,
+    };
+    this.held.push({ frame: copy, hash, t, seq: this.seq });
+    return true;
+  }
+
+  /** A SYN on 4-tuple `hash` came: the answers held for it are its answers, stamped before it. */
+  private replayHeld(hash: number): void {
+    const held = this.held;
+    for (let i = 0; i < held.length;) {
+      const h = held[i]!;
+      if (h.hash !== hash) {
+        i++;
+        continue;
+      }
+      held.splice(i, 1);
+      this.anomalies.answer_before_syn++;
+      this.replay(h);
+    }
+  }
+
+  /** Answers held past REORDER_WINDOW go through as they are: without their SYN. */
+  private expireHeld(now: number): void {
+    const held = this.held;
+    while (held.length > 0 && held[0]!.t + REORDER_WINDOW <= now) this.replay(held.shift()!);
+  }
+
+  private replay(h: Held): void {
+    const f = h.frame;
+    const v = this.heldView ?? (this.heldView = new PacketView());
+    if (decodePacket(f.data, 0, f.caplen, f.linkType, v) !== DECODE_OK) return;
+    this.replaying = true;
+    const seq = this.seq;
+    const parts = this.parts;
+    this.seq = h.seq; // a kept copy keeps its own place in the timeline (evidence order)
+    this.parts = null;
+    if (v.kind === KIND_TCP) this.tcp(f, v, this.now);
+    else if (v.kind === KIND_ICMP_ERROR) this.icmp(f, v, this.now);
+    this.seq = seq;
+    this.parts = parts;
+    this.replaying = false;
+  }
+
+  /** What the capture leaves in doubt about a verdict just reached without an answer. */
+  private qualify(a: Attempt): void {
+    const o = a.verdict?.outcome;
+    const c = this.coverage;
+    if (o === 'dropped' && c.serverToClient === 0) a.doubt = DOUBT_CLIENT_ONLY;
+    else if ((o === 'dropped' || o === 'timed-out') && c.gaps + c.answersWithoutSyn > 0) a.doubt = DOUBT_CAPTURE_LOSS;
   }
 
   // ---------------------------------------------------------------- bookkeeping
@@ -511,6 +753,14 @@ export class HandshakeTracker {
     a.frameCount = n + 1;
     // The input of each frame is written down only once they differ (several files read as one).
     if (a.spans || fileIndex !== a.fileIndex) spanFrame(a, n, fileIndex);
+    // An answer held for its SYN (reordering) has a lower number than the frames of its file before it.
+    const frames = a.frames;
+    const files = a.frameFiles;
+    for (let i = n; i > 0 && frames[i - 1]! > frames[i]! && (!a.spans || files[i - 1] === files[i]); i--) {
+      const x = frames[i]!;
+      frames[i] = frames[i - 1]!;
+      frames[i - 1] = x;
+    }
   }
 
   /** Records the first answer to the SYN (a later, different one — ICMP after SYN/ACK — overrides in icmp()). */
@@ -613,7 +863,10 @@ export class HandshakeTracker {
    * joins the attempt already reported instead of starting a new one.
    */
   private retire(a: Attempt, t: number, tombstone = this.opts.live): void {
-    if (a.verdict === null) a.verdict = outcome(a, t, this.opts.timeout);
+    if (a.verdict === null) {
+      a.verdict = outcome(a, t, this.opts.timeout);
+      this.qualify(a);
+    }
     if (tombstone && !a.superseded) {
       a.state = ST_DONE;
       a.lastActivity = t;
@@ -755,6 +1008,7 @@ export class HandshakeTracker {
     // Live expiry comes --timeout after the last packet, so the capture has gone on that long; a
     // full table or listing queue (a flood) assumes it will, rather than call the attempt incomplete.
     a.verdict = outcome(a, Number.POSITIVE_INFINITY, this.opts.timeout);
+    this.qualify(a);
     a.state = ST_DONE;
     a.doneTime = t;
     a.lastActivity = t;
@@ -795,6 +1049,11 @@ function spanFrame(a: Attempt, n: number, fileIndex: number): void {
     a.spans = true;
   }
   files[n] = fileIndex;
+}
+
+/** Sequence number x comes after y (RFC 793 arithmetic modulo 2^32). */
+function seqAfter(x: number, y: number): boolean {
+  return ((x - y) | 0) > 0;
 }
 
 function keep(frame: Frame, seq: number): KeptPacket {

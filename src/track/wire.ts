@@ -37,8 +37,11 @@ const F_TUNNEL_KEY = 25;
 const F_OUTER_LEN = 26;
 const F_SYNACK_DELAY = 27;
 const F_CONNECT_DELAY = 28;
+const F_DOUBT = 29;
+const F_SERVER_PACKETS = 30;
+const F_UNSEEN_ACKS = 31;
 /** Byte area: client and server address (2 × 16 bytes), answerFrom (16 bytes), the tunnel's outer source and destination (2 × 16). */
-const F_BYTES = 29;
+const F_BYTES = 32;
 const BYTES_DOUBLES = 10;
 const B_FROM = 32;
 const B_OUTER = 48;
@@ -145,6 +148,9 @@ export class AttemptBatch {
     f[o + F_OUTER_LEN] = carrier === null ? 0 : carrier.outerLen;
     f[o + F_SYNACK_DELAY] = a.synAckDelay;
     f[o + F_CONNECT_DELAY] = a.connectDelay;
+    f[o + F_DOUBT] = a.doubt;
+    f[o + F_SERVER_PACKETS] = a.serverPackets;
+    f[o + F_UNSEEN_ACKS] = a.unseenAcks;
     f[o + F_FRAME_COUNT] = n;
     f[o + F_SPANS] = spans ? 1 : 0;
     const frames = a.frames;
@@ -212,6 +218,9 @@ export class AttemptBatch {
     a.tunnelKey = f[o + F_TUNNEL_KEY]!;
     a.synAckDelay = f[o + F_SYNACK_DELAY]!;
     a.connectDelay = f[o + F_CONNECT_DELAY]!;
+    a.doubt = f[o + F_DOUBT]!;
+    a.serverPackets = f[o + F_SERVER_PACKETS]!;
+    a.unseenAcks = f[o + F_UNSEEN_ACKS]!;
     const n = f[o + F_FRAME_COUNT]!;
     const spans = f[o + F_SPANS] === 1;
     const frames = a.frames;

@@ -56,7 +56,14 @@ describe('report/diagnosis on captures/', () => {
   });
 
   it('a port that refuses everything is not a listen-queue overflow', () => {
-    assert.deepEqual(read('dropped-firewall.pcap').findings, []);
+    assert.deepEqual(read('dropped-firewall.pcap').findings.filter((f) => f.kind === 'listen-queue-overflow'), []);
+  });
+
+  it('a capture of unanswered SYNs alone says it cannot tell a drop from an answer it did not record', () => {
+    const f = read('dropped-firewall.pcap').findings;
+    assert.deepEqual(f.map((x) => x.kind), ['one-direction']);
+    assert.match(f[0]!.text, /either every SYN went unanswered, or the capture holds one direction only/);
+    assert.match(diagnosisOf('dropped-firewall.pcap', 'dropped'), /something dropped them silently.*But the capture holds no packet from the server's side/);
   });
 });
 

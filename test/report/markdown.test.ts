@@ -14,7 +14,7 @@ function ticket(handshakes: readonly HandshakeJson[]): string {
   for (const h of handshakes) md.handshake(h);
   md.finish({
     captures: [], summary: new Summary(), findings: [], tracker: { evicted: 0, anomalies: {} }, timeout: 3,
-    only: new Set(), evidence: null,
+    captureLoss: { acks: 0, gaps: 0, percent: 0, answersWithoutSyn: 0 }, serverToClient: 1, only: new Set(), evidence: null,
   });
   return text;
 }

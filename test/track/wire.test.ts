@@ -12,6 +12,7 @@ const FIELDS = [
   'file', 'fileIndex', 'spans', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
   'synCount', 'answerKind', 'answerSec', 'answerNsec', 'answerTtl', 'icmpType', 'icmpCode', 'icmpVersion', 'resetBy', 'synAckDelay', 'connectDelay', 'frameCount',
   'tunnelKey',
+  'doubt', 'serverPackets', 'unseenAcks',
 ] as const;
 
 const attemptArb = fc.record({
@@ -35,6 +36,9 @@ const attemptArb = fc.record({
   resetBy: fc.integer({ min: 0, max: 2 }),
   synAckDelay: fc.oneof(fc.constant(-1), fc.double({ min: 0, max: 1e4, noNaN: true })),
   connectDelay: fc.oneof(fc.constant(-1), fc.double({ min: 0, max: 1e4, noNaN: true })),
+  doubt: fc.integer({ min: 0, max: 2 }),
+  serverPackets: fc.nat(),
+  unseenAcks: fc.nat(),
   outcome: fc.constantFrom(...OUTCOMES),
   errno: fc.option(fc.constantFrom(...ERRNOS), { nil: null }),
   fileIndex: fc.integer({ min: 0, max: 2 }),
@@ -84,6 +88,9 @@ function build(x: AttemptInput): Attempt {
   }
   a.synAckDelay = x.synAckDelay;
   a.connectDelay = x.connectDelay;
+  a.doubt = x.doubt;
+  a.serverPackets = x.serverPackets;
+  a.unseenAcks = x.unseenAcks;
   a.verdict = { outcome: x.outcome, errno: x.errno };
   return a;
 }

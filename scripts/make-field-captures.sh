@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Record the captures of what a capture cannot show: one direction only, packets missing from the
+# capture, answers stamped before their SYN, timestamps going backwards. One run of real clients
+# in three network namespaces is captured twice at once:
+#
+#   - on the client, `tcpdump -i cr11c 'src host 10.77.1.2'`: one direction only, as captured;
+#   - on the router's client-side veth, both directions: the base the other three are cut from
+#     with editcap / mergecap (not shipped itself: every handshake in it is a clean case already).
+#
+# Only these captures are written (the shipped ones of make-captures.sh are left alone):
+#   captures/one-sided-client.pcap      captures/lossy-edited.pcap
+#   captures/reordered-answers.pcap     captures/clock-step-back.pcap
+# each with its .expected.json: the verdicts from what the real clients' connect() returned, plus
+# what the capture can honestly say (the `doubt`, the findings, the capture-loss counts).
+#
+#   sudo bash scripts/make-field-captures.sh
+#
+# Topology (same addresses as make-captures.sh, in namespaces of their own, ss11c-*; no route out):
+#   ss11c-client cr11c 10.77.1.2/24 — ss11c-router rc11c 10.77.1.1/24, rs11c 10.77.2.1/24 — ss11c-server sr11c 10.77.2.2/24
+# Every background process runs under `timeout` and is ended by its pid; the namespaces are
+# deleted on exit, even on failure.
+set -euo pipefail
+export LC_ALL=C
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=$ROOT/captures
+PYCLIENT=$ROOT/scripts/capture-client.py
+if [[ -z ${PYTHON:-} && -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=${PYTHON:-python3}; fi
+C=ss11c-client
+R=ss11c-router
+S=ss11c-server
+FILTER='tcp or icmp'
+
+[[ $(id -u) -eq 0 ]] || { echo "make-field-captures: must run as root" >&2; exit 2; }
+for t in ip iptables tcpdump tshark editcap mergecap timeout "$PY"; do
+  command -v "$t" >/dev/null || { echo "make-field-captures: missing $t" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d /tmp/ss11c-cap.XXXXXX)
+PIDS=()
+
+log() { printf '[make-field-captures %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+cleanup() {
+  local rc=$?
+  set +e
+  local p
+  for p in "${PIDS[@]}"; do
+    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null; fi
+  done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  for n in "$C" "$R" "$S"; do ip netns del "$n" 2>/dev/null; done
+  rm -rf "$WORK"
+  if [[ $rc -ne 0 ]]; then log "FAILED (exit $rc); namespaces and helpers cleaned up"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
+
+for n in "$C" "$R" "$S"; do
+  ip netns del "$n" 2>/dev/null || true
+  ip netns add "$n"
+  ip -n "$n" link set lo up
+done
+ip link add cr11c netns "$C" address 02:77:01:00:00:02 type veth peer name rc11c netns "$R" address 02:77:01:00:00:01
+ip link add rs11c netns "$R" address 02:77:02:00:00:01 type veth peer name sr11c netns "$S" address 02:77:02:00:00:02
+ip -n "$C" addr add 10.77.1.2/24 dev cr11c
+ip -n "$R" addr add 10.77.1.1/24 dev rc11c
+ip -n "$R" addr add 10.77.2.1/24 dev rs11c
+ip -n "$S" addr add 10.77.2.2/24 dev sr11c
+ip -n "$C" link set cr11c up
+ip -n "$R" link set rc11c up
+ip -n "$R" link set rs11c up
+ip -n "$S" link set sr11c up
+ip -n "$C" route add default via 10.77.1.1
+ip -n "$S" route add default via 10.77.2.1
+nsx "$R" sysctl -qw net.ipv4.ip_forward=1
+ip -n "$C" neigh replace 10.77.1.1 lladdr 02:77:01:00:00:01 dev cr11c nud permanent
+ip -n "$R" neigh replace 10.77.1.2 lladdr 02:77:01:00:00:02 dev rc11c nud permanent
+ip -n "$R" neigh replace 10.77.2.2 lladdr 02:77:02:00:00:02 dev rs11c nud permanent
+ip -n "$S" neigh replace 10.77.2.1 lladdr 02:77:02:00:00:01 dev sr11c nud permanent
+# unanswered connects give up within ~7 s (SYN at 0, 1, 3 s)
+nsx "$C" sysctl -qw net.ipv4.tcp_syn_retries=2
+nsx "$S" sysctl -qw net.ipv4.tcp_synack_retries=2
+# the router drops SYNs to :8083 and rejects those to :8084 (ICMP host prohibited)
+nsx "$R" iptables -A FORWARD -p tcp -d 10.77.2.2 --dport 8083 -j DROP
+nsx "$R" iptables -A FORWARD -p tcp -d 10.77.2.2 --dport 8084 -j REJECT --reject-with icmp-host-prohibited
+
+ready=$WORK/ready
+ip netns exec "$S" timeout 120 "$PY" "$PYCLIENT" serve --mode echo --ready "$ready" --duration 100 --listen 10.77.2.2,8080 &
+PIDS+=($!)
+for ((i = 0; i < 50; i++)); do [[ -e $ready ]] && break; sleep 0.1; done
+[[ -e $ready ]] || { echo "server did not start" >&2; exit 1; }
+
+# cap NS FILE LOG TCPDUMP-ARGS... -> waits until tcpdump listens
+cap() {
+  local n=$1 file=$2 logf=$3; shift 3
+  : >"$logf"
+  ip netns exec "$n" timeout -s INT 60 tcpdump -Z root -n -U -w "$file" "$@" 2>"$logf" &
+  PIDS+=($!)
+  CAP_PIDS+=($!)
+  for ((i = 0; i < 100; i++)); do grep -q "listening on" "$logf" && return 0; sleep 0.1; done
+  cat "$logf" >&2
+  return 1
+}
+CAP_PIDS=()
+cap "$C" "$OUT/one-sided-client.pcap" "$WORK/c.log" -i cr11c "src host 10.77.1.2 and ($FILTER)"
+cap "$R" "$WORK/base.pcap" "$WORK/r.log" -i rc11c "$FILTER"
+sleep 0.5
+
+# E1 E2 E3 connect and echo a line; R is refused (nothing on :9); J is rejected by the router; D dropped
+res=$WORK/clients.json
+nsx "$C" timeout 60 "$PY" "$PYCLIENT" connect --out "$res" --stagger 0.3 --send hello \
+  --attempt 41101,10.77.2.2,8080 --attempt 41102,10.77.2.2,8080 --attempt 41103,10.77.2.2,8080 \
+  --attempt 41104,10.77.2.2,9 --attempt 41105,10.77.2.2,8084 --attempt 41106,10.77.2.2,8083
+sleep 1
+for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+for p in "${CAP_PIDS[@]}"; do wait "$p" || true; done
+log "recorded; deriving"
+
+# frame numbers in the base capture
+frame() { tshark -r "$WORK/base.pcap" -Y "$1" -T fields -e frame.number | head -1; }
+E1_SYN=$(frame 'tcp.srcport==41101 && tcp.flags.syn==1 && tcp.flags.ack==0')
+E2_SYNACK=$(frame 'tcp.dstport==41102 && tcp.flags.syn==1 && tcp.flags.ack==1')
+R_RST=$(frame 'tcp.dstport==41104 && tcp.flags.reset==1')
+D_SYN=$(frame 'tcp.srcport==41106 && tcp.flags.syn==1 && tcp.flags.ack==0')
+LAST=$(tshark -r "$WORK/base.pcap" -T fields -e frame.number | tail -1)
+[[ -n $E1_SYN && -n $E2_SYNACK && -n $R_RST && -n $D_SYN ]] || { echo "base capture lacks a packet" >&2; exit 1; }
+
+# lossy: E1's SYN, E2's SYN/ACK and R's RST taken out, as a capture that missed them would hold
+editcap -F pcap "$WORK/base.pcap" "$OUT/lossy-edited.pcap" "$E1_SYN" "$E2_SYNACK" "$R_RST"
+
+# reordered: every answer to a SYN stamped 1 ms earlier (two queues or interfaces whose clocks
+# differ), then merged by time as mergecap does: each answer lands before its SYN
+ANSWERS='(tcp.flags.syn==1 && tcp.flags.ack==1) || (tcp.flags.reset==1 && tcp.seq_raw==0) || icmp'
+tshark -r "$WORK/base.pcap" -Y "$ANSWERS" -F pcap -w "$WORK/answers.pcap"
+tshark -r "$WORK/base.pcap" -Y "!($ANSWERS)" -F pcap -w "$WORK/rest.pcap"
+editcap -F pcap -t -0.001 "$WORK/answers.pcap" "$WORK/answers-early.pcap"
+mergecap -F pcap -w "$OUT/reordered-answers.pcap" "$WORK/rest.pcap" "$WORK/answers-early.pcap"
+
+# clock step: after D's first SYN, every timestamp 20 s earlier (a clock stepped back while D waits
+# for an answer; a clock that follows the stamps would end the capture 0 s after D began)
+editcap -F pcap -r "$WORK/base.pcap" "$WORK/part1.pcap" "1-$D_SYN"
+editcap -F pcap -r "$WORK/base.pcap" "$WORK/part2.pcap" "$((D_SYN + 1))-$LAST"
+editcap -F pcap -t -20 "$WORK/part2.pcap" "$WORK/part2-back.pcap"
+mergecap -F pcap -a -w "$OUT/clock-step-back.pcap" "$WORK/part1.pcap" "$WORK/part2-back.pcap"
+
+# expected files: the outcome each client's errno means in each capture, then what can be said
+exp() {  # NAME STORY CAPTURED RULES...
+  local name=$1 story=$2 captured=$3; shift 3
+  local args=()
+  for r in "$@"; do args+=(--on "$r"); done
+  "$PY" "$PYCLIENT" expected --out "$OUT/$name.expected.json" --scenario "$name" --format pcap --link ETHERNET \
+    --story "$story" --captured "$captured" --results "$res" "${args[@]}"
+}
+exp one-sided-client \
+  "Six connects (three echo a line, one refused, one rejected by the router with ICMP host prohibited, one dropped by the router) captured on the client with a filter on its own address: no answer is in the capture. The established ones show by the client's ACKs; the others all look unanswered." \
+  "client veth cr11c, tcpdump 'src host 10.77.1.2'" \
+  null=established ECONNREFUSED=dropped EHOSTUNREACH=dropped ETIMEDOUT=dropped
+exp lossy-edited \
+  "The same six connects captured on the router (both directions), then three packets taken out with editcap: 41101's SYN, 41102's SYN/ACK and 41104's RST. 41101 is no attempt any more (an answer without its SYN), 41102 is established by its client's ACK of a SYN/ACK not captured, 41104 (refused for the client) looks dropped." \
+  "router veth rc11c, then three frames deleted by number with editcap" \
+  null=established@server ECONNREFUSED=dropped EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
+exp reordered-answers \
+  "The same six connects captured on the router (both directions); every SYN/ACK, RST and ICMP answering a SYN is stamped 1 ms earlier and merged back by time, so each lands before its SYN." \
+  "router veth rc11c, answers shifted with editcap -t -0.001 and merged with mergecap" \
+  null=established@server ECONNREFUSED=refused@server EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
+exp clock-step-back \
+  "The same six connects captured on the router (both directions); after the dropped attempt's first SYN, every timestamp is 20 s earlier (a clock stepped back), concatenated with mergecap -a." \
+  "router veth rc11c, the tail shifted with editcap -t -20 and appended" \
+  null=established@server ECONNREFUSED=refused@server EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
+
+"$PY" - "$OUT" "$E1_SYN" "$E2_SYNACK" "$R_RST" "$D_SYN" <<'EOF'
+import json, sys
+out = sys.argv[1]
+def patch(name, fn):
+    p = f"{out}/{name}.expected.json"
+    d = json.load(open(p))
+    fn(d)
+    json.dump(d, open(p, "w"), indent=2)
+    open(p, "a").write("\n")
+def one_sided(d):
+    for h in d["handshakes"]:
+        if h["outcome"] == "dropped":
+            h["doubt"] = "client-only"
+    d["findings"] = ["one-direction"]
+    # the clients' ACKs of the SYN/ACKs, echoed lines and FINs the capture does not hold
+    d["captureLoss"] = {"answersWithoutSyn": 0, "minGaps": 3}
+def lossy(d):
+    d["handshakes"] = [h for h in d["handshakes"] if h["client"]["port"] != 41101]
+    for h in d["handshakes"]:
+        if h["client"]["port"] == 41102:
+            del h["answerFrom"]  # its SYN/ACK is not in the capture
+    for h in d["handshakes"]:
+        if h["outcome"] == "dropped":
+            h["doubt"] = "capture-loss"
+    d["findings"] = ["capture-loss"]
+    d["captureLoss"] = {"answersWithoutSyn": 1, "minGaps": 1}
+    d["edited"] = {"removedFrames": [int(x) for x in sys.argv[2:5]]}
+def reordered(d):
+    d["answersBeforeSyn"] = 5
+def step(d):
+    d["findings"] = ["clock-backwards"]
+    d["timestampsBackwards"] = {"count": 1, "firstFrame": int(sys.argv[5]) + 1}
+patch("one-sided-client", one_sided)
+patch("lossy-edited", lossy)
+patch("reordered-answers", reordered)
+patch("clock-step-back", step)
+EOF
+log "done: $(cd "$OUT" && ls -1 one-sided-client.pcap lossy-edited.pcap reordered-answers.pcap clock-step-back.pcap | tr '\n' ' ')"
