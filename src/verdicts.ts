@@ -7,7 +7,7 @@ import { Findings, NOTE_NONE, type Finding } from './report/findings.js';
 import { toRecord, type HandshakeJson } from './report/record.js';
 import type { Reporter } from './report/reporter.js';
 import { Summary } from './report/summary.js';
-import { DOUBT_CLIENT_ONLY, DOUBT_NONE, RESET_NONE, type Attempt, type KeptPacket, type Listed } from './track/attempt.js';
+import { DOUBT_CLIENT_ONLY, RESET_NONE, type Attempt, type KeptPacket, type Listed } from './track/attempt.js';
 import type { EvidenceStream } from './evidence-stream.js';
 
 const NO_PACKETS: readonly KeptPacket[] = [];
@@ -42,7 +42,8 @@ export class Verdicts {
     if (reset) this.seen.add('reset');
     // A server none of whose packets is in the capture, while its clients acknowledge some: its
     // unanswered SYNs may well have been answered.
-    if (v.outcome === 'dropped' && a.doubt === DOUBT_NONE && service !== null && service.answered === 0
+    // (Their ACKs are gaps, but of a direction the capture does not hold rather than of packets lost.)
+    if (v.outcome === 'dropped' && a.doubt !== DOUBT_CLIENT_ONLY && service !== null && service.answered === 0
       && service.proven > 0) a.doubt = DOUBT_CLIENT_ONLY;
     const note = this.findings.observe(a, service);
     const listed = this.only.has(v.outcome) || (reset && this.only.has('reset'));

@@ -36,8 +36,12 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-/** The capture-loss line of the text formats: "capture loss: 2 of 31 ACKs acknowledge packets never captured (6.45%), ...". */
-export function wireLossText(l: CaptureLossJson): string {
+/**
+ * The capture-loss line of the text formats: "capture loss: 2 of 31 ACKs acknowledge packets never
+ * captured (6.45%), ..."; null when there was nothing to count (no ACK, no answer without its SYN).
+ */
+export function wireLossText(l: CaptureLossJson): string | null {
+  if (l.acks === 0 && l.answersWithoutSyn === 0) return null;
   let s = `capture loss: ${l.gaps} of ${plural(l.acks, 'ACK')} acknowledge packets never captured (${l.percent}%)`;
   s += `, ${plural(l.answersWithoutSyn, 'answer')} without ${l.answersWithoutSyn === 1 ? 'its' : 'their'} SYN`;
   return s;

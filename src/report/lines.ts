@@ -70,7 +70,8 @@ export class LinesReporter implements Reporter {
   }
   finish(run: RunReport): void {
     this.out(`${summaryLine(run)}\n`);
-    this.out(`# ${wireLossText(run.captureLoss)}\n`);
+    const wire = wireLossText(run.captureLoss);
+    if (wire !== null) this.out(`# ${wire}\n`);
     for (const f of run.findings) this.out(`# finding: ${f.text}\n`);
     if (run.evidence !== null) this.out(`# evidence: ${run.evidence.packets} packets written to ${run.evidence.file}\n`);
   }

@@ -125,8 +125,8 @@ export class MarkdownReporter implements Reporter {
       if (resets.byServer > 0) o(`| established, then reset by the server | ${resets.byServer} | \`ECONNRESET\` (connection reset by peer) on a later read or write |\n`);
     }
     o(`| **total** | **${t.attempts}** | |\n\n`);
-    const loss = wireLossText(run.captureLoss);
-    o(`**C${loss.slice(1)}** (as Zeek's capture_loss counts).\n\n`);
+    const wire = wireLossText(run.captureLoss);
+    if (wire !== null) o(`**C${wire.slice(1)}** (as Zeek's capture_loss counts).\n\n`);
     if (run.tracker.evicted > 0) o(`> ${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n\n`);
 
     const failing = run.summary.serviceList().filter((s) => failures(s) > 0);

@@ -102,7 +102,8 @@ export class TableReporter implements Reporter {
     }
     sum.push(['total', String(t.attempts), '']);
     o(`\n${sum.toString()}\n`);
-    o(`${wireLossText(run.captureLoss)}\n`);
+    const wire = wireLossText(run.captureLoss);
+    if (wire !== null) o(`${wire}\n`);
     if (run.tracker.evicted > 0) {
       o(`${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n`);
     }

@@ -7,8 +7,9 @@ import type { HandshakeJson } from '../../src/report/record.js';
 import { OUTCOMES } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../../src/track/handshakes.js';
 import { Verdicts } from '../../src/verdicts.js';
+import { runReport } from '../../src/report/reporter.js';
 import { synscope } from '../helpers/cli.js';
-import { feeder, type Pkt } from '../helpers/feed.js';
+import { T0, feeder, type Pkt } from '../helpers/feed.js';
 import { CLIENT4, ISN, SERVER4, SERVER_PORT, ipv4, tcp } from '../helpers/frames.js';
 
 interface Report { handshakes: HandshakeJson[]; findings: { kind: string; text: string }[] }
@@ -90,6 +91,31 @@ describe('report/findings', () => {
     assert.match(refused.diagnosis, /TTL 64, while 10\.0\.0\.9's own SYN\/ACKs arrive with 63/);
     assert.match(refused.diagnosis, /injected on the path/);
     assert.deepEqual(r.findings.map((x) => x.kind), ['injected-reset']);
+  });
+
+  it('a server whose packets never show while its clients acknowledge some: named, and its later drops in doubt', () => {
+    // 10.0.0.9:8080 answers 40001 in the capture; 10.0.0.7:8080 never shows, yet 40002's ACK proves a SYN/ACK.
+    const other = Buffer.from([10, 0, 0, 7]);
+    const synTo = (t: number, port: number) => ({ t, bytes: ipv4(6, tcp({ flags: SYN, srcPort: port }), { dst: other }) });
+    const ackTo = (t: number, port: number) => ({ t, bytes: ipv4(6, tcp({ srcPort: port, flags: ACK, seq: ISN + 1, ack: SISN + 1, options: Buffer.alloc(0) }), { dst: other }) });
+    const listed: HandshakeJson[] = [];
+    const verdicts = new Verdicts(new Set(OUTCOMES), 3, (h) => listed.push(h));
+    const tracker = new HandshakeTracker(['f.pcap'], DEFAULT_TRACKER_OPTIONS, verdicts.handle);
+    const feed = feeder(tracker);
+    [syn(0, 40001), synAck(0.001, 40001, 63), ack(0.002, 40001), synTo(1, 40002), ackTo(1.001, 40002), synTo(2, 40003), synTo(3, 40003)]
+      .forEach((p, i) => feed(p, i + 1));
+    tracker.tick(T0 + 10, 0);
+    tracker.finish();
+    const run2 = runReport({ captures: [], summary: verdicts.summary, findings: verdicts.findings.all(), evicted: 0, anomalies: {}, coverage: { ...tracker.coverage } }, 3, new Set(OUTCOMES), null);
+    const f = run2.findings.filter((x) => x.kind === 'one-direction');
+    assert.equal(f.length, 1);
+    assert.deepEqual(f[0]!.server, { ip: '10.0.0.7', port: SERVER_PORT });
+    assert.match(f[0]!.text, /No packet from 10\.0\.0\.7:\d+ is in the capture, yet its clients acknowledge packets from it/);
+    const dropped = listed.find((h) => h.client.port === 40003)!;
+    assert.equal(dropped.outcome, 'dropped');
+    assert.equal(dropped.doubt, 'client-only');
+    assert.match(dropped.diagnosis, /may have seen ECONNREFUSED/);
+    assert.equal(listed.find((h) => h.client.port === 40002)?.outcome, 'established');
   });
 
   it('an RST with the server\'s own TTL is not', () => {

@@ -312,3 +312,85 @@ describe('track/handshakes', () => {
     assert.equal(attempts[0]?.verdict?.outcome, 'dropped');
   });
 });
+
+describe('track/handshakes: what the capture cannot show', () => {
+  const data = (t: number, seq: number, ack: number, len: number, server: boolean): Pkt => server
+    ? { t, bytes: ipv4(6, Buffer.concat([tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags: ACK | PSH, seq, ack, options: Buffer.alloc(0) }), Buffer.alloc(len)]), { src: SERVER4, dst: CLIENT4 }) }
+    : { t, bytes: ipv4(6, Buffer.concat([tcp({ flags: ACK | PSH, seq, ack, options: Buffer.alloc(0) }), Buffer.alloc(len)])) };
+
+  it('a SYN/ACK stamped before its SYN (within 5 ms) joins it: frame listed in order, negative delay, counted', () => {
+    const { attempts, tracker } = run([synAck(0.0007), syn(0.001), fromClient(0.0012, ACK)]);
+    assert.equal(attempts.length, 1);
+    const a = attempts[0]!;
+    assert.equal(a.verdict?.outcome, 'established');
+    assert.deepEqual(a.frames, [1, 2, 3]);
+    assert.equal(a.answerKind, 1);
+    assert.ok(a.answerSec * 1e9 + a.answerNsec < a.startSec * 1e9 + a.startNsec, 'the answer keeps its own stamp');
+    assert.equal(tracker.anomalies.answer_before_syn, 1);
+    assert.equal(tracker.coverage.answersWithoutSyn, 0);
+  });
+
+  it('a reset and an ICMP error before their SYN also join it; one older than 5 ms is an answer without its SYN', () => {
+    const refused = only([fromServer(0, RST | ACK, ISN + 1, 0), syn(0.002)], {}, 10);
+    assert.equal(refused.verdict?.outcome, 'refused');
+    assert.deepEqual(refused.frames, [1, 2]);
+    const rejected = only([icmpFor(0, 3, 13, ROUTER4), syn(0.003)], {}, 10);
+    assert.deepEqual(rejected.verdict, { outcome: 'rejected', errno: 'EHOSTUNREACH' });
+    assert.deepEqual(rejected.frames, [1, 2]);
+    const { attempts, tracker } = run([synAck(0), syn(0.006)], {}, 10);
+    assert.equal(attempts[0]?.verdict?.outcome, 'dropped');
+    assert.deepEqual(attempts[0]?.frames, [2]);
+    assert.equal(tracker.coverage.answersWithoutSyn, 1);
+    assert.equal(tracker.anomalies.answer_before_syn, 0);
+  });
+
+  it('a clock stepped back does not end the capture early: dropped stays dropped, the step is counted where it is', () => {
+    // SYN at 100 s, then the clock steps back 50 s: its retransmissions stamped 51, 53, 57 s.
+    const { attempts, tracker } = run([syn(100), syn(51), syn(53), syn(57)]);
+    assert.equal(attempts.length, 1);
+    assert.equal(attempts[0]?.verdict?.outcome, 'dropped');
+    assert.equal(attempts[0]?.synCount, 4, 'the retransmission across the step is not a copy');
+    assert.deepEqual(tracker.backwards[0], { count: 1, firstFrame: 2, maxSeconds: 49 });
+    assert.equal(tracker.anomalies.timestamps_backwards, 1);
+  });
+
+  it('an older packet never settles an attempt early: it is taken at the time of the clock', () => {
+    // Another SYN at 10 s, then A's SYN stamped 0.4 s earlier, its SYN/ACK 4.8 s after the clock's
+    // 10 s (5.2 s after A's own stamp, past the 5 s of silence that would settle A from its stamp).
+    const { attempts, tracker } = run([
+      syn(10, { seq: ISN + 1000, srcPort: CLIENT_PORT + 1 }), syn(9.6), synAck(14.8), fromClient(14.9, ACK),
+    ], {}, 30);
+    assert.equal(attempts.find((a) => a.clientPort === CLIENT_PORT)?.verdict?.outcome, 'established');
+    assert.deepEqual(tracker.backwards[0], { count: 1, firstFrame: 2, maxSeconds: tracker.backwards[0]?.maxSeconds });
+    assert.ok(Math.abs(tracker.backwards[0]!.maxSeconds - 0.4) < 1e-6);
+  });
+
+  it('capture loss: a client ACK of a SYN/ACK and of data never captured are gaps; answers with data are not', () => {
+    const { tracker } = run([
+      syn(0), fromClient(0.001, ACK), // SYN/ACK not captured: a gap
+      data(0.002, ISN + 1, SERVER_ISN + 1, 10, false), // client data: acks nothing new
+      fromClient(0.003, ACK, SERVER_ISN + 1 + 100), // ACK of 100 server bytes never captured: a gap
+    ]);
+    assert.equal(tracker.coverage.gaps, 2);
+    assert.equal(tracker.coverage.acks, 3);
+    assert.equal(tracker.coverage.serverToClient, 0);
+    const clean = run([syn(0), synAck(0.001), fromClient(0.002, ACK), data(0.003, SERVER_ISN + 1, ISN + 1, 100, true),
+      fromClient(0.004, ACK, SERVER_ISN + 101)]).tracker;
+    assert.equal(clean.coverage.gaps, 0);
+    assert.equal(clean.coverage.acks, 4);
+  });
+
+  it('a dropped verdict with nothing from any server is client-only; after a gap, in a two-sided capture, capture-loss', () => {
+    const lone = only([syn(0), syn(1)], {}, 10);
+    assert.equal(lone.doubt, 1);
+    const other = CLIENT_PORT + 1;
+    const { attempts } = run([
+      syn(0), fromClient(0.001, ACK, SERVER_ISN + 1 + 50), // established; its ACK acknowledges unseen bytes
+      syn(0.5, { seq: ISN + 7, srcPort: other }),
+      fromServer(0.6, ACK, ISN + 1, SERVER_ISN + 1), // the first server's packet seen: both directions captured
+    ], {}, 10);
+    assert.equal(attempts.find((a) => a.clientPort === other)?.verdict?.outcome, 'dropped');
+    assert.equal(attempts.find((a) => a.clientPort === other)?.doubt, 2);
+    assert.equal(attempts.find((a) => a.clientPort === CLIENT_PORT)?.doubt, 0, 'an established verdict is not in doubt');
+  });
+});
