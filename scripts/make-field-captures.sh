@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Record the captures of what a capture cannot show: one direction only, packets missing from the
 # capture, answers stamped before their SYN, timestamps going backwards. One run of real clients
-# in three network namespaces is captured twice at once:
+# in three network namespaces (six connects: three echoes, a refused, a rejected and a dropped one) is
+# captured twice at once:
 #
 #   - on the client, `tcpdump -i cr11c 'src host 10.77.1.2'`: one direction only, as captured;
-#   - on the router's client-side veth, both directions: the base the other three are cut from
-#     with editcap / mergecap (not shipped itself: every handshake in it is a clean case already).
+#   - on the router's client-side veth, both directions: the base a capture is cut from with
+#     editcap / mergecap (not shipped itself: every handshake in it is a clean case already).
+#
+# Four runs, one per shipped capture, from different client ports, so that no two captures share a
+# 4-tuple (test/live-replay.test.ts replays them all at once).
 #
 # Only these captures are written (the shipped ones of make-captures.sh are left alone):
 #   captures/one-sided-client.pcap      captures/lossy-edited.pcap
@@ -105,45 +109,55 @@ cap() {
   cat "$logf" >&2
   return 1
 }
-CAP_PIDS=()
-cap "$C" "$OUT/one-sided-client.pcap" "$WORK/c.log" -i cr11c "src host 10.77.1.2 and ($FILTER)"
-cap "$R" "$WORK/base.pcap" "$WORK/r.log" -i rc11c "$FILTER"
-sleep 0.5
+# run NAME BASE: six connects from client ports BASE+1..BASE+6 (three echo a line to :8080, then :9
+# refused, :8084 rejected by the router, :8083 dropped by the router), captured on the client with
+# `src host` (WORK/NAME-client.pcap) and on the router's client-side veth (WORK/NAME-router.pcap);
+# what connect() returned in WORK/NAME.json. Each capture gets its own run, so their 4-tuples differ.
+run() {
+  local name=$1 base=$2 p
+  CAP_PIDS=()
+  cap "$C" "$WORK/$name-client.pcap" "$WORK/c.log" -i cr11c "src host 10.77.1.2 and ($FILTER)"
+  cap "$R" "$WORK/$name-router.pcap" "$WORK/r.log" -i rc11c "$FILTER"
+  sleep 0.5
+  nsx "$C" timeout 60 "$PY" "$PYCLIENT" connect --out "$WORK/$name.json" --stagger 0.3 --send hello \
+    --attempt $((base + 1)),10.77.2.2,8080 --attempt $((base + 2)),10.77.2.2,8080 --attempt $((base + 3)),10.77.2.2,8080 \
+    --attempt $((base + 4)),10.77.2.2,9 --attempt $((base + 5)),10.77.2.2,8084 --attempt $((base + 6)),10.77.2.2,8083
+  sleep 1
+  for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${CAP_PIDS[@]}"; do wait "$p" || true; done
+  log "recorded $name"
+}
+run one-sided-client 41100
+run lossy-edited 41110
+run reordered-answers 41120
+run clock-step-back 41130
+cp "$WORK/one-sided-client-client.pcap" "$OUT/one-sided-client.pcap"
 
-# E1 E2 E3 connect and echo a line; R is refused (nothing on :9); J is rejected by the router; D dropped
-res=$WORK/clients.json
-nsx "$C" timeout 60 "$PY" "$PYCLIENT" connect --out "$res" --stagger 0.3 --send hello \
-  --attempt 41101,10.77.2.2,8080 --attempt 41102,10.77.2.2,8080 --attempt 41103,10.77.2.2,8080 \
-  --attempt 41104,10.77.2.2,9 --attempt 41105,10.77.2.2,8084 --attempt 41106,10.77.2.2,8083
-sleep 1
-for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-for p in "${CAP_PIDS[@]}"; do wait "$p" || true; done
-log "recorded; deriving"
-
-# frame numbers in the base capture
-frame() { tshark -r "$WORK/base.pcap" -Y "$1" -T fields -e frame.number | head -1; }
-E1_SYN=$(frame 'tcp.srcport==41101 && tcp.flags.syn==1 && tcp.flags.ack==0')
-E2_SYNACK=$(frame 'tcp.dstport==41102 && tcp.flags.syn==1 && tcp.flags.ack==1')
-R_RST=$(frame 'tcp.dstport==41104 && tcp.flags.reset==1')
-D_SYN=$(frame 'tcp.srcport==41106 && tcp.flags.syn==1 && tcp.flags.ack==0')
-LAST=$(tshark -r "$WORK/base.pcap" -T fields -e frame.number | tail -1)
-[[ -n $E1_SYN && -n $E2_SYNACK && -n $R_RST && -n $D_SYN ]] || { echo "base capture lacks a packet" >&2; exit 1; }
+# frame NAME FILTER: the first frame of the router capture of run NAME that FILTER matches
+frame() { tshark -r "$WORK/$1-router.pcap" -Y "$2" -T fields -e frame.number | head -1; }
 
 # lossy: E1's SYN, E2's SYN/ACK and R's RST taken out, as a capture that missed them would hold
-editcap -F pcap "$WORK/base.pcap" "$OUT/lossy-edited.pcap" "$E1_SYN" "$E2_SYNACK" "$R_RST"
+E1_SYN=$(frame lossy-edited 'tcp.srcport==41111 && tcp.flags.syn==1 && tcp.flags.ack==0')
+E2_SYNACK=$(frame lossy-edited 'tcp.dstport==41112 && tcp.flags.syn==1 && tcp.flags.ack==1')
+R_RST=$(frame lossy-edited 'tcp.dstport==41114 && tcp.flags.reset==1')
+[[ -n $E1_SYN && -n $E2_SYNACK && -n $R_RST ]] || { echo "lossy base capture lacks a packet" >&2; exit 1; }
+editcap -F pcap "$WORK/lossy-edited-router.pcap" "$OUT/lossy-edited.pcap" "$E1_SYN" "$E2_SYNACK" "$R_RST"
 
 # reordered: every answer to a SYN stamped 1 ms earlier (two queues or interfaces whose clocks
 # differ), then merged by time as mergecap does: each answer lands before its SYN
 ANSWERS='(tcp.flags.syn==1 && tcp.flags.ack==1) || (tcp.flags.reset==1 && tcp.seq_raw==0) || icmp'
-tshark -r "$WORK/base.pcap" -Y "$ANSWERS" -F pcap -w "$WORK/answers.pcap"
-tshark -r "$WORK/base.pcap" -Y "!($ANSWERS)" -F pcap -w "$WORK/rest.pcap"
+tshark -r "$WORK/reordered-answers-router.pcap" -Y "$ANSWERS" -F pcap -w "$WORK/answers.pcap"
+tshark -r "$WORK/reordered-answers-router.pcap" -Y "!($ANSWERS)" -F pcap -w "$WORK/rest.pcap"
 editcap -F pcap -t -0.001 "$WORK/answers.pcap" "$WORK/answers-early.pcap"
 mergecap -F pcap -w "$OUT/reordered-answers.pcap" "$WORK/rest.pcap" "$WORK/answers-early.pcap"
 
 # clock step: after D's first SYN, every timestamp 20 s earlier (a clock stepped back while D waits
 # for an answer; a clock that follows the stamps would end the capture 0 s after D began)
-editcap -F pcap -r "$WORK/base.pcap" "$WORK/part1.pcap" "1-$D_SYN"
-editcap -F pcap -r "$WORK/base.pcap" "$WORK/part2.pcap" "$((D_SYN + 1))-$LAST"
+D_SYN=$(frame clock-step-back 'tcp.srcport==41136 && tcp.flags.syn==1 && tcp.flags.ack==0')
+LAST=$(tshark -r "$WORK/clock-step-back-router.pcap" -T fields -e frame.number | tail -1)
+[[ -n $D_SYN ]] || { echo "clock-step base capture lacks a packet" >&2; exit 1; }
+editcap -F pcap -r "$WORK/clock-step-back-router.pcap" "$WORK/part1.pcap" "1-$D_SYN"
+editcap -F pcap -r "$WORK/clock-step-back-router.pcap" "$WORK/part2.pcap" "$((D_SYN + 1))-$LAST"
 editcap -F pcap -t -20 "$WORK/part2.pcap" "$WORK/part2-back.pcap"
 mergecap -F pcap -a -w "$OUT/clock-step-back.pcap" "$WORK/part1.pcap" "$WORK/part2-back.pcap"
 
@@ -153,22 +167,22 @@ exp() {  # NAME STORY CAPTURED RULES...
   local args=()
   for r in "$@"; do args+=(--on "$r"); done
   "$PY" "$PYCLIENT" expected --out "$OUT/$name.expected.json" --scenario "$name" --format pcap --link ETHERNET \
-    --story "$story" --captured "$captured" --results "$res" "${args[@]}"
+    --story "$story" --captured "$captured" --results "$WORK/$name.json" "${args[@]}"
 }
 exp one-sided-client \
   "Six connects (three echo a line, one refused, one rejected by the router with ICMP host prohibited, one dropped by the router) captured on the client with a filter on its own address: no answer is in the capture. The established ones show by the client's ACKs; the others all look unanswered." \
   "client veth cr11c, tcpdump 'src host 10.77.1.2'" \
   null=established ECONNREFUSED=dropped EHOSTUNREACH=dropped ETIMEDOUT=dropped
 exp lossy-edited \
-  "The same six connects captured on the router (both directions), then three packets taken out with editcap: 41101's SYN, 41102's SYN/ACK and 41104's RST. 41101 is no attempt any more (an answer without its SYN), 41102 is established by its client's ACK of a SYN/ACK not captured, 41104 (refused for the client) looks dropped." \
+  "The same six connects (ports 41111-41116) captured on the router (both directions), then three packets taken out with editcap: 41111's SYN, 41112's SYN/ACK and 41114's RST. 41111 is no attempt any more (an answer without its SYN), 41112 is established by its client's ACK of a SYN/ACK not captured, 41114 (refused for the client) looks dropped." \
   "router veth rc11c, then three frames deleted by number with editcap" \
   null=established@server ECONNREFUSED=dropped EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
 exp reordered-answers \
-  "The same six connects captured on the router (both directions); every SYN/ACK, RST and ICMP answering a SYN is stamped 1 ms earlier and merged back by time, so each lands before its SYN." \
+  "The same six connects (ports 41121-41126) captured on the router (both directions); every SYN/ACK, RST and ICMP answering a SYN is stamped 1 ms earlier and merged back by time, so each lands before its SYN." \
   "router veth rc11c, answers shifted with editcap -t -0.001 and merged with mergecap" \
   null=established@server ECONNREFUSED=refused@server EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
 exp clock-step-back \
-  "The same six connects captured on the router (both directions); after the dropped attempt's first SYN, every timestamp is 20 s earlier (a clock stepped back), concatenated with mergecap -a." \
+  "The same six connects (ports 41131-41136) captured on the router (both directions); after the dropped attempt's first SYN, every timestamp is 20 s earlier (a clock stepped back), concatenated with mergecap -a." \
   "router veth rc11c, the tail shifted with editcap -t -20 and appended" \
   null=established@server ECONNREFUSED=refused@server EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
 
@@ -189,9 +203,9 @@ def one_sided(d):
     # the clients' ACKs of the SYN/ACKs, echoed lines and FINs the capture does not hold
     d["captureLoss"] = {"answersWithoutSyn": 0, "minGaps": 3}
 def lossy(d):
-    d["handshakes"] = [h for h in d["handshakes"] if h["client"]["port"] != 41101]
+    d["handshakes"] = [h for h in d["handshakes"] if h["client"]["port"] != 41111]
     for h in d["handshakes"]:
-        if h["client"]["port"] == 41102:
+        if h["client"]["port"] == 41112:
             del h["answerFrom"]  # its SYN/ACK is not in the capture
     for h in d["handshakes"]:
         if h["outcome"] == "dropped":

@@ -81,8 +81,10 @@ describe('live agrees with read: the captures of captures/ replayed through a ve
       let path = join(CAPTURES, name);
       const r = synscope(['read', path, '--format', 'json']);
       assert.equal(r.status, 0, r.stderr);
-      const doc = JSON.parse(r.stdout) as { captures: { linkTypes: string[] }[]; handshakes: Handshake[] };
+      const doc = JSON.parse(r.stdout) as { captures: { linkTypes: string[]; timestampsBackwards?: unknown }[]; handshakes: Handshake[] };
       if (doc.captures[0]!.linkTypes.join() !== 'ETHERNET') continue;
+      // A clock that steps back cannot be replayed: the wire has no past (tcpreplay sends such packets at once).
+      if (doc.captures[0]!.timestampsBackwards !== undefined) continue;
       if (name.endsWith('.gz')) {
         path = join(tmp, name.slice(0, -3));
         writeFileSync(path, gunzipSync(readFileSync(join(CAPTURES, name))));
