@@ -4,7 +4,7 @@
 # in three network namespaces (six connects: three echoes, a refused, a rejected and a dropped one) is
 # captured twice at once:
 #
-#   - on the client, `tcpdump -i cr11c 'src host 10.77.1.2'`: one direction only, as captured;
+#   - on the client, `tcpdump -i c-r 'src host 10.77.1.2'`: one direction only, as captured;
 #   - on the router's client-side veth, both directions: the base a capture is cut from with
 #     editcap / mergecap (not shipped itself: every handshake in it is a clean case already).
 #
@@ -20,7 +20,8 @@
 #   sudo bash scripts/make-field-captures.sh
 #
 # Topology (same addresses as make-captures.sh, in namespaces of their own, ss11c-*; no route out):
-#   ss11c-client cr11c 10.77.1.2/24 — ss11c-router rc11c 10.77.1.1/24, rs11c 10.77.2.1/24 — ss11c-server sr11c 10.77.2.2/24
+#   ss11c-client c-r 10.77.1.2/24 — ss11c-router r-c 10.77.1.1/24, r-s 10.77.2.1/24 — ss11c-server s-r 10.77.2.2/24
+# (scripts/lib/three-namespaces.sh)
 # Every background process runs under `timeout` and is ended by its pid; the namespaces are
 # deleted on exit, even on failure.
 set -euo pipefail
@@ -63,28 +64,10 @@ trap 'exit 130' INT TERM HUP
 
 nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
 
-for n in "$C" "$R" "$S"; do
-  ip netns del "$n" 2>/dev/null || true
-  ip netns add "$n"
-  ip -n "$n" link set lo up
-done
-ip link add cr11c netns "$C" address 02:77:01:00:00:02 type veth peer name rc11c netns "$R" address 02:77:01:00:00:01
-ip link add rs11c netns "$R" address 02:77:02:00:00:01 type veth peer name sr11c netns "$S" address 02:77:02:00:00:02
-ip -n "$C" addr add 10.77.1.2/24 dev cr11c
-ip -n "$R" addr add 10.77.1.1/24 dev rc11c
-ip -n "$R" addr add 10.77.2.1/24 dev rs11c
-ip -n "$S" addr add 10.77.2.2/24 dev sr11c
-ip -n "$C" link set cr11c up
-ip -n "$R" link set rc11c up
-ip -n "$R" link set rs11c up
-ip -n "$S" link set sr11c up
-ip -n "$C" route add default via 10.77.1.1
-ip -n "$S" route add default via 10.77.2.1
-nsx "$R" sysctl -qw net.ipv4.ip_forward=1
-ip -n "$C" neigh replace 10.77.1.1 lladdr 02:77:01:00:00:01 dev cr11c nud permanent
-ip -n "$R" neigh replace 10.77.1.2 lladdr 02:77:01:00:00:02 dev rc11c nud permanent
-ip -n "$R" neigh replace 10.77.2.2 lladdr 02:77:02:00:00:02 dev rs11c nud permanent
-ip -n "$S" neigh replace 10.77.2.1 lladdr 02:77:02:00:00:01 dev sr11c nud permanent
+# shellcheck source=lib/three-namespaces.sh
+. "$ROOT/scripts/lib/three-namespaces.sh"
+
+three_namespaces "$C" "$R" "$S"
 # unanswered connects give up within ~7 s (SYN at 0, 1, 3 s)
 nsx "$C" sysctl -qw net.ipv4.tcp_syn_retries=2
 nsx "$S" sysctl -qw net.ipv4.tcp_synack_retries=2
@@ -116,8 +99,8 @@ cap() {
 run() {
   local name=$1 base=$2 p
   CAP_PIDS=()
-  cap "$C" "$WORK/$name-client.pcap" "$WORK/c.log" -i cr11c "src host 10.77.1.2 and ($FILTER)"
-  cap "$R" "$WORK/$name-router.pcap" "$WORK/r.log" -i rc11c "$FILTER"
+  cap "$C" "$WORK/$name-client.pcap" "$WORK/c.log" -i c-r "src host 10.77.1.2 and ($FILTER)"
+  cap "$R" "$WORK/$name-router.pcap" "$WORK/r.log" -i r-c "$FILTER"
   sleep 0.5
   nsx "$C" timeout 60 "$PY" "$PYCLIENT" connect --out "$WORK/$name.json" --stagger 0.3 --send hello \
     --attempt $((base + 1)),10.77.2.2,8080 --attempt $((base + 2)),10.77.2.2,8080 --attempt $((base + 3)),10.77.2.2,8080 \
@@ -171,19 +154,19 @@ exp() {  # NAME STORY CAPTURED RULES...
 }
 exp one-sided-client \
   "Six connects (three echo a line, one refused, one rejected by the router with ICMP host prohibited, one dropped by the router) captured on the client with a filter on its own address: no answer is in the capture. The established ones show by the client's ACKs; the others all look unanswered." \
-  "client veth cr11c, tcpdump 'src host 10.77.1.2'" \
+  "client veth c-r, tcpdump 'src host 10.77.1.2'" \
   null=established ECONNREFUSED=dropped EHOSTUNREACH=dropped ETIMEDOUT=dropped
 exp lossy-edited \
   "The same six connects (ports 41111-41116) captured on the router (both directions), then three packets taken out with editcap: 41111's SYN, 41112's SYN/ACK and 41114's RST. 41111 is no attempt any more (an answer without its SYN), 41112 is established by its client's ACK of a SYN/ACK not captured, 41114 (refused for the client) looks dropped." \
-  "router veth rc11c, then three frames deleted by number with editcap" \
+  "router veth r-c, then three frames deleted by number with editcap" \
   null=established@server ECONNREFUSED=dropped EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
 exp reordered-answers \
   "The same six connects (ports 41121-41126) captured on the router (both directions); every SYN/ACK, RST and ICMP answering a SYN is stamped 1 ms earlier and merged back by time, so each lands before its SYN." \
-  "router veth rc11c, answers shifted with editcap -t -0.001 and merged with mergecap" \
+  "router veth r-c, answers shifted with editcap -t -0.001 and merged with mergecap" \
   null=established@server ECONNREFUSED=refused@server EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
 exp clock-step-back \
   "The same six connects (ports 41131-41136) captured on the router (both directions); after the dropped attempt's first SYN, every timestamp is 20 s earlier (a clock stepped back), concatenated with mergecap -a." \
-  "router veth rc11c, the tail shifted with editcap -t -20 and appended" \
+  "router veth r-c, the tail shifted with editcap -t -20 and appended" \
   null=established@server ECONNREFUSED=refused@server EHOSTUNREACH=rejected@10.77.1.1 ETIMEDOUT=dropped
 
 "$PY" - "$OUT" "$E1_SYN" "$E2_SYNACK" "$R_RST" "$D_SYN" <<'EOF'
