@@ -318,12 +318,15 @@ export class HandshakeTracker {
     return this.now;
   }
 
-  /** Advances the clock without a packet (live idle tick); `sec`/`nsec` absolute. */
+  /**
+   * Advances the clock without a packet (live idle tick); `sec`/`nsec` absolute. Held answers wait
+   * for packets' time only: a tick between an answer and its SYN, both already on their way from the
+   * kernel, must not part them.
+   */
   tick(sec: number, nsec: number): void {
     const t = this.clockOf(sec, nsec) + this.shift;
     if (t > this.now) {
       this.now = t;
-      if (this.held.length > 0) this.expireHeld(t);
       this.expire(t);
     }
   }
