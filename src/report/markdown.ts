@@ -143,15 +143,15 @@ export class MarkdownReporter implements Reporter {
       if (failing.length > MD_MAX_SERVICES) o(`\n…and ${failing.length - MD_MAX_SERVICES} more failing services.\n`);
       o('\n');
     }
-    const timed = run.summary.serviceList().filter((s) => s.latency?.connectMs != null);
+    const timed = run.summary.serviceList().filter((s) => s.latency !== undefined);
     if (timed.length > 0) {
       // Slowest connects first.
-      timed.sort((x, y) => (y.latency?.connectMs?.p95 ?? 0) - (x.latency?.connectMs?.p95 ?? 0));
+      timed.sort((x, y) => (y.latency?.connectMs.p95 ?? 0) - (x.latency?.connectMs.p95 ?? 0));
       o('**Connect latency** (ms, p50 / p95 / max)\n\n| server | connects | SYN → SYN/ACK | first SYN → connected | needed retransmissions |\n| --- | ---: | ---: | ---: | ---: |\n');
       for (const s of timed.slice(0, MD_MAX_SERVICES)) {
         const l = s.latency!;
         const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
-        o(`| \`${name}\` | ${l.connectMs!.count} | ${slashes(percentilesText(l.synAckMs))} | ${slashes(percentilesText(l.connectMs))} | ${l.retransmitted} |\n`);
+        o(`| \`${name}\` | ${l.connectMs.count} | ${slashes(percentilesText(l.synAckMs))} | ${slashes(percentilesText(l.connectMs))} | ${l.retransmitted} |\n`);
       }
       if (timed.length > MD_MAX_SERVICES) o(`\n…and ${timed.length - MD_MAX_SERVICES} more services.\n`);
       o('\n');

@@ -54,7 +54,7 @@ export class ServiceCount {
   /** Established connections reset later by the client / by the server. */
   resetByClient = 0;
   resetByServer = 0;
-  /** Connect latency, once the service answered a SYN with SYN/ACK (and MAX_LATENCY_SERVICES allow). */
+  /** Connect latency, once a handshake with the service completed (and MAX_LATENCY_SERVICES allow). */
   latency: ServiceLatency | null = null;
   /** For findings.ts: start (s) of the latest attempt it answered with SYN/ACK, and whether it was named. */
   answeredAt = Number.NEGATIVE_INFINITY;
@@ -193,7 +193,9 @@ export class Summary {
     else if (a.resetBy === RESET_BY_SERVER) s.resetByServer++;
     if (a.serverPackets > 0) s.answered++;
     else if (a.unseenAcks > 0) s.proven++;
-    if (a.synAckDelay >= 0 || a.connectDelay >= 0) this.latencyOf(s, a);
+    // Completed handshakes only: a SYN scan's answered probes (thousands of ports, one SYN/ACK each)
+    // would fill the histograms with services no application connects to.
+    if (a.connectDelay >= 0) this.latencyOf(s, a);
     return s;
   }
 
@@ -210,10 +212,8 @@ export class Summary {
       this.latencyServices++;
     }
     if (a.synAckDelay >= 0) l.synAck.add(a.synAckDelay);
-    if (a.connectDelay >= 0) {
-      l.connect.add(a.connectDelay);
-      if (a.synCount > 1) l.retransmitted++;
-    }
+    l.connect.add(a.connectDelay);
+    if (a.synCount > 1) l.retransmitted++;
   }
 
   /**

@@ -31,13 +31,13 @@ export const RESET_COLUMNS: readonly { key: keyof ResetsJson; head: string }[] =
 export const LATENCY_HEADS = ['SYN/ACK ms p50/p95/max', 'connect ms p50/p95/max', 'retransmitted'];
 
 /** "0.031/0.04/0.052" */
-export function percentilesText(p: PercentilesJson | null): string {
-  return p === null ? '' : `${p.p50}/${p.p95}/${p.max}`;
+export function percentilesText(p: PercentilesJson): string {
+  return p.count === 0 ? '' : `${p.p50}/${p.p95}/${p.max}`;
 }
 
 function latencyCells(l: LatencyJson | undefined): string[] {
   if (l === undefined) return ['', '', ''];
-  return [percentilesText(l.synAckMs), percentilesText(l.connectMs), l.connectMs === null ? '' : String(l.retransmitted)];
+  return [percentilesText(l.synAckMs), percentilesText(l.connectMs), String(l.retransmitted)];
 }
 
 /** Compact tables: a rule under the header only, as `column -t` readers expect. */

@@ -12,7 +12,7 @@ const CAPTURE = 'captures/slow-connect.pcap';
 interface Percentiles { count: number; p50: number; p95: number; max: number }
 interface Service {
   server: { ip: string; port: number };
-  latency?: { synAckMs: Percentiles; connectMs: Percentiles | null; retransmitted: number };
+  latency?: { synAckMs: Percentiles; connectMs: Percentiles; retransmitted: number };
 }
 
 const expected = JSON.parse(readFileSync(join(CAPTURES, 'slow-connect.expected.json'), 'utf8')) as {
@@ -30,23 +30,23 @@ describe('cli/latency on captures/slow-connect.pcap', () => {
 
   it('json: connects to 8087 took a retransmission timeout, as the clients measured; its SYN/ACKs came at once', () => {
     const slow = svc(8087);
-    assert.equal(slow.connectMs!.count, 5);
+    assert.equal(slow.connectMs.count, 5);
     assert.equal(slow.retransmitted, 5);
     const client = clientMs(8087);
     // The capture sits between client and server: the wire's first SYN → ACK is the client's
     // connect() less its own scheduling (which the loaded test machine stretches by up to ~0.2 s).
-    assert.ok(slow.connectMs!.p50 > 900 && slow.connectMs!.p50 <= client[2]! + 5, `p50 ${slow.connectMs!.p50} vs ${client}`);
-    assert.ok(slow.connectMs!.max <= client[4]! + 5 && slow.connectMs!.max > client[4]! - 250, `max ${slow.connectMs!.max} vs ${client}`);
-    assert.ok(slow.connectMs!.p50 <= slow.connectMs!.p95 && slow.connectMs!.p95 <= slow.connectMs!.max);
+    assert.ok(slow.connectMs.p50 > 900 && slow.connectMs.p50 <= client[2]! + 5, `p50 ${slow.connectMs.p50} vs ${client}`);
+    assert.ok(slow.connectMs.max <= client[4]! + 5 && slow.connectMs.max > client[4]! - 250, `max ${slow.connectMs.max} vs ${client}`);
+    assert.ok(slow.connectMs.p50 <= slow.connectMs.p95 && slow.connectMs.p95 <= slow.connectMs.max);
     assert.ok(slow.synAckMs.max < 5, 'the SYN/ACK followed the retransmitted SYN within milliseconds');
     assert.equal(slow.synAckMs.count, 5);
   });
 
   it('json: 8080 connected at once, nothing retransmitted', () => {
     const fast = svc(8080);
-    assert.equal(fast.connectMs!.count, 3);
+    assert.equal(fast.connectMs.count, 3);
     assert.equal(fast.retransmitted, 0);
-    assert.ok(fast.connectMs!.max < 5);
+    assert.ok(fast.connectMs.max < 5);
     for (const c of clientMs(8080)) assert.ok(c < 50);
   });
 
