@@ -59,8 +59,8 @@ export function coverageFindings(
   const unanswered = t.dropped + t.incomplete;
   if (t.attempts > 0 && c.serverToClient === 0) {
     const text = c.gaps > 0
-      ? `No packet in the capture goes from a server to a client, yet the clients acknowledge ${plural(c.gaps, 'packet')} the servers sent: the capture holds one direction only (${ONE_SIDE}). Its ${plural(unanswered, 'unanswered attempt')} mean "no answer captured", not "dropped": a refused or rejected attempt looks the same from this side.`
-      : `No packet in the capture goes from a server to a client (${plural(t.attempts, 'attempt')}): either every SYN went unanswered, or the capture holds one direction only (${ONE_SIDE}). It cannot tell a silent drop from an answer it did not record.`;
+      ? `No packet in the capture goes from a server to a client, yet the clients acknowledge ${plural(c.gaps, 'packet')} the servers sent: the capture holds one direction only (${ONE_SIDE}). Its ${plural(unanswered, 'unanswered attempt')} mean "no answer captured", not "dropped": a refused or rejected attempt looks the same from this side, unless its client sent three SYNs or more (its own word that no answer reached it).`
+      : `No packet in the capture goes from a server to a client (${plural(t.attempts, 'attempt')}): either every SYN went unanswered, or the capture holds one direction only (${ONE_SIDE}). It cannot tell a silent drop from an answer it did not record, but for attempts whose client sent three SYNs or more: those retransmissions say no answer reached it.`;
     out.push({ kind: 'one-direction', server: null, text });
   } else if (t.attempts === 0 && c.answersWithoutSyn > 0) {
     out.push({

@@ -62,6 +62,14 @@ export const DOUBT_NONE = 0;
 export const DOUBT_CLIENT_ONLY = 1;
 /** A dropped or timed-out verdict while the capture had shown packets missing from it (capture loss). */
 export const DOUBT_CAPTURE_LOSS = 2;
+/**
+ * SYNs that are the client's own word that nothing ended its connect(): Linux fails connect() on the
+ * first RST+ACK in SYN-SENT (tcp_rcv_synsent_state_process → tcp_reset), and takes an ICMP error as
+ * soft only while connect() holds the socket (tcp_v4_err / tcp_v6_err: sk_err_soft when
+ * sock_owned_by_user), so the error answering the retransmission ends it: a second SYN may still follow
+ * an answer the capture lacks, a third does not. With this many SYNs an unanswered attempt is not in doubt.
+ */
+export const SYNS_WITHOUT_DOUBT = 3;
 
 /** Frame numbers (and kept packets) an attempt holds at most: packets past them are left out of `frames`. */
 export const MAX_FRAMES = 64;

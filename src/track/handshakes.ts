@@ -32,7 +32,8 @@
 // shifts every later packet so the clock carries on. Capture loss (Zeek's capture_loss): every ACK
 // of a tracked handshake or connection is counted, and a gap when it acknowledges sequence space
 // the capture never showed from the other side. A verdict reached without an answer carries a
-// doubt: client-only when no packet has gone server → client yet, capture-loss after a gap.
+// doubt: client-only when no packet has gone server → client yet, capture-loss after a gap —
+// unless the client sent SYNS_WITHOUT_DOUBT SYNs (3): its own retransmissions say no answer reached it.
 //
 // Limitations:
 // - A RST without ACK does not refuse a SYN (RFC 793 and Linux drop it in SYN-SENT); it is
@@ -61,6 +62,7 @@ import {
 } from '../decode/view.js';
 import {
   ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, Carrier, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY,
+  SYNS_WITHOUT_DOUBT,
   END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED, END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
   type KeptPacket,
 } from './attempt.js';
@@ -730,6 +732,7 @@ export class HandshakeTracker {
   private qualify(a: Attempt): void {
     const o = a.verdict?.outcome;
     const c = this.coverage;
+    if (o === 'dropped' && a.synCount >= SYNS_WITHOUT_DOUBT) return;
     if (o === 'dropped' && c.serverToClient === 0) a.doubt = DOUBT_CLIENT_ONLY;
     else if ((o === 'dropped' || o === 'timed-out') && c.gaps + c.answersWithoutSyn > 0) a.doubt = DOUBT_CAPTURE_LOSS;
   }

@@ -383,6 +383,11 @@ describe('track/handshakes: what the capture cannot show', () => {
   it('a dropped verdict with nothing from any server is client-only; after a gap, in a two-sided capture, capture-loss', () => {
     const lone = only([syn(0), syn(1)], {}, 10);
     assert.equal(lone.doubt, 1);
+    // A third SYN is the client's own word that no answer ended its connect(): no doubt left.
+    const retried = only([syn(0), syn(1), syn(3)], {}, 10);
+    assert.equal(retried.verdict?.outcome, 'dropped');
+    assert.equal(retried.synCount, 3);
+    assert.equal(retried.doubt, 0);
     const other = CLIENT_PORT + 1;
     const { attempts } = run([
       syn(0), fromClient(0.001, ACK, SERVER_ISN + 1 + 50), // established; its ACK acknowledges unseen bytes
