@@ -21,10 +21,12 @@ if (r.status === 0) {
 } else {
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`;
   let why = 'the build failed';
-  if (/pcap\.h|pcap\/pcap\.h/.test(out)) why = "libpcap's headers are missing";
+  if (/node-addon-api/.test(out)) why = 'node-addon-api is missing from node_modules: run npm install (or npm ci) first';
+  else if (/pcap\.h|pcap\/pcap\.h/.test(out)) why = "libpcap's headers are missing";
   else if (/network connectivity|ENOTFOUND|ECONNREFUSED/.test(out)) why = "node's headers could not be downloaded";
   else if (/not found|ENOENT|No such file or directory|make: .*Error|gyp ERR! stack Error: not found/.test(out)) why = 'no C++ compiler or make';
   process.stdout.write(`synscope: live capture is not available (${why}); read works without it. `
     + 'To capture live: apt-get install libpcap-dev build-essential (dnf install libpcap-devel gcc-c++ make), then npm run build:native\n');
   if (process.env.SYNSCOPE_BUILD_VERBOSE === '1') process.stdout.write(out);
+  else process.stdout.write('synscope: SYNSCOPE_BUILD_VERBOSE=1 npm run build:native shows the build\'s own output\n');
 }

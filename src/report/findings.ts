@@ -30,6 +30,13 @@ export interface Finding {
   text: string;
 }
 
+/**
+ * Steps back smaller than this are counted (the capture's timestampsBackwards, the anomaly) but make
+ * no finding: a live capture on two CPUs stamps packets of different queues a few µs out of order
+ * (6 µs seen on a veth), which changes nothing an operator reads.
+ */
+export const CLOCK_FINDING_MS = 1;
+
 const ONE_SIDE = 'a capture filter on one address such as `src host`, asymmetric routing, or a mirror port that sees one side';
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -86,7 +93,7 @@ export function coverageFindings(
   }
   for (const cap of captures) {
     const b = cap.timestampsBackwards;
-    if (b === undefined) continue;
+    if (b === undefined || b.maxMs < CLOCK_FINDING_MS) continue;
     out.push({
       kind: 'clock-backwards', server: null, file: cap.file,
       text: `Timestamps in ${cap.file} go backwards ${b.count === 1 ? 'once' : `${b.count} times`} (first at frame ${b.firstFrame}, by up to ${b.maxMs >= 1000 ? `${(b.maxMs / 1000).toFixed(2)} s` : `${b.maxMs} ms`}): ${b.maxMs >= 1000 ? 'the clock was stepped back or files were joined out of order' : 'packets from different queues or interfaces were stamped out of order'}. Verdicts follow a capture clock that never goes back (across a step of a second or more it counts 0.1 s), so they do not change; an answer's afterMs across such a step is not a real delay.`,

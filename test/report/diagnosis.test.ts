@@ -7,7 +7,9 @@ import type { HandshakeJson } from '../../src/report/record.js';
 import { OUTCOMES } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../../src/track/handshakes.js';
 import { Verdicts } from '../../src/verdicts.js';
-import { runReport } from '../../src/report/reporter.js';
+import { runReport, type CaptureJson } from '../../src/report/reporter.js';
+import { CLOCK_FINDING_MS, coverageFindings } from '../../src/report/findings.js';
+import { Summary } from '../../src/report/summary.js';
 import { synscope } from '../helpers/cli.js';
 import { T0, feeder, type Pkt } from '../helpers/feed.js';
 import { CLIENT4, ISN, SERVER4, SERVER_PORT, ipv4, tcp } from '../helpers/frames.js';
@@ -73,6 +75,18 @@ describe('report/diagnosis on captures/', () => {
 });
 
 describe('report/findings', () => {
+  it('a clock step back of 1 ms or more is a finding; a few µs (queues stamped out of order) only counted', () => {
+    const cap = (maxMs: number): CaptureJson => ({
+      file: 'x.pcap', timestampsBackwards: { count: 1, firstFrame: 24, maxMs },
+    } as unknown as CaptureJson);
+    const coverage = { serverToClient: 1, acks: 0, gaps: 0, answersWithoutSyn: 0 };
+    const loss = { acks: 0, gaps: 0, percent: 0, answersWithoutSyn: 0 };
+    const kinds = (maxMs: number): string[] => coverageFindings(coverage, loss, [cap(maxMs)], new Summary()).map((f) => f.kind);
+    assert.deepEqual(kinds(0.006), []);
+    assert.deepEqual(kinds(CLOCK_FINDING_MS), ['clock-backwards']);
+    assert.deepEqual(kinds(18995.317), ['clock-backwards']);
+  });
+
   const SISN = 0x01020304;
   /** Runs packets through tracker + Verdicts and returns the listed handshakes and findings. */
   function run(pkts: Pkt[]): { listed: HandshakeJson[]; findings: readonly { kind: string; text: string }[] } {
