@@ -34,10 +34,10 @@ export const REASSEMBLY_TIMEOUT = 30;
 /** Bytes of fragment copies kept for --evidence at most, over all slots. */
 export const KEEP_BUDGET = 8 * 1024 * 1024;
 
-/** A fragment's frame, copied for --evidence (the shape of track/'s KeptPacket). */
+/** A fragment's frame, copied for --evidence (track/'s KeptPacket is this shape). */
 export interface FragmentPart {
   readonly number: number;
-  /** The input it was read from, and its place in the timeline (the caller's sequence number). */
+  /** The input it was read from, and its place in the timeline of all inputs (evidence order). */
   readonly fileIndex: number;
   readonly seq: number;
   readonly tsSec: number;

@@ -1,6 +1,7 @@
 // One handshake attempt (a SYN and its retransmissions) and the numeric states the tracker
 // moves it through. Addresses are copied once, when the attempt is created; nothing here is text.
 
+import type { FragmentPart } from '../decode/reassembly.js';
 import type { Verdict } from './outcome.js';
 
 export {
@@ -85,18 +86,11 @@ export class Carrier {
   readonly outer = Buffer.alloc(32);
 }
 
-/** A packet kept for --evidence: its own copy of the bytes and the record fields. */
-export interface KeptPacket {
-  readonly number: number;
-  /** The input the packet was read from, and its place in the timeline of all inputs (evidence order). */
-  readonly fileIndex: number;
-  readonly seq: number;
-  readonly tsSec: number;
-  readonly tsNsec: number;
-  readonly linkType: number;
-  readonly origLen: number;
-  readonly data: Buffer;
-}
+/**
+ * A packet kept for --evidence: its own copy of the bytes and the record fields (the shape decode's
+ * reassembly keeps of each fragment, so a reassembled packet's fragments are kept as they are).
+ */
+export type KeptPacket = FragmentPart;
 
 /** The name list of a single input until the tracker gives its own. */
 const NO_FILES: readonly string[] = [];
