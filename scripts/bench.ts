@@ -243,7 +243,8 @@ async function main(): Promise<void> {
 
   const benches: Bench[] = [
     { name: 'synscope', argv: [process.execPath, MAIN, 'read', file, '--format', 'json', '--timeout', values.timeout], runs: [] },
-    { name: 'tcpdump', argv: [tcpdump, '-nn', '-r', file, '-w', '/dev/null', TCPDUMP_FILTER], runs: [] },
+    // -w - (stdout is /dev/null): as root, `tcpdump -w /dev/null` hands /dev/null to the tcpdump user (chown).
+    { name: 'tcpdump', argv: [tcpdump, '-nn', '-r', file, '-w', '-', TCPDUMP_FILTER], runs: [] },
   ];
   // --one-thread also times synscope with its two threads turned off (SYNSCOPE_THREADS=0).
   if (values['one-thread'] === true) {
