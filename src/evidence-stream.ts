@@ -19,9 +19,13 @@ export class EvidenceStream {
   /** Why the file could not be written (without its name), or null. */
   error: string | null = null;
 
+  /** Frame number in the input → frame number in the evidence file, when asked for (a ticket numbers frames). */
+  readonly frames: Map<number, number> | null;
+
   /** `writer` null: packets wait until attach() (stdin: the file is opened once the input's header is read). */
-  constructor(writer: EvidenceWriter | null) {
+  constructor(writer: EvidenceWriter | null, recordFrames = false) {
     this.writer = writer;
+    this.frames = recordFrames ? new Map() : null;
   }
 
   attach(writer: EvidenceWriter): void {
@@ -75,6 +79,7 @@ export class EvidenceStream {
       this.lastWritten = p.number;
       try {
         w.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
+        this.frames?.set(p.number, w.packets);
       } catch (e) {
         this.error = problem(e);
         h.length = 0;

@@ -35,6 +35,8 @@ export interface LiveAnalyzeOptions {
   readonly select: Selection;
   /** Where the packets of listed attempts go (--evidence), in capture order; null for none. */
   readonly evidence: EvidenceWriter | null;
+  /** Keep where each evidence packet landed in the file (a ticket numbers frames as the file does). */
+  readonly evidenceFrames?: boolean;
 }
 
 /** Counters for a progress line, read while the capture runs. */
@@ -61,6 +63,8 @@ export interface LiveResult {
   readonly evidencePackets: number | null;
   /** Why --evidence could not be written (the capture went on), or null. */
   readonly evidenceError: string | null;
+  /** Frame number in the capture → frame number in the evidence file, when asked for. */
+  readonly evidenceFrames: ReadonlyMap<number, number> | null;
 }
 
 /** One live capture, from run() until the source stops (stop(), --count, --duration in the caller). */
@@ -75,7 +79,7 @@ export class LiveAnalysis {
   constructor(source: LiveSource, opts: LiveAnalyzeOptions, reporter: Reporter) {
     this.source = source;
     this.reporter = reporter;
-    this.evidence = opts.evidence === null ? null : new EvidenceStream(opts.evidence);
+    this.evidence = opts.evidence === null ? null : new EvidenceStream(opts.evidence, opts.evidenceFrames === true);
     this.verdicts = new Verdicts(opts.only, opts.timeout, this.onListed);
     this.tracker = new HandshakeTracker([source.name], {
       ...DEFAULT_TRACKER_OPTIONS,
@@ -131,6 +135,7 @@ export class LiveAnalysis {
       captures: [capture], summary: this.verdicts.summary, findings: this.verdicts.allFindings(), evicted: this.tracker.evicted, anomalies, coverage, seen: this.verdicts.seen,
       evidencePackets: this.evidence === null ? null : this.evidence.written,
       evidenceError: this.evidence?.error ?? null,
+      evidenceFrames: this.evidence?.frames ?? null,
     };
   }
 

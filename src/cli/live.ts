@@ -126,7 +126,7 @@ export async function runLive(
   };
   const reporter = await makeReporter(opts.format, write, color);
   const analysis = new LiveAnalysis(source, {
-    timeout: opts.timeout, only: opts.only, select: opts.select, evidence: writer,
+    timeout: opts.timeout, only: opts.only, select: opts.select, evidence: writer, evidenceFrames: opts.format === 'markdown',
   }, reporter);
 
   // Ctrl-C, SIGTERM, SIGHUP stop the capture cleanly (a second one exits at once: signals.ts);
@@ -170,7 +170,10 @@ export async function runLive(
   }
 
   const evidence = result.evidencePackets === null || result.evidenceError !== null || opts.evidence === null
-    ? null : { file: opts.evidence, packets: result.evidencePackets };
+    ? null : {
+      file: opts.evidence, packets: result.evidencePackets,
+      ...(result.evidenceFrames === null ? {} : { frames: new Map([[result.captures[0]!.file, result.evidenceFrames]]) }),
+    };
   const run = runReport(result, opts.timeout, opts.only, evidence);
   reporter.finish(run);
   for (const line of ndjsonFindingLines(opts.format, run.findings)) err(line);

@@ -7,7 +7,7 @@ import { EvidenceStream } from '../evidence-stream.js';
 import { createEvidenceWriter, evidenceTarget, openEvidenceWriter } from '../report/evidence-writer.js';
 import { makeReporter } from '../report/formats.js';
 import { ndjsonFindingLines, type ByteSink } from '../report/json.js';
-import { runReport, type Sink } from '../report/reporter.js';
+import { runReport, type EvidenceFrames, type EvidenceJson, type Sink } from '../report/reporter.js';
 import type { Listed } from '../track/attempt.js';
 import { parseOptions, type RawOptions } from './options.js';
 import { dropWorkers, threadsWanted } from './spawn.js';
@@ -28,6 +28,18 @@ export function evidenceOrder(packets: EvidencePacket[]): EvidencePacket[] {
     out.push(p);
   }
   return out;
+}
+
+/** Where each packet written in evidence order landed in the file: input name → its frame → evidence frame. */
+export function evidenceFrames(written: readonly EvidencePacket[], files: readonly string[]): EvidenceFrames {
+  const frames = new Map<string, Map<number, number>>();
+  written.forEach((p, i) => {
+    const name = files[p.fileIndex] ?? '';
+    let m = frames.get(name);
+    if (m === undefined) frames.set(name, (m = new Map()));
+    m.set(p.number, i + 1);
+  });
+  return frames;
 }
 
 /** The command line's inputs with each directory replaced by the capture files in it. */
@@ -146,7 +158,7 @@ export async function runRead(
     const reporter = await makeReporter(opts.format, out.write, color, out.bytes, files.length > 1);
     // stdin streams its evidence as attempts are listed, as live does: a killed read leaves them all.
     const streamed = opts.evidence !== null && files.length === 1 && files[0] === '-' ? opts.evidence : null;
-    const stream = streamed === null ? null : new EvidenceStream(null);
+    const stream = streamed === null ? null : new EvidenceStream(null, opts.format === 'markdown');
     const result = await analyzeFiles(files, { ...track, only: opts.only }, reporter, {
       progress: (s) => {
         if (s === null) {
@@ -167,11 +179,11 @@ export async function runRead(
       evidence: stream ?? undefined,
     });
     if (timer !== null) clearInterval(timer);
-    let evidence: { file: string; packets: number } | null = null;
+    let evidence: EvidenceJson | null = null;
     if (stream !== null && stream.attached) {
       await stream.close();
       if (stream.error !== null) evidenceError = `--evidence ${streamed}: ${stream.error}`;
-      else evidence = { file: streamed!, packets: stream.written };
+      else evidence = { file: streamed!, packets: stream.written, ...(stream.frames === null ? {} : { frames: new Map([[files[0]!, stream.frames]]) }) };
     } else if (opts.evidence !== null && streamed === null) {
       const packets = evidenceOrder(result.evidence);
       const linkTypes = [...new Set(packets.map((p) => p.linkType))];
@@ -181,7 +193,7 @@ export async function runRead(
           w.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
         }
         await w.close();
-        evidence = { file: opts.evidence, packets: packets.length };
+        evidence = { file: opts.evidence, packets: packets.length, frames: evidenceFrames(packets, files) };
       } catch (e) {
         evidenceError = evidenceMessage(opts.evidence, e);
       }

@@ -10,6 +10,7 @@ import type { Coverage } from '../track/handshakes.js';
 import type { HandshakeJson } from './record.js';
 import type { CaptureJson, CaptureLossJson } from './reporter.js';
 import type { ServiceCount, Summary } from './summary.js';
+import { plural } from './text.js';
 
 /** Attempts to one port less than this far apart count as "the same seconds". */
 const WINDOW_SECONDS = 10;
@@ -38,10 +39,6 @@ export interface Finding {
 export const CLOCK_FINDING_MS = 1;
 
 const ONE_SIDE = 'a capture filter on one address such as `src host`, asymmetric routing, or a mirror port that sees one side';
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 /**
  * The capture-loss line of the text formats: "capture loss: 2 of 31 ACKs acknowledge packets never

@@ -5,7 +5,7 @@ import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import type { ResetsJson } from './summary.js';
 import { wireLossText } from './findings.js';
-import { framesText, paintOutcome } from './text.js';
+import { framesText, paintOutcome, plural } from './text.js';
 
 /** "10.0.0.5.51234" as tcpdump writes an endpoint (IPv6 too: "2001:db8::1.443"). */
 function ep(ip: string, port: number): string {
@@ -43,7 +43,7 @@ export function summaryLine(run: RunReport): string {
   const parts: string[] = [];
   for (const [k, n] of Object.entries(t)) if (k !== 'attempts' && n > 0) parts.push(`${n} ${k}${k === 'established' ? resetsText(run.summary.resets, ' (', ')') : ''}`);
   const packets = run.captures.reduce((n, c) => n + c.packets, 0);
-  let s = `# ${t.attempts} attempts${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${packets} packets`;
+  let s = `# ${plural(t.attempts, 'attempt')}${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${plural(packets, 'packet')}`;
   s += `, ${run.captures.length} capture${run.captures.length === 1 ? '' : 's'})`;
   if (run.tracker.evicted > 0) s += `; ${run.tracker.evicted} evicted from a full table`;
   for (const c of run.captures) {
@@ -73,6 +73,6 @@ export class LinesReporter implements Reporter {
     const wire = wireLossText(run.captureLoss);
     if (wire !== null) this.out(`# ${wire}\n`);
     for (const f of run.findings) this.out(`# finding: ${f.text}\n`);
-    if (run.evidence !== null) this.out(`# evidence: ${run.evidence.packets} packets written to ${run.evidence.file}\n`);
+    if (run.evidence !== null) this.out(`# evidence: ${plural(run.evidence.packets, 'packet')} written to ${run.evidence.file}\n`);
   }
 }

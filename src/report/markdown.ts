@@ -5,11 +5,11 @@
 import { OUTCOMES } from '../track/attempt.js';
 import { ERRNO_MESSAGES } from './diagnosis.js';
 import { tunnelText, type HandshakeJson } from './record.js';
-import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
+import { captureLossText, captureLossWarning, type EvidenceFrames, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { wireLossText } from './findings.js';
 import { failures } from './summary.js';
 import { RESET_COLUMNS, percentilesText } from './table.js';
-import { endpointText, framesText } from './text.js';
+import { endpointText, framesText, plural } from './text.js';
 
 /** Failure groups written in full; attempts listed per group. */
 export const MD_MAX_GROUPS = 20;
@@ -38,7 +38,7 @@ function cell(s: string): string {
 
 function answerText(h: HandshakeJson): string {
   const a = h.answer;
-  if (a === null) return h.doubt === 'client-only' ? 'no answer captured (the capture holds nothing from the server\'s side)' : 'nothing answered';
+  if (a === null) return h.doubt === 'client-only' ? 'none captured (the capture holds nothing from the server\'s side)' : 'none (no SYN/ACK, RST or ICMP error came back)';
   const who = a.from === h.server.ip ? `${a.from} (the server)` : `${a.from} (not the server: a router or firewall on the path)`;
   const what = a.kind === 'synack' ? 'SYN/ACK' : a.kind === 'rst' ? 'TCP RST' : `ICMP type ${a.icmpType} code ${a.icmpCode}`;
   return `${what} from ${who} after ${a.afterMs} ms`;
@@ -48,6 +48,46 @@ function errnoText(h: HandshakeJson): string {
   if (h.resetBy === 'server') return 'connected, then `ECONNRESET` — `connection reset by peer` on a later read or write';
   if (h.resetBy === 'client') return 'connected; the client then reset the connection (its server saw `ECONNRESET`)';
   return h.errno === null ? 'no error' : `\`${h.errno}\` — \`${ERRNO_MESSAGES[h.errno]}\``;
+}
+
+/** Where a ticket's frame numbers point: the evidence file when there is one, else the inputs. */
+interface FrameNames {
+  /** The evidence file and its numbering, or null. */
+  readonly evidence: { readonly file: string; readonly frames: EvidenceFrames } | null;
+  /** Inputs that are live interfaces, not files. */
+  readonly live: ReadonlySet<string>;
+}
+
+/** The attempt's frames as numbered in the evidence file, in order; null if one of them is not in it. */
+function evidenceNumbers(h: HandshakeJson, frames: EvidenceFrames): number[] | null {
+  const out: number[] = [];
+  for (const s of h.spans ?? [h]) {
+    const m = frames.get(s.file);
+    for (const f of s.frames) {
+      const n = m?.get(f);
+      if (n === undefined) return null;
+      out.push(n);
+    }
+  }
+  return out.sort((x, y) => x - y);
+}
+
+/** The "Frames:" line: where to find the attempt's packets, and the tshark command that shows them. */
+function framesLine(h: HandshakeJson, names: FrameNames): string {
+  const ev = names.evidence;
+  const numbers = ev === null ? null : evidenceNumbers(h, ev.frames);
+  if (ev !== null && numbers !== null) {
+    return `${numbers.join(', ')} in \`${ev.file}\` — \`tshark -r ${ev.file} -Y 'frame.number in {${numbers.join(',')}}'\``;
+  }
+  return (h.spans ?? [h]).map((s) => (names.live.has(s.file)
+    ? `${s.frames.join(', ')} of the live capture on interface \`${s.file}\` (\`--evidence FILE\` saves them)`
+    : `${s.frames.join(', ')} in \`${s.file}\` — \`tshark -r ${s.file} -Y 'frame.number in {${s.frames.join(',')}}'\``)).join('; ');
+}
+
+/** The frames cell of a group's row: evidence-file numbers when there is one. */
+function rowFrames(h: HandshakeJson, names: FrameNames): string {
+  const numbers = names.evidence === null ? null : evidenceNumbers(h, names.evidence.frames);
+  return numbers === null ? framesText(h, ' ') : numbers.join(' ');
 }
 
 /** The outcome as a failure's heading names it. */
@@ -88,7 +128,8 @@ export class MarkdownReporter implements Reporter {
       this.groups.set(key, g);
     }
     g.count++;
-    if (g.rows.length < MD_ROWS_PER_GROUP) g.rows.push(h);
+    // One more than shown: a sixth row is shown rather than "…and 1 more".
+    if (g.rows.length <= MD_ROWS_PER_GROUP) g.rows.push(h);
   }
 
   finish(run: RunReport): void {
@@ -99,8 +140,10 @@ export class MarkdownReporter implements Reporter {
     const reset = resets.byClient + resets.byServer;
     o(`## TCP handshakes: ${failed} of ${t.attempts} failed${reset === 0 ? '' : `, ${reset} reset after connecting`}\n\n`);
     o('**Analysed**\n\n');
+    const live = new Set<string>();
     for (const c of run.captures) {
-      o(`- \`${c.file}\`: ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no interfaces'}, ${c.packets} packets`);
+      if (c.received !== undefined) live.add(c.file);
+      o(`- ${c.received !== undefined ? `interface \`${c.file}\` (live capture)` : `\`${c.file}\``}: ${c.format}${c.gzip ? ' (gzip)' : ''}, ${c.linkTypes.join('/') || 'no interfaces'}, ${plural(c.packets, 'packet')}`);
       if (c.first !== null) o(`, ${c.first} to ${c.last}`);
       const loss = captureLossText(c);
       if (loss !== null) o(`; ${loss}`);
@@ -127,7 +170,7 @@ export class MarkdownReporter implements Reporter {
     o(`| **total** | **${t.attempts}** | |\n\n`);
     const wire = wireLossText(run.captureLoss);
     if (wire !== null) o(`**C${wire.slice(1)}** (as Zeek's capture_loss counts).\n\n`);
-    if (run.tracker.evicted > 0) o(`> ${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n\n`);
+    if (run.tracker.evicted > 0) o(`> ${plural(run.tracker.evicted, 'attempt was', 'attempts were')} settled early: more were open at once than the table holds.\n\n`);
 
     const failing = run.summary.serviceList().filter((s) => failures(s) > 0);
     if (failing.length > 0) {
@@ -140,7 +183,7 @@ export class MarkdownReporter implements Reporter {
         const cells = [...cols.map((k) => String(s[k] ?? 0)), ...resetCols.map((c) => String(s.resets?.[c.key] ?? 0))];
         o(`| \`${name}\` | ${s.attempts} | ${cells.join(' | ')} |\n`);
       }
-      if (failing.length > MD_MAX_SERVICES) o(`\n…and ${failing.length - MD_MAX_SERVICES} more failing services.\n`);
+      if (failing.length > MD_MAX_SERVICES) o(`\n…and ${plural(failing.length - MD_MAX_SERVICES, 'more failing service')}.\n`);
       o('\n');
     }
     const timed = run.summary.serviceList().filter((s) => s.latency !== undefined);
@@ -153,7 +196,7 @@ export class MarkdownReporter implements Reporter {
         const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
         o(`| \`${name}\` | ${l.connectMs.count} | ${slashes(percentilesText(l.synAckMs))} | ${slashes(percentilesText(l.connectMs))} | ${l.retransmitted} |\n`);
       }
-      if (timed.length > MD_MAX_SERVICES) o(`\n…and ${timed.length - MD_MAX_SERVICES} more services.\n`);
+      if (timed.length > MD_MAX_SERVICES) o(`\n…and ${plural(timed.length - MD_MAX_SERVICES, 'more service')}.\n`);
       o('\n');
     }
     if (run.findings.length > 0) {
@@ -166,6 +209,8 @@ export class MarkdownReporter implements Reporter {
       o(failed === 0 ? 'No failed handshake.\n' : 'No failure matches `--only`.\n');
     } else {
       o('**Failures**\n\n');
+      const ev = run.evidence;
+      const names: FrameNames = { evidence: ev !== null && ev.frames !== undefined ? { file: ev.file, frames: ev.frames } : null, live };
       let i = 0;
       for (const g of this.groups.values()) {
         const h = g.first;
@@ -174,25 +219,29 @@ export class MarkdownReporter implements Reporter {
         o(`### ${i}. ${outcomeText(h)}: \`${endpointText(h.client.ip, h.client.port)}\` → \`${endpointText(h.server.ip, h.server.port)}\`${more}\n\n`);
         o(`- **When:** ${h.start}${g.count > 1 ? ` (first of ${g.count})` : ''}\n`);
         o(`- **Application saw:** ${errnoText(h)}\n`);
-        o(`- **Answered by:** ${answerText(h)}\n`);
+        o(`- **Answer:** ${answerText(h)}\n`);
         o(`- **SYNs sent:** ${h.synCount}\n`);
         if (h.tunnel !== undefined) o(`- **Carried in:** ${tunnelText(h.tunnel)}\n`);
-        o(`- **Frames:** ${(h.spans ?? [h]).map((s) => `${s.frames.join(', ')} in \`${s.file}\` — \`tshark -r ${s.file} -Y 'frame.number in {${s.frames.join(',')}}'\``).join('; ')}\n`);
+        o(`- **Frames:** ${framesLine(h, names)}\n`);
         if (h.doubt !== undefined) o(`- **Doubt:** ${h.doubt === 'client-only' ? 'the capture holds no packet from the server\'s side: an answer may exist that it did not record' : 'the capture misses packets: the answer may be one of them'}\n`);
         o(`- **Diagnosis:** ${cell(h.diagnosis)}\n`);
         if (g.count > 1) {
           o(`\n| start | client | SYNs | answer | frames |\n| --- | --- | ---: | --- | --- |\n`);
-          for (const r of g.rows) {
-            o(`| ${r.start} | \`${endpointText(r.client.ip, r.client.port)}\` | ${r.synCount} | ${cell(answerText(r))} | ${framesText(r, ' ')} |\n`);
+          const shown = g.count > g.rows.length ? g.rows.slice(0, MD_ROWS_PER_GROUP) : g.rows;
+          for (const r of shown) {
+            o(`| ${r.start} | \`${endpointText(r.client.ip, r.client.port)}\` | ${r.synCount} | ${r.answer === null ? 'none' : cell(answerText(r))} | ${rowFrames(r, names)} |\n`);
           }
-          if (g.count > g.rows.length) o(`\n…and ${g.count - g.rows.length} more like these.\n`);
+          if (g.count > shown.length) o(`\n…and ${g.count - shown.length} more like these.\n`);
         }
         o('\n');
       }
       if (this.extraAttempts > 0) {
-        o(`…and ${this.extraAttempts} more failures in ${this.extraGroups.size} other groups (\`--format json\` lists them all).\n\n`);
+        o(`…and ${plural(this.extraAttempts, 'more failure')} in ${plural(this.extraGroups.size, 'other group')} (\`--format json\` lists them all).\n\n`);
       }
     }
-    if (run.evidence !== null) o(`**Evidence:** \`${run.evidence.file}\` (${run.evidence.packets} packets: every packet of the failures above, original timestamps).\n`);
+    if (run.evidence !== null) {
+      const numbered = run.evidence.frames !== undefined ? '; the frame numbers above are this file\'s' : '';
+      o(`**Evidence:** \`${run.evidence.file}\` (${plural(run.evidence.packets, 'packet')}: every packet of the failures above, original timestamps${numbered}).\n`);
+    }
   }
 }

@@ -71,6 +71,19 @@ export interface TrackerJson {
   anomalies: Record<string, number>;
 }
 
+/**
+ * Where the listed attempts' packets are in the --evidence file: input name → frame number in that
+ * input → frame number in the evidence file (1-based, as tshark numbers them).
+ */
+export type EvidenceFrames = ReadonlyMap<string, ReadonlyMap<number, number>>;
+
+export interface EvidenceJson {
+  file: string;
+  packets: number;
+  /** Absent when not recorded (the report does not number frames). */
+  frames?: EvidenceFrames;
+}
+
 export interface RunReport {
   readonly captures: readonly CaptureJson[];
   readonly summary: Summary;
@@ -83,7 +96,7 @@ export interface RunReport {
   readonly timeout: number;
   readonly only: ReadonlySet<Listed>;
   /** Listed handshakes that were written to --evidence, and the file, when asked for. */
-  readonly evidence: { file: string; packets: number } | null;
+  readonly evidence: EvidenceJson | null;
 }
 
 export interface Reporter {

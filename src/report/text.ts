@@ -1,6 +1,11 @@
 // Shared formatting for every reporter: capture timestamps as ISO 8601 UTC at the precision the
 // capture has, durations in milliseconds, and outcome colours (only when asked for).
 
+/** "1 attempt", "2 attempts". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 /** ISO 8601 UTC of a capture timestamp with `digits` sub-second digits (6 for µs, 9 for ns). */
 let cachedSec = Number.NaN;
 let cachedBase = '';
