@@ -18,6 +18,7 @@ import type { Attempt, KeptPacket, Listed } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection, type Coverage } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
 import type { EvidenceStream } from './evidence-stream.js';
+import type { OutcomeTimeline } from './report/timeline.js';
 import { Listing } from './verdicts.js';
 
 /** A packet of a listed attempt, for --evidence. */
@@ -69,6 +70,8 @@ export interface AnalyzeHooks {
   readonly signal?: AbortSignal;
   /** One input: its listed packets stream here as they are listed (not into the result's `evidence`). */
   readonly evidence?: EvidenceStream;
+  /** --chart: counts every settled attempt by time and outcome. */
+  readonly timeline?: OutcomeTimeline;
 }
 
 /**
@@ -198,6 +201,7 @@ export async function analyzeFiles(
   paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, hooks: AnalyzeHooks = {},
 ): Promise<AnalyzeResult> {
   const listing = new Listing(opts.only, opts.timeout, reporter, hooks.evidence ?? null);
+  listing.verdicts.timeline = hooks.timeline ?? null;
   const r = await trackFiles(paths, opts, listing.attempt, hooks.progress, hooks.signal);
   const v = listing.verdicts;
   return { ...r, summary: v.summary, findings: v.allFindings(), seen: v.seen, evidence: listing.evidence };

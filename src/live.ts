@@ -18,6 +18,7 @@ import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection, type Cover
 import type { Selection } from './track/select.js';
 import { Verdicts } from './verdicts.js';
 import { EvidenceStream } from './evidence-stream.js';
+import type { OutcomeTimeline } from './report/timeline.js';
 
 export { EvidenceStream };
 
@@ -37,6 +38,8 @@ export interface LiveAnalyzeOptions {
   readonly evidence: EvidenceWriter | null;
   /** Keep where each evidence packet landed in the file (a ticket numbers frames as the file does). */
   readonly evidenceFrames?: boolean;
+  /** --chart: counts every settled attempt by time and outcome. */
+  readonly timeline?: OutcomeTimeline;
 }
 
 /** Counters for a progress line, read while the capture runs. */
@@ -81,6 +84,7 @@ export class LiveAnalysis {
     this.reporter = reporter;
     this.evidence = opts.evidence === null ? null : new EvidenceStream(opts.evidence, opts.evidenceFrames === true);
     this.verdicts = new Verdicts(opts.only, opts.timeout, this.onListed);
+    this.verdicts.timeline = opts.timeline ?? null;
     this.tracker = new HandshakeTracker([source.name], {
       ...DEFAULT_TRACKER_OPTIONS,
       timeout: opts.timeout,

@@ -6,7 +6,8 @@ import { doubtText } from './report/diagnosis.js';
 import { Findings, NOTE_NONE, type Finding } from './report/findings.js';
 import { toRecord, type HandshakeJson } from './report/record.js';
 import type { Reporter } from './report/reporter.js';
-import { Summary } from './report/summary.js';
+import { Summary, outcomeIndex } from './report/summary.js';
+import type { OutcomeTimeline } from './report/timeline.js';
 import { DOUBT_CLIENT_ONLY, RESET_NONE, type Attempt, type KeptPacket, type Listed } from './track/attempt.js';
 import type { EvidenceStream } from './evidence-stream.js';
 
@@ -20,6 +21,8 @@ export class Verdicts {
   private readonly only: ReadonlySet<Listed>;
   private readonly timeout: number;
   private readonly onListed: (h: HandshakeJson, a: Attempt) => void;
+  /** --chart: attempts per time bucket, or null. */
+  timeline: OutcomeTimeline | null = null;
 
   constructor(only: ReadonlySet<Listed>, timeout: number, onListed: (h: HandshakeJson, a: Attempt) => void) {
     this.only = only;
@@ -40,6 +43,7 @@ export class Verdicts {
     this.seen.add(v.outcome);
     const reset = a.resetBy !== RESET_NONE;
     if (reset) this.seen.add('reset');
+    if (this.timeline !== null) this.timeline.add(a.startSec, a.startNsec, outcomeIndex(v.outcome), reset, service);
     // A server none of whose packets is in the capture, while its clients acknowledge some: its
     // unanswered SYNs may well have been answered.
     // (Their ACKs are gaps, but of a direction the capture does not hold rather than of packets lost.)

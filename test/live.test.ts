@@ -5,7 +5,7 @@
 import { openCapture } from '../src/capture/open.js';
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPTURES, synscope } from './helpers/cli.js';
@@ -268,11 +268,38 @@ describe('synscope live (veth between two network namespaces)', function () {
     const pair = ns!;
     const live = await pair.startLive(['--format', 'ndjson', '--fail-on', 'refused', '--interval', '0.3', '--duration', '30']);
     await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
-    await live.waitFor('the verdict and a progress line', (s) => s.stdoutLines >= 1 && /attempts \(1 refused\)/.test(s.stderr), 10_000);
+    await live.waitFor('the verdict and a progress line', (s) => s.stdoutLines >= 1 && /attempt \(1 refused\)/.test(s.stderr), 10_000);
     assert.equal(await stop(live, 'SIGTERM'), 1, live.stderr);
     assert.equal(ndjson(live.stdout).length, 1);
-    assert.match(live.stderr, /^# \S+Z \w+: \d+ packets, 1 attempts \(1 refused\), 0 open; \d+ received by filter, 0 dropped by kernel, 0 dropped by interface; last [\d.]+ s: /m);
+    assert.match(live.stderr, /^# \S+Z \w+: \d+ packets, 1 attempt \(1 refused\), 0 open; \d+ received by filter, 0 dropped by kernel, 0 dropped by interface; last [\d.]+ s: /m);
     assert.match(live.stderr, /^synscope: \d+ received by filter, 0 dropped by kernel, 0 dropped by interface$/m);
+  });
+
+  it('markdown with --evidence and --chart: the interface named as one, frames of the evidence file, the chart drawn', async () => {
+    const pair = ns!;
+    const evidence = join(tmp, 'ticket.pcap');
+    const chart = join(tmp, 'ticket.svg');
+    const live = await pair.startLive(['--format', 'markdown', '--duration', '30', '--evidence', evidence, '--chart', chart]);
+    await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
+    await live.waitFor('the verdict in the evidence file', () => {
+      try {
+        return readFileSync(evidence).length > 24 + 2 * 16;
+      } catch {
+        return false;
+      }
+    }, 10_000);
+    assert.equal(await stop(live), 130, live.stderr);
+    const md = live.stdout;
+    assert.ok(md.includes(`- interface \`${pair.serverIf}\` (live capture): `), md);
+    assert.doesNotMatch(md, new RegExp(`tshark -r ${pair.serverIf}\\b`));
+    const frames = /\*\*Frames:\*\* ([0-9, ]+) in `([^`]+)` — `tshark -r (\S+) -Y/.exec(md);
+    assert.ok(frames, md);
+    assert.deepEqual([frames[1], frames[2], frames[3]], ['1, 2', evidence, evidence]);
+    const shown = spawnSync('tshark', ['-r', evidence, '-Y', 'frame.number in {1,2}', '-T', 'fields', '-e', 'tcp.flags.str'], { encoding: 'utf8' });
+    assert.deepEqual(shown.stdout.trim().split('\n').map((l) => l.replace(/·/g, '')), ['S', 'AR']);
+    const svg = readFileSync(chart, 'utf8');
+    assert.deepEqual([...svg.matchAll(/data-series="(\w+)" data-bucket="\d+" data-count="(\d+)"/g)].map((m) => `${m[1]} ${m[2]}`), ['refused 1']);
+    assert.ok(md.includes(`![timeline of the attempts](`), md);
   });
 
   it('the json format streams to one document with the capture named after the interface', async () => {
@@ -327,7 +354,7 @@ s.on('error', () => {}); setTimeout(() => { s.destroy(); console.log('{}'); }, 6
       await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
       await live.waitFor('the verdict', (s) => s.stdoutLines >= 1, 10_000);
       assert.equal(await stop(live, signal), status, live.stderr);
-      assert.match(live.stdout, /refused ECONNREFUSED[^\n]*\n# 1 attempts: 1 refused \(2 packets, 1 capture\)[^\n]*\n# evidence: 2 packets written to /);
+      assert.match(live.stdout, /refused ECONNREFUSED[^\n]*\n# 1 attempt: 1 refused \(2 packets, 1 capture\)[^\n]*\n# evidence: 2 packets written to /);
       const back = synscope(['read', evidence, '--format', 'ndjson']);
       assert.equal(back.status, 0, back.stderr);
       assert.match(back.stdout, /"outcome":"refused"/);
@@ -358,7 +385,7 @@ s.on('error', () => {}); setTimeout(() => { s.destroy(); console.log('{}'); }, 6
     await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
     await live.waitFor('the verdict', (s) => s.stdoutLines >= 1, 10_000);
     live.child.kill('SIGUSR1');
-    await live.waitFor('the statistics line', (s) => /^# \S+Z sst\d+s: 2 packets, 1 attempts \(1 refused\), 0 open/m.test(s.stderr), 10_000);
+    await live.waitFor('the statistics line', (s) => /^# \S+Z sst\d+s: 2 packets, 1 attempt \(1 refused\), 0 open/m.test(s.stderr), 10_000);
     assert.doesNotMatch(live.stderr, /Debugger|inspector/i);
     assert.equal(await stop(live), 130, live.stderr);
   });
@@ -436,7 +463,7 @@ describe('synscope live when the interface goes away', function () {
         const code = await live.exited;
         clearTimeout(timer);
         assert.equal(code, 2, live.stderr);
-        assert.match(live.stdout, /refused ECONNREFUSED, rst from .* syns 1, frames \d+,\d+\n# 1 attempts: 1 refused \(\d+ packets, 1 capture\); \w+: \d+ received by filter, 0 dropped by kernel, 0 dropped by interface\n# evidence: 2 packets written to /);
+        assert.match(live.stdout, /refused ECONNREFUSED, rst from .* syns 1, frames \d+,\d+\n# 1 attempt: 1 refused \(\d+ packets, 1 capture\); \w+: \d+ received by filter, 0 dropped by kernel, 0 dropped by interface\n# evidence: 2 packets written to /);
         const errors = live.stderr.split('\n').filter((l) => /ended/.test(l));
         assert.deepEqual(errors, [`synscope: capture on ${pair.serverIf} ended: ${message}`], live.stderr);
         const back = synscope(['read', evidence, '--format', 'ndjson']);

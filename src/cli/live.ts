@@ -10,10 +10,13 @@ import { createEvidenceWriter, evidenceTarget, type EvidenceWriter } from '../re
 import { ndjsonFindingLines } from '../report/json.js';
 import { captureLossText, captureLossWarning, runReport, type Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
+import { plural } from '../report/text.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
 import { addVxlanPorts } from '../decode/udp.js';
 import { parseOptions, single, type RawOptions } from './options.js';
 import { makeReporter } from '../report/formats.js';
+import { OutcomeTimeline } from '../report/timeline.js';
+import { writeChart } from './chart.js';
 import { onStatistics, onStop } from './signals.js';
 
 export interface LiveRawOptions extends RawOptions {
@@ -41,7 +44,7 @@ export function progressLine(p: LiveProgress, iface: string, sincePackets: numbe
   const parts: string[] = [];
   for (const k of OUTCOMES) if (t[k] > 0) parts.push(`${t[k]} ${k}`);
   const rate = (n: number): string => (secs > 0 ? (n / secs).toFixed(n / secs >= 100 ? 0 : 1) : '0');
-  return `# ${new Date().toISOString()} ${iface}: ${p.packets} packets, ${t.attempts} attempts`
+  return `# ${new Date().toISOString()} ${iface}: ${plural(p.packets, 'packet')}, ${plural(t.attempts, 'attempt')}`
     + `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${p.open} open; `
     + `${p.stats.received} received by filter, ${p.stats.dropped} dropped by kernel, ${p.stats.ifdropped} dropped by interface; `
     + `last ${secs.toFixed(secs < 10 ? 1 : 0)} s: ${rate(sincePackets)} packets/s, ${rate(sinceAttempts)} attempts/s`;
@@ -125,8 +128,10 @@ export async function runLive(
     }
   };
   const reporter = await makeReporter(opts.format, write, color);
+  const timeline = opts.chart === null ? null : new OutcomeTimeline();
   const analysis = new LiveAnalysis(source, {
     timeout: opts.timeout, only: opts.only, select: opts.select, evidence: writer, evidenceFrames: opts.format === 'markdown',
+    timeline: timeline ?? undefined,
   }, reporter);
 
   // Ctrl-C, SIGTERM, SIGHUP stop the capture cleanly (a second one exits at once: signals.ts);
@@ -174,7 +179,13 @@ export async function runLive(
       file: opts.evidence, packets: result.evidencePackets,
       ...(result.evidenceFrames === null ? {} : { frames: new Map([[result.captures[0]!.file, result.evidenceFrames]]) }),
     };
-  const run = runReport(result, opts.timeout, opts.only, evidence);
+  let run = runReport(result, opts.timeout, opts.only, evidence);
+  let chartError: string | null = null;
+  if (timeline !== null && opts.chart !== null) {
+    const c = writeChart(opts.chart, timeline, result.summary, `live capture on interface ${iface}`);
+    if ('error' in c) chartError = c.error;
+    else run = { ...run, chart: c.link };
+  }
   reporter.finish(run);
   for (const line of ndjsonFindingLines(opts.format, run.findings)) err(line);
   out.flush();
@@ -189,6 +200,10 @@ export async function runLive(
   }
   if (result.evidenceError !== null) {
     err(`synscope: --evidence ${opts.evidence ?? ''}: ${result.evidenceError}`);
+    return EXIT_ERROR;
+  }
+  if (chartError !== null) {
+    err(`synscope: ${chartError}`);
     return EXIT_ERROR;
   }
   for (const o of opts.failOn) if (result.seen.has(o)) return EXIT_FAIL_ON;

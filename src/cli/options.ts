@@ -20,6 +20,8 @@ export interface Options {
   /** --vxlan-port: UDP ports decoded as VXLAN besides 4789 and 8472. */
   readonly vxlanPorts: readonly number[];
   readonly evidence: string | null;
+  /** --chart: the SVG timeline's file, or null. */
+  readonly chart: string | null;
   readonly failOn: ReadonlySet<Listed>;
   readonly color: boolean;
 }
@@ -36,6 +38,7 @@ export interface RawOptions {
   until?: unknown;
   'vxlan-port'?: unknown;
   evidence?: unknown;
+  chart?: unknown;
   'fail-on'?: unknown;
 }
 
@@ -100,13 +103,16 @@ export function parseOptions(raw: RawOptions, defaults: { format: Format }, colo
   const evidence = single('evidence', raw.evidence) ?? null;
   if (evidence === '') throw new UsageError(`--evidence needs a file name to write the pcap to (or - for stdout)`);
 
+  const chart = single('chart', raw.chart) ?? null;
+  if (chart === '' || chart === '-') throw new UsageError('--chart needs a file name to write the SVG timeline to');
+
   const vxlanPorts = listOf(raw['vxlan-port']).map((part) => {
     const n = Number(part);
     if (!/^\d{1,5}$/.test(part) || n < 1 || n > 65535) throw new UsageError(`--vxlan-port: '${part}' is not a UDP port number (1-65535)`);
     return n;
   });
 
-  return { format, timeout, only, select, vxlanPorts, evidence, failOn, color };
+  return { format, timeout, only, select, vxlanPorts, evidence, chart, failOn, color };
 }
 
 /** Every value of a flag given once or more, each split at commas. */

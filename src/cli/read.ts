@@ -9,6 +9,8 @@ import { makeReporter } from '../report/formats.js';
 import { ndjsonFindingLines, type ByteSink } from '../report/json.js';
 import { runReport, type EvidenceFrames, type EvidenceJson, type Sink } from '../report/reporter.js';
 import type { Listed } from '../track/attempt.js';
+import { OutcomeTimeline } from '../report/timeline.js';
+import { writeChart } from './chart.js';
 import { parseOptions, type RawOptions } from './options.js';
 import { dropWorkers, threadsWanted } from './spawn.js';
 import { onStatistics, onStop } from './signals.js';
@@ -135,7 +137,10 @@ export async function runRead(
   let seen: ReadonlySet<Listed>;
   let notes: readonly string[];
   let evidenceError: string | null = null;
-  if (threadsWanted(files, opts.evidence !== null)) {
+  const timeline = opts.chart === null ? null : new OutcomeTimeline();
+  let chartError: string | null = null;
+  // The chart is counted where the verdicts are: in this thread.
+  if (threadsWanted(files, opts.evidence !== null || timeline !== null)) {
     let latest = 0;
     const r = await readInThreads(files, track, {
       format: opts.format, color, only: [...opts.only], timeout: opts.timeout, files,
@@ -177,6 +182,7 @@ export async function runRead(
       },
       signal: stop.signal,
       evidence: stream ?? undefined,
+      timeline: timeline ?? undefined,
     });
     if (timer !== null) clearInterval(timer);
     let evidence: EvidenceJson | null = null;
@@ -198,12 +204,17 @@ export async function runRead(
         evidenceError = evidenceMessage(opts.evidence, e);
       }
     }
-    const run = runReport(result, opts.timeout, opts.only, evidence);
+    let run = runReport(result, opts.timeout, opts.only, evidence);
+    if (timeline !== null && opts.chart !== null) {
+      const c = writeChart(opts.chart, timeline, result.summary, files.length === 1 ? files[0]! : `${files.length} inputs`);
+      if ('error' in c) chartError = c.error;
+      else run = { ...run, chart: c.link };
+    }
     if (reportWanted(result, files.length, opts.format)) reporter.finish(run);
     out.flush();
     // The error lines come after the whole report, also when stdout and stderr share a slow pipe.
     notes = ndjsonFindingLines(opts.format, run.findings);
-    if (result.errors.length > 0 || evidenceError !== null || notes.length > 0) await out.drained();
+    if (result.errors.length > 0 || evidenceError !== null || chartError !== null || notes.length > 0) await out.drained();
     errors = result.errors.map((e) => e.message);
     seen = result.seen;
   }
@@ -211,7 +222,8 @@ export async function runRead(
   for (const n of notes) err(n);
   for (const e of errors) err(`synscope: ${e}`);
   if (evidenceError !== null) err(`synscope: ${evidenceError}`);
-  if (errors.length > 0 || evidenceError !== null) return EXIT_ERROR;
+  if (chartError !== null) err(`synscope: ${chartError}`);
+  if (errors.length > 0 || evidenceError !== null || chartError !== null) return EXIT_ERROR;
   for (const o of opts.failOn) if (seen.has(o)) return EXIT_FAIL_ON;
   return EXIT_OK;
 }

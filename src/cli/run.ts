@@ -37,6 +37,7 @@ function analysisOptions<T>(y: Argv<T>): Argv<T> {
     .option('until', { type: 'string', describe: 'keep only attempts that started before this time (the same forms)' })
     .option('vxlan-port', { type: 'string', describe: 'also decode UDP to this port as VXLAN (besides 4789 and 8472); comma-separated or repeated' })
     .option('evidence', { type: 'string', describe: 'write every packet of the listed handshakes to this pcap' })
+    .option('chart', { type: 'string', describe: 'write an SVG timeline: attempts per second (or wider buckets) by outcome for the failing services' })
     .option('fail-on', { type: 'string', describe: 'exit 1 when an attempt had one of these outcomes (or reset)' });
 }
 

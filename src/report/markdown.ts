@@ -243,5 +243,6 @@ export class MarkdownReporter implements Reporter {
       const numbered = run.evidence.frames !== undefined ? '; the frame numbers above are this file\'s' : '';
       o(`**Evidence:** \`${run.evidence.file}\` (${plural(run.evidence.packets, 'packet')}: every packet of the failures above, original timestamps${numbered}).\n`);
     }
+    if (run.chart !== undefined) o(`${run.evidence !== null ? '\n' : ''}**Timeline** (attempts by outcome for the failing services, \`${run.chart}\`):\n\n![timeline of the attempts](${encodeURI(run.chart)})\n`);
   }
 }

@@ -97,6 +97,8 @@ export interface RunReport {
   readonly only: ReadonlySet<Listed>;
   /** Listed handshakes that were written to --evidence, and the file, when asked for. */
   readonly evidence: EvidenceJson | null;
+  /** The --chart file as the report links it (relative to the working directory), when written. */
+  readonly chart?: string;
 }
 
 export interface Reporter {

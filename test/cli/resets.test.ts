@@ -34,7 +34,7 @@ describe('cli/resets on captures/reset-after-accept.pcap', () => {
   it('lines and markdown list it by default; --only refused does not, --only reset does', () => {
     const lines = synscope(['read', CAPTURE, '--format', 'lines']).stdout.split('\n');
     assert.match(lines[0]!, /10\.77\.1\.2\.40020 > 10\.77\.2\.2\.8081: established, .*reset by server/);
-    assert.equal(lines[1], '# 1 attempts: 1 established (1 reset by server) (4 packets, 1 capture)');
+    assert.equal(lines[1], '# 1 attempt: 1 established (1 reset by server) (4 packets, 1 capture)');
     assert.match(synscope(['read', CAPTURE, '--format', 'markdown']).stdout, /^## TCP handshakes: 0 of 1 failed, 1 reset after connecting$/m);
     assert.equal(synscope(['read', CAPTURE, '--format', 'lines', '--only', 'refused']).stdout.split('\n')[0]!.startsWith('#'), true);
     assert.match(synscope(['read', CAPTURE, '--format', 'lines', '--only', 'reset']).stdout, /established, .*reset by server/);
