@@ -16,12 +16,14 @@ const LABELS: Readonly<Record<(typeof SERIES)[number], string>> = {
   dropped: 'dropped', 'timed-out': 'timed-out', aborted: 'aborted', incomplete: 'incomplete',
 };
 
+/** Characters of service names the title line holds at 15 px. */
+const TITLE_CHARS = 70;
 /** Fewest buckets on the time axis: a capture of two seconds gets no two giant bars. */
 const MIN_BARS = 12;
-const W = 960;
+const W = 1000;
 const H = 420;
 const LEFT = 64;
-const RIGHT = W - 200;
+const RIGHT = W - 240;
 const TOP = 56;
 const BOTTOM = H - 64;
 
@@ -69,7 +71,11 @@ export function chartSvg(t: TimelineJson, services: readonly string[], source: s
   const o: string[] = [];
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  const named = services.length <= 3 ? services.join(', ') : `${services.slice(0, 3).join(', ')} and ${services.length - 3} more`;
+  // As many names as fit on the title line (about TITLE_CHARS characters).
+  let shown = 0;
+  let width = 0;
+  while (shown < services.length && (shown === 0 || width + services[shown]!.length + 2 < TITLE_CHARS)) width += services[shown++]!.length + 2;
+  const named = shown === services.length ? services.join(', ') : `${services.slice(0, shown).join(', ')} and ${services.length - shown} more`;
   o.push(`<text x="${LEFT}" y="22" font-size="15" font-weight="bold">${esc(services.length === 0 ? 'TCP handshakes: no failing service' : `TCP handshakes by outcome, failing services: ${named}`)}</text>`);
   o.push(`<text x="${LEFT}" y="40" fill="#444444">${esc(`${source}; attempts per ${widthText(t.widthSec)}, by the time of their first SYN${t.servicesLeftOut > 0 ? `; established attempts of ${plural(t.servicesLeftOut, 'service')} not counted` : ''}`)}</text>`);
 
