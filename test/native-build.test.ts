@@ -25,7 +25,8 @@ describe('scripts/build-native.mjs (npm install)', function () {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'synscope: live capture is not available (no C++ compiler or make); read works without it. '
-      + 'To capture live: apt-get install libpcap-dev build-essential (dnf install libpcap-devel gcc-c++ make), then npm run build:native\n');
+      + 'To capture live: apt-get install libpcap-dev build-essential (dnf install libpcap-devel gcc-c++ make), then npm run build:native\n'
+      + 'synscope: SYNSCOPE_BUILD_VERBOSE=1 npm run build:native shows the build\'s own output\n');
     assert.ok(!existsSync(join(dir, 'build', 'Release', 'synscope_pcap.node')));
   });
 });
