@@ -52,3 +52,14 @@ SIGUSR1 prints a statistics line on stderr.`;
 export function helpWidth(columns: number | undefined): number {
   return Math.min(100, columns !== undefined && columns > 0 ? columns : 80);
 }
+
+/**
+ * The width of table output: COLUMNS when set to a number (so `COLUMNS=200 synscope read … | less`
+ * keeps long lines), else the terminal's, else 80 (not a terminal); never below 40.
+ */
+export function outputWidth(env: NodeJS.ProcessEnv, columns: number | undefined): number {
+  const fromEnv = Number(env['COLUMNS']);
+  const w = env['COLUMNS'] !== undefined && Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv
+    : columns !== undefined && columns > 0 ? columns : 80;
+  return Math.max(40, w);
+}

@@ -13,6 +13,7 @@ import { OUTCOMES } from '../track/attempt.js';
 import { plural } from '../report/text.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
 import { addVxlanPorts } from '../decode/udp.js';
+import { outputWidth } from './help.js';
 import { parseOptions, single, type RawOptions } from './options.js';
 import { makeReporter } from '../report/formats.js';
 import { OutcomeTimeline } from '../report/timeline.js';
@@ -127,7 +128,7 @@ export async function runLive(
       setImmediate(flushNow);
     }
   };
-  const reporter = await makeReporter(opts.format, write, color);
+  const reporter = await makeReporter(opts.format, write, color, undefined, false, outputWidth(process.env, process.stdout.columns));
   const timeline = opts.chart === null ? null : new OutcomeTimeline();
   const analysis = new LiveAnalysis(source, {
     timeout: opts.timeout, only: opts.only, select: opts.select, evidence: writer, evidenceFrames: opts.format === 'markdown',

@@ -11,6 +11,7 @@ import { runReport, type EvidenceFrames, type EvidenceJson, type Sink } from '..
 import type { Listed } from '../track/attempt.js';
 import { OutcomeTimeline } from '../report/timeline.js';
 import { writeChart } from './chart.js';
+import { outputWidth } from './help.js';
 import { parseOptions, type RawOptions } from './options.js';
 import { dropWorkers, threadsWanted } from './spawn.js';
 import { onStatistics, onStop } from './signals.js';
@@ -84,6 +85,7 @@ export async function runRead(
   args: RawOptions & { captures?: unknown }, out: ReadOutput, color: boolean, err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'table' }, color);
+  const width = outputWidth(process.env, process.stdout.columns);
   const files = inputFiles((Array.isArray(args.captures) ? args.captures : [args.captures]).filter((x) => x !== undefined)
     .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x))));
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
@@ -143,7 +145,7 @@ export async function runRead(
   if (threadsWanted(files, opts.evidence !== null || timeline !== null)) {
     let latest = 0;
     const r = await readInThreads(files, track, {
-      format: opts.format, color, only: [...opts.only], timeout: opts.timeout, files,
+      format: opts.format, color, only: [...opts.only], timeout: opts.timeout, files, width,
     }, {
       progress: (name, packets) => {
         latest = packets;
@@ -160,7 +162,7 @@ export async function runRead(
     notes = r.notes;
   } else {
     dropWorkers();
-    const reporter = await makeReporter(opts.format, out.write, color, out.bytes, files.length > 1);
+    const reporter = await makeReporter(opts.format, out.write, color, out.bytes, files.length > 1, width);
     // stdin streams its evidence as attempts are listed, as live does: a killed read leaves them all.
     const streamed = opts.evidence !== null && files.length === 1 && files[0] === '-' ? opts.evidence : null;
     const stream = streamed === null ? null : new EvidenceStream(null, opts.format === 'markdown');

@@ -21,7 +21,7 @@ const port = data.port;
 const control = new Int32Array(data.control);
 const only = new Set(data.only);
 const out = new FdSink(1);
-const reporter = await makeReporter(data.format, out.write, data.color, out, data.files.length > 1);
+const reporter = await makeReporter(data.format, out.write, data.color, out, data.files.length > 1, data.width);
 const listing = new Listing(only, data.timeout, reporter);
 // One attempt object and one answer address, refilled from every slot.
 const attempt = new Attempt(data.files, 0, Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);

@@ -43,6 +43,8 @@ export interface ReportOptions {
   readonly only: readonly Listed[];
   readonly timeout: number;
   readonly files: readonly string[];
+  /** Table output width (help.ts outputWidth). */
+  readonly width: number;
 }
 
 export interface ReportWorkerData extends ReportOptions {

@@ -1,11 +1,13 @@
 // `--format lines`: one tcpdump-like line per handshake, then a short summary. The default
-// for live capture, where each line is printed the moment its verdict is reached.
+// for live capture, where each line is printed the moment its verdict is reached. The closing `#`
+// lines start with the headline ("5 of 8 attempts failed: ...").
 
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import type { ResetsJson } from './summary.js';
 import { wireLossText } from './findings.js';
 import { framesText, paintOutcome, plural } from './text.js';
+import { headline } from './headline.js';
 
 /** "10.0.0.5.51234" as tcpdump writes an endpoint (IPv6 too: "2001:db8::1.443"). */
 function ep(ip: string, port: number): string {
@@ -69,7 +71,7 @@ export class LinesReporter implements Reporter {
     this.out(`${handshakeLine(h, this.color, this.several)}\n`);
   }
   finish(run: RunReport): void {
-    this.out(`${summaryLine(run)}\n`);
+    this.out(`# ${headline(run)}\n${summaryLine(run)}\n`);
     const wire = wireLossText(run.captureLoss);
     if (wire !== null) this.out(`# ${wire}\n`);
     for (const f of run.findings) this.out(`# finding: ${f.text}\n`);

@@ -1,14 +1,16 @@
 // `--format table`, the default for `read`: what was read, the totals per outcome, the services,
-// then the listed handshakes (cli-table3), each failure with its diagnosis underneath.
+// then the listed handshakes, each failure with its diagnosis underneath; a headline first, and no
+// line wider than the terminal (fit.ts).
 
-import Table from 'cli-table3';
 import { OUTCOMES } from '../track/attempt.js';
 import type { LatencyJson, PercentilesJson } from './latency.js';
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import { wireLossText } from './findings.js';
 import { failures, type ResetsJson } from './summary.js';
-import { endpointText, framesText, paintOutcome } from './text.js';
+import { endpointText, paintOutcome } from './text.js';
+import { fitTable, wrap } from './fit.js';
+import { headline } from './headline.js';
 
 /** Rows of handshakes shown; the rest are counted (json / ndjson / lines list them all). */
 export const TABLE_MAX_ROWS = 200;
@@ -40,18 +42,38 @@ function latencyCells(l: LatencyJson | undefined): string[] {
   return [percentilesText(l.synAckMs), percentilesText(l.connectMs), String(l.retransmitted)];
 }
 
-/** Compact tables: a rule under the header only, as `column -t` readers expect. */
-const COMPACT = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
-
-function plainStyle(color: boolean): { head: string[]; border: string[] } {
-  return color ? { head: ['bold'], border: [] } : { head: [], border: [] };
-}
-
-function answerText(h: HandshakeJson): string {
+/** "rst +0.035ms", "icmp 3/13 10.77.0.1 +0.015ms" (the sender named when it is not the server), "none". */
+export function answerText(h: HandshakeJson): string {
   const a = h.answer;
   if (a === null) return 'none';
   const what = a.kind === 'icmp' ? `icmp ${a.icmpType}/${a.icmpCode}` : a.kind;
-  return `${what} from ${a.from} +${a.afterMs} ms`;
+  return `${what}${a.from === h.server.ip ? '' : ` ${a.from}`} +${a.afterMs}ms`;
+}
+
+/** "27,40-44": runs of three or more as ranges; past 6 groups the middle is counted ("1,3,5,…9 more…,40-44"). */
+export function framesCompact(frames: readonly number[]): string {
+  const groups: string[] = [];
+  for (let i = 0; i < frames.length;) {
+    let j = i;
+    while (j + 1 < frames.length && frames[j + 1] === frames[j]! + 1) j++;
+    if (j - i >= 2) groups.push(`${frames[i]}-${frames[j]}`);
+    else for (let k = i; k <= j; k++) groups.push(String(frames[k]));
+    i = j + 1;
+  }
+  if (groups.length <= 6) return groups.join(',');
+  return `${groups.slice(0, 3).join(',')},…${groups.length - 5} more…,${groups.slice(-2).join(',')}`;
+}
+
+/** The frames cell: each file's own after its name when they span inputs (or `named`, several inputs). */
+function framesCell(h: HandshakeJson, named: boolean): string {
+  if (h.spans === undefined) return named ? `${h.file}:${framesCompact(h.frames)}` : framesCompact(h.frames);
+  return h.spans.map((s) => `${s.file}:${framesCompact(s.frames)}`).join(' ');
+}
+
+/** "12:23:43.464" when all start on `day` (YYYY-MM-DD), else "2026-11-25T12:23:43.464". */
+function startText(start: string, day: string | null): string {
+  const ms = start.replace(/(\.[0-9]{3})[0-9]*Z$/, '$1').replace(/Z$/, '');
+  return day === null ? ms : ms.slice(11);
 }
 
 export class TableReporter implements Reporter {
@@ -59,13 +81,16 @@ export class TableReporter implements Reporter {
   private readonly color: boolean;
   /** Several inputs: every frame list names its file. */
   private readonly several: boolean;
+  /** No line is wider than this. */
+  private readonly width: number;
   private readonly rows: HandshakeJson[] = [];
   private listed = 0;
 
-  constructor(out: Sink, color: boolean, several = false) {
+  constructor(out: Sink, color: boolean, several = false, width = 80) {
     this.out = out;
     this.color = color;
     this.several = several;
+    this.width = width;
   }
 
   handshake(h: HandshakeJson): void {
@@ -73,9 +98,21 @@ export class TableReporter implements Reporter {
     if (this.rows.length < TABLE_MAX_ROWS) this.rows.push(h);
   }
 
+  /** A paragraph, wrapped; its lines after the first indented by two. */
+  private say(text: string): void {
+    this.out(`${wrap(text, this.width, 2).join('\n')}\n`);
+  }
+
+  private table(head: readonly string[], rows: readonly (readonly string[])[]): void {
+    this.out(`${fitTable(head, rows, this.width).join('\n')}\n`);
+  }
+
   finish(run: RunReport): void {
     const o = this.out;
     const color = this.color;
+    const width = this.width;
+    this.say(headline(run, width));
+    o('\n');
     for (const c of run.captures) {
       const kind = `${c.format}${c.gzip ? ' (gzip)' : ''}`;
       let line = `${c.file}: ${kind}, ${c.linkTypes.join('/') || 'no interfaces'}, ${c.packets} packets`;
@@ -84,14 +121,14 @@ export class TableReporter implements Reporter {
       if (c.badPackets > 0) line += `, ${c.badPackets} damaged packets skipped`;
       const loss = captureLossText(c);
       if (loss !== null) line += `; ${loss}`;
-      o(`${line}\n`);
+      this.say(line);
       const warning = captureLossWarning(c);
-      if (warning !== null) o(`  warning: ${warning}\n`);
-      if (c.error !== null) o(`  reading stopped: ${c.error}\n`);
+      if (warning !== null) this.say(`warning: ${warning}`);
+      if (c.error !== null) this.say(`reading stopped: ${c.error}`);
     }
 
     const t = run.summary.totals;
-    const sum = new Table({ head: ['outcome', 'attempts', 'errno'], style: plainStyle(color), chars: COMPACT });
+    const sum: string[][] = [];
     const resets = run.summary.resets;
     for (const k of OUTCOMES) {
       if (t[k] === 0) continue;
@@ -101,11 +138,12 @@ export class TableReporter implements Reporter {
       if (k === 'established' && resets.byServer > 0) sum.push(['  reset by server', String(resets.byServer), 'ECONNRESET']);
     }
     sum.push(['total', String(t.attempts), '']);
-    o(`\n${sum.toString()}\n`);
+    o('\n');
+    this.table(['outcome', 'attempts', 'errno'], sum);
     const wire = wireLossText(run.captureLoss);
-    if (wire !== null) o(`${wire}\n`);
+    if (wire !== null) this.say(wire);
     if (run.tracker.evicted > 0) {
-      o(`${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.\n`);
+      this.say(`${run.tracker.evicted} attempts were settled early: more were open at once than the table holds.`);
     }
 
     const services = run.summary.serviceList();
@@ -114,48 +152,50 @@ export class TableReporter implements Reporter {
       const resetCols = RESET_COLUMNS.filter((c) => resets[c.key] > 0);
       const shown = services.slice(0, TABLE_MAX_SERVICES);
       const latency = shown.some((s) => s.latency !== undefined) ? LATENCY_HEADS : [];
-      const st = new Table({
-        head: ['server', 'attempts', ...present, ...resetCols.map((c) => c.head), ...latency], style: plainStyle(color), chars: COMPACT,
-      });
-      for (const s of shown) {
-        const name = s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port);
-        st.push([
-          name, String(s.attempts), ...present.map((k) => String(s[k] ?? '')), ...resetCols.map((c) => String(s.resets?.[c.key] || '')),
-          ...(latency.length === 0 ? [] : latencyCells(s.latency)),
-        ]);
-      }
-      o(`\nservices\n${st.toString()}\n`);
+      const rows = shown.map((s) => [
+        s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port),
+        String(s.attempts), ...present.map((k) => String(s[k] ?? '')), ...resetCols.map((c) => String(s.resets?.[c.key] || '')),
+        ...(latency.length === 0 ? [] : latencyCells(s.latency)),
+      ]);
+      o('\nservices\n');
+      this.table(['server', 'attempts', ...present, ...resetCols.map((c) => c.head), ...latency], rows);
       if (services.length > TABLE_MAX_SERVICES) o(`... and ${services.length - TABLE_MAX_SERVICES} more services\n`);
       const failing = services.filter((s) => failures(s) > 0).length;
       if (failing === 0) o('no failing service\n');
     }
     if (run.findings.length > 0) o('\n');
-    for (const f of run.findings) o(`finding: ${f.text}\n`);
+    for (const f of run.findings) this.say(`finding: ${f.text}`);
 
     const onlyAll = OUTCOMES.every((k) => run.only.has(k));
-    const which = onlyAll ? 'handshakes' : `handshakes (${[...run.only].join(', ')})`;
+    let which = onlyAll ? 'handshakes' : `handshakes (${[...run.only].join(', ')})`;
     if (this.rows.length === 0) {
-      o(`\nno ${which} to list\n`);
+      o('\n');
+      this.say(`no ${which} to list`);
     } else {
+      // Time of day when every listed attempt started on one (UTC) day, which is then said once.
+      const day = this.rows[0]!.start.slice(0, 10);
+      const oneDay = this.rows.every((h) => h.start.startsWith(day));
+      if (oneDay) which += `, ${day} UTC`;
       // A tunnel column only when some listed handshake was carried in one.
       const tunnels = this.rows.some((h) => h.tunnel !== undefined);
-      const ht = new Table({
-        head: ['start', 'client', 'server', 'outcome', 'errno', 'syns', 'answer', 'frames', ...(tunnels ? ['tunnel'] : [])],
-        style: plainStyle(color), chars: COMPACT,
-      });
-      for (const h of this.rows) {
+      const rows = this.rows.map((h) => {
+        let outcome = paintOutcome(h.outcome, color);
+        if (h.errno !== null) outcome += ` ${h.errno}`;
+        if (h.resetBy !== undefined) outcome += ` (reset by ${h.resetBy})`;
+        if (h.doubt !== undefined) outcome += ` (doubt: ${h.doubt})`;
         const row = [
-          h.start, endpointText(h.client.ip, h.client.port), endpointText(h.server.ip, h.server.port),
-          paintOutcome(h.outcome, color) + (h.resetBy === undefined ? '' : ` (reset by ${h.resetBy})`)
-            + (h.doubt === undefined ? '' : ` (doubt: ${h.doubt})`),
-          h.errno ?? '', String(h.synCount), answerText(h), framesText(h, ',', this.several),
+          startText(h.start, oneDay ? day : null),
+          `${endpointText(h.client.ip, h.client.port)} > ${endpointText(h.server.ip, h.server.port)}`,
+          outcome, String(h.synCount), answerText(h), framesCell(h, this.several),
         ];
         if (tunnels) row.push(h.tunnel === undefined ? '' : tunnelText(h.tunnel));
-        ht.push(row);
-      }
-      o(`\n${which}\n${ht.toString()}\n`);
+        return row;
+      });
+      o('\n');
+      this.say(which);
+      this.table(['start', 'client > server', 'outcome', 'syns', 'answer', 'frames', ...(tunnels ? ['tunnel'] : [])], rows);
       if (this.listed > this.rows.length) {
-        o(`... and ${this.listed - this.rows.length} more (use --format lines, json or ndjson for all)\n`);
+        this.say(`... and ${this.listed - this.rows.length} more (use --format lines, json or ndjson for all)`);
       }
       const shown = new Set<string>();
       let n = 0;
@@ -165,9 +205,13 @@ export class TableReporter implements Reporter {
         if (shown.has(key)) continue;
         shown.add(key);
         if (n++ === MAX_DIAGNOSES) break;
-        o(`\n${paintOutcome(h.outcome, color)} ${endpointText(h.server.ip, h.server.port)}: ${h.diagnosis}\n`);
+        o('\n');
+        this.say(`${paintOutcome(h.outcome, color)} ${endpointText(h.server.ip, h.server.port)}: ${h.diagnosis}`);
       }
     }
-    if (run.evidence !== null) o(`\nevidence: ${run.evidence.packets} packets written to ${run.evidence.file}\n`);
+    if (run.evidence !== null) {
+      o('\n');
+      this.say(`evidence: ${run.evidence.packets} packets written to ${run.evidence.file}`);
+    }
   }
 }

@@ -1,0 +1,45 @@
+// fit.ts: paragraphs and tables within a width, never a word, a number and its unit, or a
+// `command` parted when it fits.
+
+import { strict as assert } from 'node:assert';
+import fc from 'fast-check';
+import { fitTable, visibleLength, wrap } from '../../src/report/fit.js';
+
+describe('report/fit', () => {
+  it('wrap: no line over the width, the words kept in order, "0.009 ms" and `ss -ltn` never parted', () => {
+    const text = 'The SYN was answered by a TCP reset after 0.009 ms: run `ss -ltn \'sport = :9\'` on 10.77.1.1 now';
+    for (let w = 25; w <= 100; w++) {
+      const lines = wrap(text, w, 2);
+      for (const l of lines) assert.ok(l.length <= w, `${w}: ${l}`);
+      assert.equal(lines.join(' ').replace(/ +/g, ' '), text);
+      assert.ok(lines.some((l) => l.includes('0.009 ms')), `${w}`);
+      assert.ok(lines.some((l) => l.includes('`ss -ltn \'sport = :9\'`')), `${w}`);
+    }
+  });
+
+  it('wrap: words longer than the line are cut, after a comma when one is near', () => {
+    assert.deepEqual(wrap('frames 1,2,3,4,5,6,7,8', 10), ['frames', '1,2,3,4,5,', '6,7,8']);
+  });
+
+  it('fitTable: any cells, any width from 20: no line wider, every word of every cell shown', () => {
+    const word = fc.stringMatching(/^[a-z0-9.:>-]{1,30}$/);
+    const cell = fc.array(word, { minLength: 0, maxLength: 5 }).map((ws) => ws.join(' '));
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 8 }).chain((n) => fc.tuple(
+        fc.array(cell, { minLength: n, maxLength: n }), fc.array(fc.array(cell, { minLength: n, maxLength: n }), { maxLength: 6 }),
+      )),
+      fc.integer({ min: 20, max: 140 }),
+      ([head, rows], width) => {
+        const lines = fitTable(head, rows, width);
+        for (const l of lines) assert.ok(visibleLength(l) <= width, `${width}: ${JSON.stringify(l)}`);
+        const all = lines.join('');
+        for (const c of [...head, ...rows.flat()]) for (const w of c.split(' ')) if (w.length < width / 2 - 4) assert.ok(all.includes(w.slice(0, 3)));
+      },
+    ), { numRuns: 300 });
+  });
+
+  it('fitTable: natural widths when they fit, the wrapped column when not', () => {
+    assert.deepEqual(fitTable(['a', 'bb'], [['x', 'y z']], 40), ['a  bb', '-  ---', 'x  y z']);
+    assert.deepEqual(fitTable(['a', 'bb'], [['x', 'yyy zzz']], 8), ['a  bb', '-  -----', 'x  yyy', '   zzz']);
+  });
+});
