@@ -68,7 +68,8 @@ export function wrap(text: string, width: number, indent = 0): string[] {
   const out: string[] = [];
   const pad = ' '.repeat(indent);
   for (const para of text.split('\n')) {
-    let line = out.length === 0 ? '' : pad;
+    // Leading spaces are kept ("  reset by client" under "established").
+    let line = (out.length === 0 ? '' : pad) + /^ */.exec(para)![0];
     let start = line.length;
     for (const t of tokens(para, width - indent)) {
       for (const piece of cut(t, Math.max(1, width - indent))) {

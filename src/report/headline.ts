@@ -44,7 +44,17 @@ export function headline(run: RunReport, width = Number.POSITIVE_INFINITY): stri
   const failed = failing.reduce((n, s) => n + failures(s), 0);
   const of = `${t.attempts} attempt${t.attempts === 1 ? '' : 's'}`;
   if (failed === 0) {
-    return t.incomplete > 0 ? `none of ${of} failed (${t.incomplete} incomplete)` : `all ${of} established`;
+    let s = t.incomplete > 0 ? `none of ${of} failed (${t.incomplete} incomplete)` : `all ${of} established`;
+    // What the findings say about services that did not fail ("slow connects: 10.77.2.2:8087").
+    const about = new Map<string, string[]>();
+    for (const f of run.findings) {
+      const w = FINDING_WORDS[f.kind];
+      if (w === undefined || f.server === null) continue;
+      const name = f.server.port === null ? f.server.ip : endpointText(f.server.ip, f.server.port);
+      about.set(w, [...(about.get(w) ?? []), name]);
+    }
+    for (const [w, names] of about) s += `; ${w}: ${names.join(', ')}`;
+    return s;
   }
   let s = `${failed} of ${of} failed:`;
   const most = Number.isFinite(width) ? failing.length : Math.min(5, failing.length);
