@@ -146,7 +146,8 @@ function render(head: readonly string[], rows: readonly (readonly string[])[], w
 
 /**
  * A table of `head` and `rows` in lines at most `width` wide: cells wrap between words; when the
- * columns cannot all fit even wrapped, the table is cut into several, each repeating the first column.
+ * columns cannot all fit even wrapped, the table is cut into several, each repeating the first column
+ * (the later ones without the rows that are empty in them).
  */
 export function fitTable(head: readonly string[], rows: readonly (readonly string[])[], width: number): string[] {
   const col = (i: number): string[] => [head[i]!, ...rows.map((r) => r[i] ?? '')];
@@ -160,11 +161,13 @@ export function fitTable(head: readonly string[], rows: readonly (readonly strin
     let j = i + 1;
     while (j < head.length && columnWidths([all[0]!, ...all.slice(i, j + 1)], width) !== null) j++;
     const pick = [0, ...Array.from({ length: j - i }, (_, k) => i + k)];
-    const sub = pick.map((k) => all[k]!);
+    // After the first table, rows with nothing in these columns are left out.
+    const kept = rows.filter((r) => i === 1 || pick.some((k) => k > 0 && (r[k] ?? '') !== ''));
+    const sub = pick.map((k) => [head[k]!, ...kept.map((r) => r[k] ?? '')]);
     // One column that cannot fit beside the first even alone: its words are cut.
     const w = columnWidths(sub, width) ?? forced(sub, width);
     if (out.length > 0) out.push('');
-    out.push(...render(pick.map((k) => head[k]!), rows.map((r) => pick.map((k) => r[k] ?? '')), w));
+    out.push(...render(pick.map((k) => head[k]!), kept.map((r) => pick.map((k) => r[k] ?? '')), w));
     i = j;
   }
   return out;

@@ -19,7 +19,8 @@ export function synscope(args: readonly string[], input?: Buffer, env: Readonly<
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: ROOT, input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000,
-    env: { ...process.env, NO_COLOR: '1', ...env },
+    // The table's width is pinned (COLUMNS, as on a terminal of 80 columns) unless a test asks for another.
+    env: { ...process.env, NO_COLOR: '1', COLUMNS: '80', ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
