@@ -245,11 +245,12 @@ describe('synscope live (veth between two network namespaces)', function () {
     clearTimeout(timer);
     assert.equal(code, 0, live.stderr);
     const lines = live.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 3, live.stdout);
+    assert.equal(lines.length, 4, live.stdout);
     for (const l of lines.slice(0, 2)) {
       assert.match(l, new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z ${CLIENT_IP.replace(/\./g, '\\.')}\\.\\d+ > ${SERVER_IP.replace(/\./g, '\\.')}\\.${COUNTED}: refused ECONNREFUSED, rst from ${SERVER_IP.replace(/\./g, '\\.')} after [\\d.]+ ms, syns 1, frames \\d+,\\d+$`));
     }
-    assert.equal(lines[2], `# 2 attempts: 2 refused (4 packets, 1 capture); ${pair.serverIf}: 4 received by filter, 0 dropped by kernel, 0 dropped by interface`);
+    assert.equal(lines[2], `# 2 of 2 attempts failed: ${SERVER_IP}:${COUNTED} refused 2`);
+    assert.equal(lines[3], `# 2 attempts: 2 refused (4 packets, 1 capture); ${pair.serverIf}: 4 received by filter, 0 dropped by kernel, 0 dropped by interface`);
   });
 
   it('stops after --duration with an empty summary when nothing happened', async () => {
@@ -349,7 +350,7 @@ s.on('error', () => {}); setTimeout(() => { s.destroy(); console.log('{}'); }, 6
       await pair.node(pair.client, CONNECT_ONCE, [SERVER_IP, String(CLOSED), '5000']);
       await live.waitFor('the verdict', (s) => s.stdoutLines >= 1, 10_000);
       assert.equal(await stop(live, signal), status, live.stderr);
-      assert.match(live.stdout, /refused ECONNREFUSED[^\n]*\n# 1 attempt: 1 refused \(2 packets, 1 capture\)[^\n]*\n# evidence: 2 packets written to /);
+      assert.match(live.stdout, /refused ECONNREFUSED[^\n]*\n# 1 of 1 attempt failed: [^\n]* refused 1\n# 1 attempt: 1 refused \(2 packets, 1 capture\)[^\n]*\n# evidence: 2 packets written to /);
       const back = synscope(['read', evidence, '--format', 'ndjson']);
       assert.equal(back.status, 0, back.stderr);
       assert.match(back.stdout, /"outcome":"refused"/);
@@ -458,7 +459,7 @@ describe('synscope live when the interface goes away', function () {
         const code = await live.exited;
         clearTimeout(timer);
         assert.equal(code, 2, live.stderr);
-        assert.match(live.stdout, /refused ECONNREFUSED, rst from .* syns 1, frames \d+,\d+\n# 1 attempt: 1 refused \(\d+ packets, 1 capture\); \w+: \d+ received by filter, 0 dropped by kernel, 0 dropped by interface\n# evidence: 2 packets written to /);
+        assert.match(live.stdout, /refused ECONNREFUSED, rst from .* syns 1, frames \d+,\d+\n# 1 of 1 attempt failed: [^\n]* refused 1\n# 1 attempt: 1 refused \(\d+ packets, 1 capture\); \w+: \d+ received by filter, 0 dropped by kernel, 0 dropped by interface\n# evidence: 2 packets written to /);
         const errors = live.stderr.split('\n').filter((l) => /ended/.test(l));
         assert.deepEqual(errors, [`synscope: capture on ${pair.serverIf} ended: ${message}`], live.stderr);
         const back = synscope(['read', evidence, '--format', 'ndjson']);

@@ -71,7 +71,9 @@ export class LinesReporter implements Reporter {
     this.out(`${handshakeLine(h, this.color, this.several)}\n`);
   }
   finish(run: RunReport): void {
-    this.out(`# ${headline(run)}\n${summaryLine(run)}\n`);
+    // The headline when there was something to say (the summary line says "0 attempts").
+    if (run.summary.totals.attempts > 0) this.out(`# ${headline(run)}\n`);
+    this.out(`${summaryLine(run)}\n`);
     const wire = wireLossText(run.captureLoss);
     if (wire !== null) this.out(`# ${wire}\n`);
     for (const f of run.findings) this.out(`# finding: ${f.text}\n`);
