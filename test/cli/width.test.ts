@@ -72,7 +72,7 @@ describe('cli/width: the headline', () => {
   it('nothing failed, nothing seen', () => {
     assert.equal(synscope(['read', 'captures/established.pcap']).stdout.split('\n')[0], 'all 1 attempt established');
     const lines = synscope(['read', 'captures/established.pcap', '--format', 'lines']).stdout;
-    assert.match(lines, /^# all 1 attempt established\n# 1 attempts: 1 established/m);
+    assert.match(lines, /^# all 1 attempt established\n# 1 attempt: 1 established/m);
   });
 
   it('lines: the first of the closing # lines; one line per verdict, however long', () => {
