@@ -5,7 +5,7 @@
 import type { Finding } from './findings.js';
 import type { RunReport } from './reporter.js';
 import { failures, type ServiceJson } from './summary.js';
-import { endpointText } from './text.js';
+import { endpointText, plural } from './text.js';
 
 const FAILED: readonly ('refused' | 'rejected' | 'dropped' | 'timed-out' | 'aborted')[] = [
   'dropped', 'timed-out', 'refused', 'rejected', 'aborted',
@@ -42,7 +42,7 @@ export function headline(run: RunReport, width = Number.POSITIVE_INFINITY): stri
   if (t.attempts === 0) return 'no TCP handshake attempts seen';
   const failing = run.summary.serviceList().filter((s) => failures(s) > 0);
   const failed = failing.reduce((n, s) => n + failures(s), 0);
-  const of = `${t.attempts} attempt${t.attempts === 1 ? '' : 's'}`;
+  const of = plural(t.attempts, 'attempt');
   if (failed === 0) {
     let s = t.incomplete > 0 ? `none of ${of} failed (${t.incomplete} incomplete)` : `all ${of} established`;
     // What the findings say about services that did not fail ("slow connects: 10.77.2.2:8087").
@@ -62,11 +62,11 @@ export function headline(run: RunReport, width = Number.POSITIVE_INFINITY): stri
   for (; shown < most; shown++) {
     const part = `${shown === 0 ? ' ' : ', '}${servicePart(failing[shown]!, run.findings)}`;
     const left = failing.length - shown - 1;
-    const tail = left > 0 ? `, and ${left} more service${left === 1 ? '' : 's'}` : '';
+    const tail = left > 0 ? `, and ${plural(left, 'more service', 'more services')}` : '';
     if (shown > 0 && s.length + part.length + tail.length > width) break;
     s += part;
   }
   const left = failing.length - shown;
-  if (left > 0) s += `${shown > 0 ? ',' : ''} and ${left} more service${left === 1 ? '' : 's'}`;
+  if (left > 0) s += `${shown > 0 ? ',' : ''} and ${plural(left, 'more service', 'more services')}`;
   return s;
 }

@@ -6,6 +6,7 @@ import { strict as assert } from 'node:assert';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CAPTURES, synscope } from '../helpers/cli.js';
+import { outputWidth } from '../../src/cli/help.js';
 
 const files = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => `captures/${f}`);
 const folders = readdirSync(CAPTURES).filter((f) => statSync(join(CAPTURES, f)).isDirectory()).sort().map((f) => `captures/${f}`);
@@ -52,6 +53,16 @@ describe('cli/width: table output within COLUMNS', () => {
     const r = synscope(['read', 'captures/mixed.pcapng'], undefined, { COLUMNS: '' });
     for (const l of r.stdout.split('\n')) assert.ok(l.length <= 80, l);
     assert.ok(r.stdout.split('\n').some((l) => l.length > 75));
+  });
+});
+
+describe('cli/width: outputWidth', () => {
+  it('COLUMNS when a positive whole number, else the terminal, else 80; never below 40', () => {
+    assert.equal(outputWidth({ COLUMNS: '132' }, 100), 132);
+    assert.equal(outputWidth({}, 100), 100);
+    assert.equal(outputWidth({}, undefined), 80);
+    for (const bad of ['', 'abc', '0', '-5', '80.5']) assert.equal(outputWidth({ COLUMNS: bad }, 90), 90, bad);
+    assert.equal(outputWidth({ COLUMNS: '20' }, undefined), 40);
   });
 });
 
