@@ -27,45 +27,14 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=$ROOT/captures
-PYCLIENT=$ROOT/scripts/capture-client.py
-if [[ -z ${PYTHON:-} && -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=${PYTHON:-python3}; fi
 C=ss11c-client
 R=ss11c-router
 S=ss11c-server
 FILTER='tcp or icmp'
 
-[[ $(id -u) -eq 0 ]] || { echo "make-field-captures: must run as root" >&2; exit 2; }
-for t in ip iptables tcpdump tshark editcap mergecap timeout "$PY"; do
-  command -v "$t" >/dev/null || { echo "make-field-captures: missing $t" >&2; exit 2; }
-done
-
-WORK=$(mktemp -d /tmp/ss11c-cap.XXXXXX)
-PIDS=()
-
-log() { printf '[make-field-captures %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-cleanup() {
-  local rc=$?
-  set +e
-  local p
-  for p in "${PIDS[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p" 2>/dev/null; fi
-  done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  for n in "$C" "$R" "$S"; do ip netns del "$n" 2>/dev/null; done
-  rm -rf "$WORK"
-  if [[ $rc -ne 0 ]]; then log "FAILED (exit $rc); namespaces and helpers cleaned up"; fi
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
-
-# shellcheck source=lib/three-namespaces.sh
-. "$ROOT/scripts/lib/three-namespaces.sh"
+# shellcheck source=lib/capture-run.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/capture-run.sh"
+capture_run make-field-captures ip iptables tcpdump tshark editcap mergecap timeout
 
 three_namespaces "$C" "$R" "$S"
 # unanswered connects give up within ~7 s (SYN at 0, 1, 3 s)

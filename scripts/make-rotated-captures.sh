@@ -16,41 +16,15 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-OUT=$ROOT/captures
-PYCLIENT=$ROOT/scripts/capture-client.py
-if [[ -z ${PYTHON:-} && -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=${PYTHON:-python3}; fi
 C=ss11a-client
 R=ss11a-router
 S=ss11a-server
 FILTER='tcp or icmp'
 SETTLE=4.5
 
-[[ $(id -u) -eq 0 ]] || { echo "make-rotated-captures: must run as root" >&2; exit 2; }
-for t in ip iptables tcpdump dumpcap gzip timeout "$PY"; do
-  command -v "$t" >/dev/null || { echo "make-rotated-captures: missing $t" >&2; exit 2; }
-done
-
-WORK=$(mktemp -d /tmp/ss11a-cap.XXXXXX)
-PIDS=()
-log() { printf '[make-rotated-captures %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-cleanup() {
-  local rc=$? p n
-  set +e
-  for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  for n in "$C" "$R" "$S"; do ip netns del "$n" 2>/dev/null; done
-  rm -rf "$WORK"
-  [[ $rc -ne 0 ]] && log "FAILED (exit $rc); namespaces and helpers cleaned up"
-  exit $rc
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-nsx() { local n=$1; shift; ip netns exec "$n" "$@"; }
-# shellcheck source=lib/three-namespaces.sh
-source "$ROOT/scripts/lib/three-namespaces.sh"
+# shellcheck source=lib/capture-run.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/capture-run.sh"
+capture_run make-rotated-captures ip iptables tcpdump dumpcap gzip timeout
 
 setup() {
   three_namespaces "$C" "$R" "$S"
