@@ -3,7 +3,7 @@
 
 import type { ErrnoName } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
-import { millisText } from './text.js';
+import { endpointText, millisText } from './text.js';
 
 /** What the application printed for each errno (glibc strerror, and Go's wording where it differs). */
 export const ERRNO_MESSAGES: Readonly<Record<ErrnoName, string>> = {
@@ -78,7 +78,7 @@ export function doubtText(h: HandshakeJson): string {
 
 /** The diagnosis for one handshake; `timeout` is the --timeout in force. */
 export function diagnose(h: HandshakeJson, timeout: number): string {
-  const server = h.server.ip.includes(':') ? `[${h.server.ip}]:${h.server.port}` : `${h.server.ip}:${h.server.port}`;
+  const server = endpointText(h.server.ip, h.server.port);
   const a = h.answer;
   const saw = h.errno === null ? '' : ` The application saw ${h.errno} ("${ERRNO_MESSAGES[h.errno]}").`;
   const syns = h.synCount === 1 ? 'the SYN' : `${h.synCount} SYNs (the client retransmitted)`;

@@ -8,6 +8,7 @@ import { formatIp, ip4Text } from './address.js';
 import type { Finding } from './findings.js';
 import { ServiceLatency, percentiles, type LatencyJson } from './latency.js';
 import type { EndpointJson } from './record.js';
+import { endpointText } from './text.js';
 
 export type SummaryJson = { attempts: number } & Record<Outcome, number>;
 
@@ -230,10 +231,9 @@ export class Summary {
         if (l === null || l.retransmitted === 0 || l.retransmitted < SLOW_SHARE * l.connect.count) continue;
         const c = percentiles(l.connect);
         const a = percentiles(l.synAck);
-        const where = s.len === 4 ? `${s.ip}:${s.port}` : `[${s.ip}]:${s.port}`;
-        out.push({
+                out.push({
           kind: 'slow-connect', server: { ip: s.ip, port: s.port },
-          text: `${where}: ${l.retransmitted} of ${l.connect.count} connects needed SYN retransmissions (first SYN to connected: p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms), while its SYN/ACK followed the SYN it answered in ${a.p50} ms (p50): SYNs were lost on the way or dropped by the server (a full listen queue, loss on the path), and each one cost the client a retransmission timeout.`,
+          text: `${endpointText(s.ip, s.port)}: ${l.retransmitted} of ${l.connect.count} connects needed SYN retransmissions (first SYN to connected: p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms), while its SYN/ACK followed the SYN it answered in ${a.p50} ms (p50): SYNs were lost on the way or dropped by the server (a full listen queue, loss on the path), and each one cost the client a retransmission timeout.`,
         });
       }
     }
