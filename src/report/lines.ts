@@ -46,7 +46,7 @@ export function summaryLine(run: RunReport): string {
   for (const [k, n] of Object.entries(t)) if (k !== 'attempts' && n > 0) parts.push(`${n} ${k}${k === 'established' ? resetsText(run.summary.resets, ' (', ')') : ''}`);
   const packets = run.captures.reduce((n, c) => n + c.packets, 0);
   let s = `# ${plural(t.attempts, 'attempt')}${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${plural(packets, 'packet')}`;
-  s += `, ${run.captures.length} capture${run.captures.length === 1 ? '' : 's'})`;
+  s += `, ${plural(run.captures.length, 'capture')})`;
   if (run.tracker.evicted > 0) s += `; ${run.tracker.evicted} evicted from a full table`;
   for (const c of run.captures) {
     const loss = captureLossText(c);
