@@ -70,12 +70,13 @@ export function spawnWorkers(): Workers {
 
 /** Options of `read` that take a value (yargs also accepts --name=value): their value is not a file. */
 const VALUE_OPTIONS: ReadonlySet<string> = new Set([
-  '--format', '-f', '--timeout', '--only', '--host', '--port', '--vxlan-port', '--evidence', '--fail-on',
+  '--format', '-f', '--timeout', '--only', '--host', '--port', '--since', '--until', '--vxlan-port', '--evidence', '--chart',
+  '--fail-on',
 ]);
 
 /**
  * The capture files of a `read` command line, as far as a look at the raw arguments tells, or null
- * when it is not a `read` that would run on two cores anyway (--evidence, stdin, --help...). Only a
+ * when it is not a `read` that would run on two cores anyway (--evidence, --chart, stdin, --help...). Only a
  * hint: yargs parses the arguments for real, and threadsWanted() decides on its result.
  */
 export function readFilesOf(argv: readonly string[]): string[] | null {
@@ -90,7 +91,7 @@ export function readFilesOf(argv: readonly string[]): string[] | null {
     }
     if (a.startsWith('-')) {
       const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
-      if (name === '--evidence') return null;
+      if (name === '--evidence' || name === '--chart') return null;
       if (VALUE_OPTIONS.has(name) && !a.includes('=')) i++;
       continue;
     }

@@ -200,9 +200,10 @@ describe('read: when it uses two threads', () => {
     assert.deepEqual(readFilesOf(['read', '--format', 'json', '-f', 'ndjson', 'a.pcap', '--only=dropped', '--port', '80']), ['a.pcap']);
     assert.deepEqual(readFilesOf(['read', '--timeout', '5', '--host', '10.0.0.1', '--fail-on', 'refused', 'a.pcap']), ['a.pcap']);
     assert.deepEqual(readFilesOf(['read', '--', '-odd-name.pcap']), ['-odd-name.pcap']);
+    assert.deepEqual(readFilesOf(['read', '--since', '12:22', '--until', '+30s', 'a.pcap']), ['a.pcap']);
     for (const argv of [
       ['live', '-i', 'eth0'], ['interfaces'], ['read'], ['read', '-'], ['read', 'a.pcap', '--evidence', 'e.pcap'],
-      ['read', 'a.pcap', '--evidence=e.pcap'], ['read', 'a.pcap', '--help'], ['read', '--version'],
+      ['read', 'a.pcap', '--evidence=e.pcap'], ['read', 'a.pcap', '--chart', 'c.svg'], ['read', 'a.pcap', '--help'], ['read', '--version'],
     ]) {
       assert.equal(readFilesOf(argv), null, argv.join(' '));
     }
