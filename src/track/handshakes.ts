@@ -54,7 +54,7 @@
 //   is an answer without its SYN.
 // - Addresses translated on the way (NAT between two capture points) are different 4-tuples.
 
-import type { Frame } from '../capture/source.js';
+import { Frame } from '../capture/source.js';
 import type { FragmentFrames } from '../decode/reassembly.js';
 import { decodePacket } from '../decode/packet.js';
 import {
@@ -682,11 +682,20 @@ export class HandshakeTracker {
     if (this.held.length >= HOLD_MAX || this.parts !== null) return false;
     const data = Buffer.allocUnsafe(frame.caplen);
     frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
-    const copy: Frame = {
-      number: frame.number, tsSec: frame.tsSec, tsNsec: frame.tsNsec, tsDigits: frame.tsDigits,
-      linkType: frame.linkType, interfaceId: frame.interfaceId, caplen: frame.caplen, origLen: frame.origLen,
-      data, offset: 0, fileOffset: frame.fileOffset, fileIndex: frame.fileIndex,
-    };
+    // A Frame, not a literal of its fields: replayed, it goes through tcp() / icmp() as the readers'
+    // Frames do, and one object shape keeps those call sites monomorphic.
+    const copy = new Frame();
+    copy.number = frame.number;
+    copy.tsSec = frame.tsSec;
+    copy.tsNsec = frame.tsNsec;
+    copy.tsDigits = frame.tsDigits;
+    copy.linkType = frame.linkType;
+    copy.interfaceId = frame.interfaceId;
+    copy.caplen = frame.caplen;
+    copy.origLen = frame.origLen;
+    copy.data = data;
+    copy.fileOffset = frame.fileOffset;
+    copy.fileIndex = frame.fileIndex;
     this.held.push({ frame: copy, hash, t, seq: this.seq });
     return true;
   }
