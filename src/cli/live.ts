@@ -6,7 +6,7 @@ import { DEFAULT_RING_MIB, DEFAULT_SNAPLEN, LiveSource, MAX_SNAPLEN } from '../c
 import { linkTypeName } from '../capture/source.js';
 import { UsageError } from '../errors.js';
 import { LiveAnalysis, type LiveProgress } from '../live.js';
-import { createEvidenceWriter, evidenceTarget, type EvidenceWriter } from '../report/evidence-writer.js';
+import { createEvidenceWriter, type EvidenceWriter } from '../report/evidence-writer.js';
 import { ndjsonFindingLines } from '../report/json.js';
 import { captureLossText, captureLossWarning, runReport, type Sink } from '../report/reporter.js';
 import { OUTCOMES } from '../track/attempt.js';
@@ -14,7 +14,7 @@ import { plural } from '../report/text.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK } from './exit.js';
 import { addVxlanPorts } from '../decode/udp.js';
 import { outputWidth } from './help.js';
-import { parseOptions, single, type RawOptions } from './options.js';
+import { evidenceToStdout, parseOptions, single, type RawOptions } from './options.js';
 import { makeReporter } from '../report/formats.js';
 import { OutcomeTimeline } from '../report/timeline.js';
 import { writeChart } from './chart.js';
@@ -88,16 +88,7 @@ export async function runLive(
     }
   }
 
-  if (opts.evidence !== null) {
-    // Refused before the capture starts: a directory, a socket...
-    let target;
-    try {
-      target = evidenceTarget(opts.evidence);
-    } catch (e) {
-      throw e instanceof UsageError ? new UsageError(`--evidence ${opts.evidence}: ${e.message}`) : e;
-    }
-    if (target.kind === 'fd' && target.fd === 1) out.toStderr();
-  }
+  if (opts.evidence !== null && evidenceToStdout(opts.evidence)) out.toStderr();
   addVxlanPorts(opts.vxlanPorts);
   const source = LiveSource.open(iface, { filter: filterText ?? null, count, ringMiB, snaplen, vxlanPorts: opts.vxlanPorts });
   let writer: EvidenceWriter | null = null;

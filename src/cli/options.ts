@@ -4,6 +4,7 @@
 import { UsageError } from '../errors.js';
 import { STDIN_TOKEN } from './exit.js';
 import { parseIp } from '../report/address.js';
+import { evidenceTarget } from '../report/evidence-writer.js';
 import { FORMATS, type Format } from '../report/formats.js';
 import { OUTCOMES, type Listed } from '../track/attempt.js';
 import {
@@ -209,4 +210,19 @@ export function parseTime(name: string, text: string | undefined): TimeSpec | nu
   }
   const [, nsec] = secNsec('0', iso[7]);
   return { kind: TIME_ABSOLUTE, sec: ms / 1000 - offset, nsec };
+}
+
+/**
+ * Refuses an --evidence target before anything is read or captured (a directory, a socket, one of
+ * `inputs`...) with a UsageError that names the option; true when the target is stdout (the report
+ * then goes to stderr).
+ */
+export function evidenceToStdout(path: string, inputs: readonly string[] = []): boolean {
+  let target;
+  try {
+    target = evidenceTarget(path, inputs);
+  } catch (e) {
+    throw e instanceof UsageError ? new UsageError(`--evidence ${path}: ${e.message}`) : e;
+  }
+  return target.kind === 'fd' && target.fd === 1;
 }

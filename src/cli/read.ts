@@ -4,7 +4,7 @@ import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
 import { captureFilesIn, isDirectory } from '../capture/directory.js';
 import { CaptureFormatError, UsageError } from '../errors.js';
 import { EvidenceStream } from '../evidence-stream.js';
-import { createEvidenceWriter, evidenceTarget, openEvidenceWriter } from '../report/evidence-writer.js';
+import { createEvidenceWriter, openEvidenceWriter } from '../report/evidence-writer.js';
 import { makeReporter } from '../report/formats.js';
 import { ndjsonFindingLines, type ByteSink } from '../report/json.js';
 import { runReport, type EvidenceFrames, type EvidenceJson, type Sink } from '../report/reporter.js';
@@ -12,7 +12,7 @@ import type { Listed } from '../track/attempt.js';
 import { OutcomeTimeline } from '../report/timeline.js';
 import { writeChart } from './chart.js';
 import { outputWidth } from './help.js';
-import { parseOptions, type RawOptions } from './options.js';
+import { evidenceToStdout, parseOptions, type RawOptions } from './options.js';
 import { dropWorkers, threadsWanted } from './spawn.js';
 import { onStatistics, onStop } from './signals.js';
 import { readInThreads } from './threads.js';
@@ -90,16 +90,7 @@ export async function runRead(
     .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x))));
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('read: stdin (-) can be read only once');
-  if (opts.evidence !== null) {
-    // Refused before anything is read: a directory, a socket, one of the inputs...
-    let target;
-    try {
-      target = evidenceTarget(opts.evidence, files.filter((f) => f !== '-'));
-    } catch (e) {
-      throw e instanceof UsageError ? new UsageError(`--evidence ${opts.evidence}: ${e.message}`) : e;
-    }
-    if (target.kind === 'fd' && target.fd === 1) out.toStderr();
-  }
+  if (opts.evidence !== null && evidenceToStdout(opts.evidence, files.filter((f) => f !== '-'))) out.toStderr();
 
   // A progress line on stderr for long reads, only when a person is watching it.
   let line: (() => string) | null = null;
