@@ -74,6 +74,8 @@ export class Timeline {
   /** Open inputs at most at once (for tests and the benchmark: rotated files keep this at 1). */
   maxOpen = 0;
   private stopped = false;
+  /** Closes of inputs read to their end, still in flight: the next open waits for them (ulimit -n). */
+  private closing: Promise<void> = Promise.resolve();
 
   constructor(count: number, open: OpenInput, hooks: TimelineHooks) {
     this.count = count;
@@ -174,6 +176,7 @@ export class Timeline {
     let s = input.source;
     if (s === null) {
       try {
+        await this.closing;
         s = await this.open(input.index, false);
         if (!(await advance(s))) {
           // Read before, empty now: the file changed under us.
@@ -210,9 +213,11 @@ export class Timeline {
     const s = top.source!;
     top.source = null;
     this.hooks.done(top.index, s, error);
-    // Closing releases the handle; nothing waits for it (a failed close of a file read to its end
-    // loses nothing).
-    s.close().catch(() => undefined);
+    // Closing releases the handle; the read goes on, and only the next open waits for it, so a busy
+    // thread pool cannot pile up descriptors of finished files (a failed close loses nothing).
+    const closed = s.close().catch(() => undefined);
+    const before = this.closing;
+    this.closing = before.then(() => closed);
   }
 
   private async closeAll(): Promise<void> {
