@@ -143,7 +143,7 @@ describe('synscope live (veth between two network namespaces)', function () {
     const pair = ns!;
     const n = 3000;
     const live = await pair.startLive(['--format', 'ndjson', '--timeout', '2', '--duration', '60', '--port', String(BURST)]);
-    // 1500 connects/s for 2 s (scripts/bench-live.ts finds the ceiling).
+    // 1500 connects/s for 2 s (scripts/bench/bench-live.ts finds the ceiling).
     const out = JSON.parse(await pair.node(pair.client, CONNECT_BURST, [SERVER_IP, String(BURST), String(n), '64', '1500', '30000'], 40_000)) as {
       codes: Record<string, number>; ms: number;
     };
@@ -159,7 +159,7 @@ describe('synscope live (veth between two network namespaces)', function () {
     const pair = ns!;
     const n = 30_000;
     const live = await pair.startLive(['--format', 'ndjson', '--timeout', '2', '--duration', '90', '--port', String(BURST30K)]);
-    // As fast as the client goes (scripts/bench-live.ts measures the rate).
+    // As fast as the client goes (scripts/bench/bench-live.ts measures the rate).
     const out = JSON.parse(await pair.node(pair.client, CONNECT_BURST, [SERVER_IP, String(BURST30K), String(n), '1000', '0', '60000'], 70_000)) as {
       codes: Record<string, number>; rate: number;
     };

@@ -1,5 +1,5 @@
 // README.md stays true: every sample block that starts with `$ synscope read captures/...` shows
-// exactly what that command prints today (scripts/readme-samples.py refreshes them).
+// exactly what that command prints today (scripts/docs/readme-samples.py refreshes them).
 
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';

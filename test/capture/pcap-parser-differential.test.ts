@@ -116,7 +116,7 @@ describe('capture/pcap against pcap-parser', () => {
     } catch {
       names = [];
     }
-    if (names.length === 0) it.skip('every captures/*.pcap — skipped: none there yet (scripts/make-captures.sh makes them)');
+    if (names.length === 0) it.skip('every captures/*.pcap — skipped: none there yet (scripts/capture/make-captures.sh makes them)');
     for (const name of names) {
       const raw = readFileSync(dir + name);
       const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;

@@ -1,4 +1,4 @@
-// Two network namespaces joined by a veth pair, for the live tests and scripts/bench-live.ts. All
+// Two network namespaces joined by a veth pair, for the live tests and scripts/bench/bench-live.ts. All
 // traffic stays between them: the only addresses are 10.199.0.0/24 and fd99:199::/64, set inside
 // namespaces this process creates (named sst-<pid>-..., or $SYNSCOPE_NETNS_PREFIX-<pid>-...). cleanup() kills what
 // was started in them and deletes them.

@@ -2,7 +2,7 @@
 # A short live session for README.md: two namespaces joined by a veth (10.199.0.0/24, fd99:199::/64,
 # nothing else), a listener, a closed port, iptables REJECT and DROP; synscope sniffs the server end
 # for 10 s while a client connects to each (python, and node for the REJECT port). Run as root after npm run build. Cleans up on exit.
-# P (a few letters) prefixes the namespace and interface names: P=ab scripts/live-demo.sh.
+# P (a few letters) prefixes the namespace and interface names: P=ab scripts/docs/live-demo.sh.
 set -u
 P=${P:-ssr}
 S=$P-s; C=$P-c

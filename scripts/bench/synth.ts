@@ -1,7 +1,7 @@
 // Generates a large synthetic capture for benchmarks: a classic pcap (Ethernet, microseconds),
 // deterministic from its seed, streamed to disk, with the generator's own ground truth next to it.
 //
-//   node --import tsx scripts/synth.ts --out FILE [--attempts 320000] [--seed 1] [--rate 1000]
+//   node --import tsx scripts/bench/synth.ts --out FILE [--attempts 320000] [--seed 1] [--rate 1000]
 //                                      [--ipv6 0.15] [--snaplen 262144] [--quiet]
 //                                      [--attempt-log FILE]   (one line per attempt: client port server port outcome)
 //
@@ -35,7 +35,7 @@ import {
   OPT_MSS, OPT_NONE, OPT_SYN, OPT_TS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TcpFields,
   buildArpRequest, buildDns4, buildIcmp4, buildIcmp6, buildPing4, buildTcp,
 } from './lib/packets.js';
-import { PcapWriter } from './lib/pcap-writer.js';
+import { PcapWriter } from '../lib/pcap-writer.js';
 import { Rng, cumulative } from './lib/prng.js';
 
 /** Bumped whenever the same parameters would give different bytes (bench.ts reuses files by it). */
@@ -926,7 +926,7 @@ class Synth {
     const iso = (sec: number, usec: number): string => `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(usec).padStart(6, '0')}Z`;
     const attempts = Object.values(this.outcomes).reduce((a, b) => a + b, 0);
     return {
-      generator: 'synscope scripts/synth.ts',
+      generator: 'synscope scripts/bench/synth.ts',
       version: GENERATOR_VERSION,
       params: p,
       packets: this.writer.packets,
@@ -981,7 +981,7 @@ function main(): void {
     strict: true,
   });
   if (values.out === undefined) {
-    process.stderr.write('usage: node --import tsx scripts/synth.ts --out FILE [--attempts 320000] [--seed 1] [--rate 1000] [--ipv6 0.15] [--snaplen 262144]\n');
+    process.stderr.write('usage: node --import tsx scripts/bench/synth.ts --out FILE [--attempts 320000] [--seed 1] [--rate 1000] [--ipv6 0.15] [--snaplen 262144]\n');
     process.exit(2);
   }
   const params: SynthParams = {

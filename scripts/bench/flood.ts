@@ -2,7 +2,7 @@
 // resets, millions of distinct attempts — and checks that synscope reads it in bounded memory
 // and counts every attempt.
 //
-//   npm run build && node --import tsx scripts/flood.ts [--attempts 3000000] [--rate 50000] [--out FILE] [--regenerate]
+//   npm run build && node --import tsx scripts/bench/flood.ts [--attempts 3000000] [--rate 50000] [--out FILE] [--regenerate]
 //
 // Half the attempts are a SYN flood to 198.18.0.9:80 (single SYNs, never answered: dropped), half
 // a port scan of 198.18.0.10 from one client (each SYN answered by RST+ACK: refused). Raw IPv4
@@ -13,9 +13,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PcapWriter } from './lib/pcap-writer.js';
+import { PcapWriter } from '../lib/pcap-writer.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LINKTYPE_RAW = 101;
 const { values } = parseArgs({
   options: {

@@ -4,9 +4,9 @@
 #   capture_run NAME TOOL...      (NAME prefixes messages; each TOOL must be on PATH)
 # OUT (where captures go) defaults to captures/.
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 OUT=${OUT:-$ROOT/captures}
-PYCLIENT=$ROOT/scripts/capture-client.py
+PYCLIENT=$ROOT/scripts/capture/capture-client.py
 if [[ -z ${PYTHON:-} && -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=${PYTHON:-python3}; fi
 RUN_NAME=capture
 WORK=
@@ -41,4 +41,4 @@ capture_run() {
 }
 
 # shellcheck source=three-namespaces.sh
-source "$ROOT/scripts/lib/three-namespaces.sh"
+source "$ROOT/scripts/capture/lib/three-namespaces.sh"

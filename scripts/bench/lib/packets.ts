@@ -6,7 +6,7 @@
 // The flag bits are the decoder's own.
 export {
   TCP_FLAG_ACK as TCP_ACK, TCP_FLAG_FIN as TCP_FIN, TCP_FLAG_PSH as TCP_PSH, TCP_FLAG_RST as TCP_RST, TCP_FLAG_SYN as TCP_SYN,
-} from '../../src/decode/view.js';
+} from '../../../src/decode/view.js';
 
 /** No TCP options. */
 export const OPT_NONE = 0;

@@ -17,11 +17,11 @@
 # each with its .expected.json: the verdicts from what the real clients' connect() returned, plus
 # what the capture can honestly say (the `doubt`, the findings, the capture-loss counts).
 #
-#   sudo bash scripts/make-field-captures.sh
+#   sudo bash scripts/capture/make-field-captures.sh
 #
 # Topology (same addresses as make-captures.sh, in namespaces of their own, ss11c-*; no route out):
 #   ss11c-client c-r 10.77.1.2/24 — ss11c-router r-c 10.77.1.1/24, r-s 10.77.2.1/24 — ss11c-server s-r 10.77.2.2/24
-# (scripts/lib/three-namespaces.sh)
+# (scripts/capture/lib/three-namespaces.sh)
 # Every background process runs under `timeout` and is ended by its pid; the namespaces are
 # deleted on exit, even on failure.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Helpers for scripts/make-captures.sh (run inside the ssc-cap-* network namespaces).
+"""Helpers for scripts/capture/make-captures.sh (run inside the ssc-cap-* network namespaces).
 
   connect   make TCP connection attempts from known source ports and record, per
             attempt, the errno name connect() really returned (null when it connected)

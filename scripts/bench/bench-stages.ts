@@ -1,27 +1,27 @@
 // Where `read` spends its time, stage by stage, on one capture: each run adds one stage of the
 // pipeline to the one before, so the differences between the medians are what each stage costs.
 //
-//   npm run build && node --import tsx scripts/bench-stages.ts [--file F] [--runs 5]
+//   npm run build && node --import tsx scripts/bench/bench-stages.ts [--file F] [--runs 5]
 //
 // Stages: read (frames only), decode (+ decodePacket), track (+ the handshake tracker), count
 // (+ summary and findings of every settled attempt), records (+ the record and its diagnosis),
 // json (+ the JSON bytes, thrown away). Each stage runs in a fresh process, the stages in turn,
-// `runs` rounds; the default file is the benchmark capture (scripts/bench.ts makes it).
+// `runs` rounds; the default file is the benchmark capture (scripts/bench/bench.ts makes it).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { openCapture } from '../src/capture/open.js';
-import { decodePacket } from '../src/decode/packet.js';
-import { DECODE_OK, PacketView } from '../src/decode/view.js';
-import { ByteOut } from '../src/report/bytes.js';
-import { writeHandshakeJson } from '../src/report/json.js';
-import { toRecord } from '../src/report/record.js';
-import { Findings } from '../src/report/findings.js';
-import { Summary } from '../src/report/summary.js';
-import type { Attempt } from '../src/track/attempt.js';
-import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../src/track/handshakes.js';
+import { openCapture } from '../../src/capture/open.js';
+import { decodePacket } from '../../src/decode/packet.js';
+import { DECODE_OK, PacketView } from '../../src/decode/view.js';
+import { ByteOut } from '../../src/report/bytes.js';
+import { writeHandshakeJson } from '../../src/report/json.js';
+import { toRecord } from '../../src/report/record.js';
+import { Findings } from '../../src/report/findings.js';
+import { Summary } from '../../src/report/summary.js';
+import type { Attempt } from '../../src/track/attempt.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../../src/track/handshakes.js';
 
 const STAGES = ['read', 'decode', 'track', 'count', 'records', 'json'] as const;
 type Stage = (typeof STAGES)[number];
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     return;
   }
   if (!existsSync(file)) {
-    process.stderr.write(`bench-stages: ${file}: no such file (run scripts/bench.ts once to make it)\n`);
+    process.stderr.write(`bench-stages: ${file}: no such file (run scripts/bench/bench.ts once to make it)\n`);
     process.exit(2);
   }
   const runs = Number(values.runs ?? '5');

@@ -1,18 +1,18 @@
 // `synscope live` against tcpdump, both with their defaults, sniffing the same veth end in one run.
 // Builds two network namespaces joined by a veth pair (test/helpers/netns.ts: 10.199.0.0/24 only, inside
-// them) and fires refused connects from the client end with a small C client (scripts/lib/connect-burst.c,
+// them) and fires refused connects from the client end with a small C client (scripts/bench/lib/connect-burst.c,
 // compiled here with cc): bursts of 3 000, 30 000 and 100 000 connects as fast as it goes, then paced
 // rounds at rising rates to find where losses start. For each: the connects the client saw refused,
 // synscope's `refused` verdicts, the refused attempts `synscope read` finds in tcpdump's file, and the CPU
 // both used; at the end their peak RSS and the kernel's drop counters. Needs root.
 //
-//   npm run build && node --import tsx scripts/bench-live.ts [--bursts 3000,30000,100000] [--rates 10000,20000,...] [--seconds 3]
+//   npm run build && node --import tsx scripts/bench/bench-live.ts [--bursts 3000,30000,100000] [--rates 10000,20000,...] [--seconds 3]
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, liveTestsMissing, NetnsPair, SERVER_IP, type Spawned } from '../test/helpers/netns.js';
+import { CLI, liveTestsMissing, NetnsPair, SERVER_IP, type Spawned } from '../../test/helpers/netns.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Record handshakes carried in VXLAN by the Linux kernel into captures/vxlan-*.pcap, each with an
-# X.expected.json built from what the real client's connect() returned (scripts/capture-client.py),
+# X.expected.json built from what the real client's connect() returned (scripts/capture/capture-client.py),
 # and print the captures/README.md lines. Only these captures are rewritten; make-captures.sh's are not.
 #
-#   sudo bash scripts/make-tunnel-captures.sh
+#   sudo bash scripts/capture/make-tunnel-captures.sh
 #
 # Topology (namespaces this script creates, all named ss11b-*; no route to the outside):
 #
@@ -20,9 +20,9 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=$ROOT/captures
-PYCLIENT=$ROOT/scripts/capture-client.py
+PYCLIENT=$ROOT/scripts/capture/capture-client.py
 PY=${PYTHON:-python3}
 P=ss11b
 NAMES=(u1 u2 c42 s42 c43 s43 c52 s52)
@@ -216,7 +216,7 @@ sc_vxlan_ipv4() {
     null=established ECONNREFUSED=refused@server ETIMEDOUT=dropped EHOSTUNREACH=rejected@server
   nsx s42 iptables -F
   kill "$srv42" "$srv43" 2>/dev/null || true
-  README_LINES+=("- \`$name.pcap\` — VXLAN over an IPv4 underlay (UDP 4789, VNIs 42 and 43 between 10.199.11.1 and 10.199.11.2; each VNI's devices moved into their own namespaces, so both hold 192.168.77.1 → 192.168.77.2): the same 4-tuple :40101 → :8080 established in both VNIs at once; :40102 → :8081 dropped in VNI 42 (\`iptables -A INPUT -p tcp --dport 8081 -j DROP\` in its server) while refused in VNI 43; :40103 → :8082 rejected in VNI 42 (\`REJECT --reject-with icmp-host-prohibited\`, the ICMP inside the tunnel); tcpdump on the underlay veth; made by \`scripts/make-tunnel-captures.sh\`.")
+  README_LINES+=("- \`$name.pcap\` — VXLAN over an IPv4 underlay (UDP 4789, VNIs 42 and 43 between 10.199.11.1 and 10.199.11.2; each VNI's devices moved into their own namespaces, so both hold 192.168.77.1 → 192.168.77.2): the same 4-tuple :40101 → :8080 established in both VNIs at once; :40102 → :8081 dropped in VNI 42 (\`iptables -A INPUT -p tcp --dport 8081 -j DROP\` in its server) while refused in VNI 43; :40103 → :8082 rejected in VNI 42 (\`REJECT --reject-with icmp-host-prohibited\`, the ICMP inside the tunnel); tcpdump on the underlay veth; made by \`scripts/capture/make-tunnel-captures.sh\`.")
 }
 
 sc_vxlan_ipv6() {
@@ -240,7 +240,7 @@ sc_vxlan_ipv6() {
     null=established ECONNREFUSED=refused@server ETIMEDOUT=dropped EACCES=rejected@server
   nsx s52 ip6tables -F
   kill "$srv" 2>/dev/null || true
-  README_LINES+=("- \`$name.pcap\` — VXLAN over an IPv6 underlay (UDP 8472, Linux's default port, VNI 52 between fd77:11::1 and fd77:11::2): inside, fd77:78::1 → [fd77:78::2]:8080 and 192.168.78.1 → 192.168.78.2:8080 established, [fd77:78::2]:9 refused, :8081 dropped (\`ip6tables ... -j DROP\` in the server), :8082 rejected (\`REJECT --reject-with icmp6-adm-prohibited\`: ICMPv6 1/1, EACCES); tcpdump on the underlay veth; made by \`scripts/make-tunnel-captures.sh\`.")
+  README_LINES+=("- \`$name.pcap\` — VXLAN over an IPv6 underlay (UDP 8472, Linux's default port, VNI 52 between fd77:11::1 and fd77:11::2): inside, fd77:78::1 → [fd77:78::2]:8080 and 192.168.78.1 → 192.168.78.2:8080 established, [fd77:78::2]:9 refused, :8081 dropped (\`ip6tables ... -j DROP\` in the server), :8082 rejected (\`REJECT --reject-with icmp6-adm-prohibited\`: ICMPv6 1/1, EACCES); tcpdump on the underlay veth; made by \`scripts/capture/make-tunnel-captures.sh\`.")
 }
 
 sc_vxlan_fragmented() {
@@ -266,7 +266,7 @@ sc_vxlan_fragmented() {
   kill "$srv" 2>/dev/null || true
   ip -n "$P-u1" link set v1 mtu 1500
   ip -n "$P-u2" link set v2 mtu 1500
-  README_LINES+=("- \`$name.pcap\` — VXLAN VNI 42 over IPv4 with the underlay veths at MTU 96 and the VXLAN devices at 1400: the kernel fragments each outer UDP datagram (DF clear), the first fragment ending inside the inner TCP header; 192.168.77.1 → 192.168.77.2:8080 established, :9 refused, :8082 rejected (\`REJECT --reject-with icmp-host-prohibited\`); every frame of an attempt lists its fragments; tcpdump on the underlay veth; made by \`scripts/make-tunnel-captures.sh\`.")
+  README_LINES+=("- \`$name.pcap\` — VXLAN VNI 42 over IPv4 with the underlay veths at MTU 96 and the VXLAN devices at 1400: the kernel fragments each outer UDP datagram (DF clear), the first fragment ending inside the inner TCP header; 192.168.77.1 → 192.168.77.2:8080 established, :9 refused, :8082 rejected (\`REJECT --reject-with icmp-host-prohibited\`); every frame of an attempt lists its fragments; tcpdump on the underlay veth; made by \`scripts/capture/make-tunnel-captures.sh\`.")
 }
 
 setup

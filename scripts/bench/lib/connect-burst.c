@@ -1,4 +1,4 @@
-// A fast connect() client for scripts/bench-live.ts: n non-blocking IPv4 connects to ip:port, at most
+// A fast connect() client for scripts/bench/bench-live.ts: n non-blocking IPv4 connects to ip:port, at most
 // `parallel` in flight, paced to `rate` per second (0: as fast as it goes). Prints
 // {"codes":{"ECONNREFUSED":n,...},"ms":elapsed,"rate":achieved}. Bounded: gives up after `ms` milliseconds.
 //   cc -O2 -o connect-burst connect-burst.c && ./connect-burst 10.199.0.1 9000 30000 1000 0 60000

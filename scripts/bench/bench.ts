@@ -1,11 +1,11 @@
 // Benchmarks `synscope read` against tcpdump reading the same capture with a handshake filter,
 // and checks synscope's summary against the generator's ground truth.
 //
-//   npm run build && node --import tsx scripts/bench.ts [--file F] [--runs 5] [--attempts 320000] [--one-thread]
+//   npm run build && node --import tsx scripts/bench/bench.ts [--file F] [--runs 5] [--attempts 320000] [--one-thread]
 //                                                        [--seed 1] [--timeout 3] [--strict]
 //
 // Without --file it generates (or reuses, when its FILE.truth.json says the same parameters)
-// /tmp/synscope-bench/synth.pcap with scripts/synth.ts. The two commands run alternately (the
+// /tmp/synscope-bench/synth.pcap with scripts/bench/synth.ts. The two commands run alternately (the
 // order flips every run), their wall time measured here and their peak RSS by /usr/bin/time
 // (or /proc/PID/status VmHWM when it is missing). Exit status: 1 when the summary differs from the
 // ground truth (or, with --strict, when a target of the contract is missed), 2 on bad usage.
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, OUTCOMES, type SynthParams, type Truth } from './synth.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 const BENCH_DIR = '/tmp/synscope-bench';
 const TIME = '/usr/bin/time';
@@ -92,7 +92,7 @@ function capture(file: string | undefined, params: SynthParams): { file: string;
     process.stdout.write(`reusing ${out} (same generator version and parameters)\n`);
     return { file: out, truth: old };
   }
-  const argv = ['--import', 'tsx', join(ROOT, 'scripts', 'synth.ts'), '--out', out, '--attempts', String(params.attempts),
+  const argv = ['--import', 'tsx', join(ROOT, 'scripts', 'bench', 'synth.ts'), '--out', out, '--attempts', String(params.attempts),
     '--seed', params.seed, '--rate', String(params.rate), '--ipv6', String(params.ipv6), '--snaplen', String(params.snaplen)];
   process.stdout.write(`generating: node ${argv.map(shellQuote).join(' ')}\n`);
   const r = spawnSync(process.execPath, argv, { cwd: ROOT, stdio: 'inherit' });

@@ -1,7 +1,7 @@
 // Long fuzz run over the whole read pipeline (reader → decoders → tracker → reporter), beyond what
 // CI's property tests do: mutated real captures must either be read or fail with CaptureFormatError.
 //
-//   node --import tsx scripts/fuzz.ts [--seed N] [--count N] [--captures DIR]
+//   node --import tsx scripts/fuzz/fuzz.ts [--seed N] [--count N] [--captures DIR]
 //
 // Prints the seed and case number of any failure, so it can be replayed with --seed/--count.
 
@@ -9,11 +9,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { analyzeFiles } from '../src/analyze.js';
-import { CaptureFormatError } from '../src/errors.js';
-import { JsonReporter } from '../src/report/json.js';
-import { OUTCOMES } from '../src/track/attempt.js';
-import { SELECT_ALL } from '../src/track/select.js';
+import { analyzeFiles } from '../../src/analyze.js';
+import { CaptureFormatError } from '../../src/errors.js';
+import { JsonReporter } from '../../src/report/json.js';
+import { OUTCOMES } from '../../src/track/attempt.js';
+import { SELECT_ALL } from '../../src/track/select.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

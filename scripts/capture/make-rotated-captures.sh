@@ -4,9 +4,9 @@
 # its two interfaces at once.
 # Each set is a folder under captures/ (read as one capture: `synscope read captures/rotated-G`)
 # with captures/<set>.expected.json built from what the real clients' connect() returned.
-# Leaves every other capture alone (scripts/make-captures.sh rebuilds those).
+# Leaves every other capture alone (scripts/capture/make-captures.sh rebuilds those).
 #
-#   sudo bash scripts/make-rotated-captures.sh [rotated-G|rotated-C|two-interfaces|ring-dumpcap]   (all by default)
+#   sudo bash scripts/capture/make-rotated-captures.sh [rotated-G|rotated-C|two-interfaces|ring-dumpcap]   (all by default)
 #
 # Topology (namespaces this script creates and deletes; no route to the outside):
 #   ss11a-client c-r 10.77.1.2/24 — ss11a-router r-c 10.77.1.1/24, r-s 10.77.2.1/24 — ss11a-server s-r 10.77.2.2/24

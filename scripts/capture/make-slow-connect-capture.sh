@@ -6,7 +6,7 @@
 # captures/slow-connect.expected.json from what the real clients' connect() returned and how long
 # it took. Leaves every other capture alone.
 #
-#   sudo bash scripts/make-slow-connect-capture.sh
+#   sudo bash scripts/capture/make-slow-connect-capture.sh
 #
 # Topology (namespaces this script creates and deletes; no route to the outside):
 #   ss15-client c-r 10.77.1.2/24 — ss15-router r-c 10.77.1.1/24, r-s 10.77.2.1/24 — ss15-server s-r 10.77.2.2/24

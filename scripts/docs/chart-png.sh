@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders a --chart SVG to PNG in headless Chromium, to check how a browser draws it:
-#   scripts/chart-png.sh timeline.svg timeline.png
+#   scripts/docs/chart-png.sh timeline.svg timeline.png
 # Needs chromium (apt-get install chromium). Runs as root too (--no-sandbox), with a throw-away profile
 # and no network use of its own.
 set -euo pipefail

@@ -1,7 +1,7 @@
 // The tracker's ceiling: how much faster could the handshake tracker be if its attempts lived in
 // typed arrays (struct of arrays, no objects, nothing for the GC) instead of Attempt objects?
 //
-//   npm run build && node --import tsx scripts/tracker-ceiling.ts [--file F] [--runs 3]
+//   npm run build && node --import tsx scripts/bench/tracker-ceiling.ts [--file F] [--runs 3]
 //
 // Runs the same capture three ways in this process, alternately: decoding only; decoding and the
 // real HandshakeTracker; decoding and SoaTracker below. SoaTracker is a probe, not a product: it
@@ -9,15 +9,15 @@
 // ISN on a 4-tuple; no ICMP, anomalies, filters, evictions or listing limits), with the same hash,
 // a deadline heap, the established idle list, a linger FIFO and release in creation order. What it
 // leaves out only makes it faster, so the difference of the medians bounds what a rewrite of the
-// tracker into typed arrays could save. Default file: the benchmark capture (scripts/bench.ts).
+// tracker into typed arrays could save. Default file: the benchmark capture (scripts/bench/bench.ts).
 
 import { parseArgs } from 'node:util';
-import { openCapture } from '../src/capture/open.js';
-import type { Frame } from '../src/capture/source.js';
-import { decodePacket } from '../src/decode/packet.js';
-import { DECODE_OK, PacketView } from '../src/decode/view.js';
-import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../src/track/handshakes.js';
-import { tupleHash } from '../src/track/table.js';
+import { openCapture } from '../../src/capture/open.js';
+import type { Frame } from '../../src/capture/source.js';
+import { decodePacket } from '../../src/decode/packet.js';
+import { DECODE_OK, PacketView } from '../../src/decode/view.js';
+import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../../src/track/handshakes.js';
+import { tupleHash } from '../../src/track/table.js';
 
 const CAP = 1 << 17; // slots
 const MASK_B = (1 << 17) - 1;

@@ -4,9 +4,9 @@
 // rotation is still one attempt). Memory must stay flat: it follows the open attempts, not the
 // number of files.
 //
-//   npm run build && node --import tsx scripts/bench-rotated.ts [--attempts 100000] [--runs 3] [--seed 1]
+//   npm run build && node --import tsx scripts/bench/bench-rotated.ts [--attempts 100000] [--runs 3] [--seed 1]
 //
-// Generates (once per parameter set) /tmp/synscope-bench-rotated/synth.pcap with scripts/synth.ts and
+// Generates (once per parameter set) /tmp/synscope-bench-rotated/synth.pcap with scripts/bench/synth.ts and
 // cuts it, record by record, into files of equal packet counts, as `tcpdump -C` would. The three
 // reads run alternately (the order rotates every run); wall time and peak RSS by /usr/bin/time.
 
@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GENERATOR_VERSION, synthesize, type SynthParams, type Truth } from './synth.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'dist', 'cli', 'main.js');
 const DIR = '/tmp/synscope-bench-rotated';
 const PCAP_HEADER = 24;

@@ -4,17 +4,17 @@
 // Linux's own packets (options, retransmission times); the expected errno is the one a Linux client gets for
 // that answer (the contract's table). test/tunnel-captures.test.ts checks every file against tshark's dissection.
 //
-//   node --import tsx scripts/craft-tunnel-captures.ts
+//   node --import tsx scripts/capture/craft-tunnel-captures.ts
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CLIENT4, CLIENT6, ethernet, erspan2, geneve, gre, icmp4, icmp6, ipv4, ipv6, mplsLabel, pppoe, SERVER4, SERVER6, tcp, udp,
   VTEP4_A, VTEP4_B, VTEP6_A, VTEP6_B,
-} from '../test/helpers/frames.js';
-import { PcapWriter } from './lib/pcap-writer.js';
+} from '../../test/helpers/frames.js';
+import { PcapWriter } from '../lib/pcap-writer.js';
 
-const OUT = join(import.meta.dirname, '..', 'captures');
+const OUT = join(import.meta.dirname, '..', '..', 'captures');
 const T0 = 1_764_800_000;
 
 const SYN = 0x02;
@@ -53,7 +53,7 @@ class Capture {
     }
     w.close();
     const doc = {
-      scenario: this.name, story: this.story, captured: 'crafted by scripts/craft-tunnel-captures.ts', format: 'pcap',
+      scenario: this.name, story: this.story, captured: 'crafted by scripts/capture/craft-tunnel-captures.ts', format: 'pcap',
       linkTypes: ['ETHERNET'], handshakes: this.expected,
     };
     writeFileSync(join(OUT, `${this.name}.expected.json`), `${JSON.stringify(doc, null, 2)}\n`);

@@ -6,7 +6,7 @@ dissects the packets with tshark, classifies every SYN per CONTRACT.md's outcome
 table (default --timeout 3 s) and compares with the expected file, whose outcomes
 were written from what the real client's connect() returned.
 
-  python3 scripts/check-captures.py [captures-dir]     exit 1 on any mismatch
+  python3 scripts/capture/check-captures.py [captures-dir]     exit 1 on any mismatch
 """
 import gzip
 import ipaddress
@@ -170,7 +170,7 @@ def classify(path):
 
 
 def main():
-    d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "captures")
+    d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "captures")
     bad = 0
     for name in sorted(os.listdir(d)):
         if not name.endswith(".expected.json"):

@@ -3,7 +3,7 @@
 # captures/, each with an X.expected.json built from what the real client's
 # connect() returned, plus captures/README.md.
 #
-#   sudo bash scripts/make-captures.sh        (needs root: network namespaces, iptables)
+#   sudo bash scripts/capture/make-captures.sh        (needs root: network namespaces, iptables)
 #
 # Topology (all inside namespaces this script creates; no route to the outside):
 #
@@ -21,9 +21,9 @@
 set -euo pipefail
 export LC_ALL=C
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUT=$ROOT/captures
-PYCLIENT=$ROOT/scripts/capture-client.py
+PYCLIENT=$ROOT/scripts/capture/capture-client.py
 if [[ -z ${PYTHON:-} && -x /usr/bin/python3 ]]; then PY=/usr/bin/python3; else PY=${PYTHON:-python3}; fi
 C=ssc-cap-client
 R=ssc-cap-router
@@ -625,23 +625,23 @@ main() {
   {
     echo "# captures"
     echo
-    echo "Recorded by \`scripts/make-captures.sh\` (run as root; it rebuilds everything here) from the Linux"
+    echo "Recorded by \`scripts/capture/make-captures.sh\` (run as root; it rebuilds everything here) from the Linux"
     echo "kernel's own behaviour in three network namespaces: client 10.77.1.2 / fd77:1::2, router"
     echo "10.77.1.1 + 10.77.2.1 / fd77:1::1 + fd77:2::1 (veths r-c and r-s), server 10.77.2.2 / fd77:2::2."
     echo "Client: tcp_syn_retries=2 (with the default tcp_syn_linear_timeouts=4 the SYN is retransmitted about"
     echo "every second; connect() gives up with ETIMEDOUT after ~7 s); server: tcp_synack_retries=2."
     echo "Each X.pcap / X.pcapng / X.pcap.gz has an X.expected.json whose clientErrno is what connect()"
-    echo "really returned in scripts/capture-client.py (null = connected). Every capture runs at least"
+    echo "really returned in scripts/capture/capture-client.py (null = connected). Every capture runs at least"
     echo "4 s past the last attempt's first SYN. Kernel: $(uname -r)."
     echo "Over veth an ICMP error can come back within microseconds, while connect() still holds the"
     echo "socket lock; Linux then only records it as a soft error and retransmits the SYN, and the error"
     echo "answering the retransmission aborts connect() (so some rejected attempts show 2 SYNs, 2 ICMPs)."
-    echo "\`scripts/check-captures.py\` re-derives every outcome from the packets (tshark) and compares."
+    echo "\`scripts/capture/check-captures.py\` re-derives every outcome from the packets (tshark) and compares."
     echo
     printf '%s\n' "${README_LINES[@]}"
   } >"$OUT/README.md"
   log "captures written in $((SECONDS - t0)) s; cross-checking them with tshark"
-  "$PY" "$ROOT/scripts/check-captures.py" "$OUT" || { log "check-captures.py found mismatches (see above)"; return 1; }
+  "$PY" "$ROOT/scripts/capture/check-captures.py" "$OUT" || { log "check-captures.py found mismatches (see above)"; return 1; }
 }
 
 main "$@"
