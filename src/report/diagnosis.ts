@@ -1,6 +1,14 @@
 // Plain-language diagnosis and next step for one handshake, from what the wire proves: who
 // answered, how, and when. The same text is the JSON `diagnosis` field and the ticket's.
 
+import {
+  ICMP_CAUSE_HOST,
+  ICMP_CAUSE_LOOP,
+  ICMP_CAUSE_NET,
+  ICMP_CAUSE_PORT,
+  ICMP_CAUSE_PROHIBITED,
+  icmpMeaning,
+} from '../decode/icmp-codes.js';
 import type { ErrnoName } from '../track/attempt.js';
 import type { HandshakeJson } from './record.js';
 import { endpointText, millisText } from './text.js';
@@ -19,35 +27,10 @@ export const ERRNO_MESSAGES: Readonly<Record<ErrnoName, string>> = {
   EACCES: 'connect: permission denied',
 };
 
-const ICMP4_UNREACH: readonly string[] = [
-  'net unreachable', 'host unreachable', 'protocol unreachable', 'port unreachable', 'fragmentation needed',
-  'source route failed', 'network unknown', 'host unknown', 'source host isolated',
-  'network administratively prohibited', 'host administratively prohibited', 'network unreachable for TOS',
-  'host unreachable for TOS', 'communication administratively prohibited', 'host precedence violation',
-  'precedence cutoff',
-];
-
-const ICMP6_UNREACH: readonly string[] = [
-  'no route to destination', 'communication administratively prohibited', 'beyond scope of source address',
-  'address unreachable', 'port unreachable', 'source address failed ingress/egress policy',
-  'reject route to destination',
-];
-
 /** "ICMP host unreachable (type 3 code 1)", "ICMPv6 administratively prohibited (type 1 code 1)". */
 export function icmpName(ipv6: boolean, type: number, code: number): string {
-  let what: string;
-  if (!ipv6) {
-    if (type === 3) what = ICMP4_UNREACH[code] ?? 'destination unreachable';
-    else if (type === 11) what = 'time exceeded';
-    else if (type === 12) what = 'parameter problem';
-    else what = 'error';
-    return `ICMP ${what} (type ${type} code ${code})`;
-  }
-  if (type === 1) what = ICMP6_UNREACH[code] ?? 'destination unreachable';
-  else if (type === 3) what = 'time exceeded';
-  else if (type === 4) what = 'parameter problem';
-  else what = 'error';
-  return `ICMPv6 ${what} (type ${type} code ${code})`;
+  const what = icmpMeaning(ipv6 ? 6 : 4, type, code).name;
+  return `${ipv6 ? 'ICMPv6' : 'ICMP'} ${what} (type ${type} code ${code})`;
 }
 
 function ms(n: number): string {
@@ -100,33 +83,30 @@ export function diagnose(h: HandshakeJson, timeout: number): string {
     }
     case 'rejected': {
       if (a === null) return `The SYN to ${server} was rejected.${saw}`;
-      const what = icmpName(h.server.ip.includes(':'), a.icmpType ?? -1, a.icmpCode ?? -1);
+      const v6 = h.server.ip.includes(':');
+      const type = a.icmpType ?? -1;
+      const code = a.icmpCode ?? -1;
+      const what = icmpName(v6, type, code);
+      const cause = icmpMeaning(v6 ? 6 : 4, type, code).cause;
       const byServer = a.from === h.server.ip;
       const who = byServer ? `the server ${a.from} itself` : `${a.from}, a router or firewall on the way (not the server)`;
       let why: string;
       let next: string;
-      const code = a.icmpCode ?? -1;
-      const type = a.icmpType ?? -1;
-      const v6 = h.server.ip.includes(':');
-      const prohibited = (!v6 && type === 3 && (code === 9 || code === 10 || code === 13)) || (v6 && type === 1 && (code === 1 || code === 5 || code === 6));
-      const portUnreach = (!v6 && type === 3 && code === 3) || (v6 && type === 1 && code === 4);
-      const hostUnreach = (!v6 && type === 3 && (code === 1 || code === 7)) || (v6 && type === 1 && code === 3);
-      const netUnreach = (!v6 && type === 3 && (code === 0 || code === 6)) || (v6 && type === 1 && code === 0);
-      if (prohibited) {
+      if (cause === ICMP_CAUSE_PROHIBITED) {
         why = 'a firewall REJECT rule blocks this connection';
         next = `Next: find the REJECT rule on ${a.from} (${firewallRules()}) and allow ${server} if this traffic is wanted.`;
-      } else if (portUnreach) {
+      } else if (cause === ICMP_CAUSE_PORT) {
         why = byServer
           ? 'the server host refuses the port with ICMP instead of a reset - a firewall REJECT rule on the server (iptables default --reject-with icmp-port-unreachable)'
           : 'a firewall on the way rejects the port';
         next = `Next: check the firewall rules on ${a.from} (${firewallRules()}).`;
-      } else if (hostUnreach) {
+      } else if (cause === ICMP_CAUSE_HOST) {
         why = byServer ? 'the host says it cannot be reached' : `the router could not reach ${h.server.ip} (no ARP / neighbour answer: the host is down, or the address is wrong)`;
         next = `Next: is ${h.server.ip} up and on the right network? On the router, check \`ip neigh show ${h.server.ip}\`.`;
-      } else if (netUnreach) {
+      } else if (cause === ICMP_CAUSE_NET) {
         why = `there is no route to ${h.server.ip}'s network there`;
         next = `Next: check the routing table on ${a.from} (\`ip route get ${h.server.ip}\`).`;
-      } else if (type === 11 || (v6 && type === 3)) {
+      } else if (cause === ICMP_CAUSE_LOOP) {
         why = 'the SYN looped or its TTL ran out on the way (a routing loop)';
         next = `Next: \`traceroute -T -p ${h.server.port} ${h.server.ip}\` to see where it loops.`;
       } else {

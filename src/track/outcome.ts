@@ -5,6 +5,7 @@ import {
   ANSWER_ICMP, END_ABORTED, END_ESTABLISHED, END_REFUSED, END_REJECTED, ST_DONE, ST_ESTABLISHED,
   ST_SYNACK_SEEN, type ErrnoName, type Outcome,
 } from './attempt.js';
+import { icmpMeaning } from '../decode/icmp-codes.js';
 
 /** The fields of an attempt that decide its outcome. */
 export interface OutcomeInput {
@@ -34,59 +35,12 @@ const V_ABORTED: Verdict = { outcome: 'aborted', errno: null };
 const V_INCOMPLETE: Verdict = { outcome: 'incomplete', errno: null };
 
 /**
- * ICMPv4 destination-unreachable code → errno, as Linux's icmp_err_convert[] (net/ipv4/icmp.c)
- * maps it; tcp_v4_err() makes every one of them fatal in SYN-SENT. Code 4 (fragmentation needed)
- * only lowers the path MTU and is never a rejection: null.
- */
-const ICMP4_UNREACH_ERRNO: readonly (ErrnoName | null)[] = [
-  'ENETUNREACH', // 0 net unreachable
-  'EHOSTUNREACH', // 1 host unreachable
-  'ENOPROTOOPT', // 2 protocol unreachable
-  'ECONNREFUSED', // 3 port unreachable
-  null, // 4 fragmentation needed: PMTU only
-  'EOPNOTSUPP', // 5 source route failed
-  'ENETUNREACH', // 6 destination network unknown
-  'EHOSTDOWN', // 7 destination host unknown
-  'ENONET', // 8 source host isolated
-  'ENETUNREACH', // 9 network administratively prohibited
-  'EHOSTUNREACH', // 10 host administratively prohibited
-  'ENETUNREACH', // 11 network unreachable for TOS
-  'EHOSTUNREACH', // 12 host unreachable for TOS
-  'EHOSTUNREACH', // 13 communication administratively prohibited
-  'EHOSTUNREACH', // 14 host precedence violation
-  'EHOSTUNREACH', // 15 precedence cutoff in effect
-];
-
-/** ICMPv6 destination-unreachable code → errno, as Linux's icmpv6_err_convert() tab_unreach[]. */
-const ICMP6_UNREACH_ERRNO: readonly ErrnoName[] = [
-  'ENETUNREACH', // 0 no route to destination
-  'EACCES', // 1 communication administratively prohibited
-  'EHOSTUNREACH', // 2 beyond scope of source address
-  'EHOSTUNREACH', // 3 address unreachable
-  'ECONNREFUSED', // 4 port unreachable
-  'EACCES', // 5 source address failed ingress/egress policy
-  'EACCES', // 6 reject route to destination
-];
-
-/**
  * The errno a client in SYN-SENT gets for an ICMP error, or null when Linux does not abort the
- * connect() for it (v4 type 3 code 4 or > 15, source quench, v6 packet too big, anything else).
+ * connect() for it (v4 type 3 code 4 or > 15, source quench, v6 packet too big, anything else):
+ * the errno column of decode/icmp-codes.ts.
  */
 export function icmpErrno(version: number, type: number, code: number): ErrnoName | null {
-  if (version === 4) {
-    if (type === 3) return code >= 0 && code < ICMP4_UNREACH_ERRNO.length ? (ICMP4_UNREACH_ERRNO[code] ?? null) : null;
-    if (type === 11) return 'EHOSTUNREACH'; // time exceeded
-    if (type === 12) return 'EPROTO'; // parameter problem
-    return null;
-  }
-  if (version === 6) {
-    // icmpv6_err_convert(): an unreachable code past the table is EPROTO, still fatal.
-    if (type === 1) return code >= 0 && code < ICMP6_UNREACH_ERRNO.length ? (ICMP6_UNREACH_ERRNO[code] ?? 'EPROTO') : 'EPROTO';
-    if (type === 3) return 'EHOSTUNREACH'; // time exceeded
-    if (type === 4) return 'EPROTO'; // parameter problem
-    return null;
-  }
-  return null;
+  return icmpMeaning(version, type, code).errno;
 }
 
 /**
