@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { PcapWriter } from '../lib/pcap-writer.js';
+import { PcapFileWriter } from '../../src/capture/pcap-writer.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LINKTYPE_RAW = 101;
@@ -50,7 +50,7 @@ function packet(b: Buffer, src: number, dst: number, sport: number, dport: numbe
 }
 
 if (!existsSync(out) || values.regenerate === true) {
-  const w = new PcapWriter(out, 262144, LINKTYPE_RAW);
+  const w = new PcapFileWriter(out, 262144, LINKTYPE_RAW);
   const b = Buffer.alloc(64);
   const server1 = (198 << 24) | (18 << 16) | 9;
   const server2 = (198 << 24) | (18 << 16) | 10;

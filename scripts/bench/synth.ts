@@ -35,7 +35,7 @@ import {
   OPT_MSS, OPT_NONE, OPT_SYN, OPT_TS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TcpFields,
   buildArpRequest, buildDns4, buildIcmp4, buildIcmp6, buildPing4, buildTcp,
 } from './lib/packets.js';
-import { PcapWriter } from '../lib/pcap-writer.js';
+import { PcapFileWriter } from '../../src/capture/pcap-writer.js';
 import { Rng, cumulative } from './lib/prng.js';
 
 /** Bumped whenever the same parameters would give different bytes (bench.ts reuses files by it). */
@@ -220,7 +220,7 @@ class Synth {
   private readonly rng: Rng;
   private readonly bgRng: Rng;
   private readonly heap = new MinHeap<Ev>();
-  private readonly writer: PcapWriter;
+  private readonly writer: PcapFileWriter;
   private readonly frame = Buffer.alloc(70_000);
   private readonly quote = Buffer.alloc(256);
   private readonly f = new TcpFields();
@@ -271,7 +271,7 @@ class Synth {
     this.logFd = attemptLog === null ? -1 : openSync(attemptLog, 'w');
     this.rng = new Rng(`synth:${params.seed}`);
     this.bgRng = new Rng(`synth-bg:${params.seed}`);
-    this.writer = new PcapWriter(out, params.snaplen);
+    this.writer = new PcapFileWriter(out, params.snaplen);
     this.baseSec = Date.UTC(2026, 10, 20, 9, 30, 0) / 1000 + this.rng.int(0, 3599);
     this.baseUs = this.rng.int(0, 999_999);
     this.topology();

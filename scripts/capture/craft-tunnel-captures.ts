@@ -12,7 +12,7 @@ import {
   CLIENT4, CLIENT6, ethernet, erspan2, geneve, gre, icmp4, icmp6, ipv4, ipv6, mplsLabel, pppoe, SERVER4, SERVER6, tcp, udp,
   VTEP4_A, VTEP4_B, VTEP6_A, VTEP6_B,
 } from '../../test/helpers/frames.js';
-import { PcapWriter } from '../lib/pcap-writer.js';
+import { PcapFileWriter } from '../../src/capture/pcap-writer.js';
 
 const OUT = join(import.meta.dirname, '..', '..', 'captures');
 const T0 = 1_764_800_000;
@@ -47,7 +47,7 @@ class Capture {
   }
 
   write(): void {
-    const w = new PcapWriter(join(OUT, `${this.name}.pcap`), 262144, 1);
+    const w = new PcapFileWriter(join(OUT, `${this.name}.pcap`), 262144, 1);
     for (const [t, f] of this.packets.sort((a, b) => a[0] - b[0])) {
       w.write(T0 + Math.floor(t), Math.round((t % 1) * 1e6), f, f.length);
     }

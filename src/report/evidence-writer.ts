@@ -15,6 +15,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
+import { PCAP_FILE_HEADER_BYTES, PCAP_RECORD_HEADER_BYTES } from '../capture/pcap.js';
+import { putPcapFileHeader, putPcapRecordHeader } from '../capture/pcap-writer.js';
 import { CaptureFormatError, UsageError } from '../errors.js';
 
 /** What the writer needs of a packet: Frame's fields (a Frame itself fits), bytes at data[offset, offset + caplen). */
@@ -430,15 +432,8 @@ export class PcapWriter implements EvidenceWriter {
     this.sink = sink;
     this.linkType = linkType;
     this.nanosecond = nanosecond;
-    const at = sink.room(24);
-    const b = sink.buffer;
-    b.writeUInt32LE(nanosecond ? 0xa1b23c4d : 0xa1b2c3d4, at);
-    b.writeUInt16LE(2, at + 4);
-    b.writeUInt16LE(4, at + 6);
-    b.writeInt32LE(0, at + 8); // thiszone: always 0 (UTC)
-    b.writeUInt32LE(0, at + 12); // sigfigs: always 0
-    b.writeUInt32LE(EVIDENCE_SNAPLEN, at + 16);
-    b.writeUInt32LE(linkType & 0xffff, at + 20);
+    const at = sink.room(PCAP_FILE_HEADER_BYTES); // before reading sink.buffer: room() may replace it
+    putPcapFileHeader(sink.buffer, at, linkType, EVIDENCE_SNAPLEN, nanosecond);
   }
 
   get path(): string {
@@ -455,13 +450,10 @@ export class PcapWriter implements EvidenceWriter {
       throw new Error(`evidence: timestamp ${frame.tsSec} s does not fit a classic pcap record`);
     }
     const caplen = Math.min(frame.caplen, EVIDENCE_SNAPLEN);
-    const at = this.sink.room(16 + caplen);
+    const at = this.sink.room(PCAP_RECORD_HEADER_BYTES + caplen);
     const b = this.sink.buffer;
-    b.writeUInt32LE(frame.tsSec, at);
-    b.writeUInt32LE(this.nanosecond ? frame.tsNsec : Math.floor(frame.tsNsec / 1000), at + 4);
-    b.writeUInt32LE(caplen, at + 8);
-    b.writeUInt32LE(frame.origLen, at + 12);
-    frame.data.copy(b, at + 16, frame.offset, frame.offset + caplen);
+    const tsSub = this.nanosecond ? frame.tsNsec : Math.floor(frame.tsNsec / 1000);
+    frame.data.copy(b, putPcapRecordHeader(b, at, frame.tsSec, tsSub, caplen, frame.origLen), frame.offset, frame.offset + caplen);
     this.packets++;
     this.sink.wrote();
   }

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcapWriter } from '../../scripts/lib/pcap-writer.js';
+import { PcapFileWriter } from '../../src/capture/pcap-writer.js';
 import { synscope } from '../helpers/cli.js';
 import { CLIENT4, ethernet, ipv4, SERVER4, tcp, udp, VTEP4_A, VTEP4_B, vxlan } from '../helpers/frames.js';
 
@@ -15,7 +15,7 @@ describe('cli: --vxlan-port', () => {
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'synscope-vxlan-'));
     file = join(dir, 'vxlan-9999.pcap');
-    const w = new PcapWriter(file);
+    const w = new PcapFileWriter(file);
     const inVni = (inner: Buffer, back: boolean): Buffer => ethernet(0x0800, ipv4(17, udp(9999, vxlan(7, ethernet(0x0800, inner))),
       back ? { src: VTEP4_B, dst: VTEP4_A } : { src: VTEP4_A, dst: VTEP4_B }));
     const syn = inVni(ipv4(6, tcp({ flags: 0x02, seq: 100 })), false);
