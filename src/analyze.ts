@@ -14,7 +14,7 @@ import { PacketFeed, coverageOf, describeClock } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import type { Attempt, KeptPacket, Listed } from './track/attempt.js';
+import type { SettledAttempt, KeptPacket, Listed } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection, type Coverage } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
 import type { EvidenceStream } from './evidence-stream.js';
@@ -81,7 +81,7 @@ export interface AnalyzeHooks {
  * returned, the verdicts before it are kept) and the timeline goes on with the other inputs.
  */
 export async function trackFiles(
-  paths: readonly string[], opts: TrackOptions, onAttempt: (a: Attempt) => void, progress?: ProgressHook,
+  paths: readonly string[], opts: TrackOptions, onAttempt: (a: SettledAttempt) => void, progress?: ProgressHook,
   signal?: AbortSignal,
 ): Promise<TrackResult> {
   // A stop (a signal) ends the inputs as their end would: a read in flight on a FIFO or stdin may

@@ -13,7 +13,7 @@ import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { HandshakeJson } from './report/record.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
-import type { Attempt, Listed } from './track/attempt.js';
+import type { SettledAttempt, Listed } from './track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, trackerSelection, type Coverage } from './track/handshakes.js';
 import type { Selection } from './track/select.js';
 import { Verdicts } from './verdicts.js';
@@ -151,7 +151,7 @@ export class LiveAnalysis {
   };
 
   /** A listed handshake (Verdicts counted it and built its record): report it, pass its packets on. */
-  private readonly onListed = (h: HandshakeJson, a: Attempt): void => {
+  private readonly onListed = (h: HandshakeJson, a: SettledAttempt): void => {
     this.reporter.handshake(h);
     if (a.packets !== null && this.evidence !== null) this.evidence.add(a.packets, this.tracker.oldestUnreportedFrame());
   };

@@ -8,7 +8,7 @@ import { toRecord, type HandshakeJson } from './report/record.js';
 import type { Reporter } from './report/reporter.js';
 import { Summary, outcomeIndex } from './report/summary.js';
 import type { OutcomeTimeline } from './report/timeline.js';
-import { DOUBT_CLIENT_ONLY, RESET_NONE, type Attempt, type KeptPacket, type Listed } from './track/attempt.js';
+import { DOUBT_CLIENT_ONLY, RESET_NONE, type SettledAttempt, type KeptPacket, type Listed } from './track/attempt.js';
 import type { EvidenceStream } from './evidence-stream.js';
 
 const NO_PACKETS: readonly KeptPacket[] = [];
@@ -20,11 +20,11 @@ export class Verdicts {
   readonly seen = new Set<Listed>();
   private readonly only: ReadonlySet<Listed>;
   private readonly timeout: number;
-  private readonly onListed: (h: HandshakeJson, a: Attempt) => void;
+  private readonly onListed: (h: HandshakeJson, a: SettledAttempt) => void;
   /** --chart: attempts per time bucket, or null. */
   timeline: OutcomeTimeline | null = null;
 
-  constructor(only: ReadonlySet<Listed>, timeout: number, onListed: (h: HandshakeJson, a: Attempt) => void) {
+  constructor(only: ReadonlySet<Listed>, timeout: number, onListed: (h: HandshakeJson, a: SettledAttempt) => void) {
     this.only = only;
     this.timeout = timeout;
     this.onListed = onListed;
@@ -36,7 +36,7 @@ export class Verdicts {
   }
 
   /** Takes one settled attempt; the tracker forgets it afterwards. */
-  readonly handle = (a: Attempt): void => {
+  readonly handle = (a: SettledAttempt): void => {
     const v = a.verdict;
     if (v === null) return;
     const service = this.summary.add(a);
@@ -80,7 +80,7 @@ export class Listing {
   }
 
   /** One settled attempt. */
-  readonly attempt = (a: Attempt): void => {
+  readonly attempt = (a: SettledAttempt): void => {
     const first = a.firstFrame;
     this.verdicts.handle(a);
     // One input lists its attempts by start: those still to come start after this one's first frame,
@@ -88,7 +88,7 @@ export class Listing {
     if (this.stream !== null) this.stream.add(NO_PACKETS, first + 1);
   };
 
-  private readonly onListed = (h: HandshakeJson, a: Attempt): void => {
+  private readonly onListed = (h: HandshakeJson, a: SettledAttempt): void => {
     this.reporter.handshake(h);
     if (a.packets === null) return;
     if (this.stream !== null) this.stream.add(a.packets, 0);

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { Frame, LINKTYPE_RAW } from '../src/capture/source.js';
 import { PacketFeed } from '../src/feed.js';
 import type { CaptureJson } from '../src/report/reporter.js';
-import { TUNNEL_VXLAN, type Attempt } from '../src/track/attempt.js';
+import { TUNNEL_VXLAN, type SettledAttempt } from '../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../src/track/handshakes.js';
 import { T0 } from './helpers/feed.js';
 import {
@@ -17,7 +17,7 @@ interface Seen { outcome: string; tunnelId: number; frames: number[]; packets: n
 
 function run(packets: ReadonlyArray<readonly [number, Buffer]>, keepPackets = false): { seen: Seen[]; anomalies: Record<string, number>; cap: CaptureJson } {
   const seen: Seen[] = [];
-  const tracker = new HandshakeTracker(['t.pcap'], { ...DEFAULT_TRACKER_OPTIONS, keepPackets }, (a: Attempt) => seen.push({
+  const tracker = new HandshakeTracker(['t.pcap'], { ...DEFAULT_TRACKER_OPTIONS, keepPackets }, (a: SettledAttempt) => seen.push({
     outcome: a.verdict!.outcome, tunnelId: a.tunnelKey !== 0 && a.carrier?.kind === TUNNEL_VXLAN ? a.carrier.id : -1, frames: a.frameList(),
     packets: (a.packets ?? []).map((p) => p.number),
   }));

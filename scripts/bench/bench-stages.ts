@@ -20,7 +20,7 @@ import { writeHandshakeJson } from '../../src/report/json.js';
 import { toRecord } from '../../src/report/record.js';
 import { Findings } from '../../src/report/findings.js';
 import { Summary } from '../../src/report/summary.js';
-import type { Attempt } from '../../src/track/attempt.js';
+import type { SettledAttempt } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../../src/track/handshakes.js';
 
 const STAGES = ['read', 'decode', 'track', 'count', 'records', 'json'] as const;
@@ -38,7 +38,7 @@ async function runStage(stage: Stage, file: string): Promise<void> {
   let packets = 0;
   let attempts = 0;
   const level = STAGES.indexOf(stage);
-  const onAttempt = (a: Attempt): void => {
+  const onAttempt = (a: SettledAttempt): void => {
     attempts++;
     if (level < STAGES.indexOf('count')) return;
     const service = summary.add(a);

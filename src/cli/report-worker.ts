@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { makeReporter } from '../report/formats.js';
 import { ndjsonFindingLines } from '../report/json.js';
 import { runReport } from '../report/reporter.js';
-import { Attempt } from '../track/attempt.js';
+import { SettledAttempt } from '../track/attempt.js';
 import { AttemptBatch } from '../track/wire.js';
 import { Listing } from '../verdicts.js';
 import {
@@ -24,7 +24,7 @@ const out = new FdSink(1);
 const reporter = await makeReporter(data.format, out.write, data.color, out, data.files.length > 1, data.width);
 const listing = new Listing(only, data.timeout, reporter);
 // One attempt object and one answer address, refilled from every slot.
-const attempt = new Attempt(data.files, 0, Buffer.alloc(32), 4, 0, 0, 0, 0, 0, 0, 6, 0, 0);
+const attempt = new SettledAttempt();
 const from = Buffer.alloc(16);
 let stopped = false;
 const post = (m: FromReportWorker): void => parent.postMessage(m);

@@ -15,7 +15,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { TrackOptions } from '../analyze.js';
 import type { Format } from '../report/formats.js';
 import type { CaptureJson } from '../report/reporter.js';
-import type { Attempt, Listed } from '../track/attempt.js';
+import type { SettledAttempt, Listed } from '../track/attempt.js';
 import type { Coverage } from '../track/handshakes.js';
 import { AttemptBatch } from '../track/wire.js';
 import { takeWorkers } from './spawn.js';
@@ -207,7 +207,7 @@ export class BatchSender {
   }
 
   /** One settled attempt: the tracker's onAttempt. */
-  readonly attempt = (a: Attempt): void => {
+  readonly attempt = (a: SettledAttempt): void => {
     if (this.batch.add(a)) return;
     this.send();
     this.batch.add(a); // an empty batch has room for the largest slot

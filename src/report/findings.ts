@@ -4,7 +4,7 @@
 // the capture itself cannot show (coverageFindings): one direction only, packets missing from it,
 // timestamps going backwards.
 
-import { ANSWER_RST, ANSWER_SYNACK, type Attempt } from '../track/attempt.js';
+import { ANSWER_RST, ANSWER_SYNACK, type SettledAttempt } from '../track/attempt.js';
 import { ERRNO_MESSAGES, diagnose } from './diagnosis.js';
 import type { Coverage } from '../track/handshakes.js';
 import type { HandshakeJson } from './record.js';
@@ -100,7 +100,7 @@ export function coverageFindings(
 }
 
 /** The server's address as a map key (a SYN/ACK or RST always carries it as its source). */
-function serverKey(a: Attempt): number | string {
+function serverKey(a: SettledAttempt): number | string {
   return a.addrLen === 4 ? a.server4 : a.addr.toString('latin1', 16, 32);
 }
 
@@ -120,7 +120,7 @@ export class Findings {
    * Learns from one settled attempt (every one, listed or not) and its service as the summary
    * counted it; returns a NOTE_* for it.
    */
-  observe(a: Attempt, s: ServiceCount | null): number {
+  observe(a: SettledAttempt, s: ServiceCount | null): number {
     const v = a.verdict;
     if (v === null || s === null) return NOTE_NONE;
     const start = a.startSec + a.startNsec * 1e-9;

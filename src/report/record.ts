@@ -1,9 +1,9 @@
-// Turns a settled Attempt into the contract's JSON handshake object. This is where addresses
+// Turns a settled SettledAttempt into the contract's JSON handshake object. This is where addresses
 // become text — once per reported attempt, never per packet.
 
 import {
   ANSWER_ICMP, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, RESET_BY_CLIENT, RESET_BY_SERVER, TUNNEL_ERSPAN, TUNNEL_GENEVE,
-  TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_PPPOE, TUNNEL_VXLAN, type Attempt, type Carrier, type ErrnoName,
+  TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_PPPOE, TUNNEL_VXLAN, type SettledAttempt, type Carrier, type ErrnoName,
   type Outcome,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';
@@ -81,7 +81,7 @@ const ANSWER_KINDS: readonly (AnswerJson['kind'] | null)[] = [null, 'synack', 'r
  * `serverIp` is the server's address as text when the caller has it already (the summary keeps
  * it per service), so it is not formatted again for every attempt.
  */
-export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJson {
+export function toRecord(a: SettledAttempt, serverIp: string | null = null): HandshakeJson {
   const v = a.verdict;
   if (v === null) throw new Error('toRecord: attempt not settled');
   const len = a.addrLen;
@@ -122,7 +122,7 @@ export function toRecord(a: Attempt, serverIp: string | null = null): HandshakeJ
 }
 
 /** The attempt's frames grouped by input, inputs in the order they first appear. */
-function spansOf(a: Attempt): SpanJson[] {
+function spansOf(a: SettledAttempt): SpanJson[] {
   const spans: SpanJson[] = [];
   const at = new Map<number, SpanJson>();
   for (let k = 0; k < a.frameCount; k++) {

@@ -3,7 +3,7 @@
 // Established connections reset later are counted apart, by who reset them (Zeek's RSTO / RSTR).
 // Connect latency per service lives in fixed-size histograms (latency.ts).
 
-import { OUTCOMES, RESET_BY_CLIENT, RESET_BY_SERVER, type Attempt, type Outcome } from '../track/attempt.js';
+import { OUTCOMES, RESET_BY_CLIENT, RESET_BY_SERVER, type SettledAttempt, type Outcome } from '../track/attempt.js';
 import { formatIp, ip4Text } from './address.js';
 import type { Finding } from './findings.js';
 import { ServiceLatency, percentiles, type LatencyJson } from './latency.js';
@@ -48,7 +48,7 @@ export class ServiceCount {
   /** IPv6: a copy of the server's address, to compare and format; null for IPv4, which ip4 holds. */
   readonly addr: Buffer | null;
   readonly len: number;
-  /** IPv4: the address as Attempt.server4 holds it. */
+  /** IPv4: the address as SettledAttempt.server4 holds it. */
   readonly ip4: number;
   readonly port: number;
   readonly counts: number[] = [0, 0, 0, 0, 0, 0, 0];
@@ -158,7 +158,7 @@ export class Summary {
   uncountedServices = 0;
 
   /** Counts a settled attempt (by its verdict) and its service, which it returns. No text is built here. */
-  add(a: Attempt): ServiceCount | null {
+  add(a: SettledAttempt): ServiceCount | null {
     const v = a.verdict;
     if (v === null) return null;
     const index = outcomeIndex(v.outcome);
@@ -201,7 +201,7 @@ export class Summary {
   }
 
   /** Adds an attempt's delays to its service's histograms. */
-  private latencyOf(s: ServiceCount, a: Attempt): void {
+  private latencyOf(s: ServiceCount, a: SettledAttempt): void {
     let l = s.latency;
     if (l === null) {
       if (this.latencyServices >= MAX_LATENCY_SERVICES) {

@@ -1,19 +1,10 @@
-// Timeouts on the capture clock (never wall time): which timer list an attempt waits on, how
-// long, and what happens when the wait is over. Live mode feeds the same clock plus idle ticks.
+// Timeouts on the capture clock (never wall time): which timer an attempt waits on (one per status,
+// store.ts), how long, and what happens when the wait is over. Live mode feeds the same clock plus idle ticks.
 
-import type { Attempt } from './attempt.js';
+import {
+  S_CONNECTED, S_LINGERING, S_OPEN, S_REJECTED, S_SUPERSEDED, S_TOMBSTONE, type AttemptStore,
+} from './store.js';
 import { DeadlineHeap, TimerList } from './table.js';
-
-/** Attempt in SYN-SENT or SYN/ACK-SEEN, waiting for the next packet of its handshake. */
-export const LIST_HANDSHAKE = 1;
-/** Established connection, waiting for its RST or FINs. */
-export const LIST_ESTABLISHED = 2;
-/** Decided attempt, kept briefly so copies of its packets (-i any, a router) still join it. */
-export const LIST_LINGER = 3;
-/** Live only: reported as dropped / timed-out, kept so late SYN retransmissions join it, not a new attempt. */
-export const LIST_TOMBSTONE = 4;
-/** Rejected by ICMP, waiting REJECTED_WAIT for a retransmission that would reopen it (live too). */
-export const LIST_REJECTED = 5;
 
 /**
  * In `read`, an unanswered handshake stays open while its client may still retransmit or an answer
@@ -51,11 +42,17 @@ export const TOMBSTONE_WAIT = 130;
 export const DUPLICATE_WINDOW = 0.1;
 
 export class TimerLists {
-  readonly handshake = new DeadlineHeap(LIST_HANDSHAKE);
-  readonly established = new TimerList(LIST_ESTABLISHED);
-  readonly linger = new TimerList(LIST_LINGER);
-  readonly tombstone = new TimerList(LIST_TOMBSTONE);
-  readonly rejected = new TimerList(LIST_REJECTED);
+  /** Open handshakes (S_OPEN, S_SUPERSEDED), by deadline. */
+  readonly handshake: DeadlineHeap;
+  /** Established connections (S_CONNECTED), by last activity. */
+  readonly established: TimerList;
+  /** Decided attempts (S_LINGERING), kept briefly so copies of their packets (-i any, a router) still join them. */
+  readonly linger: TimerList;
+  /** Settled attempts kept in the table (S_TOMBSTONE) so late SYN retransmissions join them, not a new attempt. */
+  readonly tombstone: TimerList;
+  /** Rejected by ICMP (S_REJECTED), waiting REJECTED_WAIT for a retransmission that would reopen them. */
+  readonly rejected: TimerList;
+  private readonly st: AttemptStore;
   private readonly live: boolean;
   private readonly timeout: number;
 
@@ -64,7 +61,13 @@ export class TimerLists {
   /** Seconds a settled attempt waits for copies of its packets before it is handed over. */
   readonly lingerWait: number;
 
-  constructor(live: boolean, timeout: number) {
+  constructor(store: AttemptStore, live: boolean, timeout: number) {
+    this.st = store;
+    this.handshake = new DeadlineHeap(store);
+    this.established = new TimerList(store);
+    this.linger = new TimerList(store);
+    this.tombstone = new TimerList(store);
+    this.rejected = new TimerList(store);
     this.lingerWait = live ? LIVE_LINGER : LINGER;
     this.live = live;
     this.timeout = timeout;
@@ -74,19 +77,38 @@ export class TimerLists {
    * When silence settles an open handshake. Live verdicts come as soon as --timeout has passed
    * without a packet; `read` waits for the retransmission the client's backoff predicts.
    */
-  handshakeDeadline(a: Attempt): number {
-    if (this.live) return a.lastActivity + this.timeout;
-    return a.lastActivity + Math.max(this.timeout, READ_MIN_WAIT, RETRANSMIT_FACTOR * a.lastGap);
+  handshakeDeadline(s: number): number {
+    const last = this.st.lastActivity[s]!;
+    if (this.live) return last + this.timeout;
+    return last + Math.max(this.timeout, READ_MIN_WAIT, RETRANSMIT_FACTOR * this.st.lastGap[s]!);
   }
 
-  byId(id: number): TimerList | DeadlineHeap | null {
-    switch (id) {
-      case LIST_HANDSHAKE: return this.handshake;
-      case LIST_ESTABLISHED: return this.established;
-      case LIST_LINGER: return this.linger;
-      case LIST_TOMBSTONE: return this.tombstone;
-      case LIST_REJECTED: return this.rejected;
+  /** The list a slot of this status waits on (the heap is not one: see handshake), or null. */
+  listOf(status: number): TimerList | null {
+    switch (status) {
+      case S_CONNECTED: return this.established;
+      case S_LINGERING: return this.linger;
+      case S_TOMBSTONE: return this.tombstone;
+      case S_REJECTED: return this.rejected;
       default: return null;
+    }
+  }
+
+  /** Takes `s` off the timer its status puts it on. */
+  leave(s: number): void {
+    const status = this.st.status[s]!;
+    if (status === S_OPEN || status === S_SUPERSEDED) this.handshake.remove(s);
+    else this.listOf(status)?.remove(s);
+  }
+
+  /** Puts `s` on the timer of its (new) status; an open handshake's deadline is set here. */
+  enter(s: number): void {
+    const status = this.st.status[s]!;
+    if (status === S_OPEN || status === S_SUPERSEDED) {
+      this.st.deadline[s] = this.handshakeDeadline(s);
+      this.handshake.push(s);
+    } else {
+      this.listOf(status)?.push(s);
     }
   }
 }

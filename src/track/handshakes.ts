@@ -61,19 +61,19 @@ import {
   DECODE_OK, KIND_ICMP_ERROR, KIND_TCP, PacketView, TCP_FLAG_ACK, TCP_FLAG_FIN, TCP_FLAG_RST, TCP_FLAG_SYN,
 } from '../decode/view.js';
 import {
-  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Attempt, Carrier, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY,
-  SYNS_WITHOUT_DOUBT,
-  END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED, END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT,
+  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Carrier, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, DOUBT_NONE,
+  END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED, END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER,
+  RESET_NONE, SYNS_WITHOUT_DOUBT, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT, SettledAttempt,
   type KeptPacket,
 } from './attempt.js';
-import {
-  DUPLICATE_WINDOW, ESTABLISHED_IDLE, LIST_ESTABLISHED, LIST_HANDSHAKE, LIST_LINGER, LIST_REJECTED, LIST_TOMBSTONE,
-  TOMBSTONE_WAIT, TimerLists,
-} from './expiry.js';
+import { DUPLICATE_WINDOW, ESTABLISHED_IDLE, TOMBSTONE_WAIT, TimerLists } from './expiry.js';
 import { ListingOrder } from './order.js';
-import { icmpErrno, outcome } from './outcome.js';
+import { icmpErrno, outcome, type Verdict } from './outcome.js';
 import { TimeWindow, hostMatch, type HostNets, type PortSet, type Selection } from './select.js';
-import { AttemptTable, MATCH_FROM_CLIENT, TimerList, ip4At, tupleHash, withTunnel } from './table.js';
+import {
+  AttemptStore, FRAMES_INLINE, S_CONNECTED, S_LINGERING, S_OPEN, S_REJECTED, S_SETTLED, S_SUPERSEDED, S_TOMBSTONE,
+} from './store.js';
+import { AttemptTable, MATCH_FROM_CLIENT, ip4At, tupleHash, withTunnel } from './table.js';
 
 export interface TrackerOptions {
   /** --timeout, seconds. */
@@ -183,27 +183,41 @@ const SOFT_ERROR_MIN_GAP = 0.2;
  */
 const ACK_COPY_WINDOW = 0.01;
 
-/** Reported attempt objects kept for reuse. */
-const POOL_MAX = 65536;
-
 /** An open handshake at the head of the listing is reported early only past this many times maxPending. */
 const HANDSHAKE_PENDING_FACTOR = 5;
+
+/** The fields outcome() reads, refilled from a slot for each verdict. */
+class OutcomeProbe {
+  state = 0;
+  end = 0;
+  answerKind = 0;
+  icmpVersion = 0;
+  icmpType = 0;
+  icmpCode = 0;
+  firstSynTime = 0;
+  synAckTime = 0;
+}
 
 export class HandshakeTracker {
   /** The inputs' names, by Frame.fileIndex: several files read as one timeline share one tracker. */
   readonly files: readonly string[];
   private readonly opts: TrackerOptions;
-  private readonly table = new AttemptTable();
+  /** Every attempt held, as typed arrays indexed by slot (store.ts: the fields and the lifecycle). */
+  private readonly st = new AttemptStore();
+  private readonly table: AttemptTable;
   /** Live: attempts in creation (so first-frame) order, with that frame, until reported. */
-  private readonly unreported: Attempt[] = [];
+  private readonly unreported: number[] = [];
   private readonly unreportedFrames: number[] = [];
   private unreportedHead = 0;
-  /** Reported attempts whose objects the next new attempts reuse. */
-  private readonly pool: Attempt[] = [];
   private readonly timers: TimerLists;
   /** `read` lists by start; live hands each attempt over the moment it is settled. */
   readonly order: ListingOrder;
-  private readonly onAttempt: (a: Attempt) => void;
+  private readonly onAttempt: (a: SettledAttempt) => void;
+  /** The record handed to onAttempt, refilled for every attempt; its carrier and answer address too. */
+  private readonly settled = new SettledAttempt();
+  private readonly carrier = new Carrier();
+  private readonly from = Buffer.alloc(16);
+  private readonly probe = new OutcomeProbe();
   /** Capture clock: seconds since baseSec, of the latest packet (never goes back). */
   now = 0;
   private baseSec = -1;
@@ -232,12 +246,13 @@ export class HandshakeTracker {
   /** Whether --host or --port narrows the packets looked at. */
   private readonly filtered: boolean;
 
-  constructor(files: readonly string[], opts: TrackerOptions, onAttempt: (a: Attempt) => void) {
+  constructor(files: readonly string[], opts: TrackerOptions, onAttempt: (a: SettledAttempt) => void) {
     this.files = files;
     this.opts = opts;
-    this.timers = new TimerLists(opts.live, opts.timeout);
+    this.table = new AttemptTable(this.st);
+    this.timers = new TimerLists(this.st, opts.live, opts.timeout);
     this.onAttempt = onAttempt;
-    this.order = new ListingOrder(this.emit);
+    this.order = new ListingOrder(this.st, this.emit);
     this.filtered = opts.hosts !== null || opts.ports !== null;
   }
 
@@ -259,7 +274,7 @@ export class HandshakeTracker {
     return this.opts.keepPackets;
   }
 
-  /** Open attempts: those in the table that are not tombstones of attempts already reported. */
+  /** Open attempts: those in the table that are not tombstones of attempts already settled. */
   get open(): number {
     return this.table.size - this.timers.tombstone.size;
   }
@@ -297,19 +312,7 @@ export class HandshakeTracker {
    */
   private advance(frame: Frame): number {
     const raw = this.clockOf(frame.tsSec, frame.tsNsec);
-    if (raw < this.lastRaw) {
-      const back = this.lastRaw - raw;
-      let b = this.backwards[frame.fileIndex];
-      if (b === undefined) {
-        b = { count: 0, firstFrame: frame.number, maxSeconds: 0 };
-        while (this.backwards.length < frame.fileIndex) this.backwards.push({ count: 0, firstFrame: 0, maxSeconds: 0 });
-        this.backwards[frame.fileIndex] = b;
-      }
-      b.count++;
-      if (back > b.maxSeconds) b.maxSeconds = back;
-      this.anomalies.timestamps_backwards++;
-      if (back >= CLOCK_STEP) this.shift += back + DUPLICATE_WINDOW;
-    }
+    if (raw < this.lastRaw) this.backwardsStep(frame, this.lastRaw - raw);
     this.lastRaw = raw;
     const t = raw + this.shift;
     if (t > this.now) {
@@ -318,6 +321,20 @@ export class HandshakeTracker {
       this.expire(t);
     }
     return this.now;
+  }
+
+  /** A packet stamped `back` seconds before the one before it. */
+  private backwardsStep(frame: Frame, back: number): void {
+    let b = this.backwards[frame.fileIndex];
+    if (b === undefined) {
+      b = { count: 0, firstFrame: frame.number, maxSeconds: 0 };
+      while (this.backwards.length < frame.fileIndex) this.backwards.push({ count: 0, firstFrame: 0, maxSeconds: 0 });
+      this.backwards[frame.fileIndex] = b;
+    }
+    b.count++;
+    if (back > b.maxSeconds) b.maxSeconds = back;
+    this.anomalies.timestamps_backwards++;
+    if (back >= CLOCK_STEP) this.shift += back + DUPLICATE_WINDOW;
   }
 
   /**
@@ -338,13 +355,14 @@ export class HandshakeTracker {
     this.expireHeld(Number.POSITIVE_INFINITY);
     const end = this.now;
     const t = this.timers;
-    for (const list of [t.handshake, t.established, t.linger, t.rejected]) {
-      while (list.head !== null) this.retire(list.head, end, false);
+    while (t.handshake.head >= 0) this.retire(t.handshake.head, end, false);
+    for (const list of [t.established, t.linger, t.rejected]) {
+      while (list.head >= 0) this.retire(list.head, end, false);
     }
-    while (t.tombstone.head !== null) {
-      const a = t.tombstone.head;
-      t.tombstone.remove(a);
-      this.drop(a);
+    while (t.tombstone.head >= 0) {
+      const s = t.tombstone.head;
+      t.tombstone.remove(s);
+      this.leaveTable(s);
     }
     this.order.drain();
   }
@@ -366,14 +384,14 @@ export class HandshakeTracker {
     if (this.filtered && !this.wanted(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len)) return;
     const key = v.tunnelKey;
     const hash = withTunnel(tupleHash(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len), key);
-    const a = this.table.find(hash, buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len, key);
+    const s = this.table.find(hash, buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len, key);
     const fromClient = this.table.direction === MATCH_FROM_CLIENT;
     const flags = v.flags;
     if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) === TCP_FLAG_SYN) {
-      this.syn(a, fromClient, hash, frame, v, t);
+      this.syn(s, fromClient, hash, frame, v, t);
       return;
     }
-    if (a === null) {
+    if (s < 0) {
       // Mid-stream, or an answer whose SYN is not (yet) in the capture.
       if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) === (TCP_FLAG_SYN | TCP_FLAG_ACK)
         || ((flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) === (TCP_FLAG_RST | TCP_FLAG_ACK) && v.seq === 0)) {
@@ -385,74 +403,44 @@ export class HandshakeTracker {
       return;
     }
     if (!fromClient) {
-      a.serverPackets++;
+      this.st.serverPackets[s]++;
       this.coverage.serverToClient++;
     }
-    switch (a.state) {
-      case ST_SYN_SENT: this.onSynSent(a, fromClient, frame, v, t); break;
-      case ST_SYNACK_SEEN: this.onSynAckSeen(a, fromClient, frame, v, t); break;
-      case ST_ESTABLISHED: this.onEstablished(a, fromClient, frame, v, t); break;
-      default: this.onDone(a, frame, v, t); break;
+    switch (this.st.state[s]) {
+      case ST_SYN_SENT: this.onSynSent(s, fromClient, frame, v, t); break;
+      case ST_SYNACK_SEEN: this.onSynAckSeen(s, fromClient, frame, v, t); break;
+      case ST_ESTABLISHED: this.onEstablished(s, fromClient, frame, v, t); break;
+      default: this.onDone(s, frame, v, t); break;
     }
   }
 
   /** A SYN without ACK: a new attempt, a retransmission, or a copy of one. */
-  private syn(a: Attempt | null, fromClient: boolean, hash: number, frame: Frame, v: PacketView, t: number): void {
-    if (a !== null) {
+  private syn(s: number, fromClient: boolean, hash: number, frame: Frame, v: PacketView, t: number): void {
+    if (s >= 0) {
       if (!fromClient) {
         this.anomalies.simultaneous_open++;
         return;
       }
-      if (a.isn === v.seq) {
-        if (a.list === LIST_REJECTED && a.synCount === 1 && t - a.doneTime >= SOFT_ERROR_MIN_GAP) this.reopen(a);
-        this.attach(a, frame);
-        if (t - a.lastSynTime >= DUPLICATE_WINDOW) a.synCount++;
-        a.lastSynTime = t;
-        this.touch(a, t);
+      const st = this.st;
+      if (st.isn[s] === v.seq) {
+        if (st.status[s] === S_REJECTED && st.synCount[s] === 1 && t - st.doneTime[s]! >= SOFT_ERROR_MIN_GAP) this.reopen(s);
+        this.attach(s, frame);
+        if (t - st.lastSynTime[s]! >= DUPLICATE_WINDOW) st.synCount[s]++;
+        st.lastSynTime[s] = t;
+        this.touch(s, t);
         if (this.held.length > 0) this.replayHeld(hash);
         return;
       }
       // A new ISN on the same 4-tuple: the client moved on and the old attempt will get no more
       // packets. It leaves the table; an unfinished one still waits for its verdict until the
       // capture has gone on --timeout past it (dropped / timed-out) or ends (incomplete).
-      if (a.state === ST_ESTABLISHED) this.retire(a, t);
-      else if (a.state !== ST_DONE) this.supersede(a);
+      if (st.state[s] === ST_ESTABLISHED) this.retire(s, t);
+      else if (st.state[s] !== ST_DONE) this.supersede(s);
     }
     if (this.table.size >= this.opts.maxAttempts) this.evictOldest(t);
-    const len = v.addrLen;
-    // Reuse a reported attempt's object when there is one: no allocation, nothing for the GC.
-    let n = this.pool.pop();
-    if (n === undefined) {
-      n = new Attempt(this.files, frame.fileIndex, Buffer.allocUnsafe(32), len, v.srcPort, v.dstPort, v.seq, hash,
-        frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
-    } else {
-      n.init(this.files, frame.fileIndex, len, v.srcPort, v.dstPort, v.seq, hash, frame.tsSec, frame.tsNsec, frame.tsDigits, frame.number, t);
-    }
-    // A byte loop beats Buffer#copy for 4- and 16-byte copies.
-    const addr = n.addr;
-    const b = v.buf;
-    for (let i = 0, s = v.srcOff, d = v.dstOff; i < len; i++) {
-      addr[i] = b[s + i]!;
-      addr[len + i] = b[d + i]!;
-    }
-    if (len === 4) {
-      n.client4 = ip4At(b, v.srcOff);
-      n.server4 = ip4At(b, v.dstOff);
-    } else {
-      n.client4 = 0;
-      n.server4 = 0;
-    }
-    n.synLen = v.payloadLen;
-    n.clientNext = (v.seq + 1 + v.payloadLen) >>> 0;
-    if (v.tunnelKey !== 0) carriedBy(n, v);
-    if (this.opts.keepPackets) n.packets = this.parts === null ? [keep(frame, this.seq)] : [];
-    if (this.parts !== null) {
-      n.frameCount = 0;
-      this.attach(n, frame);
-    }
+    const n = this.start(hash, frame, v, t);
     this.table.insert(n);
-    n.deadline = this.timers.handshakeDeadline(n);
-    this.timers.handshake.push(n);
+    this.timers.enter(n);
     if (!this.opts.live) {
       this.order.add(n);
       if (this.order.length > this.opts.maxPending) this.releaseEarly(t);
@@ -463,6 +451,77 @@ export class HandshakeTracker {
     if (this.held.length > 0) this.replayHeld(hash);
   }
 
+  /** A slot for the attempt this SYN starts, every field set (S_OPEN, in SYN-SENT), in no table or timer yet. */
+  private start(hash: number, frame: Frame, v: PacketView, t: number): number {
+    const st = this.st;
+    const n = st.alloc(); // the store's arrays may have grown: read them after this
+    st.status[n] = S_OPEN;
+    st.reported[n] = 0;
+    st.state[n] = ST_SYN_SENT;
+    st.end[n] = END_NONE;
+    st.verdict[n] = null;
+    st.hash[n] = hash;
+    st.chain[n] = -1;
+    const len = v.addrLen;
+    st.addrLen[n] = len;
+    // A byte loop beats Buffer#copy for 4- and 16-byte copies.
+    const addr = st.addr;
+    const b = v.buf;
+    const o = n * 32;
+    for (let i = 0, src = v.srcOff, dst = v.dstOff; i < len; i++) {
+      addr[o + i] = b[src + i]!;
+      addr[o + len + i] = b[dst + i]!;
+    }
+    st.client4[n] = len === 4 ? ip4At(b, v.srcOff) : 0;
+    st.server4[n] = len === 4 ? ip4At(b, v.dstOff) : 0;
+    st.clientPort[n] = v.srcPort;
+    st.serverPort[n] = v.dstPort;
+    st.tunnelKey[n] = v.tunnelKey;
+    if (v.tunnelKey !== 0) this.carriedBy(n, v);
+    st.fileIndex[n] = frame.fileIndex;
+    const isn = v.seq;
+    st.isn[n] = isn;
+    st.serverIsn[n] = 0;
+    st.synLen[n] = v.payloadLen;
+    st.clientNext[n] = (isn + 1 + v.payloadLen) >>> 0;
+    st.serverNext[n] = 0;
+    st.synCount[n] = 1;
+    st.startSec[n] = frame.tsSec;
+    st.startNsec[n] = frame.tsNsec;
+    st.startDigits[n] = frame.tsDigits;
+    st.firstFrame[n] = frame.number;
+    st.firstSynTime[n] = t;
+    st.lastSynTime[n] = t;
+    st.lastActivity[n] = t;
+    st.lastGap[n] = 0;
+    st.doneTime[n] = 0;
+    st.answerKind[n] = ANSWER_NONE;
+    st.hasFrom[n] = 0;
+    st.answerSec[n] = 0;
+    st.answerNsec[n] = 0;
+    st.answerTime[n] = 0;
+    st.answerTtl[n] = -1;
+    st.icmpType[n] = -1;
+    st.icmpCode[n] = -1;
+    st.icmpVersion[n] = 0;
+    st.synAckTime[n] = 0;
+    st.ackTime[n] = Number.NEGATIVE_INFINITY;
+    st.synAckDelay[n] = -1;
+    st.connectDelay[n] = -1;
+    st.resetBy[n] = RESET_NONE;
+    st.serverPackets[n] = 0;
+    st.unseenAcks[n] = 0;
+    st.doubt[n] = DOUBT_NONE;
+    st.fins[n] = 0;
+    st.heapIndex[n] = -1;
+    st.moreFrames[n] = null;
+    st.frameFiles[n] = null;
+    st.packets[n] = this.opts.keepPackets ? [] : null;
+    st.frameCount[n] = 0;
+    this.attach(n, frame);
+    return n;
+  }
+
   /**
    * Live: the first frame of the oldest attempt not yet handed over (Infinity when none is). Every
    * packet an unreported attempt will still bring has this number or a higher one, so a live
@@ -471,9 +530,10 @@ export class HandshakeTracker {
   oldestUnreportedFrame(): number {
     const q = this.unreported;
     const frames = this.unreportedFrames;
+    const st = this.st;
     let h = this.unreportedHead;
-    // An entry is done once its attempt was reported (or its object reused for a later attempt).
-    while (h < q.length && (q[h]!.emitted || q[h]!.firstFrame !== frames[h])) h++;
+    // An entry is done once its attempt was reported (or its slot reused for a later attempt).
+    while (h < q.length && (st.reported[q[h]!] === 1 || st.firstFrame[q[h]!] !== frames[h])) h++;
     if (h > 4096 && h * 2 > q.length) {
       q.splice(0, h);
       frames.splice(0, h);
@@ -486,124 +546,126 @@ export class HandshakeTracker {
     return oldest;
   }
 
-  private onSynSent(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
+  private onSynSent(s: number, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
+    const st = this.st;
     const flags = v.flags;
     if (!fromClient) {
       if ((flags & TCP_FLAG_SYN) !== 0) { // SYN/ACK
-        if (!ackAcceptable(a, v.ack)) {
+        if (!this.ackAcceptable(s, v.ack)) {
           this.anomalies.synack_bad_ack++;
-          this.attach(a, frame);
+          this.attach(s, frame);
           return;
         }
-        this.answer(a, ANSWER_SYNACK, v, frame, t);
+        this.answer(s, ANSWER_SYNACK, v, frame, t);
         this.coverage.acks++;
-        a.serverIsn = v.seq;
-        a.serverNext = (v.seq + 1) >>> 0;
-        a.synAckTime = t;
-        a.synAckDelay = t - a.lastSynTime;
-        a.state = ST_SYNACK_SEEN;
-        this.attach(a, frame);
-        this.touch(a, t);
+        st.serverIsn[s] = v.seq;
+        st.serverNext[s] = (v.seq + 1) >>> 0;
+        st.synAckTime[s] = t;
+        st.synAckDelay[s] = t - st.lastSynTime[s]!;
+        st.state[s] = ST_SYNACK_SEEN;
+        this.attach(s, frame);
+        this.touch(s, t);
         return;
       }
       if ((flags & TCP_FLAG_RST) !== 0) {
-        this.attach(a, frame);
+        this.attach(s, frame);
         // RFC 793 (SYN-SENT): "If the ACK bit is set: If SEG.ACK =< ISS, or SEG.ACK > SND.NXT ...
         // If the RST bit is set: If the ACK was acceptable then signal the user 'error: connection
         // reset' ... Otherwise (no ACK) drop the segment and return." Linux does the same.
-        if ((flags & TCP_FLAG_ACK) === 0 || !ackAcceptable(a, v.ack)) {
+        if ((flags & TCP_FLAG_ACK) === 0 || !this.ackAcceptable(s, v.ack)) {
           this.anomalies.rst_without_ack++;
           return;
         }
-        this.answer(a, ANSWER_RST, v, frame, t);
-        this.decide(a, END_REFUSED, t);
+        this.answer(s, ANSWER_RST, v, frame, t);
+        this.decide(s, END_REFUSED, t);
       }
       return;
     }
     // From the client, no SYN: its ACK proves a SYN/ACK reached it that the capture missed.
     if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) === 0 && (flags & TCP_FLAG_ACK) !== 0) {
       this.anomalies.synack_not_captured++;
-      this.attach(a, frame);
-      a.serverIsn = (v.ack - 1) >>> 0; // what the ACK acknowledges: the SYN/ACK's sequence number + 1
-      a.serverNext = v.ack;
+      this.attach(s, frame);
+      st.serverIsn[s] = (v.ack - 1) >>> 0; // what the ACK acknowledges: the SYN/ACK's sequence number + 1
+      st.serverNext[s] = v.ack;
       this.coverage.acks++;
       this.coverage.gaps++;
-      a.unseenAcks++;
-      this.clientSent(a, v);
-      this.establish(a, t);
+      st.unseenAcks[s]++;
+      this.clientSent(s, v);
+      this.establish(s, t);
     }
   }
 
-  private onSynAckSeen(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
+  private onSynAckSeen(s: number, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
     const flags = v.flags;
     if (fromClient) {
       if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) !== 0) {
-        this.attach(a, frame);
-        this.decide(a, END_ABORTED, t);
+        this.attach(s, frame);
+        this.decide(s, END_ABORTED, t);
         return;
       }
-      if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === ((a.serverIsn + 1) >>> 0)) {
-        this.attach(a, frame);
+      if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === ((this.st.serverIsn[s]! + 1) >>> 0)) {
+        this.attach(s, frame);
         this.coverage.acks++;
-        this.clientSent(a, v);
-        this.establish(a, t);
+        this.clientSent(s, v);
+        this.establish(s, t);
       }
       return;
     }
     if ((flags & TCP_FLAG_RST) !== 0) {
-      this.attach(a, frame);
+      this.attach(s, frame);
       // The server resets before the client acknowledged its SYN/ACK (a proxy with no backend, a
       // server giving up). A client still in SYN-SENT — its SYN/ACK lost — takes the reset as
       // "connection refused" when its ACK is acceptable (RFC 793), as it would the SYN's answer.
-      if ((flags & TCP_FLAG_ACK) !== 0 && ackAcceptable(a, v.ack)) {
-        this.answer(a, ANSWER_RST, v, frame, t);
-        this.decide(a, END_REFUSED, t);
+      if ((flags & TCP_FLAG_ACK) !== 0 && this.ackAcceptable(s, v.ack)) {
+        this.answer(s, ANSWER_RST, v, frame, t);
+        this.decide(s, END_REFUSED, t);
       }
       return;
     }
     if ((flags & TCP_FLAG_SYN) !== 0) { // a SYN/ACK retransmission
-      this.attach(a, frame);
-      this.touch(a, t);
+      this.attach(s, frame);
+      this.touch(s, t);
     }
   }
 
-  private onEstablished(a: Attempt, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
+  private onEstablished(s: number, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
+    const st = this.st;
     const flags = v.flags;
     if ((flags & TCP_FLAG_RST) === 0) {
-      if (fromClient) this.clientSent(a, v);
-      else this.serverSent(a, v);
+      if (fromClient) this.clientSent(s, v);
+      else this.serverSent(s, v);
     }
     // A copy of the ACK that completed the handshake (-i any, a router's capture) is one of its packets.
-    if (fromClient && t - a.ackTime < ACK_COPY_WINDOW && (flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0
-      && v.payloadLen === 0 && v.seq === ((a.isn + 1) >>> 0) && v.ack === ((a.serverIsn + 1) >>> 0)) {
-      this.attach(a, frame);
+    if (fromClient && t - st.ackTime[s]! < ACK_COPY_WINDOW && (flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0
+      && v.payloadLen === 0 && v.seq === ((st.isn[s]! + 1) >>> 0) && v.ack === ((st.serverIsn[s]! + 1) >>> 0)) {
+      this.attach(s, frame);
     }
     if ((flags & TCP_FLAG_RST) !== 0) {
-      this.attach(a, frame);
-      a.resetBy = fromClient ? RESET_BY_CLIENT : RESET_BY_SERVER;
-      this.decide(a, END_ESTABLISHED, t);
+      this.attach(s, frame);
+      st.resetBy[s] = fromClient ? RESET_BY_CLIENT : RESET_BY_SERVER;
+      this.decide(s, END_ESTABLISHED, t);
       return;
     }
     if ((flags & TCP_FLAG_FIN) !== 0) {
-      this.attach(a, frame);
-      if (fromClient) a.clientFin = true;
-      else a.serverFin = true;
-      if (a.clientFin && a.serverFin) {
-        this.decide(a, END_ESTABLISHED, t);
+      this.attach(s, frame);
+      const fins = st.fins[s]! | (fromClient ? FIN_CLIENT : FIN_SERVER);
+      st.fins[s] = fins;
+      if (fins === (FIN_CLIENT | FIN_SERVER)) {
+        this.decide(s, END_ESTABLISHED, t);
         return;
       }
     }
-    this.touch(a, t);
+    this.touch(s, t);
   }
 
   /** A packet of an attempt already decided: copies of its packets still belong to it. */
-  private onDone(a: Attempt, frame: Frame, v: PacketView, t: number): void {
+  private onDone(s: number, frame: Frame, v: PacketView, t: number): void {
     if ((v.flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0) return;
-    this.attach(a, frame);
-    if (a.list === LIST_TOMBSTONE) {
-      if ((v.flags & TCP_FLAG_SYN) !== 0 && (v.flags & TCP_FLAG_ACK) === 0) a.synCount++;
+    this.attach(s, frame);
+    if (this.st.status[s] === S_TOMBSTONE) {
+      if ((v.flags & TCP_FLAG_SYN) !== 0 && (v.flags & TCP_FLAG_ACK) === 0) this.st.synCount[s]++;
       else this.anomalies.answer_after_verdict++;
-      this.touch(a, t);
+      this.touch(s, t);
     }
   }
 
@@ -616,33 +678,35 @@ export class HandshakeTracker {
     // An ICMP error about a tunnelled SYN comes back inside the same tunnel (the same key).
     const key = v.tunnelKey;
     const hash = withTunnel(tupleHash(buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len), key);
-    const a = this.table.find(hash, buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len, key);
+    const s = this.table.find(hash, buf, v.qSrcOff, v.qSrcPort, v.qDstOff, v.qDstPort, len, key);
+    const st = this.st;
     // The quoted packet went client → server, and Linux's tcp_v4_err()/tcp_v6_err() ignore an
     // error whose quoted sequence number is outside [snd_una, snd_nxt]: in SYN-SENT, the ISN.
-    if (a === null || this.table.direction !== MATCH_FROM_CLIENT || v.qSeq !== a.isn) {
+    if (s < 0 || this.table.direction !== MATCH_FROM_CLIENT || v.qSeq !== st.isn[s]) {
       // Perhaps an error stamped before the SYN it quotes.
       if (!this.replaying && icmpErrno(v.ipVersion, v.icmpType, v.icmpCode) !== null) this.hold(frame, hash, t);
       return;
     }
     // An error while a rejection waits for a retransmission that would reopen it may answer that
     // retransmission, stamped before it: it waits for it too.
-    if (a.list === LIST_REJECTED && a.synCount === 1 && !this.replaying && this.hold(frame, hash, t)) return;
+    if (st.status[s] === S_REJECTED && st.synCount[s] === 1 && !this.replaying && this.hold(frame, hash, t)) return;
     this.coverage.serverToClient++;
-    if (a.state === ST_SYN_SENT || a.state === ST_SYNACK_SEEN) {
+    const state = st.state[s];
+    if (state === ST_SYN_SENT || state === ST_SYNACK_SEEN) {
       const version = v.ipVersion;
-      this.attach(a, frame);
+      this.attach(s, frame);
       if (icmpErrno(version, v.icmpType, v.icmpCode) === null) {
         this.anomalies.icmp_not_fatal++;
         return;
       }
-      this.answer(a, ANSWER_ICMP, v, frame, t); // decides even after a SYN/ACK that never arrived
-      a.icmpVersion = version;
-      a.icmpType = v.icmpType;
-      a.icmpCode = v.icmpCode;
-      this.decide(a, END_REJECTED, t);
-    } else if (a.state === ST_DONE) {
-      this.attach(a, frame);
-      if (a.list === LIST_TOMBSTONE) this.anomalies.answer_after_verdict++;
+      this.answer(s, ANSWER_ICMP, v, frame, t); // decides even after a SYN/ACK that never arrived
+      st.icmpVersion[s] = version;
+      st.icmpType[s] = v.icmpType;
+      st.icmpCode[s] = v.icmpCode;
+      this.decide(s, END_REJECTED, t);
+    } else if (state === ST_DONE) {
+      this.attach(s, frame);
+      if (st.status[s] === S_TOMBSTONE) this.anomalies.answer_after_verdict++;
     }
   }
 
@@ -652,27 +716,29 @@ export class HandshakeTracker {
    * A client packet of a handshake or connection: the sequence space it shows, and whether its ACK
    * acknowledges server packets the capture never held (Zeek's capture_loss: ACKs above a gap).
    */
-  private clientSent(a: Attempt, v: PacketView): void {
+  private clientSent(s: number, v: PacketView): void {
+    const st = this.st;
     const end = (v.seq + v.payloadLen + ((v.flags & TCP_FLAG_FIN) !== 0 ? 1 : 0)) >>> 0;
-    if (seqAfter(end, a.clientNext)) a.clientNext = end;
-    if ((v.flags & TCP_FLAG_ACK) === 0 || a.state !== ST_ESTABLISHED) return;
+    if (seqAfter(end, st.clientNext[s]!)) st.clientNext[s] = end;
+    if ((v.flags & TCP_FLAG_ACK) === 0 || st.state[s] !== ST_ESTABLISHED) return;
     this.coverage.acks++;
-    if (seqAfter(v.ack, a.serverNext)) {
+    if (seqAfter(v.ack, st.serverNext[s]!)) {
       this.coverage.gaps++;
-      a.unseenAcks++;
-      a.serverNext = v.ack;
+      st.unseenAcks[s]++;
+      st.serverNext[s] = v.ack;
     }
   }
 
   /** A server packet of an established connection, as clientSent(). */
-  private serverSent(a: Attempt, v: PacketView): void {
+  private serverSent(s: number, v: PacketView): void {
+    const st = this.st;
     const end = (v.seq + v.payloadLen + ((v.flags & TCP_FLAG_FIN) !== 0 ? 1 : 0)) >>> 0;
-    if (seqAfter(end, a.serverNext)) a.serverNext = end;
+    if (seqAfter(end, st.serverNext[s]!)) st.serverNext[s] = end;
     if ((v.flags & TCP_FLAG_ACK) === 0) return;
     this.coverage.acks++;
-    if (seqAfter(v.ack, a.clientNext)) {
+    if (seqAfter(v.ack, st.clientNext[s]!)) {
       this.coverage.gaps++;
-      a.clientNext = v.ack;
+      st.clientNext[s] = v.ack;
     }
   }
 
@@ -737,237 +803,390 @@ export class HandshakeTracker {
     this.replaying = false;
   }
 
-  /** What the capture leaves in doubt about a verdict just reached without an answer. */
-  private qualify(a: Attempt): void {
-    const o = a.verdict?.outcome;
-    const c = this.coverage;
-    if (o === 'dropped' && a.synCount >= SYNS_WITHOUT_DOUBT) return;
-    if (o === 'dropped' && c.serverToClient === 0) a.doubt = DOUBT_CLIENT_ONLY;
-    else if ((o === 'dropped' || o === 'timed-out') && c.gaps + c.answersWithoutSyn > 0) a.doubt = DOUBT_CAPTURE_LOSS;
+  // ---------------------------------------------------------------- the handshake's fields
+
+  /**
+   * RFC 793 SYN-SENT: an ACK is acceptable when SND.UNA < SEG.ACK =< SND.NXT, that is from ISN+1
+   * up to ISN+1 plus the data a Fast Open SYN carried (Linux: tcp_rcv_synsent_state_process()).
+   */
+  private ackAcceptable(s: number, ack: number): boolean {
+    return ((ack - this.st.isn[s]! - 1) >>> 0) <= this.st.synLen[s]!;
   }
 
-  // ---------------------------------------------------------------- bookkeeping
+  /** Copies how the SYN was carried (its tunnel, as the innermost encapsulation) into a new attempt's slot. */
+  private carriedBy(s: number, v: PacketView): void {
+    const st = this.st;
+    st.tunnelKind[s] = v.tunnelKind;
+    st.tunnelId[s] = v.tunnelId;
+    const len = v.outerAddrLen;
+    st.outerLen[s] = len;
+    const b = v.buf;
+    const outer = st.outer;
+    const o = s * 32;
+    for (let i = 0; i < len; i++) {
+      outer[o + i] = b[v.outerSrcOff + i]!;
+      outer[o + 16 + i] = b[v.outerDstOff + i]!;
+    }
+  }
 
-  private attach(a: Attempt, frame: Frame): void {
+  /** The packet (or the fragments it was reassembled from) is one of the attempt's: its frame(s), its copy. */
+  private attach(s: number, frame: Frame): void {
     const parts = this.parts;
+    const packets = this.st.packets[s] ?? null;
     if (parts !== null) {
-      for (let i = 0; i < parts.count; i++) this.attachNumber(a, parts.numbers[i]!, parts.files[i]!);
-      if (a.packets !== null) for (const p of parts.packets) a.packets.push(p);
+      for (let i = 0; i < parts.count; i++) this.attachNumber(s, parts.numbers[i]!, parts.files[i]!);
+      if (packets !== null) for (const p of parts.packets) packets.push(p);
       return;
     }
-    if (a.frameCount >= MAX_FRAMES) return;
-    this.attachNumber(a, frame.number, frame.fileIndex);
-    if (a.packets !== null) a.packets.push(keep(frame, this.seq));
+    if (this.st.frameCount[s]! >= MAX_FRAMES) return;
+    this.attachNumber(s, frame.number, frame.fileIndex);
+    if (packets !== null) packets.push(keep(frame, this.seq));
   }
 
-  private attachNumber(a: Attempt, number: number, fileIndex: number): void {
-    const n = a.frameCount;
+  private attachNumber(s: number, number: number, fileIndex: number): void {
+    const st = this.st;
+    const n = st.frameCount[s]!;
     if (n >= MAX_FRAMES) return;
-    if (n < a.frames.length) a.frames[n] = number;
-    else a.frames.push(number);
-    a.frameCount = n + 1;
+    st.frameCount[s] = n + 1;
+    let files = st.frameFiles[s] ?? null;
     // The input of each frame is written down only once they differ (several files read as one).
-    if (a.spans || fileIndex !== a.fileIndex) spanFrame(a, n, fileIndex);
-    // An answer held for its SYN (reordering) has a lower number than the frames of its file before it.
-    const frames = a.frames;
-    const files = a.frameFiles;
-    for (let i = n; i > 0 && frames[i - 1]! > frames[i]! && (!a.spans || files[i - 1] === files[i]); i--) {
-      const x = frames[i]!;
-      frames[i] = frames[i - 1]!;
-      frames[i - 1] = x;
+    if (files !== null || fileIndex !== st.fileIndex[s]) files = this.spanFrame(s, n, fileIndex);
+    if (n < FRAMES_INLINE) {
+      // An answer held for its SYN (reordering) has a lower number than the frames of its file before it.
+      const frames = st.frames;
+      const o = s * FRAMES_INLINE;
+      let i = n;
+      for (; i > 0 && frames[o + i - 1]! > number && (files === null || files[i - 1] === files[n]); i--) {
+        frames[o + i] = frames[o + i - 1]!;
+      }
+      frames[o + i] = number;
+      return;
     }
+    st.setFrame(s, n, number);
+    for (let i = n; i > 0 && st.frameAt(s, i - 1) > st.frameAt(s, i) && (files === null || files[i - 1] === files[i]); i--) {
+      const x = st.frameAt(s, i);
+      st.setFrame(s, i, st.frameAt(s, i - 1));
+      st.setFrame(s, i - 1, x);
+    }
+  }
+
+  /** Frame `n` of `s` is from input `fileIndex`: the attempt spans inputs (its earlier frames are from its first). */
+  private spanFrame(s: number, n: number, fileIndex: number): number[] {
+    const st = this.st;
+    let files = st.frameFiles[s] ?? null;
+    if (files === null) {
+      files = [];
+      for (let k = 0; k < n; k++) files[k] = st.fileIndex[s]!;
+      st.frameFiles[s] = files;
+    }
+    files[n] = fileIndex;
+    return files;
   }
 
   /** Records the first answer to the SYN (a later, different one — ICMP after SYN/ACK — overrides in icmp()). */
-  private answer(a: Attempt, kind: number, v: PacketView, frame: Frame, t: number): void {
+  private answer(s: number, kind: number, v: PacketView, frame: Frame, t: number): void {
+    const st = this.st;
     // The first answer stays, unless a later one decides instead (an ICMP error, or a reset after
     // a SYN/ACK the client never acknowledged).
-    if (a.answerKind !== ANSWER_NONE && kind === ANSWER_SYNACK) return;
-    a.answerKind = kind;
+    if (st.answerKind[s] !== ANSWER_NONE && kind === ANSWER_SYNACK) return;
+    st.answerKind[s] = kind;
     // A SYN/ACK or RST matched the 4-tuple, so it came from the server's address: only an ICMP
     // sender (a router, a firewall) needs its own copy.
     if (kind === ANSWER_ICMP) {
-      const from = Buffer.allocUnsafe(v.addrLen);
-      v.buf.copy(from, 0, v.srcOff, v.srcOff + v.addrLen);
-      a.answerFrom = from;
+      const from = st.answerFrom;
+      const o = s * 16;
+      for (let i = 0; i < v.addrLen; i++) from[o + i] = v.buf[v.srcOff + i]!;
+      st.hasFrom[s] = 1;
     } else {
-      a.answerFrom = null;
+      st.hasFrom[s] = 0;
     }
-    a.answerSec = frame.tsSec;
-    a.answerNsec = frame.tsNsec;
-    a.answerTime = t;
-    a.answerTtl = v.ttl;
+    st.answerSec[s] = frame.tsSec;
+    st.answerNsec[s] = frame.tsNsec;
+    st.answerTime[s] = t;
+    st.answerTtl[s] = v.ttl;
   }
 
-  /** The client's ACK (this packet) completed the handshake. */
-  private establish(a: Attempt, t: number): void {
-    a.state = ST_ESTABLISHED;
-    a.end = END_ESTABLISHED;
-    this.moveTo(a, LIST_ESTABLISHED);
-    a.lastActivity = t;
-    a.ackTime = t;
-    a.connectDelay = t - a.firstSynTime;
+  /** The verdict of slot `s` were the capture to end at `endTime`. */
+  private verdictOf(s: number, endTime: number): Verdict {
+    const st = this.st;
+    const p = this.probe;
+    p.state = st.state[s]!;
+    p.end = st.end[s]!;
+    p.answerKind = st.answerKind[s]!;
+    p.icmpVersion = st.icmpVersion[s]!;
+    p.icmpType = st.icmpType[s]!;
+    p.icmpCode = st.icmpCode[s]!;
+    p.firstSynTime = st.firstSynTime[s]!;
+    p.synAckTime = st.synAckTime[s]!;
+    return outcome(p, endTime, this.opts.timeout);
+  }
+
+  /** What the capture leaves in doubt about a verdict just reached without an answer. */
+  private qualify(s: number): void {
+    const st = this.st;
+    const o = st.verdict[s]?.outcome;
+    const c = this.coverage;
+    if (o === 'dropped' && st.synCount[s]! >= SYNS_WITHOUT_DOUBT) return;
+    if (o === 'dropped' && c.serverToClient === 0) st.doubt[s] = DOUBT_CLIENT_ONLY;
+    else if ((o === 'dropped' || o === 'timed-out') && c.gaps + c.answersWithoutSyn > 0) st.doubt[s] = DOUBT_CAPTURE_LOSS;
+  }
+
+  // ---------------------------------------------------------------- the lifecycle (store.ts draws it)
+
+  /** The client's ACK (this packet) completed the handshake: S_OPEN → S_CONNECTED. */
+  private establish(s: number, t: number): void {
+    const st = this.st;
+    st.state[s] = ST_ESTABLISHED;
+    st.end[s] = END_ESTABLISHED;
+    this.moveTo(s, S_CONNECTED);
+    st.lastActivity[s] = t;
+    st.ackTime[s] = t;
+    st.connectDelay[s] = t - st.firstSynTime[s]!;
   }
 
   /**
-   * The attempt's outcome is known: it lingers briefly for copies of its packets, then is reported;
-   * a rejected one waits longer, for a retransmission that would show the error was soft.
+   * The attempt's outcome is known: it lingers briefly for copies of its packets (S_LINGERING), then
+   * is settled; a rejected one waits longer (S_REJECTED), for a retransmission that would show the
+   * error was soft.
    */
-  private decide(a: Attempt, end: number, t: number): void {
-    a.state = ST_DONE;
-    a.end = end;
-    a.doneTime = t;
-    a.verdict = outcome(a, t, this.opts.timeout);
-    a.lastActivity = t;
-    this.moveTo(a, end === END_REJECTED ? LIST_REJECTED : LIST_LINGER);
+  private decide(s: number, end: number, t: number): void {
+    const st = this.st;
+    st.state[s] = ST_DONE;
+    st.end[s] = end;
+    st.doneTime[s] = t;
+    st.verdict[s] = this.verdictOf(s, t);
+    st.lastActivity[s] = t;
+    this.moveTo(s, end === END_REJECTED ? S_REJECTED : S_LINGERING);
   }
 
   /**
    * The client retransmitted its SYN after an ICMP error: the error did not end its connect()
-   * (a soft error), so the attempt is open again and a later answer decides it.
+   * (a soft error), so the attempt is open again (S_REJECTED → S_OPEN) and a later answer decides it.
    */
-  private reopen(a: Attempt): void {
-    a.state = ST_SYN_SENT;
-    a.end = END_NONE;
-    a.verdict = null;
-    a.answerKind = ANSWER_NONE;
-    a.answerFrom = null;
-    a.icmpVersion = 0;
-    a.icmpType = -1;
-    a.icmpCode = -1;
-    this.moveTo(a, LIST_HANDSHAKE);
+  private reopen(s: number): void {
+    const st = this.st;
+    st.state[s] = ST_SYN_SENT;
+    st.end[s] = END_NONE;
+    st.verdict[s] = null;
+    st.answerKind[s] = ANSWER_NONE;
+    st.hasFrom[s] = 0;
+    st.icmpVersion[s] = 0;
+    st.icmpType[s] = -1;
+    st.icmpCode[s] = -1;
+    this.moveTo(s, S_OPEN);
     this.anomalies.icmp_soft_error++;
   }
 
-  private touch(a: Attempt, t: number): void {
-    const gap = t - a.lastActivity;
-    if (gap >= DUPLICATE_WINDOW) a.lastGap = gap;
-    a.lastActivity = t;
-    if (a.list === LIST_HANDSHAKE) {
-      a.deadline = this.timers.handshakeDeadline(a);
-      this.timers.handshake.update(a);
+  /** A packet of the attempt came: its wait starts again. */
+  private touch(s: number, t: number): void {
+    const st = this.st;
+    const gap = t - st.lastActivity[s]!;
+    if (gap >= DUPLICATE_WINDOW) st.lastGap[s] = gap;
+    st.lastActivity[s] = t;
+    const status = st.status[s]!;
+    if (status === S_OPEN || status === S_SUPERSEDED) {
+      st.deadline[s] = this.timers.handshakeDeadline(s);
+      this.timers.handshake.update(s);
       return;
     }
-    const list = this.timers.byId(a.list);
-    if (list instanceof TimerList && list.tail !== a) {
-      list.remove(a);
-      list.push(a);
-    }
+    this.timers.listOf(status)?.touch(s);
   }
 
-  private moveTo(a: Attempt, id: number): void {
-    const from = this.timers.byId(a.list);
-    if (from !== null) from.remove(a);
-    if (id === LIST_HANDSHAKE) a.deadline = this.timers.handshakeDeadline(a);
-    const to = this.timers.byId(id);
-    if (to !== null) to.push(a);
+  /** The one way an attempt changes status: off its old timer, onto the new one's. */
+  private moveTo(s: number, status: number): void {
+    this.timers.leave(s);
+    this.st.status[s] = status;
+    this.timers.enter(s);
   }
 
-  /** Takes an unfinished attempt out of the table, its verdict due --timeout after its start. */
-  private supersede(a: Attempt): void {
-    this.drop(a);
-    a.superseded = true;
-    const since = a.state === ST_SYNACK_SEEN ? a.synAckTime : a.firstSynTime;
-    a.deadline = since + this.opts.timeout;
-    if (a.list === LIST_HANDSHAKE) this.timers.handshake.update(a);
+  /** A new ISN took the 4-tuple of an open handshake (S_OPEN → S_SUPERSEDED): its verdict is due --timeout after its start. */
+  private supersede(s: number): void {
+    const st = this.st;
+    this.table.delete(s);
+    st.status[s] = S_SUPERSEDED;
+    const since = st.state[s] === ST_SYNACK_SEEN ? st.synAckTime[s]! : st.firstSynTime[s]!;
+    st.deadline[s] = since + this.opts.timeout;
+    this.timers.handshake.update(s);
   }
 
   /**
-   * Settles (if still open) and hands over an attempt. It leaves the table, except live, where a
-   * tombstone stays so that a late retransmission (after an ICMP error the client took as soft)
-   * joins the attempt already reported instead of starting a new one.
+   * Settles an attempt (its verdict, if it has none yet, as of `t`) and hands it over. It leaves the
+   * table (S_SETTLED), except live, where it stays as a tombstone (S_TOMBSTONE) so that a late
+   * retransmission (after an ICMP error the client took as soft) joins the attempt already reported
+   * instead of starting a new one.
    */
-  private retire(a: Attempt, t: number, tombstone = this.opts.live): void {
-    if (a.verdict === null) {
-      a.verdict = outcome(a, t, this.opts.timeout);
-      this.qualify(a);
+  private retire(s: number, t: number, tombstone = this.opts.live): void {
+    const st = this.st;
+    if (st.verdict[s] === null) {
+      st.verdict[s] = this.verdictOf(s, t);
+      this.qualify(s);
     }
-    if (tombstone && !a.superseded) {
-      a.state = ST_DONE;
-      a.lastActivity = t;
-      this.moveTo(a, LIST_TOMBSTONE);
+    if (tombstone && st.status[s] !== S_SUPERSEDED) {
+      st.state[s] = ST_DONE;
+      st.lastActivity[s] = t;
+      this.moveTo(s, S_TOMBSTONE);
       this.trimTombstones();
     } else {
-      const list = this.timers.byId(a.list);
-      if (list !== null) list.remove(a);
-      this.drop(a);
+      this.timers.leave(s);
+      this.leaveTable(s);
     }
-    this.release(a);
+    if (this.opts.live) this.emit(s);
   }
 
-  /** The attempt is settled: live hands it over at once; read lets the listing order do it. */
-  private release(a: Attempt): void {
-    a.ready = true;
-    if (this.opts.live) this.emit(a);
+  /**
+   * Settles an open attempt before its end (a full table or listing queue, or live silence) and keeps
+   * it as a tombstone, so that its late retransmissions still join it rather than start a new attempt.
+   */
+  private settleEarly(s: number, t: number): void {
+    const st = this.st;
+    // Live expiry comes --timeout after the last packet, so the capture has gone on that long; a
+    // full table or listing queue (a flood) assumes it will, rather than call the attempt incomplete.
+    st.verdict[s] = this.verdictOf(s, Number.POSITIVE_INFINITY);
+    this.qualify(s);
+    st.state[s] = ST_DONE;
+    st.doneTime[s] = t;
+    st.lastActivity[s] = t;
+    this.moveTo(s, S_TOMBSTONE);
+    this.trimTombstones();
+    if (this.opts.live) this.emit(s);
   }
 
-  /** Hands an attempt to the reporter; once it has also left the table, its object is reused. */
-  private readonly emit = (a: Attempt): void => {
-    a.emitted = true;
+  /** Takes a settled attempt out of the table: its slot is free once it is reported too. */
+  private leaveTable(s: number): void {
+    const st = this.st;
+    if (st.status[s] !== S_SUPERSEDED) this.table.delete(s);
+    if (st.reported[s] === 1) st.release(s);
+    else st.status[s] = S_SETTLED;
+  }
+
+  /** Hands an attempt to the reporter (live: once settled; read: in listing order, from ListingOrder). */
+  private readonly emit = (s: number): void => {
+    const st = this.st;
+    st.reported[s] = 1;
     const w = this.opts.window;
-    if (w === null || w.has(a.startSec, a.startNsec)) this.onAttempt(a);
-    if (!a.inTable) this.recycle(a);
+    if (w === null || w.has(st.startSec[s]!, st.startNsec[s]!)) this.onAttempt(this.fill(s));
+    // The reporter took the packets: a tombstone collects no more.
+    st.packets[s] = null;
+    if (st.status[s] === S_SETTLED) st.release(s);
   };
 
-  /** Takes an attempt out of the table; a reported one's object is reused. */
-  private drop(a: Attempt): void {
-    this.table.delete(a);
-    if (a.emitted) this.recycle(a);
+  /** The record of slot `s` for the reporter. */
+  private fill(s: number): SettledAttempt {
+    const st = this.st;
+    const a = this.settled;
+    const fileIndex = st.fileIndex[s]!;
+    a.files = this.files;
+    a.fileIndex = fileIndex;
+    a.file = this.files[fileIndex] ?? '';
+    const len = st.addrLen[s]!;
+    a.addrLen = len;
+    const o = s * 32;
+    for (let i = 0; i < 2 * len; i++) a.addr[i] = st.addr[o + i]!;
+    a.client4 = st.client4[s]!;
+    a.server4 = st.server4[s]!;
+    a.clientPort = st.clientPort[s]!;
+    a.serverPort = st.serverPort[s]!;
+    const key = st.tunnelKey[s]!;
+    a.tunnelKey = key;
+    a.carrier = key === 0 ? null : this.carrierOf(s);
+    a.startSec = st.startSec[s]!;
+    a.startNsec = st.startNsec[s]!;
+    a.startDigits = st.startDigits[s]!;
+    a.firstFrame = st.firstFrame[s]!;
+    a.synCount = st.synCount[s]!;
+    a.answerKind = st.answerKind[s]!;
+    if (st.hasFrom[s] === 1) {
+      for (let i = 0; i < len; i++) this.from[i] = st.answerFrom[s * 16 + i]!;
+      a.answerFrom = this.from;
+    } else {
+      a.answerFrom = null;
+    }
+    a.answerSec = st.answerSec[s]!;
+    a.answerNsec = st.answerNsec[s]!;
+    a.answerTtl = st.answerTtl[s]!;
+    a.icmpType = st.icmpType[s]!;
+    a.icmpCode = st.icmpCode[s]!;
+    a.icmpVersion = st.icmpVersion[s]!;
+    a.synAckDelay = st.synAckDelay[s]!;
+    a.connectDelay = st.connectDelay[s]!;
+    a.resetBy = st.resetBy[s]!;
+    a.serverPackets = st.serverPackets[s]!;
+    a.unseenAcks = st.unseenAcks[s]!;
+    a.doubt = st.doubt[s]!;
+    a.verdict = st.verdict[s]!;
+    const n = st.frameCount[s]!;
+    const frames = a.frames;
+    for (let i = 0; i < n; i++) frames[i] = st.frameAt(s, i);
+    a.frameCount = n;
+    const files = st.frameFiles[s] ?? null;
+    a.spans = files !== null;
+    if (files !== null) for (let i = 0; i < n; i++) a.frameFiles[i] = files[i]!;
+    a.packets = st.packets[s] ?? null;
+    return a;
   }
 
-  private recycle(a: Attempt): void {
-    a.packets = null;
-    a.answerFrom = null;
-    a.verdict = null;
-    if (this.pool.length < POOL_MAX) this.pool.push(a);
+  private carrierOf(s: number): Carrier {
+    const st = this.st;
+    const c = this.carrier;
+    c.kind = st.tunnelKind[s]!;
+    c.id = st.tunnelId[s]!;
+    const len = st.outerLen[s]!;
+    c.outerLen = len;
+    const o = s * 32;
+    for (let i = 0; i < len; i++) {
+      c.outer[i] = st.outer[o + i]!;
+      c.outer[16 + i] = st.outer[o + 16 + i]!;
+    }
+    return c;
   }
 
   /** Tombstones are a convenience: at most a quarter of the table. */
   private trimTombstones(): void {
     const tombs = this.timers.tombstone;
     while (tombs.size > Math.ceil(this.opts.maxAttempts / 4)) {
-      const old = tombs.head!;
+      const old = tombs.head;
       tombs.remove(old);
-      this.drop(old);
+      this.leaveTable(old);
     }
   }
 
+  /** Everything whose wait is over at `now`, in one place: silence, lingering, rejection, idleness. */
   private expire(now: number): void {
     const timers = this.timers;
+    const st = this.st;
     let released = false;
     const lingerWait = timers.lingerWait;
-    let a = timers.linger.head;
-    while (a !== null && a.doneTime + lingerWait <= now) {
-      this.retire(a, now);
+    let s = timers.linger.head;
+    while (s >= 0 && st.doneTime[s]! + lingerWait <= now) {
+      this.retire(s, now);
       released = true;
-      a = timers.linger.head;
+      s = timers.linger.head;
     }
     const rejectedWait = timers.rejectedWait;
-    a = timers.rejected.head;
-    while (a !== null && a.doneTime + rejectedWait <= now) {
-      this.retire(a, now);
+    s = timers.rejected.head;
+    while (s >= 0 && st.doneTime[s]! + rejectedWait <= now) {
+      this.retire(s, now);
       released = true;
-      a = timers.rejected.head;
+      s = timers.rejected.head;
     }
-    a = timers.handshake.head;
-    while (a !== null && a.deadline <= now) {
-      if (this.opts.live && !a.superseded) this.settleEarly(a, now);
-      else this.retire(a, now);
+    s = timers.handshake.head;
+    while (s >= 0 && st.deadline[s]! <= now) {
+      if (this.opts.live && st.status[s] !== S_SUPERSEDED) this.settleEarly(s, now);
+      else this.retire(s, now);
       released = true;
-      a = timers.handshake.head;
+      s = timers.handshake.head;
     }
-    a = timers.established.head;
-    while (a !== null && a.lastActivity + ESTABLISHED_IDLE <= now) {
-      this.retire(a, now);
+    s = timers.established.head;
+    while (s >= 0 && st.lastActivity[s]! + ESTABLISHED_IDLE <= now) {
+      this.retire(s, now);
       released = true;
-      a = timers.established.head;
+      s = timers.established.head;
     }
-    a = timers.tombstone.head;
-    while (a !== null && a.lastActivity + TOMBSTONE_WAIT <= now) {
-      const list = timers.tombstone;
-      list.remove(a);
-      this.drop(a);
-      a = list.head;
+    s = timers.tombstone.head;
+    while (s >= 0 && st.lastActivity[s]! + TOMBSTONE_WAIT <= now) {
+      timers.tombstone.remove(s);
+      this.leaveTable(s);
+      s = timers.tombstone.head;
     }
     if (released) this.order.drain();
   }
@@ -975,15 +1194,19 @@ export class HandshakeTracker {
   /** The table is full: settle the attempt that has waited longest. */
   private evictOldest(t: number): void {
     const timers = this.timers;
-    const victim = timers.tombstone.head ?? timers.linger.head ?? timers.rejected.head ?? timers.handshake.head
-      ?? timers.established.head;
-    if (victim === null) return;
-    if (victim.list === LIST_TOMBSTONE) {
+    let victim = timers.tombstone.head;
+    if (victim < 0) victim = timers.linger.head;
+    if (victim < 0) victim = timers.rejected.head;
+    if (victim < 0) victim = timers.handshake.head;
+    if (victim < 0) victim = timers.established.head;
+    if (victim < 0) return;
+    const status = this.st.status[victim];
+    if (status === S_TOMBSTONE) {
       timers.tombstone.remove(victim);
-      this.drop(victim);
+      this.leaveTable(victim);
       return;
     }
-    if (victim.list === LIST_HANDSHAKE || victim.list === LIST_ESTABLISHED) {
+    if (status === S_OPEN || status === S_SUPERSEDED || status === S_CONNECTED) {
       this.evicted++;
       this.settleEarly(victim, t);
     } else {
@@ -995,15 +1218,16 @@ export class HandshakeTracker {
   /** Too many settled attempts wait behind the oldest open one: report that one now. */
   private releaseEarly(t: number): void {
     const head = this.order.first();
-    if (head === null || head.ready) {
+    const status = head < 0 ? S_SETTLED : this.st.status[head];
+    if (status === S_SETTLED || status === S_TOMBSTONE) {
       this.order.drain();
       return;
     }
-    if (head.list === LIST_ESTABLISHED) {
+    if (status === S_CONNECTED) {
       // Its outcome is known; only a later reset (resetBy) would be missed.
       this.anomalies.released_early++;
       this.settleEarly(head, t);
-    } else if (head.list === LIST_HANDSHAKE) {
+    } else if (status === S_OPEN || status === S_SUPERSEDED) {
       // Its outcome is not known yet: it holds the listing back until its own short deadline,
       // unless the queue grows five times past the limit.
       if (this.order.length <= HANDSHAKE_PENDING_FACTOR * this.opts.maxPending) return;
@@ -1014,57 +1238,11 @@ export class HandshakeTracker {
     }
     this.order.drain();
   }
-
-  /**
-   * Reports an open attempt before its end (a full table or listing queue) and keeps a tombstone
-   * of it, so that its late retransmissions still join it rather than start a new attempt.
-   */
-  private settleEarly(a: Attempt, t: number): void {
-    // Live expiry comes --timeout after the last packet, so the capture has gone on that long; a
-    // full table or listing queue (a flood) assumes it will, rather than call the attempt incomplete.
-    a.verdict = outcome(a, Number.POSITIVE_INFINITY, this.opts.timeout);
-    this.qualify(a);
-    a.state = ST_DONE;
-    a.doneTime = t;
-    a.lastActivity = t;
-    this.moveTo(a, LIST_TOMBSTONE);
-    this.trimTombstones();
-    this.release(a);
-  }
 }
 
-/** Copies how the SYN was carried (its tunnel, as the innermost encapsulation) onto a new attempt. */
-function carriedBy(n: Attempt, v: PacketView): void {
-  n.tunnelKey = v.tunnelKey;
-  const c = n.carrier ?? (n.carrier = new Carrier());
-  c.kind = v.tunnelKind;
-  c.id = v.tunnelId;
-  const len = v.outerAddrLen;
-  c.outerLen = len;
-  const b = v.buf;
-  for (let i = 0; i < len; i++) {
-    c.outer[i] = b[v.outerSrcOff + i]!;
-    c.outer[16 + i] = b[v.outerDstOff + i]!;
-  }
-}
-
-/**
- * RFC 793 SYN-SENT: an ACK is acceptable when SND.UNA < SEG.ACK =< SND.NXT, that is from ISN+1
- * up to ISN+1 plus the data a Fast Open SYN carried (Linux: tcp_rcv_synsent_state_process()).
- */
-function ackAcceptable(a: Attempt, ack: number): boolean {
-  return ((ack - a.isn - 1) >>> 0) <= a.synLen;
-}
-
-/** Frame `n` of `a` is from input `fileIndex`: the attempt spans inputs (its earlier frames are from its first). */
-function spanFrame(a: Attempt, n: number, fileIndex: number): void {
-  const files = a.frameFiles;
-  if (!a.spans) {
-    for (let k = 0; k < n; k++) files[k] = a.fileIndex;
-    a.spans = true;
-  }
-  files[n] = fileIndex;
-}
+/** Bits of AttemptStore.fins. */
+const FIN_CLIENT = 1;
+const FIN_SERVER = 2;
 
 /** Sequence number x comes after y (RFC 793 arithmetic modulo 2^32). */
 function seqAfter(x: number, y: number): boolean {

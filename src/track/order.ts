@@ -2,29 +2,25 @@
 // frame) without holding the whole capture: an attempt leaves as soon as it and every attempt
 // that started before it are settled.
 
-import type { Attempt } from './attempt.js';
-
-function before(a: Attempt, b: Attempt): boolean {
-  if (a.startSec !== b.startSec) return a.startSec < b.startSec;
-  if (a.startNsec !== b.startNsec) return a.startNsec < b.startNsec;
-  return a.firstFrame < b.firstFrame;
-}
+import { S_SETTLED, S_TOMBSTONE, type AttemptStore } from './store.js';
 
 /** First capacity of the queue; it doubles when full and never shrinks. */
 const INITIAL_CAPACITY = 1024;
 
 export class ListingOrder {
   /**
-   * A ring over a power-of-two array: attempts at ring[(head + i) & mask] for i < count. Adding and
-   * handing out move indices only; no array is sliced or grown while the queue stays below its peak.
+   * A ring of slots over a power-of-two array: slots at ring[(head + i) & mask] for i < count. Adding and
+   * handing out move indices only.
    */
-  private ring: (Attempt | null)[] = new Array<Attempt | null>(INITIAL_CAPACITY).fill(null);
+  private ring = new Int32Array(INITIAL_CAPACITY);
   private mask = INITIAL_CAPACITY - 1;
   private head = 0;
   private count = 0;
-  private readonly emit: (a: Attempt) => void;
+  private readonly st: AttemptStore;
+  private readonly emit: (s: number) => void;
 
-  constructor(emit: (a: Attempt) => void) {
+  constructor(store: AttemptStore, emit: (s: number) => void) {
+    this.st = store;
     this.emit = emit;
   }
 
@@ -32,44 +28,52 @@ export class ListingOrder {
     return this.count;
   }
 
-  /** The oldest attempt not yet handed out. */
-  first(): Attempt | null {
-    return this.count > 0 ? this.ring[this.head] ?? null : null;
+  /** The oldest attempt not yet handed out, -1 when none. */
+  first(): number {
+    return this.count > 0 ? this.ring[this.head]! : -1;
+  }
+
+  /** `a` starts before `b`. */
+  private before(a: number, b: number): boolean {
+    const st = this.st;
+    if (st.startSec[a] !== st.startSec[b]) return st.startSec[a]! < st.startSec[b]!;
+    if (st.startNsec[a] !== st.startNsec[b]) return st.startNsec[a]! < st.startNsec[b]!;
+    return st.firstFrame[a]! < st.firstFrame[b]!;
   }
 
   /** Adds a new attempt. Attempts come in frame order; only a clock that went backwards moves one up. */
-  add(a: Attempt): void {
+  add(s: number): void {
     if (this.count === this.ring.length) this.grow();
     const r = this.ring;
     const mask = this.mask;
     let i = this.count++;
     while (i > 0) {
       const prev = r[(this.head + i - 1) & mask]!;
-      if (!before(a, prev)) break;
+      if (!this.before(s, prev)) break;
       r[(this.head + i) & mask] = prev;
       i--;
     }
-    r[(this.head + i) & mask] = a;
+    r[(this.head + i) & mask] = s;
   }
 
   /** Hands out every settled attempt at the front. */
   drain(): void {
+    const status = this.st.status;
     while (this.count > 0) {
-      const r = this.ring; // emit() may add, and adding may grow the ring
-      const a = r[this.head]!;
-      if (!a.ready) break;
-      r[this.head] = null;
+      const s = this.ring[this.head]!; // emit() may add, and adding may grow the ring
+      const x = status[s];
+      if (x !== S_SETTLED && x !== S_TOMBSTONE) break;
       this.head = (this.head + 1) & this.mask;
       this.count--;
-      this.emit(a);
+      this.emit(s);
     }
   }
 
   /** Doubles the ring, unrolling it so the oldest attempt is at 0. */
   private grow(): void {
     const r = this.ring;
-    const next = new Array<Attempt | null>(r.length * 2).fill(null);
-    for (let i = 0; i < this.count; i++) next[i] = r[(this.head + i) & this.mask] ?? null;
+    const next = new Int32Array(r.length * 2);
+    for (let i = 0; i < this.count; i++) next[i] = r[(this.head + i) & this.mask]!;
     this.ring = next;
     this.mask = next.length - 1;
     this.head = 0;

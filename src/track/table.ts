@@ -1,8 +1,10 @@
-// Attempts by 4-tuple, without allocating on lookup: an array of buckets indexed by a symmetric hash, each a
-// chain of attempts (Attempt.bucketNext), compared with the packet (IPv4 as integers, IPv6 byte by byte).
-// Also the timer lists (intrusive, doubly linked) that expiry.ts walks in deadline order.
+// Attempts by 4-tuple, without allocating on lookup: a typed array of buckets indexed by a symmetric hash,
+// each a chain of slots (AttemptStore.chain), compared with the packet (IPv4 as integers, IPv6 byte by byte).
+// Chains rather than open addressing: a decided attempt may still linger on the 4-tuple a new SYN takes,
+// and the newest must be found first. Also the timer lists and the deadline heap that expiry.ts walks,
+// linked through the store's arrays.
 
-import type { Attempt } from './attempt.js';
+import type { AttemptStore } from './store.js';
 
 /**
  * FNV-1a over one endpoint (address bytes, then the port's two bytes). The 4-tuple hash is the
@@ -32,12 +34,12 @@ export function withTunnel(hash: number, key: number): number {
   return h & 0x3fffffff;
 }
 
-/** The 4 bytes at buf[off] as a signed 32-bit integer (how Attempt.client4 / server4 hold them). */
+/** The 4 bytes at buf[off] as a signed 32-bit integer (how the store's client4 / server4 hold them). */
 export function ip4At(buf: Buffer, off: number): number {
   return (buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!;
 }
 
-function sameBytes(a: Buffer, aOff: number, b: Buffer, bOff: number, len: number): boolean {
+function sameBytes(a: Uint8Array, aOff: number, b: Buffer, bOff: number, len: number): boolean {
   for (let i = 0; i < len; i++) if (a[aOff + i] !== b[bOff + i]) return false;
   return true;
 }
@@ -49,115 +51,131 @@ export const MATCH_FROM_CLIENT = 1;
 /** The packet goes server → client. */
 export const MATCH_FROM_SERVER = 2;
 
-/** One timer list: attempts in the order their deadline was set, each deadline = key + a fixed wait. */
+/** One timer list: slots in the order their deadline was set, each deadline = a key + a fixed wait. */
 export class TimerList {
-  head: Attempt | null = null;
-  tail: Attempt | null = null;
+  head = -1;
+  tail = -1;
   size = 0;
-  readonly id: number;
-  constructor(id: number) {
-    this.id = id;
+  private readonly st: AttemptStore;
+  constructor(store: AttemptStore) {
+    this.st = store;
   }
 
-  push(a: Attempt): void {
-    a.list = this.id;
-    a.listPrev = this.tail;
-    a.listNext = null;
-    if (this.tail) this.tail.listNext = a;
-    else this.head = a;
-    this.tail = a;
+  push(s: number): void {
+    const st = this.st;
+    st.listPrev[s] = this.tail;
+    st.listNext[s] = -1;
+    if (this.tail >= 0) st.listNext[this.tail] = s;
+    else this.head = s;
+    this.tail = s;
     this.size++;
   }
 
-  remove(a: Attempt): void {
-    if (a.listPrev) a.listPrev.listNext = a.listNext;
-    else this.head = a.listNext;
-    if (a.listNext) a.listNext.listPrev = a.listPrev;
-    else this.tail = a.listPrev;
-    a.listPrev = null;
-    a.listNext = null;
-    a.list = 0;
+  remove(s: number): void {
+    const st = this.st;
+    const prev = st.listPrev[s]!;
+    const next = st.listNext[s]!;
+    if (prev >= 0) st.listNext[prev] = next;
+    else this.head = next;
+    if (next >= 0) st.listPrev[next] = prev;
+    else this.tail = prev;
     this.size--;
+  }
+
+  /** Moves `s` to the end, as if pushed now. */
+  touch(s: number): void {
+    if (this.tail === s) return;
+    this.remove(s);
+    this.push(s);
   }
 }
 
 /**
- * The open handshakes by deadline: a binary min-heap indexed through Attempt.heapIndex, so a
- * deadline that moves (each retransmission) is re-sorted in O(log n) without a search.
+ * The open handshakes by deadline: a binary min-heap of slots, each slot's place kept in the store's
+ * heapIndex, so a deadline that moves (each retransmission) is re-sorted in O(log n) without a search.
  */
 export class DeadlineHeap {
-  private readonly items: Attempt[] = [];
-  readonly id: number;
-  constructor(id: number) {
-    this.id = id;
+  private items = new Int32Array(1024);
+  size = 0;
+  private readonly st: AttemptStore;
+  constructor(store: AttemptStore) {
+    this.st = store;
   }
 
-  get size(): number {
-    return this.items.length;
+  /** The slot with the earliest deadline, -1 when empty. */
+  get head(): number {
+    return this.size > 0 ? this.items[0]! : -1;
   }
 
-  /** The attempt with the earliest deadline. */
-  get head(): Attempt | null {
-    return this.items[0] ?? null;
-  }
-
-  push(a: Attempt): void {
-    a.list = this.id;
-    a.heapIndex = this.items.length;
-    this.items.push(a);
-    this.up(a.heapIndex);
-  }
-
-  remove(a: Attempt): void {
-    const i = a.heapIndex;
-    const last = this.items.pop()!;
-    if (last !== a) {
-      this.items[i] = last;
-      last.heapIndex = i;
-      this.down(i);
-      this.up(last.heapIndex);
+  push(s: number): void {
+    if (this.size === this.items.length) {
+      const more = new Int32Array(this.items.length * 2);
+      more.set(this.items);
+      this.items = more;
     }
-    a.heapIndex = -1;
-    a.list = 0;
+    const i = this.size++;
+    this.items[i] = s;
+    this.st.heapIndex[s] = i;
+    this.up(i);
   }
 
-  /** Call after a.deadline changed. */
-  update(a: Attempt): void {
-    this.down(a.heapIndex);
-    this.up(a.heapIndex);
+  remove(s: number): void {
+    const hi = this.st.heapIndex;
+    const i = hi[s]!;
+    const last = this.items[--this.size]!;
+    if (last !== s) {
+      this.items[i] = last;
+      hi[last] = i;
+      this.down(i);
+      this.up(hi[last]!);
+    }
+    hi[s] = -1;
+  }
+
+  /** Call after the slot's deadline changed. */
+  update(s: number): void {
+    const hi = this.st.heapIndex;
+    this.down(hi[s]!);
+    this.up(hi[s]!);
   }
 
   private up(i: number): void {
     const items = this.items;
-    const a = items[i]!;
+    const dl = this.st.deadline;
+    const hi = this.st.heapIndex;
+    const s = items[i]!;
+    const d = dl[s]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const parent = items[p]!;
-      if (parent.deadline <= a.deadline) break;
+      if (dl[parent]! <= d) break;
       items[i] = parent;
-      parent.heapIndex = i;
+      hi[parent] = i;
       i = p;
     }
-    items[i] = a;
-    a.heapIndex = i;
+    items[i] = s;
+    hi[s] = i;
   }
 
   private down(i: number): void {
     const items = this.items;
-    const n = items.length;
-    const a = items[i]!;
+    const dl = this.st.deadline;
+    const hi = this.st.heapIndex;
+    const n = this.size;
+    const s = items[i]!;
+    const d = dl[s]!;
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && items[c + 1]!.deadline < items[c]!.deadline) c++;
+      if (c + 1 < n && dl[items[c + 1]!]! < dl[items[c]!]!) c++;
       const child = items[c]!;
-      if (child.deadline >= a.deadline) break;
+      if (dl[child]! >= d) break;
       items[i] = child;
-      child.heapIndex = i;
+      hi[child] = i;
       i = c;
     }
-    items[i] = a;
-    a.heapIndex = i;
+    items[i] = s;
+    hi[s] = i;
   }
 }
 
@@ -165,71 +183,81 @@ export class DeadlineHeap {
 const INITIAL_BUCKETS = 1024;
 
 export class AttemptTable {
-  /**
-   * Open hashing over a power-of-two array indexed by the hash's low bits: no Map, so no rehash
-   * garbage as attempts come and go, and a lookup is one array load.
-   */
-  private buckets: (Attempt | null)[] = new Array<Attempt | null>(INITIAL_BUCKETS).fill(null);
+  /** Bucket heads (slots, -1 for none) over a power-of-two array indexed by the hash's low bits. */
+  private buckets = new Int32Array(INITIAL_BUCKETS).fill(-1);
   private mask = INITIAL_BUCKETS - 1;
   size = 0;
   /** Set by find(): which way the matched packet travels (MATCH_*). */
   direction = MATCH_NONE;
+  private readonly st: AttemptStore;
+  constructor(store: AttemptStore) {
+    this.st = store;
+  }
 
   /**
    * The newest attempt whose 4-tuple is the packet's (src, sport) → (dst, dport) in either
-   * direction, carried in the same tunnel (`key`, 0 for bare); sets `direction`. `hash` is
+   * direction, carried in the same tunnel (`key`, 0 for bare), or -1; sets `direction`. `hash` is
    * withTunnel(tupleHash(), key) of the same endpoints.
    */
   find(
     hash: number, buf: Buffer, srcOff: number, srcPort: number, dstOff: number, dstPort: number, len: number, key: number,
-  ): Attempt | null {
-    let a: Attempt | null = this.buckets[hash & this.mask] ?? null;
+  ): number {
+    const st = this.st;
+    const chain = st.chain;
+    const addrLen = st.addrLen;
+    const tunnelKey = st.tunnelKey;
+    const cp = st.clientPort;
+    const sp = st.serverPort;
+    let s = this.buckets[hash & this.mask]!;
     if (len === 4) {
-      // IPv4: compare the integers held on the attempt; its address Buffer stays untouched.
+      // IPv4: compare the integers held in the store; no address bytes are read.
       const src = ip4At(buf, srcOff);
       const dst = ip4At(buf, dstOff);
-      while (a !== null) {
-        if (a.addrLen === 4 && a.tunnelKey === key) {
-          if (a.clientPort === srcPort && a.serverPort === dstPort && a.client4 === src && a.server4 === dst) {
+      const c4 = st.client4;
+      const s4 = st.server4;
+      while (s >= 0) {
+        if (addrLen[s] === 4 && tunnelKey[s] === key) {
+          if (cp[s] === srcPort && sp[s] === dstPort && c4[s] === src && s4[s] === dst) {
             this.direction = MATCH_FROM_CLIENT;
-            return a;
+            return s;
           }
-          if (a.clientPort === dstPort && a.serverPort === srcPort && a.client4 === dst && a.server4 === src) {
+          if (cp[s] === dstPort && sp[s] === srcPort && c4[s] === dst && s4[s] === src) {
             this.direction = MATCH_FROM_SERVER;
-            return a;
+            return s;
           }
         }
-        a = a.bucketNext;
+        s = chain[s]!;
       }
       this.direction = MATCH_NONE;
-      return null;
+      return -1;
     }
-    while (a !== null) {
-      if (a.addrLen === len && a.tunnelKey === key) {
-        if (a.clientPort === srcPort && a.serverPort === dstPort
-          && sameBytes(a.addr, 0, buf, srcOff, len) && sameBytes(a.addr, len, buf, dstOff, len)) {
+    const addr = st.addr;
+    while (s >= 0) {
+      if (addrLen[s] === len && tunnelKey[s] === key) {
+        const o = s * 32;
+        if (cp[s] === srcPort && sp[s] === dstPort
+          && sameBytes(addr, o, buf, srcOff, len) && sameBytes(addr, o + len, buf, dstOff, len)) {
           this.direction = MATCH_FROM_CLIENT;
-          return a;
+          return s;
         }
-        if (a.clientPort === dstPort && a.serverPort === srcPort
-          && sameBytes(a.addr, 0, buf, dstOff, len) && sameBytes(a.addr, len, buf, srcOff, len)) {
+        if (cp[s] === dstPort && sp[s] === srcPort
+          && sameBytes(addr, o, buf, dstOff, len) && sameBytes(addr, o + len, buf, srcOff, len)) {
           this.direction = MATCH_FROM_SERVER;
-          return a;
+          return s;
         }
       }
-      a = a.bucketNext;
+      s = chain[s]!;
     }
     this.direction = MATCH_NONE;
-    return null;
+    return -1;
   }
 
   /** Adds an attempt in front of its bucket, so find() prefers it to older ones on the same 4-tuple. */
-  insert(a: Attempt): void {
+  insert(s: number): void {
     if (this.size >= this.buckets.length) this.grow();
-    const i = a.hash & this.mask;
-    a.bucketNext = this.buckets[i] ?? null;
-    this.buckets[i] = a;
-    a.inTable = true;
+    const i = this.st.hash[s]! & this.mask;
+    this.st.chain[s] = this.buckets[i]!;
+    this.buckets[i] = s;
     this.size++;
   }
 
@@ -237,42 +265,42 @@ export class AttemptTable {
   private grow(): void {
     const old = this.buckets;
     const size = old.length * 2;
-    const next = new Array<Attempt | null>(size).fill(null);
-    const tails = new Array<Attempt | null>(size).fill(null);
+    const next = new Int32Array(size).fill(-1);
+    const tails = new Int32Array(size).fill(-1);
     const mask = size - 1;
+    const chain = this.st.chain;
+    const hash = this.st.hash;
     for (let i = 0; i < old.length; i++) {
-      let a: Attempt | null = old[i] ?? null;
-      while (a !== null) {
-        const after = a.bucketNext;
-        const j = a.hash & mask;
-        a.bucketNext = null;
-        const tail = tails[j] ?? null;
-        if (tail === null) next[j] = a;
-        else tail.bucketNext = a;
-        tails[j] = a;
-        a = after;
+      let s = old[i]!;
+      while (s >= 0) {
+        const after = chain[s]!;
+        const j = hash[s]! & mask;
+        chain[s] = -1;
+        const tail = tails[j]!;
+        if (tail < 0) next[j] = s;
+        else chain[tail] = s;
+        tails[j] = s;
+        s = after;
       }
     }
     this.buckets = next;
     this.mask = mask;
   }
 
-  delete(a: Attempt): void {
-    let prev: Attempt | null = null;
-    const i = a.hash & this.mask;
-    let cur: Attempt | null = this.buckets[i] ?? null;
-    while (cur !== null && cur !== a) {
+  /** Takes an attempt out of its chain (it must be in the table). */
+  delete(s: number): void {
+    const chain = this.st.chain;
+    const i = this.st.hash[s]! & this.mask;
+    let prev = -1;
+    let cur = this.buckets[i]!;
+    while (cur >= 0 && cur !== s) {
       prev = cur;
-      cur = cur.bucketNext;
+      cur = chain[cur]!;
     }
-    if (cur === null) return;
-    if (prev === null) {
-      this.buckets[i] = a.bucketNext;
-    } else {
-      prev.bucketNext = a.bucketNext;
-    }
-    a.bucketNext = null;
-    a.inTable = false;
+    if (cur < 0) return;
+    if (prev < 0) this.buckets[i] = chain[s]!;
+    else chain[prev] = chain[s]!;
+    chain[s] = -1;
     this.size--;
   }
 }

@@ -2,7 +2,7 @@
 // ArrayBuffer: the fields the reporting stage reads, and nothing that only the tracker needs.
 // AttemptBatch.add() and next() are inverses for those fields (test/track/wire.test.ts).
 
-import { Attempt, Carrier, MAX_FRAMES, OUTCOMES, type ErrnoName } from './attempt.js';
+import { SettledAttempt, Carrier, MAX_FRAMES, OUTCOMES, type ErrnoName } from './attempt.js';
 import type { Verdict } from './outcome.js';
 
 // Float64 indices inside a slot; the frame numbers end it.
@@ -111,10 +111,9 @@ export class AttemptBatch {
     this.end = 0;
   }
 
-  /** Appends a settled attempt (its verdict set); false, with nothing written, when the batch has no room for it. */
-  add(a: Attempt): boolean {
+  /** Appends a settled attempt; false, with nothing written, when the batch has no room for it. */
+  add(a: SettledAttempt): boolean {
     const v = a.verdict;
-    if (v === null) throw new Error('wire: attempt not settled');
     const n = Math.min(a.frameCount, MAX_FRAMES);
     const spans = a.spans;
     const size = spans ? 2 * n : n;
@@ -187,7 +186,7 @@ export class AttemptBatch {
    * Reads the next attempt into `a` (a reused object whose addr holds 32 bytes): false after the
    * last. answerFrom is written into `from` (16 bytes, reused too); `files` names the inputs.
    */
-  next(files: readonly string[], a: Attempt, from: Buffer): boolean {
+  next(files: readonly string[], a: SettledAttempt, from: Buffer): boolean {
     const o = this.pos;
     if (o >= this.end) return false;
     const f = this.f64;

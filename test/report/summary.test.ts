@@ -3,18 +3,13 @@
 import { strict as assert } from 'node:assert';
 import { parseIp } from '../../src/report/address.js';
 import { Summary, failures, serviceHash } from '../../src/report/summary.js';
-import { Attempt, RESET_BY_CLIENT, RESET_BY_SERVER, type Outcome } from '../../src/track/attempt.js';
-import { ip4At } from '../../src/track/table.js';
+import { RESET_BY_CLIENT, RESET_BY_SERVER, type Outcome, type SettledAttempt } from '../../src/track/attempt.js';
+import { settled } from '../helpers/settled.js';
 
-function attempt(client: string, server: string, port: number, outcome: Outcome): Attempt {
+function attempt(client: string, server: string, port: number, outcome: Outcome): SettledAttempt {
   const c = parseIp(client)!;
   const s = parseIp(server)!;
-  const len = c.length;
-  const a = new Attempt(['f'], 0, Buffer.concat([c, s, Buffer.alloc(32 - 2 * len)]), len, 40000, port, 1, 0, 0, 0, 6, 1, 0);
-  a.client4 = len === 4 ? ip4At(a.addr, 0) : 0;
-  a.server4 = len === 4 ? ip4At(a.addr, 4) : 0;
-  a.verdict = { outcome, errno: null };
-  return a;
+  return settled({ addr: Buffer.concat([c, s]), len: c.length, serverPort: port, verdict: { outcome, errno: null } });
 }
 
 describe('report/summary services', () => {
@@ -37,7 +32,7 @@ describe('report/summary services', () => {
 
   it('established connections reset later are counted by side, in the totals and per service, and make a service failing', () => {
     const s = new Summary();
-    const reset = (port: number, by: number): Attempt => {
+    const reset = (port: number, by: number): SettledAttempt => {
       const a = attempt('10.0.0.1', '10.0.0.9', port, 'established');
       a.resetBy = by;
       return a;
