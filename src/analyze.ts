@@ -81,29 +81,48 @@ export interface AnalyzeHooks {
  * returned, the verdicts before it are kept) and the timeline goes on with the other inputs.
  */
 export async function trackFiles(
-  paths: readonly string[], opts: TrackOptions, onAttempt: (a: SettledAttempt) => void, progress?: ProgressHook,
+  paths: readonly string[],
+  opts: TrackOptions,
+  onAttempt: (a: SettledAttempt) => void,
+  progress?: ProgressHook,
   signal?: AbortSignal,
 ): Promise<TrackResult> {
   // A stop (a signal) ends the inputs as their end would: a read in flight on a FIFO or stdin may
   // never return, so it is raced, not awaited.
-  const stopped = signal === undefined ? null : new Promise<null>((resolve) => {
-    if (signal.aborted) resolve(null);
-    else signal.addEventListener('abort', () => resolve(null), { once: true });
-  });
+  const stopped =
+    signal === undefined
+      ? null
+      : new Promise<null>((resolve) => {
+          if (signal.aborted) resolve(null);
+          else signal.addEventListener('abort', () => resolve(null), { once: true });
+        });
   const captures: CaptureJson[] = paths.map((file) => ({
-    file, format: 'unknown', gzip: false, linkTypes: [], packets: 0, first: null, last: null,
-    otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null,
+    file,
+    format: 'unknown',
+    gzip: false,
+    linkTypes: [],
+    packets: 0,
+    first: null,
+    last: null,
+    otherPackets: 0,
+    badPackets: 0,
+    unknownLinkPackets: 0,
+    error: null,
   }));
   const errors: (CaptureFormatError | null)[] = paths.map(() => null);
   const anomalies: Record<string, number> = {};
   let nanosecond = false;
-  const tracker = new HandshakeTracker(paths, {
-    ...DEFAULT_TRACKER_OPTIONS,
-    timeout: opts.timeout,
-    keepPackets: opts.keepPackets,
-    // One window for all inputs: its times are relative to the timeline's first packet.
-    ...trackerSelection(opts.select),
-  }, onAttempt);
+  const tracker = new HandshakeTracker(
+    paths,
+    {
+      ...DEFAULT_TRACKER_OPTIONS,
+      timeout: opts.timeout,
+      keepPackets: opts.keepPackets,
+      // One window for all inputs: its times are relative to the timeline's first packet.
+      ...trackerSelection(opts.select),
+    },
+    onAttempt,
+  );
   // One reassembly table for all inputs: a datagram's fragments may fall into two rotated files.
   const fragments = new Reassembler(opts.keepPackets);
   /** Per-input counters (time span, skipped packets), while the input is being read. */
@@ -157,17 +176,24 @@ export async function trackFiles(
       }
       done(0, source, error);
     } else {
-      const timeline = new Timeline(paths.length, (i, peek) => openCapture(paths[i]!, peek ? { ...opts.open, peek } : opts.open), {
-        opened: (i, source) => {
-          feeds[i] = new PacketFeed(tracker, fragments);
-          progress?.(source);
+      const timeline = new Timeline(
+        paths.length,
+        (i, peek) => openCapture(paths[i]!, peek ? { ...opts.open, peek } : opts.open),
+        {
+          opened: (i, source) => {
+            feeds[i] = new PacketFeed(tracker, fragments);
+            progress?.(source);
+          },
+          done,
         },
-        done,
-      });
+      );
       const stop = (): void => timeline.stop();
       signal?.addEventListener('abort', stop, { once: true });
       try {
-        await untilStopped(timeline.run((frame) => feeds[frame.fileIndex]!.onFrame(frame)), stopped);
+        await untilStopped(
+          timeline.run((frame) => feeds[frame.fileIndex]!.onFrame(frame)),
+          stopped,
+        );
       } finally {
         signal?.removeEventListener('abort', stop);
       }
@@ -180,7 +206,11 @@ export async function trackFiles(
   tracker.addAnomalies(anomalies);
   fragments.addAnomalies(anomalies);
   return {
-    captures, evicted: tracker.evicted, anomalies, coverage: coverageOf(tracker), nanosecond,
+    captures,
+    evicted: tracker.evicted,
+    anomalies,
+    coverage: coverageOf(tracker),
+    nanosecond,
     errors: errors.filter((e): e is CaptureFormatError => e !== null),
   };
 }
@@ -189,7 +219,11 @@ export async function trackFiles(
  * Resolves as `work` does, or with null once `stopped` resolves first. What `work` brings after
  * that goes to `late` (an error is dropped).
  */
-async function untilStopped<T>(work: Promise<T>, stopped: Promise<null> | null, late?: (value: T) => void): Promise<T | null> {
+async function untilStopped<T>(
+  work: Promise<T>,
+  stopped: Promise<null> | null,
+  late?: (value: T) => void,
+): Promise<T | null> {
   if (stopped === null) return work;
   const r = await Promise.race([work, stopped]);
   if (r === null) work.then(late, () => undefined);
@@ -198,7 +232,10 @@ async function untilStopped<T>(work: Promise<T>, stopped: Promise<null> | null, 
 
 /** The whole pipeline in this thread: the listed handshakes go to `reporter` in listing order. */
 export async function analyzeFiles(
-  paths: readonly string[], opts: AnalyzeOptions, reporter: Reporter, hooks: AnalyzeHooks = {},
+  paths: readonly string[],
+  opts: AnalyzeOptions,
+  reporter: Reporter,
+  hooks: AnalyzeHooks = {},
 ): Promise<AnalyzeResult> {
   const listing = new Listing(opts.only, opts.timeout, reporter, hooks.evidence ?? null);
   listing.verdicts.timeline = hooks.timeline ?? null;

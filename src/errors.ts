@@ -45,7 +45,12 @@ export class OutputError extends SynscopeError {
 export class CaptureFormatError extends SynscopeError {
   readonly file: string;
   readonly offset: number;
-  constructor(file: string, offset: number, problem: string, options?: { cause?: unknown; code?: 'E_CAPTURE_FORMAT' | 'E_CAPTURE_IO' }) {
+  constructor(
+    file: string,
+    offset: number,
+    problem: string,
+    options?: { cause?: unknown; code?: 'E_CAPTURE_FORMAT' | 'E_CAPTURE_IO' },
+  ) {
     super(
       options?.code ?? 'E_CAPTURE_FORMAT',
       offset >= 0 ? `${file}: ${problem} at byte ${offset}` : `${file}: ${problem}`,

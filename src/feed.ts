@@ -6,7 +6,13 @@ import type { Frame } from './capture/source.js';
 import { decodePacket } from './decode/packet.js';
 import { Reassembler } from './decode/reassembly.js';
 import {
-  DECODE_BAD_HEADER, DECODE_FRAGMENT, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView,
+  DECODE_BAD_HEADER,
+  DECODE_FRAGMENT,
+  DECODE_NOT_TCP,
+  DECODE_OK,
+  DECODE_TRUNCATED,
+  DECODE_UNKNOWN_LINK,
+  PacketView,
 } from './decode/view.js';
 import type { CaptureJson } from './report/reporter.js';
 import { isoTime } from './report/text.js';

@@ -1,5 +1,6 @@
 // The live pipeline: a LiveSource → decoded packets → the tracker on the live clock (plus idle
-// ticks) → a reporter, verdicts as they happen. The library entry behind `synscope live`; it prints nothing and never exits.
+// ticks) → a reporter, verdicts as they happen. The library entry behind `synscope live`; it prints nothing
+// and never exits.
 //
 // Verdict times are the kernel's packet timestamps; idle ticks read the wall clock a little behind.
 // Memory stays flat over days: per packet nothing is kept; per verdict only counters (the summary per
@@ -85,19 +86,29 @@ export class LiveAnalysis {
     this.evidence = opts.evidence === null ? null : new EvidenceStream(opts.evidence, opts.evidenceFrames === true);
     this.verdicts = new Verdicts(opts.only, opts.timeout, this.onListed);
     this.verdicts.timeline = opts.timeline ?? null;
-    this.tracker = new HandshakeTracker([source.name], {
-      ...DEFAULT_TRACKER_OPTIONS,
-      timeout: opts.timeout,
-      live: true,
-      keepPackets: opts.evidence !== null,
-      ...trackerSelection(opts.select),
-    }, this.verdicts.handle);
+    this.tracker = new HandshakeTracker(
+      [source.name],
+      {
+        ...DEFAULT_TRACKER_OPTIONS,
+        timeout: opts.timeout,
+        live: true,
+        keepPackets: opts.evidence !== null,
+        ...trackerSelection(opts.select),
+      },
+      this.verdicts.handle,
+    );
     this.feed = new PacketFeed(this.tracker);
   }
 
   get progress(): LiveProgress {
     const summary = this.verdicts.summary;
-    return { packets: this.source.packets, stats: this.source.stats(), attempts: summary.totals.attempts, open: this.tracker.open, summary };
+    return {
+      packets: this.source.packets,
+      stats: this.source.stats(),
+      attempts: summary.totals.attempts,
+      open: this.tracker.open,
+      summary,
+    };
   }
 
   /** Stops the capture; run() then settles what is still open and resolves. */
@@ -125,9 +136,20 @@ export class LiveAnalysis {
 
     const stats = source.stats();
     const capture: CaptureJson = {
-      file: source.name, format: source.format, gzip: false, linkTypes: source.linkTypes.map(linkTypeName),
-      packets: source.packets, first: null, last: null, otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: source.lost,
-      received: stats.received, droppedByKernel: stats.dropped, droppedByInterface: stats.ifdropped,
+      file: source.name,
+      format: source.format,
+      gzip: false,
+      linkTypes: source.linkTypes.map(linkTypeName),
+      packets: source.packets,
+      first: null,
+      last: null,
+      otherPackets: 0,
+      badPackets: 0,
+      unknownLinkPackets: 0,
+      error: source.lost,
+      received: stats.received,
+      droppedByKernel: stats.dropped,
+      droppedByInterface: stats.ifdropped,
     };
     this.feed.describe(capture);
     const anomalies: Record<string, number> = {};
@@ -136,7 +158,13 @@ export class LiveAnalysis {
     const coverage = coverageOf(this.tracker);
     describeClock(capture, this.tracker, 0);
     return {
-      captures: [capture], summary: this.verdicts.summary, findings: this.verdicts.allFindings(), evicted: this.tracker.evicted, anomalies, coverage, seen: this.verdicts.seen,
+      captures: [capture],
+      summary: this.verdicts.summary,
+      findings: this.verdicts.allFindings(),
+      evicted: this.tracker.evicted,
+      anomalies,
+      coverage,
+      seen: this.verdicts.seen,
       evidencePackets: this.evidence === null ? null : this.evidence.written,
       evidenceError: this.evidence?.error ?? null,
       evidenceFrames: this.evidence?.frames ?? null,
@@ -153,6 +181,7 @@ export class LiveAnalysis {
   /** A listed handshake (Verdicts counted it and built its record): report it, pass its packets on. */
   private readonly onListed = (h: HandshakeJson, a: SettledAttempt): void => {
     this.reporter.handshake(h);
-    if (a.packets !== null && this.evidence !== null) this.evidence.add(a.packets, this.tracker.oldestUnreportedFrame());
+    if (a.packets !== null && this.evidence !== null)
+      this.evidence.add(a.packets, this.tracker.oldestUnreportedFrame());
   };
 }

@@ -11,9 +11,19 @@ import { CAPTURES, synscope } from './helpers/cli.js';
 import { SYNS_WITHOUT_DOUBT } from '../src/track/attempt.js';
 import { framesCompact } from '../src/report/table.js';
 
-interface Endpoint { ip: string; port: number }
+interface Endpoint {
+  ip: string;
+  port: number;
+}
 /** How a tunnelled attempt was carried, as the record says it (absent for bare traffic). */
-interface Tunnel { kind: string; vni?: number | null; key?: number | null; session?: number | null; label?: number | null; outer: unknown }
+interface Tunnel {
+  kind: string;
+  vni?: number | null;
+  key?: number | null;
+  session?: number | null;
+  label?: number | null;
+  outer: unknown;
+}
 interface ExpectedHandshake {
   client: Endpoint;
   server: Endpoint;
@@ -62,7 +72,10 @@ interface Handshake {
 }
 interface Report {
   captures: {
-    file: string; format: string; linkTypes: string[]; packets: number;
+    file: string;
+    format: string;
+    linkTypes: string[];
+    packets: number;
     timestampsBackwards?: { count: number; firstFrame: number; maxMs: number };
   }[];
   summary: Record<string, unknown>;
@@ -80,17 +93,20 @@ const OUTCOMES = ['established', 'refused', 'rejected', 'dropped', 'timed-out', 
 
 /** An attempt's identity: its 4-tuple, and its tunnel (equal 4-tuples in two VNIs are two attempts). */
 const key = (h: { client: Endpoint; server: Endpoint; tunnel?: Tunnel }): string =>
-  `${h.client.ip} ${h.client.port} > ${h.server.ip} ${h.server.port}`
-  + (h.tunnel === undefined ? '' : ` ${h.tunnel.kind} ${h.tunnel.vni ?? h.tunnel.key ?? h.tunnel.session ?? ''}`);
+  `${h.client.ip} ${h.client.port} > ${h.server.ip} ${h.server.port}` +
+  (h.tunnel === undefined ? '' : ` ${h.tunnel.kind} ${h.tunnel.vni ?? h.tunnel.key ?? h.tunnel.session ?? ''}`);
 
-const scenarios = readdirSync(CAPTURES).filter((f) => f.endsWith('.expected.json')).sort();
+const scenarios = readdirSync(CAPTURES)
+  .filter((f) => f.endsWith('.expected.json'))
+  .sort();
 const captureFiles = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f));
 const sets = readdirSync(CAPTURES).filter((f) => statSync(join(CAPTURES, f)).isDirectory());
 
 describe('golden captures (captures/)', () => {
   it('every capture has an expected file and every expected file a capture', () => {
     const names = new Set(scenarios.map((s) => s.replace(/\.expected\.json$/, '')));
-    for (const c of captureFiles) assert.ok(names.has(c.replace(/\.(pcap|pcapng)(\.gz)?$/, '')), `${c} has an expected file`);
+    for (const c of captureFiles)
+      assert.ok(names.has(c.replace(/\.(pcap|pcapng)(\.gz)?$/, '')), `${c} has an expected file`);
     for (const c of sets) assert.ok(names.has(c), `${c}/ has an expected file`);
     assert.equal(captureFiles.length + sets.length, scenarios.length);
     assert.ok(sets.length >= 4, 'rotated -G, rotated -C, a dumpcap ring and two interfaces');
@@ -101,7 +117,9 @@ describe('golden captures (captures/)', () => {
     const name = file.replace(/\.expected\.json$/, '');
     const expected = JSON.parse(readFileSync(join(CAPTURES, file), 'utf8')) as Expected;
     const set = sets.includes(name);
-    const capture = set ? name : captureFiles.find((c) => c.replace(/\.(pcap|pcapng)(\.gz)?$/, '') === name) ?? `${name}.pcap`;
+    const capture = set
+      ? name
+      : (captureFiles.find((c) => c.replace(/\.(pcap|pcapng)(\.gz)?$/, '') === name) ?? `${name}.pcap`);
     const path = join('captures', capture);
     const timeoutArgs = expected.timeout === undefined ? [] : ['--timeout', String(expected.timeout)];
     // Nothing answered any SYN: the capture cannot tell a drop from a one-sided capture, and says so.
@@ -135,33 +153,68 @@ describe('golden captures (captures/)', () => {
           if (e.answerFrom !== undefined) assert.equal(h.answer?.from, e.answerFrom, `${key(e)} answered by`);
           if (e.resetBy !== undefined) assert.equal(h.resetBy, e.resetBy, `${key(e)} reset by`);
           assert.deepEqual(h.tunnel, e.tunnel, `${key(e)} carried as the capture shows`);
-          assert.equal(h.doubt, e.doubt ?? (silent && e.outcome === 'dropped' && h.synCount < SYNS_WITHOUT_DOUBT ? 'client-only' : undefined), `${key(e)} doubt`);
+          assert.equal(
+            h.doubt,
+            e.doubt ??
+              (silent && e.outcome === 'dropped' && h.synCount < SYNS_WITHOUT_DOUBT ? 'client-only' : undefined),
+            `${key(e)} doubt`,
+          );
           if (e.outcome === 'dropped') assert.equal(h.answer, null);
           assert.ok(h.frames.length >= h.synCount, 'every SYN is a frame');
           assert.ok(h.diagnosis.length > 20, 'a diagnosis');
-          if (e.minFiles !== undefined) assert.ok((h.spans?.length ?? 1) >= e.minFiles, `${key(e)} spans ${e.minFiles} files or more`);
+          if (e.minFiles !== undefined)
+            assert.ok((h.spans?.length ?? 1) >= e.minFiles, `${key(e)} spans ${e.minFiles} files or more`);
           if (h.spans !== undefined) {
             assert.ok(set, 'only a set has attempts that span files');
             assert.ok(h.spans.length > 1);
-            assert.deepEqual(h.spans.flatMap((x) => x.frames).sort((a, b) => a - b), [...h.frames].sort((a, b) => a - b));
-            assert.equal(h.spans[0]?.file, h.file, 'the first SYN\'s file first');
+            assert.deepEqual(
+              h.spans.flatMap((x) => x.frames).sort((a, b) => a - b),
+              [...h.frames].sort((a, b) => a - b),
+            );
+            assert.equal(h.spans[0]?.file, h.file, "the first SYN's file first");
           }
         }
       });
 
       if (set) {
-        it('json: every frame reference of a spanning attempt is one of its packets in that file (tshark)', function () {
+        it('json: every frame reference of a spanning attempt is one of its packets in that file', function () {
           this.timeout(60_000);
           const spanning = report.handshakes.filter((h) => h.spans !== undefined);
           assert.ok(spanning.length > 0, 'some attempt spans files');
           for (const h of spanning) {
             for (const sp of h.spans!) {
-              const out = execFileSync('tshark', ['-r', sp.file, '-Y', `frame.number in {${sp.frames.join(',')}}`, '-T', 'fields',
-                '-e', 'frame.number', '-e', 'tcp.srcport', '-e', 'tcp.dstport'], { encoding: 'utf8' });
-              const rows = out.trim().split('\n').map((l) => l.split('\t'));
-              assert.deepEqual(rows.map((r) => Number(r[0])), sp.frames, `${sp.file}: the frames exist`);
+              const out = execFileSync(
+                'tshark',
+                [
+                  '-r',
+                  sp.file,
+                  '-Y',
+                  `frame.number in {${sp.frames.join(',')}}`,
+                  '-T',
+                  'fields',
+                  '-e',
+                  'frame.number',
+                  '-e',
+                  'tcp.srcport',
+                  '-e',
+                  'tcp.dstport',
+                ],
+                { encoding: 'utf8' },
+              );
+              const rows = out
+                .trim()
+                .split('\n')
+                .map((l) => l.split('\t'));
+              assert.deepEqual(
+                rows.map((r) => Number(r[0])),
+                sp.frames,
+                `${sp.file}: the frames exist`,
+              );
               for (const r of rows) {
-                assert.ok(r.includes(String(h.client.port)) && r.includes(String(h.server.port)), `${sp.file} frame ${r[0]} is ${key(h)}`);
+                assert.ok(
+                  r.includes(String(h.client.port)) && r.includes(String(h.server.port)),
+                  `${sp.file} frame ${r[0]} is ${key(h)}`,
+                );
               }
             }
           }
@@ -177,7 +230,10 @@ describe('golden captures (captures/)', () => {
             for (const sp of h.spans ?? [{ file: h.file, frames: h.frames }]) {
               assert.ok(lines.includes(`${sp.file}:${sp.frames.join(',')}`), `${key(h)} ${sp.file} in lines`);
               assert.ok(table.includes(`${sp.file}:${framesCompact(sp.frames)}`), `${key(h)} ${sp.file} in table`);
-              assert.ok(md.includes(`tshark -r ${sp.file} -Y 'frame.number in {${sp.frames.join(',')}}'`), `${key(h)} ${sp.file} in markdown`);
+              assert.ok(
+                md.includes(`tshark -r ${sp.file} -Y 'frame.number in {${sp.frames.join(',')}}'`),
+                `${key(h)} ${sp.file} in markdown`,
+              );
             }
           }
         });
@@ -221,10 +277,13 @@ describe('golden captures (captures/)', () => {
         const r = synscope(['read', path, '--format', 'ndjson', ...timeoutArgs]);
         assert.equal(r.status, 0);
         const lines = r.stdout.split('\n').filter((l) => l !== '');
-        assert.deepEqual(lines.map((l) => JSON.parse(l) as Handshake), report.handshakes);
+        assert.deepEqual(
+          lines.map((l) => JSON.parse(l) as Handshake),
+          report.handshakes,
+        );
       });
 
-      it('lines, table and markdown: every failure shows, established ones only with --only or when reset later', () => {
+      it('lines, table and markdown: every failure shows, established ones with --only or when reset later', () => {
         // A connection reset after the handshake is a failure for the application ("connection reset by peer").
         const failed = expected.handshakes.filter((h) => h.outcome !== 'established' || h.resetBy !== undefined);
         const lines = synscope(['read', path, '--format', 'lines', ...timeoutArgs]);
@@ -232,8 +291,15 @@ describe('golden captures (captures/)', () => {
         const body = lines.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#'));
         assert.equal(body.length, failed.length);
         for (const h of failed) {
-          assert.ok(body.some((l) => l.includes(`.${h.client.port} > `) && l.includes(`: ${h.outcome}`)
-            && (h.tunnel === undefined || l.includes(`via ${h.tunnel.kind}`))), `${key(h)} in lines`);
+          assert.ok(
+            body.some(
+              (l) =>
+                l.includes(`.${h.client.port} > `) &&
+                l.includes(`: ${h.outcome}`) &&
+                (h.tunnel === undefined || l.includes(`via ${h.tunnel.kind}`)),
+            ),
+            `${key(h)} in lines`,
+          );
           const line = body.find((l) => l.includes(`.${h.client.port} > `) && l.includes(`: ${h.outcome}`));
           assert.ok(line, `${key(h)} in lines`);
           const doubt = report.handshakes.find((x) => key(x) === key(h))?.doubt;
@@ -242,7 +308,11 @@ describe('golden captures (captures/)', () => {
         const notes = lines.stdout.split('\n').filter((l) => l.startsWith('# finding: '));
         assert.equal(notes.length, report.findings.length, 'every finding as a # line');
         const counted = report.captureLoss.acks > 0 || report.captureLoss.answersWithoutSyn > 0;
-        assert.equal(/^# capture loss: \d+ of \d+ ACKs? acknowledge/m.test(lines.stdout), counted, 'capture loss in lines');
+        assert.equal(
+          /^# capture loss: \d+ of \d+ ACKs? acknowledge/m.test(lines.stdout),
+          counted,
+          'capture loss in lines',
+        );
         const table = synscope(['read', path, ...timeoutArgs], undefined, { COLUMNS: '400' });
         assert.equal(table.status, 0);
         for (const o of OUTCOMES) {
@@ -251,10 +321,14 @@ describe('golden captures (captures/)', () => {
         }
         // Paragraphs wrap at the width: compared with their line breaks as spaces.
         const flat = table.stdout.replace(/\s+/g, ' ');
-        for (const f of report.findings) assert.ok(flat.includes(`finding: ${f.text.replace(/\s+/g, ' ')}`), `${f.kind} in table`);
+        for (const f of report.findings)
+          assert.ok(flat.includes(`finding: ${f.text.replace(/\s+/g, ' ')}`), `${f.kind} in table`);
         assert.equal(/^capture loss: /m.test(table.stdout), counted, 'capture loss in the table');
         for (const h of report.handshakes.filter((x) => x.doubt !== undefined && x.outcome !== 'established')) {
-          assert.ok(table.stdout.includes(`${h.outcome}${h.errno === null ? '' : ` ${h.errno}`} (doubt: ${h.doubt})`), `${key(h)} doubt in table`);
+          assert.ok(
+            table.stdout.includes(`${h.outcome}${h.errno === null ? '' : ` ${h.errno}`} (doubt: ${h.doubt})`),
+            `${key(h)} doubt in table`,
+          );
         }
         const md = synscope(['read', path, '--format', 'markdown', ...timeoutArgs]);
         assert.equal(md.status, 0);

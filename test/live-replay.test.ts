@@ -12,7 +12,6 @@ import { gunzipSync } from 'node:zlib';
 import { CAPTURES, synscope } from './helpers/cli.js';
 import { CLI, PREFIX, requireLive, type LiveHandshake as Handshake } from './helpers/netns.js';
 
-
 function ip(args: readonly string[]): { status: number | null; stderr: string } {
   const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 10_000 });
   return { status: r.status, stderr: r.stderr ?? '' };
@@ -23,7 +22,10 @@ function key(h: Handshake): string {
 }
 
 function what(h: Handshake): string {
-  const a = h.answer === null ? 'no answer' : `${h.answer.kind}${h.answer.kind === 'icmp' ? ` ${h.answer.icmpType}/${h.answer.icmpCode}` : ''}`;
+  const a =
+    h.answer === null
+      ? 'no answer'
+      : `${h.answer.kind}${h.answer.kind === 'icmp' ? ` ${h.answer.icmpType}/${h.answer.icmpCode}` : ''}`;
   return `${h.outcome} ${h.errno ?? '-'} syns ${h.synCount} ${a}`;
 }
 
@@ -37,7 +39,8 @@ describe('live agrees with read: the captures of captures/ replayed through a ve
   before(function () {
     requireLive(this);
     if (spawnSync('tcpreplay', ['--version']).status !== 0) {
-      if (process.env['SYNSCOPE_REQUIRE_LIVE_TESTS'] === '1') throw new Error('tcpreplay is missing (apt-get install tcpreplay)');
+      if (process.env['SYNSCOPE_REQUIRE_LIVE_TESTS'] === '1')
+        throw new Error('tcpreplay is missing (apt-get install tcpreplay)');
       this.skip();
     }
     tmp = mkdtempSync(join(tmpdir(), 'synscope-replay-'));
@@ -60,7 +63,10 @@ describe('live agrees with read: the captures of captures/ replayed through a ve
 
   after(() => {
     const pids = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout ?? '';
-    for (const p of pids.split('\n').map(Number).filter((n) => n > 0)) {
+    for (const p of pids
+      .split('\n')
+      .map(Number)
+      .filter((n) => n > 0)) {
       try {
         process.kill(p, 'SIGKILL');
       } catch {
@@ -81,7 +87,10 @@ describe('live agrees with read: the captures of captures/ replayed through a ve
       let path = join(CAPTURES, name);
       const r = synscope(['read', path, '--format', 'json']);
       assert.equal(r.status, 0, r.stderr);
-      const doc = JSON.parse(r.stdout) as { captures: { linkTypes: string[]; timestampsBackwards?: unknown }[]; handshakes: Handshake[] };
+      const doc = JSON.parse(r.stdout) as {
+        captures: { linkTypes: string[]; timestampsBackwards?: unknown }[];
+        handshakes: Handshake[];
+      };
       if (doc.captures[0]!.linkTypes.join() !== 'ETHERNET') continue;
       // A clock that steps back cannot be replayed: the wire has no past (tcpreplay sends such packets at once).
       if (doc.captures[0]!.timestampsBackwards !== undefined) continue;
@@ -110,16 +119,21 @@ describe('live agrees with read: the captures of captures/ replayed through a ve
     live.child.kill('SIGINT');
     assert.equal(await live.exit, 130, live.state.stderr); // ended by SIGINT
 
-    const got = live.state.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Handshake);
+    const got = live.state.stdout
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Handshake);
     const problems: string[] = [];
     const seen = new Map<string, Handshake[]>();
     for (const h of got) seen.set(key(h), [...(seen.get(key(h)) ?? []), h]);
     for (const [k, want] of expected) {
       const have = (seen.get(k) ?? []).map(what).sort();
       const w = want.map(what).sort();
-      if (have.join(' | ') !== w.join(' | ')) problems.push(`${k}: read ${w.join(' | ')}; live ${have.join(' | ') || 'nothing'}`);
+      if (have.join(' | ') !== w.join(' | '))
+        problems.push(`${k}: read ${w.join(' | ')}; live ${have.join(' | ') || 'nothing'}`);
     }
-    for (const k of seen.keys()) if (!expected.has(k)) problems.push(`${k}: live only (${seen.get(k)!.map(what).join(' | ')})`);
+    for (const k of seen.keys())
+      if (!expected.has(k)) problems.push(`${k}: live only (${seen.get(k)!.map(what).join(' | ')})`);
     assert.deepEqual(problems, [], `${got.length} live verdicts, ${total} read`);
   });
 });
@@ -134,9 +148,15 @@ interface AsyncRun {
 function spawnAsync(argv: readonly string[]): AsyncRun {
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const state = { stdout: '', stderr: '' };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { state.stdout += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { state.stderr += d; });
-  const exit = new Promise<number | string>((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')));
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    state.stdout += d;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    state.stderr += d;
+  });
+  const exit = new Promise<number | string>((resolve) =>
+    child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
   const until = async (test: (s: { stdout: string; stderr: string }) => boolean, ms: number): Promise<void> => {
     const t0 = Date.now();
     while (!test(state)) {

@@ -21,12 +21,18 @@ describe('scripts/build-native.mjs (npm install)', function () {
 
   it('without a C++ compiler: the install goes on (exit 0) and says what live capture needs', () => {
     const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build-native.mjs'), dir], {
-      encoding: 'utf8', timeout: 50_000, env: { ...process.env, CXX: '/nonexistent/c++', CC: '/nonexistent/cc', LINK: '/nonexistent/c++' },
+      encoding: 'utf8',
+      timeout: 50_000,
+      env: { ...process.env, CXX: '/nonexistent/c++', CC: '/nonexistent/cc', LINK: '/nonexistent/c++' },
     });
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stdout, 'synscope: live capture is not available (no C++ compiler or make); read works without it. '
-      + 'To capture live: apt-get install libpcap-dev build-essential (dnf install libpcap-devel gcc-c++ make), then npm run build:native\n'
-      + 'synscope: SYNSCOPE_BUILD_VERBOSE=1 npm run build:native shows the build\'s own output\n');
+    assert.equal(
+      r.stdout,
+      'synscope: live capture is not available (no C++ compiler or make); read works without it. ' +
+        'To capture live: apt-get install libpcap-dev build-essential (dnf install libpcap-devel gcc-c++ make), ' +
+        'then npm run build:native\n' +
+        "synscope: SYNSCOPE_BUILD_VERBOSE=1 npm run build:native shows the build's own output\n",
+    );
     assert.ok(!existsSync(join(dir, 'build', 'Release', 'synscope_pcap.node')));
   });
 });

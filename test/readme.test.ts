@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { ROOT, synscope } from './helpers/cli.js';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const samples = [...readme.matchAll(/```\n\$ synscope (read captures\/[^\n|>]*)\n((?:(?!```)[^\n]*\n)*?)```/g)].filter((m) => m[2] !== '');
+const samples = [...readme.matchAll(/```\n\$ synscope (read captures\/[^\n|>]*)\n((?:(?!```)[^\n]*\n)*?)```/g)].filter(
+  (m) => m[2] !== '',
+);
 
 describe('README.md samples', () => {
   it('has samples to check', () => {

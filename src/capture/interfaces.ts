@@ -26,7 +26,10 @@ export interface CaptureInterface {
   readonly loopback: boolean;
   /** /sys/class/net/<if>/operstate ("up", "down", "unknown", ...), null when the kernel has no such netdev. */
   readonly operstate: string | null;
-  /** True when libpcap lists it (it can be captured on); false when known only to the kernel (or libpcap is missing). */
+  /**
+   * True when libpcap lists it (it can be captured on); false when known only to the kernel (or libpcap is
+   * missing).
+   */
   readonly capture: boolean;
 }
 
@@ -92,7 +95,7 @@ export function prefixLength(netmask: string | undefined): number | null {
   const parts = netmask.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return null;
   const bin = parts.map((p) => p.toString(2).padStart(8, '0')).join('');
-  return contiguous(bin) ? bin.indexOf('0') === -1 ? 32 : bin.indexOf('0') : null;
+  return contiguous(bin) ? (bin.indexOf('0') === -1 ? 32 : bin.indexOf('0')) : null;
 }
 
 function contiguous(bin: string): boolean {

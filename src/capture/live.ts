@@ -12,8 +12,18 @@ import { createRequire } from 'node:module';
 import { LiveCaptureUnavailableError } from '../errors.js';
 import { PcapRecordWalk, PCAP_RECORD_HEADER_BYTES } from './pcap.js';
 import {
-  LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_LOOP,
-  LINKTYPE_NULL, LINKTYPE_RAW, linkTypeName, linkTypeOfDlt, type CaptureFormat, type FrameHandler,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_LOOP,
+  LINKTYPE_NULL,
+  LINKTYPE_RAW,
+  linkTypeName,
+  linkTypeOfDlt,
+  type CaptureFormat,
+  type FrameHandler,
   type FrameSource,
 } from './source.js';
 
@@ -87,8 +97,9 @@ function isBinding(m: unknown): m is PcapBinding {
 }
 
 /** The one-line fix shown whenever the binding or libpcap is missing. */
-export const LIBPCAP_FIX = 'apt-get install libpcap-dev build-essential, then npm run build:native in synscope\'s folder '
-  + '(npm rebuild synscope where it is a dependency; dnf install libpcap-devel gcc-c++ make on Fedora/RHEL)';
+export const LIBPCAP_FIX =
+  "apt-get install libpcap-dev build-essential, then npm run build:native in synscope's folder " +
+  '(npm rebuild synscope where it is a dependency; dnf install libpcap-devel gcc-c++ make on Fedora/RHEL)';
 
 /** Where node-gyp puts the binding, from dist/capture/ and src/capture/ alike. */
 export const BINDING_PATH = new URL('../../native/build/Release/synscope_pcap.node', import.meta.url).pathname;
@@ -106,13 +117,21 @@ export function loadPcap(path = BINDING_PATH): PcapBinding {
     mod = createRequire(import.meta.url)(path);
   } catch (e) {
     const text = (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? '';
-    const reason = /Cannot find module/.test(text) ? 'it was not built at install: no compiler or no libpcap headers' : text;
-    throw new LiveCaptureUnavailableError('E_NO_LIBPCAP',
-      `live capture needs libpcap and synscope's libpcap binding, which cannot be loaded (${reason}); install them: ${LIBPCAP_FIX}`,
-      { cause: e });
+    const reason = /Cannot find module/.test(text)
+      ? 'it was not built at install: no compiler or no libpcap headers'
+      : text;
+    throw new LiveCaptureUnavailableError(
+      'E_NO_LIBPCAP',
+      `live capture needs libpcap and synscope's libpcap binding, which cannot be loaded (${reason}); ` +
+        `install them: ${LIBPCAP_FIX}`,
+      { cause: e },
+    );
   }
   if (!isBinding(mod)) {
-    throw new LiveCaptureUnavailableError('E_NO_LIBPCAP', `${path} is not synscope's libpcap binding; rebuild it: ${LIBPCAP_FIX}`);
+    throw new LiveCaptureUnavailableError(
+      'E_NO_LIBPCAP',
+      `${path} is not synscope's libpcap binding; rebuild it: ${LIBPCAP_FIX}`,
+    );
   }
   if (path === BINDING_PATH) loaded = mod;
   return mod;
@@ -123,7 +142,13 @@ export function loadPcap(path = BINDING_PATH): PcapBinding {
 
 /** Link types decode/link.ts decodes. */
 const DECODABLE: ReadonlySet<number> = new Set([
-  LINKTYPE_NULL, LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LOOP, LINKTYPE_LINUX_SLL, LINKTYPE_IPV4, LINKTYPE_IPV6,
+  LINKTYPE_NULL,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_RAW,
+  LINKTYPE_LOOP,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_IPV4,
+  LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL2,
 ]);
 
@@ -144,8 +169,10 @@ export const TUNNEL_UDP_PORTS: readonly number[] = [4789, 8472, 6081];
 export function carrierFilter(vxlanPorts: readonly number[] = []): string {
   const ports = [...new Set([...TUNNEL_UDP_PORTS, ...vxlanPorts])];
   // pcap-filter(7): "tcp dst port ftp or ftp-data" is "tcp dst port ftp or tcp dst port ftp-data".
-  return `udp dst port ${ports.join(' or ')} or ip proto 4 or 41 or 47 or ip6 proto 4 or 41 or 47`
-    + ' or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44';
+  return (
+    `udp dst port ${ports.join(' or ')} or ip proto 4 or 41 or 47 or ip6 proto 4 or 41 or 47` +
+    ' or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44'
+  );
 }
 
 /**
@@ -163,7 +190,8 @@ const ETHER_CARRIERS = 'ether proto 0x8847 or 0x8848 or 0x8864';
 export function defaultFilter(iface: string, arphrdType: number, vxlanPorts: readonly number[] = []): string {
   const inner = `${BASE_FILTER} or ${carrierFilter(vxlanPorts)}`;
   // ARPHRD_ETHER = 1, ARPHRD_LOOPBACK = 772 (libpcap gives loopback DLT_EN10MB on Linux).
-  if (iface !== 'any' && (arphrdType === 1 || arphrdType === 772)) return `${inner} or ${ETHER_CARRIERS} or (vlan and (${inner}))`;
+  if (iface !== 'any' && (arphrdType === 1 || arphrdType === 772))
+    return `${inner} or ${ETHER_CARRIERS} or (vlan and (${inner}))`;
   if (iface === 'any') return `${inner} or ${ETHER_CARRIERS}`;
   return inner;
 }
@@ -172,8 +200,10 @@ export function defaultFilter(iface: string, arphrdType: number, vxlanPorts: rea
 // errors
 
 /** The fix for a capture refused for lack of privilege. */
-export const PERMISSION_FIX = 'run synscope as root, or with a copy of node that only one group may run, '
-  + 'given `sudo setcap cap_net_raw,cap_net_admin=eip` (README, Install); not the system\'s node, which would let every Node script capture';
+export const PERMISSION_FIX =
+  'run synscope as root, or with a copy of node that only one group may run, ' +
+  'given `sudo setcap cap_net_raw,cap_net_admin=eip` (README, Install); ' +
+  "not the system's node, which would let every Node script capture";
 
 // PCAP_ERROR_* (pcap/pcap.h) that say what to do.
 const PCAP_ERROR_NO_SUCH_DEVICE = -5;
@@ -187,32 +217,54 @@ const NO_DEVICE_RE = /no such device|doesn't exist|does not exist/i;
  * LiveCaptureUnavailableError that says what to do. `devices` are the interface names to suggest;
  * `userFilter` says whether the filter came from --filter.
  */
-export function openError(iface: string, filter: string, userFilter: boolean, e: unknown, devices: readonly string[]): LiveCaptureUnavailableError {
+export function openError(
+  iface: string,
+  filter: string,
+  userFilter: boolean,
+  e: unknown,
+  devices: readonly string[],
+): LiveCaptureUnavailableError {
   const msg = (e instanceof Error ? e.message : String(e)).trim();
   const be: BindingError = e instanceof Error ? e : new Error(msg);
   const status = be.status ?? 0;
   if (status === PCAP_ERROR_PERM_DENIED || status === PCAP_ERROR_PROMISC_PERM_DENIED || PERMISSION_RE.test(msg)) {
-    return new LiveCaptureUnavailableError('E_LIVE_PERMISSION',
-      `no permission to capture on ${iface} (libpcap: ${msg}); ${PERMISSION_FIX}`, { cause: e });
+    return new LiveCaptureUnavailableError(
+      'E_LIVE_PERMISSION',
+      `no permission to capture on ${iface} (libpcap: ${msg}); ${PERMISSION_FIX}`,
+      { cause: e },
+    );
   }
   if (status === PCAP_ERROR_NO_SUCH_DEVICE || NO_DEVICE_RE.test(msg)) return unknownInterface(iface, devices, e);
   if (be.stage === 'filter') {
     if (userFilter) {
-      return new LiveCaptureUnavailableError('E_LIVE_FILTER',
-        `bad --filter '${filter}': ${msg} (pcap-filter(7) syntax, as tcpdump takes it)`, { cause: e });
+      return new LiveCaptureUnavailableError(
+        'E_LIVE_FILTER',
+        `bad --filter '${filter}': ${msg} (pcap-filter(7) syntax, as tcpdump takes it)`,
+        { cause: e },
+      );
     }
-    return new LiveCaptureUnavailableError('E_LIVE_FILTER',
-      `libpcap cannot filter TCP and ICMP on ${iface} (${msg}); capture on an Ethernet interface or -i any, or give --filter`,
-      { cause: e });
+    return new LiveCaptureUnavailableError(
+      'E_LIVE_FILTER',
+      `libpcap cannot filter TCP and ICMP on ${iface} (${msg}); ` +
+        'capture on an Ethernet interface or -i any, or give --filter',
+      { cause: e },
+    );
   }
   return new LiveCaptureUnavailableError('E_LIVE', `cannot capture on ${iface}: ${msg}`, { cause: e });
 }
 
-export function unknownInterface(iface: string, devices: readonly string[], cause?: unknown): LiveCaptureUnavailableError {
+export function unknownInterface(
+  iface: string,
+  devices: readonly string[],
+  cause?: unknown,
+): LiveCaptureUnavailableError {
   const list = devices.length > 0 ? devices.join(', ') : 'none found';
-  return new LiveCaptureUnavailableError('E_LIVE_INTERFACE',
-    `no interface '${iface}' to capture on; this host has: ${list} (synscope interfaces lists them with their addresses)`,
-    cause === undefined ? undefined : { cause });
+  return new LiveCaptureUnavailableError(
+    'E_LIVE_INTERFACE',
+    `no interface '${iface}' to capture on; this host has: ${list} ` +
+      '(synscope interfaces lists them with their addresses)',
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -363,9 +415,11 @@ export class LiveSource implements FrameSource {
     const linkType = linkTypeOfDlt(handle.linkType);
     if (!DECODABLE.has(linkType)) {
       handle.close();
-      throw new LiveCaptureUnavailableError('E_LIVE',
-        `${iface} has link type ${linkTypeName(linkType)}, which synscope does not decode (it reads Ethernet, Linux cooked, `
-        + 'raw IP and BSD loopback); capture on an Ethernet interface or -i any');
+      throw new LiveCaptureUnavailableError(
+        'E_LIVE',
+        `${iface} has link type ${linkTypeName(linkType)}, which synscope does not decode ` +
+          '(it reads Ethernet, Linux cooked, raw IP and BSD loopback); capture on an Ethernet interface or -i any',
+      );
     }
     const count = opts.count ?? 0;
     return new LiveSource(iface, handle, linkType, filter, count > 0 ? Math.floor(count) : 0);
@@ -415,7 +469,10 @@ export class LiveSource implements FrameSource {
     });
   }
 
-  /** Stops capturing (reads the last stats, closes the handle); run() then resolves. Safe to call more than once, and from onFrame. */
+  /**
+   * Stops capturing (reads the last stats, closes the handle); run() then resolves. Safe to call more than
+   * once, and from onFrame.
+   */
   stop(): void {
     if (this.finished) return;
     this.finished = true;

@@ -105,7 +105,7 @@ export class Timeline {
         onFrame(f);
         let more: boolean;
         try {
-          more = s.pull() || await advance(s);
+          more = s.pull() || (await advance(s));
         } catch (e) {
           if (!(e instanceof CaptureFormatError)) throw e;
           this.finish(top, e);
@@ -163,7 +163,8 @@ export class Timeline {
       }
       input.sec = s.frame.tsSec;
       input.nsec = s.frame.tsNsec;
-      if (s.name === '-') input.source = s; // cannot be reopened: its first frame waits in it
+      if (s.name === '-')
+        input.source = s; // cannot be reopened: its first frame waits in it
       else await s.close();
       withPackets.push(input);
     }

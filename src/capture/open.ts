@@ -117,7 +117,13 @@ async function peek(source: ByteSource, n: number): Promise<Buffer> {
   return got === n ? head : head.subarray(0, got);
 }
 
-const MAGICS: readonly Buffer[] = [PCAP_MAGIC_US_BE, PCAP_MAGIC_US_LE, PCAP_MAGIC_NS_BE, PCAP_MAGIC_NS_LE, BLOCK_SHB].map((m) => {
+const MAGICS: readonly Buffer[] = [
+  PCAP_MAGIC_US_BE,
+  PCAP_MAGIC_US_LE,
+  PCAP_MAGIC_NS_BE,
+  PCAP_MAGIC_NS_LE,
+  BLOCK_SHB,
+].map((m) => {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(m, 0);
   return b;

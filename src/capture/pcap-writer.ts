@@ -3,14 +3,26 @@
 // synchronous file writer on the same encodings for generated captures (benchmarks, crafted captures, tests).
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { PCAP_FILE_HEADER_BYTES, PCAP_MAGIC_NS_BE, PCAP_MAGIC_US_BE, PCAP_MAX_CAPLEN, PCAP_RECORD_HEADER_BYTES } from './pcap.js';
+import {
+  PCAP_FILE_HEADER_BYTES,
+  PCAP_MAGIC_NS_BE,
+  PCAP_MAGIC_US_BE,
+  PCAP_MAX_CAPLEN,
+  PCAP_RECORD_HEADER_BYTES,
+} from './pcap.js';
 import { LINKTYPE_ETHERNET } from './source.js';
 
 /**
  * Writes the 24-byte file header at `at` and returns the offset after it. The magic is written in the
  * writer's (little-endian) byte order, so a reader sees a1b2c3d4 (µs) or a1b23c4d (ns) in its own order.
  */
-export function putPcapFileHeader(buf: Buffer, at: number, linkType: number, snaplen: number, nanosecond: boolean): number {
+export function putPcapFileHeader(
+  buf: Buffer,
+  at: number,
+  linkType: number,
+  snaplen: number,
+  nanosecond: boolean,
+): number {
   buf.writeUInt32LE(nanosecond ? PCAP_MAGIC_NS_BE : PCAP_MAGIC_US_BE, at);
   buf.writeUInt16LE(2, at + 4); // version 2.4
   buf.writeUInt16LE(4, at + 6);
@@ -25,7 +37,14 @@ export function putPcapFileHeader(buf: Buffer, at: number, linkType: number, sna
  * Writes a 16-byte record header at `at` (`tsSub`: µs or ns, as the file header says) and returns the
  * offset where its `caplen` packet bytes go.
  */
-export function putPcapRecordHeader(buf: Buffer, at: number, tsSec: number, tsSub: number, caplen: number, origLen: number): number {
+export function putPcapRecordHeader(
+  buf: Buffer,
+  at: number,
+  tsSec: number,
+  tsSub: number,
+  caplen: number,
+  origLen: number,
+): number {
   buf.writeUInt32LE(tsSec, at);
   buf.writeUInt32LE(tsSub, at + 4);
   buf.writeUInt32LE(caplen, at + 8);

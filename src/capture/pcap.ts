@@ -167,7 +167,11 @@ export class PcapReader implements PullSource {
         this.nanosecond = true;
         break;
       default:
-        throw new CaptureFormatError(this.name, at, `not a pcap capture (magic 0x${magic.toString(16).padStart(8, '0')})`);
+        throw new CaptureFormatError(
+          this.name,
+          at,
+          `not a pcap capture (magic 0x${magic.toString(16).padStart(8, '0')})`,
+        );
     }
     const le = this.littleEndian;
     const major = u16(buf, p + 4, le);
@@ -191,7 +195,8 @@ export class PcapReader implements PullSource {
     this.running = true;
     try {
       await this.readHeader();
-      do this.scan(onFrame, false); while (await this.more());
+      do this.scan(onFrame, false);
+      while (await this.more());
     } finally {
       await this.window.close();
     }
@@ -207,12 +212,18 @@ export class PcapReader implements PullSource {
     const buf = w.buf;
     const pos = w.pos;
     const at = w.offset;
-    const need = w.end - pos >= PCAP_RECORD_HEADER_BYTES
-      ? PCAP_RECORD_HEADER_BYTES + u32(buf, pos + 8, this.littleEndian) : PCAP_RECORD_HEADER_BYTES;
+    const need =
+      w.end - pos >= PCAP_RECORD_HEADER_BYTES
+        ? PCAP_RECORD_HEADER_BYTES + u32(buf, pos + 8, this.littleEndian)
+        : PCAP_RECORD_HEADER_BYTES;
     if (await w.ensure(need)) return true;
     const left = w.available;
     if (left === 0) return false;
-    throw new CaptureFormatError(this.name, at, left < PCAP_RECORD_HEADER_BYTES ? 'truncated packet record header' : 'truncated packet record');
+    throw new CaptureFormatError(
+      this.name,
+      at,
+      left < PCAP_RECORD_HEADER_BYTES ? 'truncated packet record header' : 'truncated packet record',
+    );
   }
 
   close(): Promise<void> {
@@ -234,7 +245,10 @@ export class PcapReader implements PullSource {
   }
 
   private caplenError(at: number, caplen: number): CaptureFormatError {
-    const why = caplen > this.snaplen ? `bigger than the snaplen of ${this.snaplen}` : `bigger than the maximum of ${PCAP_MAX_CAPLEN}`;
+    const why =
+      caplen > this.snaplen
+        ? `bigger than the snaplen of ${this.snaplen}`
+        : `bigger than the maximum of ${PCAP_MAX_CAPLEN}`;
     return new CaptureFormatError(this.name, at, `invalid packet record caplen ${caplen}, ${why}`);
   }
 }

@@ -144,7 +144,16 @@ export class Interface {
 }
 
 /** Fills the per-packet fields every packet block shares (the timestamp is set by the caller). */
-function fill(f: Frame, ifc: Interface, id: number, caplen: number, origLen: number, buf: Buffer, dataOff: number, blockOff: number): void {
+function fill(
+  f: Frame,
+  ifc: Interface,
+  id: number,
+  caplen: number,
+  origLen: number,
+  buf: Buffer,
+  dataOff: number,
+  blockOff: number,
+): void {
   f.tsDigits = ifc.digits;
   f.linkType = ifc.linkType;
   f.interfaceId = id;
@@ -231,7 +240,7 @@ export class PcapngReader implements PullSource {
    * before run(); open.ts calls this. Stops without consuming the first packet block.
    */
   async readHeader(): Promise<void> {
-    while (!this.scan(ignoreFrame, SCAN_HEADER) && await this.more());
+    while (!this.scan(ignoreFrame, SCAN_HEADER) && (await this.more()));
   }
 
   stop(): void {
@@ -242,7 +251,7 @@ export class PcapngReader implements PullSource {
     if (this.running) throw new Error(`${this.name}: run() called twice`);
     this.running = true;
     try {
-      while (!this.scan(onFrame, SCAN_ALL) && await this.more());
+      while (!this.scan(onFrame, SCAN_ALL) && (await this.more()));
     } finally {
       await this.window.close();
     }
@@ -280,7 +289,13 @@ export class PcapngReader implements PullSource {
         if (bom === PCAPNG_BYTE_ORDER_MAGIC) le = true;
         else if (bom === 0x4d3c2b1a) le = false;
         else {
-          throw new CaptureFormatError(this.name, base + pos, `bad Section Header Block byte-order magic 0x${u32(buf, pos + 8, false).toString(16).padStart(8, '0')}`);
+          throw new CaptureFormatError(
+            this.name,
+            base + pos,
+            `bad Section Header Block byte-order magic 0x${u32(buf, pos + 8, false)
+              .toString(16)
+              .padStart(8, '0')}`,
+          );
         }
         this.littleEndian = le;
       } else if (this.sections === 0) {
@@ -295,9 +310,14 @@ export class PcapngReader implements PullSource {
       }
       const trailer = u32(buf, pos + len - 4, le);
       if (trailer !== len) {
-        throw new CaptureFormatError(this.name, base + pos, `${blockName(type)} total length ${len} does not match its trailing copy ${trailer}`);
+        throw new CaptureFormatError(
+          this.name,
+          base + pos,
+          `${blockName(type)} total length ${len} does not match its trailing copy ${trailer}`,
+        );
       }
-      if (this.skippingSection && type !== BLOCK_SHB) type = -1; // "skip everything until the next Section Header Block"
+      // "skip everything until the next Section Header Block"
+      if (this.skippingSection && type !== BLOCK_SHB) type = -1;
       if (mode === SCAN_HEADER && (type === BLOCK_EPB || type === BLOCK_SPB || type === BLOCK_PB)) {
         w.pos = pos;
         this.lastNumber = number;
@@ -385,7 +405,11 @@ export class PcapngReader implements PullSource {
     if (await w.ensure(this.need)) return true;
     if (w.available === 0) return false;
     const t = this.pendingType;
-    throw new CaptureFormatError(this.name, at, t === -1 ? 'truncated pcapng block header' : `truncated ${blockName(t)}`);
+    throw new CaptureFormatError(
+      this.name,
+      at,
+      t === -1 ? 'truncated pcapng block header' : `truncated ${blockName(t)}`,
+    );
   }
 
   close(): Promise<void> {
@@ -393,21 +417,35 @@ export class PcapngReader implements PullSource {
   }
 
   private checkLength(type: number, len: number, at: number): void {
-    if (len % 4 !== 0) throw new CaptureFormatError(this.name, at, `${blockName(type)} total length ${len} is not a multiple of 4`);
+    if (len % 4 !== 0)
+      throw new CaptureFormatError(this.name, at, `${blockName(type)} total length ${len} is not a multiple of 4`);
     const min = minBlockBytes(type);
-    if (len < min) throw new CaptureFormatError(this.name, at, `${blockName(type)} total length ${len} is less than ${min}`);
+    if (len < min)
+      throw new CaptureFormatError(this.name, at, `${blockName(type)} total length ${len} is less than ${min}`);
     if (len > PCAPNG_MAX_BLOCK_BYTES) {
-      throw new CaptureFormatError(this.name, at, `${blockName(type)} total length ${len} exceeds the limit of ${PCAPNG_MAX_BLOCK_BYTES}`);
+      throw new CaptureFormatError(
+        this.name,
+        at,
+        `${blockName(type)} total length ${len} exceeds the limit of ${PCAPNG_MAX_BLOCK_BYTES}`,
+      );
     }
   }
 
   private noInterface(id: number, at: number, type: number): CaptureFormatError {
     const n = this.interfaces.length;
-    return new CaptureFormatError(this.name, at, `${blockName(type)} refers to interface ${id}, but its section has ${n} interface${n === 1 ? '' : 's'}`);
+    return new CaptureFormatError(
+      this.name,
+      at,
+      `${blockName(type)} refers to interface ${id}, but its section has ${n} interface${n === 1 ? '' : 's'}`,
+    );
   }
 
   private caplenError(type: number, caplen: number, room: number, at: number): CaptureFormatError {
-    return new CaptureFormatError(this.name, at, `${blockName(type)} captured length ${caplen} exceeds its ${room} bytes of room`);
+    return new CaptureFormatError(
+      this.name,
+      at,
+      `${blockName(type)} captured length ${caplen} exceeds its ${room} bytes of room`,
+    );
   }
 
   /** Interface Description Block: link type (16 bits), reserved, snaplen, then options. */
@@ -425,14 +463,28 @@ export class PcapngReader implements PullSource {
       const olen = u16(buf, o + 2, le);
       if (code === OPT_ENDOFOPT) break;
       if (o + 4 + olen > optEnd) {
-        throw new CaptureFormatError(this.name, at, `Interface Description Block option ${code} of length ${olen} overruns the block`);
+        throw new CaptureFormatError(
+          this.name,
+          at,
+          `Interface Description Block option ${code} of length ${olen} overruns the block`,
+        );
       }
       if (code === OPT_IF_TSRESOL) {
         // "Software that reads these files SHOULD report options that have an invalid length as errors".
-        if (olen !== 1) throw new CaptureFormatError(this.name, at, `Interface Description Block if_tsresol has length ${olen}, not 1`);
+        if (olen !== 1)
+          throw new CaptureFormatError(
+            this.name,
+            at,
+            `Interface Description Block if_tsresol has length ${olen}, not 1`,
+          );
         tsresol = buf[o + 4];
       } else if (code === OPT_IF_TSOFFSET) {
-        if (olen !== 8) throw new CaptureFormatError(this.name, at, `Interface Description Block if_tsoffset has length ${olen}, not 8`);
+        if (olen !== 8)
+          throw new CaptureFormatError(
+            this.name,
+            at,
+            `Interface Description Block if_tsoffset has length ${olen}, not 8`,
+          );
         // "a 64-bit signed integer value that specifies an offset (in seconds)", in the section's byte order.
         const lo = u32(buf, le ? o + 4 : o + 8, le);
         const hi = u32(buf, le ? o + 8 : o + 4, le) | 0;

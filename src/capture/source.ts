@@ -109,8 +109,14 @@ const DLT_RAW_OPENBSD = 14;
 
 /** Names of link types as the JSON shows them (LINKTYPE_ without its prefix). */
 const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map([
-  [LINKTYPE_NULL, 'NULL'], [LINKTYPE_ETHERNET, 'ETHERNET'], [LINKTYPE_RAW, 'RAW'], [LINKTYPE_LOOP, 'LOOP'],
-  [LINKTYPE_LINUX_SLL, 'LINUX_SLL'], [LINKTYPE_IPV4, 'IPV4'], [LINKTYPE_IPV6, 'IPV6'], [LINKTYPE_LINUX_SLL2, 'LINUX_SLL2'],
+  [LINKTYPE_NULL, 'NULL'],
+  [LINKTYPE_ETHERNET, 'ETHERNET'],
+  [LINKTYPE_RAW, 'RAW'],
+  [LINKTYPE_LOOP, 'LOOP'],
+  [LINKTYPE_LINUX_SLL, 'LINUX_SLL'],
+  [LINKTYPE_IPV4, 'IPV4'],
+  [LINKTYPE_IPV6, 'IPV6'],
+  [LINKTYPE_LINUX_SLL2, 'LINUX_SLL2'],
 ]);
 
 /** "ETHERNET", "LINUX_SLL2", or "LINKTYPE_<n>" for one synscope does not decode. */

@@ -110,7 +110,11 @@ export class ByteWindow {
    */
   async ensure(n: number): Promise<boolean> {
     if (n > WINDOW_MAX_BYTES) {
-      throw new CaptureFormatError(this.name, this.offset, `record of ${n} bytes exceeds the limit of ${WINDOW_MAX_BYTES}`);
+      throw new CaptureFormatError(
+        this.name,
+        this.offset,
+        `record of ${n} bytes exceeds the limit of ${WINDOW_MAX_BYTES}`,
+      );
     }
     while (this.end - this.pos < n) {
       if (this.eof) return false;
@@ -284,7 +288,11 @@ export class StreamByteSource implements ByteSource {
   private closed = false;
   private wake: (() => void) | null = null;
 
-  constructor(name: string, stream: Readable, options: { gzip: boolean; destroyOnClose: boolean; onClose?: () => Promise<void> }) {
+  constructor(
+    name: string,
+    stream: Readable,
+    options: { gzip: boolean; destroyOnClose: boolean; onClose?: () => Promise<void> },
+  ) {
     this.name = name;
     this.stream = stream;
     this.gzip = options.gzip;
@@ -298,7 +306,11 @@ export class StreamByteSource implements ByteSource {
   }
 
   private readonly onData = (value: unknown): void => {
-    const b = Buffer.isBuffer(value) ? value : typeof value === 'string' ? Buffer.from(value, 'latin1') : Buffer.from(value as Uint8Array);
+    const b = Buffer.isBuffer(value)
+      ? value
+      : typeof value === 'string'
+        ? Buffer.from(value, 'latin1')
+        : Buffer.from(value as Uint8Array);
     if (b.length === 0) return;
     this.queue.push(b);
     this.queued += b.length;

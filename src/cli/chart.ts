@@ -11,9 +11,18 @@ import type { OutcomeTimeline } from '../report/timeline.js';
  * Writes the SVG; returns the path a report links it by (relative to the working directory), or
  * the one-line error.
  */
-export function writeChart(file: string, timeline: OutcomeTimeline, summary: Summary, source: string): { link: string } | { error: string } {
-  const failing = summary.serviceList().filter((s) => failures(s) > 0)
-    .map((s) => (s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port)));
+export function writeChart(
+  file: string,
+  timeline: OutcomeTimeline,
+  summary: Summary,
+  source: string,
+): { link: string } | { error: string } {
+  const failing = summary
+    .serviceList()
+    .filter((s) => failures(s) > 0)
+    .map((s) =>
+      s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port),
+    );
   try {
     writeFileSync(file, chartSvg(timeline.result(), failing, source));
   } catch (e) {

@@ -1,9 +1,10 @@
 // The words of `synscope --help` that are not option descriptions: the usage line, examples per
 // command, the outcomes and the exit statuses. run.ts hands them to yargs.
 
-export const USAGE = '$0 <command> [options]\n\n'
-  + 'What happened to every TCP handshake in a capture or on an interface: established, refused, rejected, '
-  + 'dropped, timed out, with the errno the application saw, who answered, and the frames that prove it.';
+export const USAGE =
+  '$0 <command> [options]\n\n' +
+  'What happened to every TCP handshake in a capture or on an interface: established, refused, rejected, ' +
+  'dropped, timed out, with the errno the application saw, who answered, and the frames that prove it.';
 
 /** [command line, what it does] pairs, per command ('' for the top-level help). */
 export const EXAMPLES: Readonly<Record<string, readonly (readonly [string, string])[]>> = {
@@ -25,9 +26,7 @@ export const EXAMPLES: Readonly<Record<string, readonly (readonly [string, strin
     ['$0 live -i any --port 5432 --duration 300', 'five minutes of connects to 5432'],
     ['$0 live -i eth0 -f ndjson -c 1000', 'JSON lines; stop after 1000 packets'],
   ],
-  interfaces: [
-    ['$0 interfaces', 'the interfaces libpcap can open, with their addresses'],
-  ],
+  interfaces: [['$0 interfaces', 'the interfaces libpcap can open, with their addresses']],
 };
 
 /** Shown after every help text. */
@@ -59,7 +58,11 @@ export function helpWidth(columns: number | undefined): number {
  */
 export function outputWidth(env: NodeJS.ProcessEnv, columns: number | undefined): number {
   const fromEnv = Number(env['COLUMNS']);
-  const w = env['COLUMNS'] !== undefined && Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv
-    : columns !== undefined && columns > 0 ? columns : 80;
+  const w =
+    env['COLUMNS'] !== undefined && Number.isInteger(fromEnv) && fromEnv > 0
+      ? fromEnv
+      : columns !== undefined && columns > 0
+        ? columns
+        : 80;
   return Math.max(40, w);
 }

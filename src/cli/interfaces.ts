@@ -22,10 +22,15 @@ export function interfacesText(l: InterfaceListing): string {
   return s;
 }
 
-export function runInterfaces(args: { [key: string]: unknown; format?: unknown }, out: { write: Sink }, err: (line: string) => void): number {
+export function runInterfaces(
+  args: { [key: string]: unknown; format?: unknown },
+  out: { write: Sink },
+  err: (line: string) => void,
+): number {
   const raw = args.format;
   const format = raw === undefined ? 'text' : String(Array.isArray(raw) ? raw[raw.length - 1] : raw);
-  if (format !== 'text' && format !== 'json') throw new UsageError(`interfaces --format: unknown format '${format}' (text or json)`);
+  if (format !== 'text' && format !== 'json')
+    throw new UsageError(`interfaces --format: unknown format '${format}' (text or json)`);
   const listing = listInterfaces();
   if (format === 'json') out.write(`${JSON.stringify(listing, null, 2)}\n`);
   else out.write(interfacesText(listing));

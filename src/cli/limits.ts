@@ -24,7 +24,10 @@ export function openFilesLimit(): number | null {
 /** The one line for a limit below MIN_FILE_DESCRIPTORS, or null when it is enough (or unknown). */
 export function tooFewFiles(limit: number | null): string | null {
   if (limit === null || limit >= MIN_FILE_DESCRIPTORS) return null;
-  return `too few file descriptors: ulimit -n is ${limit}, synscope needs at least ${MIN_FILE_DESCRIPTORS} (raise it: ulimit -n 1024)`;
+  return (
+    `too few file descriptors: ulimit -n is ${limit}, synscope needs at least ${MIN_FILE_DESCRIPTORS} ` +
+    '(raise it: ulimit -n 1024)'
+  );
 }
 
 /** The one line for an EMFILE that happened all the same (something else holds descriptors), or null. */

@@ -35,38 +35,54 @@ function seconds(name: string, v: unknown): number | null {
   const s = single(name, v);
   if (s === undefined) return null;
   const n = Number(s);
-  if (s.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name}: '${s}' is not a positive number of seconds`);
+  if (s.trim() === '' || !Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--${name}: '${s}' is not a positive number of seconds`);
   return n;
 }
 
 /** The periodic line for --interval: totals so far and the rate since the previous line. */
-export function progressLine(p: LiveProgress, iface: string, sincePackets: number, sinceAttempts: number, secs: number): string {
+export function progressLine(
+  p: LiveProgress,
+  iface: string,
+  sincePackets: number,
+  sinceAttempts: number,
+  secs: number,
+): string {
   const t = p.summary.totals;
   const parts: string[] = [];
   for (const k of OUTCOMES) if (t[k] > 0) parts.push(`${t[k]} ${k}`);
   const rate = (n: number): string => (secs > 0 ? (n / secs).toFixed(n / secs >= 100 ? 0 : 1) : '0');
-  return `# ${new Date().toISOString()} ${iface}: ${plural(p.packets, 'packet')}, ${plural(t.attempts, 'attempt')}`
-    + `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${p.open} open; `
-    + `${p.stats.received} received by filter, ${p.stats.dropped} dropped by kernel, ${p.stats.ifdropped} dropped by interface; `
-    + `last ${secs.toFixed(secs < 10 ? 1 : 0)} s: ${rate(sincePackets)} packets/s, ${rate(sinceAttempts)} attempts/s`;
+  return (
+    `# ${new Date().toISOString()} ${iface}: ${plural(p.packets, 'packet')}, ${plural(t.attempts, 'attempt')}` +
+    `${parts.length > 0 ? ` (${parts.join(', ')})` : ''}, ${p.open} open; ` +
+    `${p.stats.received} received by filter, ${p.stats.dropped} dropped by kernel, ` +
+    `${p.stats.ifdropped} dropped by interface; ` +
+    `last ${secs.toFixed(secs < 10 ? 1 : 0)} s: ${rate(sincePackets)} packets/s, ${rate(sinceAttempts)} attempts/s`
+  );
 }
 
 export async function runLive(
-  args: LiveRawOptions, out: { write: Sink; flush(): void; immediate: boolean; toStderr(): void }, color: boolean,
+  args: LiveRawOptions,
+  out: { write: Sink; flush(): void; immediate: boolean; toStderr(): void },
+  color: boolean,
   err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'lines' }, color);
   const iface = single('interface', args.interface);
   if (iface === undefined || iface === '') {
-    throw new UsageError('live: name the interface to capture on: -i <interface> (synscope interfaces lists them; -i any for all)');
+    throw new UsageError(
+      'live: name the interface to capture on: -i <interface> (synscope interfaces lists them; -i any for all)',
+    );
   }
   const filterText = single('filter', args.filter);
-  if (filterText !== undefined && filterText.trim() === '') throw new UsageError('--filter needs a pcap-filter expression');
+  if (filterText !== undefined && filterText.trim() === '')
+    throw new UsageError('--filter needs a pcap-filter expression');
   const countText = single('count', args.count);
   let count = 0;
   if (countText !== undefined) {
     count = Number(countText);
-    if (!/^\d+$/.test(countText.trim()) || count < 1) throw new UsageError(`--count: '${countText}' is not a positive number of packets`);
+    if (!/^\d+$/.test(countText.trim()) || count < 1)
+      throw new UsageError(`--count: '${countText}' is not a positive number of packets`);
   }
   const duration = seconds('duration', args.duration);
   const interval = seconds('interval', args.interval);
@@ -84,13 +100,21 @@ export async function runLive(
   if (snapText !== undefined) {
     snaplen = Number(snapText);
     if (!/^\d+$/.test(snapText.trim()) || snaplen < DEFAULT_SNAPLEN || snaplen > MAX_SNAPLEN) {
-      throw new UsageError(`--snaplen: '${snapText}' is not a number of bytes from ${DEFAULT_SNAPLEN} to ${MAX_SNAPLEN}`);
+      throw new UsageError(
+        `--snaplen: '${snapText}' is not a number of bytes from ${DEFAULT_SNAPLEN} to ${MAX_SNAPLEN}`,
+      );
     }
   }
 
   if (opts.evidence !== null && evidenceToStdout(opts.evidence)) out.toStderr();
   addVxlanPorts(opts.vxlanPorts);
-  const source = LiveSource.open(iface, { filter: filterText ?? null, count, ringMiB, snaplen, vxlanPorts: opts.vxlanPorts });
+  const source = LiveSource.open(iface, {
+    filter: filterText ?? null,
+    count,
+    ringMiB,
+    snaplen,
+    vxlanPorts: opts.vxlanPorts,
+  });
   let writer: EvidenceWriter | null = null;
   if (opts.evidence !== null) {
     try {
@@ -119,12 +143,27 @@ export async function runLive(
       setImmediate(flushNow);
     }
   };
-  const reporter = await makeReporter(opts.format, write, color, undefined, false, outputWidth(process.env, process.stdout.columns));
+  const reporter = await makeReporter(
+    opts.format,
+    write,
+    color,
+    undefined,
+    false,
+    outputWidth(process.env, process.stdout.columns),
+  );
   const timeline = opts.chart === null ? null : new OutcomeTimeline();
-  const analysis = new LiveAnalysis(source, {
-    timeout: opts.timeout, only: opts.only, select: opts.select, evidence: writer, evidenceFrames: opts.format === 'markdown',
-    timeline: timeline ?? undefined,
-  }, reporter);
+  const analysis = new LiveAnalysis(
+    source,
+    {
+      timeout: opts.timeout,
+      only: opts.only,
+      select: opts.select,
+      evidence: writer,
+      evidenceFrames: opts.format === 'markdown',
+      timeline: timeline ?? undefined,
+    },
+    reporter,
+  );
 
   // Ctrl-C, SIGTERM, SIGHUP stop the capture cleanly (a second one exits at once: signals.ts);
   // SIGUSR1 prints the progress line.
@@ -153,7 +192,11 @@ export async function runLive(
     intervalTimer.unref();
   }
 
-  const what = [`link-type ${linkTypeName(source.linkType)}`, `snapshot length ${source.snaplen} bytes`, `filter "${source.filter}"`];
+  const what = [
+    `link-type ${linkTypeName(source.linkType)}`,
+    `snapshot length ${source.snaplen} bytes`,
+    `filter "${source.filter}"`,
+  ];
   if (count > 0) what.push(`stopping after ${count} packets`);
   if (duration !== null) what.push(`for ${duration} s`);
   err(`synscope: listening on ${iface}, ${what.join(', ')} (Ctrl-C to stop)`);
@@ -166,11 +209,16 @@ export async function runLive(
     if (intervalTimer !== null) clearInterval(intervalTimer);
   }
 
-  const evidence = result.evidencePackets === null || result.evidenceError !== null || opts.evidence === null
-    ? null : {
-      file: opts.evidence, packets: result.evidencePackets,
-      ...(result.evidenceFrames === null ? {} : { frames: new Map([[result.captures[0]!.file, result.evidenceFrames]]) }),
-    };
+  const evidence =
+    result.evidencePackets === null || result.evidenceError !== null || opts.evidence === null
+      ? null
+      : {
+          file: opts.evidence,
+          packets: result.evidencePackets,
+          ...(result.evidenceFrames === null
+            ? {}
+            : { frames: new Map([[result.captures[0]!.file, result.evidenceFrames]]) }),
+        };
   let run = runReport(result, opts.timeout, opts.only, evidence);
   let chartError: string | null = null;
   if (timeline !== null && opts.chart !== null) {

@@ -8,9 +8,15 @@ import { evidenceTarget } from '../report/evidence-writer.js';
 import { FORMATS, type Format } from '../report/formats.js';
 import { OUTCOMES, type Listed } from '../track/attempt.js';
 import {
-  NET_BYTES, TIME_ABSOLUTE, TIME_OF_DAY, TIME_OFFSET, type HostNets, type PortSet, type Selection, type TimeSpec,
+  NET_BYTES,
+  TIME_ABSOLUTE,
+  TIME_OF_DAY,
+  TIME_OFFSET,
+  type HostNets,
+  type PortSet,
+  type Selection,
+  type TimeSpec,
 } from '../track/select.js';
-
 
 export interface Options {
   readonly format: Format;
@@ -62,7 +68,10 @@ export function single(name: string, v: unknown): string | undefined {
  */
 export function parseOutcomes(name: string, v: unknown): Set<Listed> | null {
   if (v === undefined || v === null) return null;
-  const parts = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter((s) => s !== '');
+  const parts = (Array.isArray(v) ? v : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (parts.length === 0) throw new UsageError(`--${name} needs one or more of: ${OUTCOMES.join(', ')}, reset, or all`);
   const out = new Set<Listed>();
   for (const p of parts) {
@@ -71,7 +80,8 @@ export function parseOutcomes(name: string, v: unknown): Set<Listed> | null {
       continue;
     }
     const o = p === 'reset' ? p : OUTCOMES.find((x) => x === p);
-    if (o === undefined) throw new UsageError(`--${name}: unknown outcome '${p}' (one of: ${OUTCOMES.join(', ')}, reset, all)`);
+    if (o === undefined)
+      throw new UsageError(`--${name}: unknown outcome '${p}' (one of: ${OUTCOMES.join(', ')}, reset, all)`);
     out.add(o);
   }
   return out;
@@ -93,8 +103,11 @@ export function parseOptions(raw: RawOptions, defaults: { format: Format }, colo
 
   // By default the text formats list the failures, and the established connections that were reset
   // later: "connection reset by peer" is a failure for the application.
-  const only = parseOutcomes('only', raw.only)
-    ?? new Set<Listed>(format === 'json' || format === 'ndjson' ? OUTCOMES : [...OUTCOMES.filter((o) => o !== 'established'), 'reset']);
+  const only =
+    parseOutcomes('only', raw.only) ??
+    new Set<Listed>(
+      format === 'json' || format === 'ndjson' ? OUTCOMES : [...OUTCOMES.filter((o) => o !== 'established'), 'reset'],
+    );
   const failOn = parseOutcomes('fail-on', raw['fail-on']) ?? new Set<Listed>();
 
   const since = parseTime('since', single('since', raw.since));
@@ -109,7 +122,8 @@ export function parseOptions(raw: RawOptions, defaults: { format: Format }, colo
 
   const vxlanPorts = listOf(raw['vxlan-port']).map((part) => {
     const n = Number(part);
-    if (!/^\d{1,5}$/.test(part) || n < 1 || n > 65535) throw new UsageError(`--vxlan-port: '${part}' is not a UDP port number (1-65535)`);
+    if (!/^\d{1,5}$/.test(part) || n < 1 || n > 65535)
+      throw new UsageError(`--vxlan-port: '${part}' is not a UDP port number (1-65535)`);
     return n;
   });
 
@@ -135,7 +149,9 @@ export function parseHosts(v: unknown): HostNets | null {
     const addr = m === null ? null : parseIp(m[1] ?? m[2] ?? '');
     const bits = m?.[3] === undefined ? (addr?.length ?? 0) * 8 : Number(m[3]);
     if (m === null || addr === null || (m[1] !== undefined && !text.includes(':')) || bits > addr.length * 8) {
-      throw new UsageError(`--host: '${text}' is not an IPv4 or IPv6 address or network (10.0.0.9, 10.0.0.0/8, [fd77::2], fd77::/16)`);
+      throw new UsageError(
+        `--host: '${text}' is not an IPv4 or IPv6 address or network (10.0.0.9, 10.0.0.0/8, [fd77::2], fd77::/16)`,
+      );
     }
     const e = k * NET_BYTES;
     nets[e] = addr.length;
@@ -178,14 +194,17 @@ function secNsec(whole: string, frac: string | undefined): [number, number] {
 export function parseTime(name: string, text: string | undefined): TimeSpec | null {
   if (text === undefined) return null;
   const t = text.trim();
-  const bad = (): UsageError => new UsageError(
-    `--${name}: '${text}' is not a time (2026-11-25T12:22:00Z, 12:22 or 12:22:05 UTC in the capture's day, or +30s after its first packet)`,
-  );
+  const bad = (): UsageError =>
+    new UsageError(
+      `--${name}: '${text}' is not a time ` +
+        "(2026-11-25T12:22:00Z, 12:22 or 12:22:05 UTC in the capture's day, or +30s after its first packet)",
+    );
   if (t.startsWith('+')) {
     // Every part with its unit (+1m30s), or one bare number of seconds (+90).
     if (!/^\+(?:(?:\d+(?:\.\d+)?(?:ms|h|m|s))+|\d+(?:\.\d+)?)$/.test(t)) throw bad();
     let ms = 0;
-    for (const m of t.slice(1).matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)?/g)) ms += Number(m[1]) * (UNIT_SECONDS[m[2] ?? 's'] ?? 1) * 1000;
+    for (const m of t.slice(1).matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)?/g))
+      ms += Number(m[1]) * (UNIT_SECONDS[m[2] ?? 's'] ?? 1) * 1000;
     const whole = Math.floor(ms / 1000);
     return { kind: TIME_OFFSET, sec: whole, nsec: Math.round((ms - whole * 1000) * 1e6) };
   }
@@ -196,9 +215,19 @@ export function parseTime(name: string, text: string | undefined): TimeSpec | nu
     const [, nsec] = secNsec('0', tod[4]);
     return { kind: TIME_OF_DAY, sec: h * 3600 + m * 60 + sec, nsec };
   }
-  const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(t);
+  const iso =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
+      t,
+    );
   if (iso === null) throw bad();
-  const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [number, number, number, number, number, number];
+  const [y, mo, d, h, mi, se] = [1, 2, 3, 4, 5, 6].map((i) => Number(iso[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 59) throw bad();
   const ms = Date.UTC(y, mo - 1, d, h, mi, se);
   if (new Date(ms).getUTCDate() !== d) throw bad(); // 2026-02-30

@@ -82,15 +82,28 @@ export interface ReadOutput {
 }
 
 export async function runRead(
-  args: RawOptions & { captures?: unknown }, out: ReadOutput, color: boolean, err: (line: string) => void,
+  args: RawOptions & { captures?: unknown },
+  out: ReadOutput,
+  color: boolean,
+  err: (line: string) => void,
 ): Promise<number> {
   const opts = parseOptions(args, { format: 'table' }, color);
   const width = outputWidth(process.env, process.stdout.columns);
-  const files = inputFiles((Array.isArray(args.captures) ? args.captures : [args.captures]).filter((x) => x !== undefined)
-    .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x))));
+  const files = inputFiles(
+    (Array.isArray(args.captures) ? args.captures : [args.captures])
+      .filter((x) => x !== undefined)
+      .map((x) => (String(x) === STDIN_TOKEN ? '-' : String(x))),
+  );
   if (files.length === 0) throw new UsageError('read: name at least one capture file, or - for stdin');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('read: stdin (-) can be read only once');
-  if (opts.evidence !== null && evidenceToStdout(opts.evidence, files.filter((f) => f !== '-'))) out.toStderr();
+  if (
+    opts.evidence !== null &&
+    evidenceToStdout(
+      opts.evidence,
+      files.filter((f) => f !== '-'),
+    )
+  )
+    out.toStderr();
 
   // A progress line on stderr for long reads, only when a person is watching it.
   let line: (() => string) | null = null;
@@ -106,15 +119,23 @@ export async function runRead(
     line = name === null ? null : () => `${name}: ${packets()} packets`;
     if (name === null && showProgress) process.stderr.write('\r\u001b[K');
   };
-  const track = { timeout: opts.timeout, select: opts.select, keepPackets: opts.evidence !== null, vxlanPorts: opts.vxlanPorts };
+  const track = {
+    timeout: opts.timeout,
+    select: opts.select,
+    keepPackets: opts.evidence !== null,
+    vxlanPorts: opts.vxlanPorts,
+  };
 
   // SIGINT, SIGTERM, SIGHUP end the input as its end would (signals.ts); SIGUSR1 asks how far it got.
   const stop = new AbortController();
   onStop(() => stop.abort());
   let reading: { name: string; packets: () => number } | null = null;
-  onStatistics(() => (reading === null
-    ? `synscope: ${files.length} inputs, none being read`
-    : `synscope: input ${files.indexOf(reading.name) + 1} of ${files.length}, ${reading.name}: ${reading.packets()} packets`));
+  onStatistics(() =>
+    reading === null
+      ? `synscope: ${files.length} inputs, none being read`
+      : `synscope: input ${files.indexOf(reading.name) + 1} of ${files.length}, ` +
+        `${reading.name}: ${reading.packets()} packets`,
+  );
   /** The input being read (null: none now). */
   const watch = (name: string | null, packets: () => number): void => {
     reading = name === null ? null : { name, packets };
@@ -135,18 +156,28 @@ export async function runRead(
   // The chart is counted where the verdicts are: in this thread.
   if (threadsWanted(files, opts.evidence !== null || timeline !== null)) {
     let latest = 0;
-    const r = await readInThreads(files, track, {
-      format: opts.format, color, only: [...opts.only], timeout: opts.timeout, files, width,
-    }, {
-      progress: (name, packets) => {
-        latest = packets;
-        if (name === null) watch(null, () => 0);
-        else if (reading === null || reading.name !== name) watch(name, () => latest);
+    const r = await readInThreads(
+      files,
+      track,
+      {
+        format: opts.format,
+        color,
+        only: [...opts.only],
+        timeout: opts.timeout,
+        files,
+        width,
       },
-      stdoutGone: out.gone,
-      stdoutFailed: out.failed,
-      signal: stop.signal,
-    });
+      {
+        progress: (name, packets) => {
+          latest = packets;
+          if (name === null) watch(null, () => 0);
+          else if (reading === null || reading.name !== name) watch(name, () => latest);
+        },
+        stdoutGone: out.gone,
+        stdoutFailed: out.failed,
+        signal: stop.signal,
+      },
+    );
     if (timer !== null) clearInterval(timer);
     errors = r.errors;
     seen = new Set(r.seen);
@@ -182,14 +213,32 @@ export async function runRead(
     if (stream !== null && stream.attached) {
       await stream.close();
       if (stream.error !== null) evidenceError = `--evidence ${streamed}: ${stream.error}`;
-      else evidence = { file: streamed!, packets: stream.written, ...(stream.frames === null ? {} : { frames: new Map([[files[0]!, stream.frames]]) }) };
+      else
+        evidence = {
+          file: streamed!,
+          packets: stream.written,
+          ...(stream.frames === null ? {} : { frames: new Map([[files[0]!, stream.frames]]) }),
+        };
     } else if (opts.evidence !== null && streamed === null) {
       const packets = evidenceOrder(result.evidence);
       const linkTypes = [...new Set(packets.map((p) => p.linkType))];
       try {
-        const w = await createEvidenceWriter(opts.evidence, linkTypes, result.nanosecond, files.filter((f) => f !== '-'));
+        const w = await createEvidenceWriter(
+          opts.evidence,
+          linkTypes,
+          result.nanosecond,
+          files.filter((f) => f !== '-'),
+        );
         for (const p of packets) {
-          w.write({ tsSec: p.tsSec, tsNsec: p.tsNsec, linkType: p.linkType, caplen: p.data.length, origLen: p.origLen, data: p.data, offset: 0 });
+          w.write({
+            tsSec: p.tsSec,
+            tsNsec: p.tsNsec,
+            linkType: p.linkType,
+            caplen: p.data.length,
+            origLen: p.origLen,
+            data: p.data,
+            offset: 0,
+          });
         }
         await w.close();
         evidence = { file: opts.evidence, packets: packets.length, frames: evidenceFrames(packets, files) };
@@ -199,7 +248,12 @@ export async function runRead(
     }
     let run = runReport(result, opts.timeout, opts.only, evidence);
     if (timeline !== null && opts.chart !== null) {
-      const c = writeChart(opts.chart, timeline, result.summary, files.length === 1 ? files[0]! : `${files.length} inputs`);
+      const c = writeChart(
+        opts.chart,
+        timeline,
+        result.summary,
+        files.length === 1 ? files[0]! : `${files.length} inputs`,
+      );
       if ('error' in c) chartError = c.error;
       else run = { ...run, chart: c.link };
     }
@@ -207,7 +261,8 @@ export async function runRead(
     out.flush();
     // The error lines come after the whole report, also when stdout and stderr share a slow pipe.
     notes = ndjsonFindingLines(opts.format, run.findings);
-    if (result.errors.length > 0 || evidenceError !== null || chartError !== null || notes.length > 0) await out.drained();
+    if (result.errors.length > 0 || evidenceError !== null || chartError !== null || notes.length > 0)
+      await out.drained();
     errors = result.errors.map((e) => e.message);
     seen = result.seen;
   }

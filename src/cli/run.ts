@@ -14,7 +14,6 @@ import { signalStatus, stopSignal } from './signals.js';
 import { tooManyFiles } from './limits.js';
 import { prestart } from './spawn.js';
 
-
 /** Adds a command's examples (help.ts) to its help. */
 /**
  * A command's examples (help.ts) and the epilogue. Types stay hidden ("[string]" on every line says
@@ -22,22 +21,56 @@ import { prestart } from './spawn.js';
  */
 function examples<T>(y: Argv<T>, command: string): Argv<T> {
   for (const [cmd, what] of EXAMPLES[command] ?? []) y.example(cmd, what);
-  (y as unknown as { usageConfiguration(c: { 'hide-types': boolean }): unknown }).usageConfiguration({ 'hide-types': true });
+  (y as unknown as { usageConfiguration(c: { 'hide-types': boolean }): unknown }).usageConfiguration({
+    'hide-types': true,
+  });
   return y.epilogue(EPILOGUE);
 }
 
 function analysisOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('format', { alias: 'f', type: 'string', describe: 'table | lines | json | ndjson | markdown; default table for read, lines for live' })
-    .option('timeout', { type: 'string', describe: 'seconds a SYN (or SYN/ACK) may wait for an answer before it counts as dropped (timed-out); default 3', default: '3' })
-    .option('only', { type: 'string', describe: 'outcomes to list, comma-separated, or all; reset: connections reset after the handshake (the summary counts all)' })
-    .option('host', { type: 'string', describe: 'keep only attempts with an address in one of these on either side: 10.0.0.9, [fd77::2], 10.0.0.0/8 (comma-separated or repeated)' })
-    .option('port', { type: 'string', describe: 'keep only attempts with one of these ports on either side: 443 or 80,443,8000-8100' })
-    .option('since', { type: 'string', describe: 'keep only attempts that started at or after this time: 2026-11-25T12:22:00Z, 12:22 (UTC, on the day of the first packet) or +30s (after the first packet)' })
+    .option('format', {
+      alias: 'f',
+      type: 'string',
+      describe: 'table | lines | json | ndjson | markdown; default table for read, lines for live',
+    })
+    .option('timeout', {
+      type: 'string',
+      describe: 'seconds a SYN (or SYN/ACK) may wait for an answer before it counts as dropped (timed-out); default 3',
+      default: '3',
+    })
+    .option('only', {
+      type: 'string',
+      describe:
+        'outcomes to list, comma-separated, or all; ' +
+        'reset: connections reset after the handshake (the summary counts all)',
+    })
+    .option('host', {
+      type: 'string',
+      describe:
+        'keep only attempts with an address in one of these on either side: ' +
+        '10.0.0.9, [fd77::2], 10.0.0.0/8 (comma-separated or repeated)',
+    })
+    .option('port', {
+      type: 'string',
+      describe: 'keep only attempts with one of these ports on either side: 443 or 80,443,8000-8100',
+    })
+    .option('since', {
+      type: 'string',
+      describe:
+        'keep only attempts that started at or after this time: ' +
+        '2026-11-25T12:22:00Z, 12:22 (UTC, on the day of the first packet) or +30s (after the first packet)',
+    })
     .option('until', { type: 'string', describe: 'keep only attempts that started before this time (the same forms)' })
-    .option('vxlan-port', { type: 'string', describe: 'also decode UDP to this port as VXLAN (besides 4789 and 8472); comma-separated or repeated' })
+    .option('vxlan-port', {
+      type: 'string',
+      describe: 'also decode UDP to this port as VXLAN (besides 4789 and 8472); comma-separated or repeated',
+    })
     .option('evidence', { type: 'string', describe: 'write every packet of the listed handshakes to this pcap' })
-    .option('chart', { type: 'string', describe: 'write an SVG timeline: attempts per second (or wider buckets) by outcome for the failing services' })
+    .option('chart', {
+      type: 'string',
+      describe: 'write an SVG timeline: attempts per second (or wider buckets) by outcome for the failing services',
+    })
     .option('fail-on', { type: 'string', describe: 'exit 1 when an attempt had one of these outcomes (or reset)' });
 }
 
@@ -73,18 +106,45 @@ export async function main(argv: readonly string[]): Promise<number> {
     .scriptName('synscope')
     .usage(USAGE)
     .command('read [captures..]', 'analyse capture files (pcap, pcapng, gzip); "-" reads stdin', (y) =>
-      examples(analysisOptions(y.positional('captures', { type: 'string', array: true, describe: 'capture files, or - for stdin' })), 'read'))
-    .command('live', 'sniff an interface through libpcap; print each verdict as it happens, a summary at the end', (y) =>
-      examples(analysisOptions(y), 'live')
-        .option('interface', { alias: 'i', type: 'string', describe: 'interface to capture on (synscope interfaces lists them; any for all)' })
-        .option('filter', { type: 'string', describe: 'pcap-filter expression (default: tcp or icmp or icmp6, and the same inside VLAN tags)' })
-        .option('count', { alias: 'c', type: 'string', describe: 'stop after this many packets' })
-        .option('duration', { type: 'string', describe: 'stop after this many seconds' })
-        .option('interval', { type: 'string', describe: 'print a progress line on stderr every this many seconds' })
-        .option('buffer-size', { type: 'string', describe: 'libpcap kernel ring in MiB (default 32: ~160 000 handshake packets)' })
-        .option('snaplen', { type: 'string', describe: 'bytes kept of each packet (default 256: every header synscope reads)' }))
+      examples(
+        analysisOptions(
+          y.positional('captures', { type: 'string', array: true, describe: 'capture files, or - for stdin' }),
+        ),
+        'read',
+      ),
+    )
+    .command(
+      'live',
+      'sniff an interface through libpcap; print each verdict as it happens, a summary at the end',
+      (y) =>
+        examples(analysisOptions(y), 'live')
+          .option('interface', {
+            alias: 'i',
+            type: 'string',
+            describe: 'interface to capture on (synscope interfaces lists them; any for all)',
+          })
+          .option('filter', {
+            type: 'string',
+            describe: 'pcap-filter expression (default: tcp or icmp or icmp6, and the same inside VLAN tags)',
+          })
+          .option('count', { alias: 'c', type: 'string', describe: 'stop after this many packets' })
+          .option('duration', { type: 'string', describe: 'stop after this many seconds' })
+          .option('interval', { type: 'string', describe: 'print a progress line on stderr every this many seconds' })
+          .option('buffer-size', {
+            type: 'string',
+            describe: 'libpcap kernel ring in MiB (default 32: ~160 000 handshake packets)',
+          })
+          .option('snaplen', {
+            type: 'string',
+            describe: 'bytes kept of each packet (default 256: every header synscope reads)',
+          }),
+    )
     .command('interfaces', 'list the capture interfaces with their addresses', (y) =>
-      examples(y.option('format', { alias: 'f', type: 'string', describe: 'text | json; default text', default: 'text' }), 'interfaces'))
+      examples(
+        y.option('format', { alias: 'f', type: 'string', describe: 'text | json; default text', default: 'text' }),
+        'interfaces',
+      ),
+    )
     .demandCommand(1, 'name a command: read, live or interfaces')
     .strict()
     .help()
@@ -106,7 +166,12 @@ export async function main(argv: readonly string[]): Promise<number> {
     outlivesStdout = args['fail-on'] !== undefined || args['evidence'] !== undefined;
     if (cmd === 'read') {
       const output = {
-        write: out.write, bytes: out.bytes, flush: () => out.flush(), drained: () => out.drained(), gone: stdoutGone, failed: stdoutFailed,
+        write: out.write,
+        bytes: out.bytes,
+        flush: () => out.flush(),
+        drained: () => out.drained(),
+        gone: stdoutGone,
+        failed: stdoutFailed,
         toStderr: () => out.toStderr(),
       };
       const { runRead } = await import('./read.js');

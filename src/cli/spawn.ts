@@ -60,17 +60,30 @@ export function spawnWorkers(): Workers {
       maxYoungGenerationSizeMb: REPORT_YOUNG_MB,
       maxOldGenerationSizeMb: REPORT_OLD_MB,
     },
-    stdout: false, stderr: false,
+    stdout: false,
+    stderr: false,
   });
   const track = new Worker(new URL('./track-worker.js', import.meta.url), {
-    resourceLimits: { maxYoungGenerationSizeMb: TRACK_YOUNG_MB }, stdout: false, stderr: false,
+    resourceLimits: { maxYoungGenerationSizeMb: TRACK_YOUNG_MB },
+    stdout: false,
+    stderr: false,
   });
   return { track, report };
 }
 
 /** Options of `read` that take a value (yargs also accepts --name=value): their value is not a file. */
 const VALUE_OPTIONS: ReadonlySet<string> = new Set([
-  '--format', '-f', '--timeout', '--only', '--host', '--port', '--since', '--until', '--vxlan-port', '--evidence', '--chart',
+  '--format',
+  '-f',
+  '--timeout',
+  '--only',
+  '--host',
+  '--port',
+  '--since',
+  '--until',
+  '--vxlan-port',
+  '--evidence',
+  '--chart',
   '--fail-on',
 ]);
 

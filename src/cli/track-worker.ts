@@ -21,15 +21,29 @@ const onStopMessage = (m: StopMessage): void => {
 parent.on('message', onStopMessage);
 const sender = new BatchSender(data.control, data.port);
 let current: FrameSource | null = null;
-const timer = data.progress ? setInterval(() => {
-  if (current !== null) post({ type: 'progress', name: current.name, packets: current.packets });
-}, 500) : null;
-const r = await trackFiles(data.files, data.track, sender.attempt, (s) => {
-  // Every input as it opens (several are opened one after the other), then every 500 ms.
-  current = s;
-  post({ type: 'progress', name: s === null ? null : s.name, packets: s === null ? 0 : s.packets });
-}, stop.signal);
+const timer = data.progress
+  ? setInterval(() => {
+      if (current !== null) post({ type: 'progress', name: current.name, packets: current.packets });
+    }, 500)
+  : null;
+const r = await trackFiles(
+  data.files,
+  data.track,
+  sender.attempt,
+  (s) => {
+    // Every input as it opens (several are opened one after the other), then every 500 ms.
+    current = s;
+    post({ type: 'progress', name: s === null ? null : s.name, packets: s === null ? 0 : s.packets });
+  },
+  stop.signal,
+);
 if (timer !== null) clearInterval(timer);
-sender.end({ captures: r.captures, evicted: r.evicted, anomalies: r.anomalies, coverage: r.coverage, finish: reportWanted(r, data.files.length, data.format) });
+sender.end({
+  captures: r.captures,
+  evicted: r.evicted,
+  anomalies: r.anomalies,
+  coverage: r.coverage,
+  finish: reportWanted(r, data.files.length, data.format),
+});
 post({ type: 'result', errors: r.errors.map((e) => e.message) });
 parent.off('message', onStopMessage);

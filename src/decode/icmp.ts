@@ -41,8 +41,19 @@ ICMP6_ERROR[ICMP6_PACKET_TOO_BIG] = 1;
 ICMP6_ERROR[ICMP6_TIME_EXCEEDED] = 1;
 ICMP6_ERROR[ICMP6_PARAMETER_PROBLEM] = 1;
 
-/** Fills the ICMP error fields from the message at off and the quoted TCP bytes at tcpOff; returns the offset after them. */
-function quotedTcp(buf: Buffer, off: number, tcpOff: number, end: number, qSrcOff: number, qDstOff: number, view: PacketView): number {
+/**
+ * Fills the ICMP error fields from the message at off and the quoted TCP bytes at tcpOff; returns the offset
+ * after them.
+ */
+function quotedTcp(
+  buf: Buffer,
+  off: number,
+  tcpOff: number,
+  end: number,
+  qSrcOff: number,
+  qDstOff: number,
+  view: PacketView,
+): number {
   if (tcpOff + QUOTED_TCP_BYTES > end) return DECODE_TRUNCATED;
   view.kind = KIND_ICMP_ERROR;
   view.icmpType = buf[off];

@@ -55,7 +55,13 @@ function extLength(buf: Buffer, p: number, kind: number): number {
  * With a `view` (a packet, not an ICMP quote), a Fragment header of a real fragment (offset or M set)
  * ends the walk with DECODE_FRAGMENT and the view's frag* fields set (fragDataEnd is the caller's).
  */
-export function skipIp6Extensions(buf: Buffer, p: number, end: number, nextHeader: number, view: PacketView | null = null): number {
+export function skipIp6Extensions(
+  buf: Buffer,
+  p: number,
+  end: number,
+  nextHeader: number,
+  view: PacketView | null = null,
+): number {
   for (;;) {
     const kind = EXT_KIND[nextHeader];
     if (kind === EXT_UPPER) return p;
@@ -75,7 +81,8 @@ export function skipIp6Extensions(buf: Buffer, p: number, end: number, nextHeade
         view.fragDataOff = p + 8;
         return DECODE_FRAGMENT;
       }
-      // RFC 6946: an "atomic fragment" (offset 0, M 0) is the whole packet; an ICMP quote of a first fragment holds the TCP header.
+      // RFC 6946: an "atomic fragment" (offset 0, M 0) is the whole packet; an ICMP quote of a first fragment
+      // holds the TCP header.
       if ((frag & 0xfff8) !== 0) return DECODE_NOT_TCP;
     }
     const len = extLength(buf, p, kind);

@@ -1,6 +1,7 @@
 // Link layer: finds the IP header inside a frame for every LINKTYPE_* synscope decodes, through a
-// dispatch table indexed by link type. It checks only that the IP version matches what the link header announced; IP is ip4.ts/ip6.ts.
-// The EtherType walk (VLAN tags, MPLS, PPPoE, an Ethernet frame inside GRE / Geneve) is shared with the tunnel decoders.
+// dispatch table indexed by link type. It checks only that the IP version matches what the link header
+// announced; IP is ip4.ts/ip6.ts. The EtherType walk (VLAN tags, MPLS, PPPoE, an Ethernet frame inside
+// GRE / Geneve) is shared with the tunnel decoders.
 
 import {
   LINKTYPE_ETHERNET,
@@ -112,7 +113,10 @@ function decodeSll(buf: Buffer, off: number, end: number, view: PacketView): num
   return decodeEthertype(buf, off + 14, off + 16, end, view);
 }
 
-/** LINKTYPE_LINUX_SLL2: protocol (2) at offset 0, reserved (2), ifindex (4), ARPHRD (2), packet type, address length, address (8). */
+/**
+ * LINKTYPE_LINUX_SLL2: protocol (2) at offset 0, reserved (2), ifindex (4), ARPHRD (2), packet type,
+ * address length, address (8).
+ */
 function decodeSll2(buf: Buffer, off: number, end: number, view: PacketView): number {
   return decodeEthertype(buf, off, off + 20, end, view);
 }

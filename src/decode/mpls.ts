@@ -1,5 +1,6 @@
 // MPLS label stack (RFC 3032) over Ethernet (EtherType 0x8847 unicast, 0x8848 multicast) or GRE: walks the
-// label stack entries to the bottom of stack and finds the IP packet after it. Labels key nothing (they change per hop and per direction).
+// label stack entries to the bottom of stack and finds the IP packet after it. Labels key nothing (they
+// change per hop and per direction).
 
 import { DECODE_NOT_TCP, DECODE_TRUNCATED, TUNNEL_MPLS, type PacketView } from './view.js';
 

@@ -19,7 +19,13 @@ import { decodeLink } from './link.js';
 import { decodeTcp } from './tcp.js';
 import { decodeUdp } from './udp.js';
 import {
-  DECODE_NOT_TCP, DECODE_OK, IPPROTO_ICMP, IPPROTO_ICMPV6, IPPROTO_TCP, KIND_TUNNEL, type PacketView,
+  DECODE_NOT_TCP,
+  DECODE_OK,
+  IPPROTO_ICMP,
+  IPPROTO_ICMPV6,
+  IPPROTO_TCP,
+  KIND_TUNNEL,
+  type PacketView,
 } from './view.js';
 
 export const IPPROTO_IPIP = 4;
@@ -33,7 +39,10 @@ export const MAX_TUNNEL_DEPTH = 4;
 /** A layer decoder (STYLE 5): fills the view from the header at off, returns the next offset or a negative status. */
 export type LayerDecoder = (buf: Buffer, off: number, end: number, view: PacketView) => number;
 
-/** What decodePacket needs to know of a network layer: its decoder, its length, its upper protocol, and what to call next. */
+/**
+ * What decodePacket needs to know of a network layer: its decoder, its length, its upper protocol, and what
+ * to call next.
+ */
 interface NetworkLayer {
   /** Decodes the IP header(s), returning the offset of the upper-layer header. */
   readonly decode: LayerDecoder;

@@ -84,7 +84,10 @@ export class Reassembler {
   private frames = new Float64Array(0);
   private frameFiles = new Int32Array(0);
   private headerLen = new Uint8Array(0);
-  /** Addresses (src then dst, 16 bytes each) for the key; the first piece's IP header; the payload prefix and which of its bytes were captured. */
+  /**
+   * Addresses (src then dst, 16 bytes each) for the key; the first piece's IP header; the payload prefix and
+   * which of its bytes were captured.
+   */
   private addrs = EMPTY;
   private headers = EMPTY;
   private data = EMPTY;
@@ -262,7 +265,10 @@ export class Reassembler {
     return (h >>> 0) % BUCKETS;
   }
 
-  /** The slot of the datagram the fragment belongs to: RFC 791's (source, destination, protocol, identification), RFC 8200's (source, destination, identification), and the tunnel. */
+  /**
+   * The slot of the datagram the fragment belongs to: RFC 791's (source, destination, protocol,
+   * identification), RFC 8200's (source, destination, identification), and the tunnel.
+   */
   private find(h: number, buf: Buffer, view: PacketView): number {
     const len = view.addrLen;
     const v = len === 4 ? 4 : 6;
@@ -352,8 +358,14 @@ export class Reassembler {
       this.kept[s] = list;
     }
     list.push({
-      number: frame.number, fileIndex: frame.fileIndex, seq, tsSec: frame.tsSec, tsNsec: frame.tsNsec, linkType: frame.linkType,
-      origLen: frame.origLen, data,
+      number: frame.number,
+      fileIndex: frame.fileIndex,
+      seq,
+      tsSec: frame.tsSec,
+      tsNsec: frame.tsNsec,
+      linkType: frame.linkType,
+      origLen: frame.origLen,
+      data,
     });
   }
 

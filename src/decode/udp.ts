@@ -38,7 +38,8 @@ export function vxlanPorts(): number[] {
 
 /** --vxlan-port: decodes UDP to these ports as VXLAN too (for the whole process, as tshark's decode-as does). */
 export function addVxlanPorts(ports: readonly number[]): void {
-  for (const p of ports) if (Number.isInteger(p) && p > 0 && p < 0x10000 && PORT_KIND[p] === UDP_NONE) PORT_KIND[p] = UDP_VXLAN;
+  for (const p of ports)
+    if (Number.isInteger(p) && p > 0 && p < 0x10000 && PORT_KIND[p] === UDP_NONE) PORT_KIND[p] = UDP_VXLAN;
 }
 
 /**

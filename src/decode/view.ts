@@ -106,7 +106,10 @@ export class PacketView {
    * else kind × 2^32 + (the id when it is the same both ways: VNI, GRE key, session; 0 for MPLS, IP in IP).
    */
   tunnelKey = 0;
-  /** The outer IP packet's address length (4 or 16) and address offsets; 0 when the tunnel has no outer IP (MPLS, PPPoE). */
+  /**
+   * The outer IP packet's address length (4 or 16) and address offsets; 0 when the tunnel has no outer IP
+   * (MPLS, PPPoE).
+   */
   outerAddrLen = 0;
   outerSrcOff = 0;
   outerDstOff = 0;

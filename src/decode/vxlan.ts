@@ -8,7 +8,10 @@ export const VXLAN_HEADER = 8;
 /** RFC 7348 §5: "I flag MUST be set to 1 for a valid VXLAN Network ID (VNI)." */
 export const VXLAN_FLAG_I = 0x08;
 
-/** Decodes the VXLAN header at off (after the UDP header) and the Ethernet frame after it; returns the inner IP offset. */
+/**
+ * Decodes the VXLAN header at off (after the UDP header) and the Ethernet frame after it; returns the inner
+ * IP offset.
+ */
 export function decodeVxlan(buf: Buffer, off: number, end: number, view: PacketView): number {
   if (off + VXLAN_HEADER > end) return DECODE_TRUNCATED;
   // Linux's vxlan_rcv() drops a packet without the I flag; so does synscope (it is not VXLAN, or VXLAN-GPE).

@@ -1,5 +1,6 @@
 // One behaviour suite every capture reader variant runs: pcap µs/ns in both byte orders and pcapng, each
-// read from a file, a gzip file, stdin and gzip on stdin. Format details have their own tests (pcap.test.ts, pcapng.test.ts).
+// read from a file, a gzip file, stdin and gzip on stdin. Format details have their own tests (pcap.test.ts,
+// pcapng.test.ts).
 
 import { strict as assert } from 'node:assert';
 import { execFile } from 'node:child_process';
@@ -11,7 +12,15 @@ import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { openCapture, type OpenCaptureOptions } from '../../src/capture/open.js';
 import type { FrameSource } from '../../src/capture/source.js';
 import {
-  assertFormatError, buildPcap, buildPcapng, expected, gzip, readAll, samplePcapRecords, samplePcapngSections, type BuiltCapture,
+  assertFormatError,
+  buildPcap,
+  buildPcapng,
+  expected,
+  gzip,
+  readAll,
+  samplePcapRecords,
+  samplePcapngSections,
+  type BuiltCapture,
 } from '../helpers/capture-files.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -70,7 +79,7 @@ function chunked(bytes: Buffer, seed: number): Readable {
   const chunks: Buffer[] = [];
   const most = Math.max(13, bytes.length >> 6);
   let x = seed + 1;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     x = (x * 1103515245 + 12345) % 2147483648;
     const n = 1 + (x % most);
     chunks.push(bytes.subarray(i, i + n));
@@ -83,12 +92,22 @@ function chunked(bytes: Buffer, seed: number): Readable {
  * Opens `bytes` through `transport`; returns the name errors must carry and the opener. Files go to
  * `path` (overwritten: loops reuse one) or a fresh name, never with a telling extension: detection is by magic.
  */
-function opener(transport: Transport, bytes: Buffer, options: OpenCaptureOptions = {}, path?: string): { name: string; open: () => Promise<FrameSource> } {
+function opener(
+  transport: Transport,
+  bytes: Buffer,
+  options: OpenCaptureOptions = {},
+  path?: string,
+): { name: string; open: () => Promise<FrameSource> } {
   return rawOpener(transport, transport.startsWith('gzip') ? gzip(bytes) : bytes, options, path);
 }
 
 /** Sends raw (already compressed, maybe damaged) bytes through the transport's container. */
-function rawOpener(transport: Transport, payload: Buffer, options: OpenCaptureOptions = {}, path?: string): { name: string; open: () => Promise<FrameSource> } {
+function rawOpener(
+  transport: Transport,
+  payload: Buffer,
+  options: OpenCaptureOptions = {},
+  path?: string,
+): { name: string; open: () => Promise<FrameSource> } {
   if (transport.endsWith('stdin')) {
     const seed = fileCounter++;
     return { name: '-', open: () => openCapture('-', { ...options, stdin: chunked(payload, seed) }) };
@@ -164,22 +183,27 @@ function shouldBehaveLikeACaptureReader(format: FormatCase, transport: Transport
     assert.deepEqual(r.linkTypesAtOpen, c.linkTypes.slice(0, format.name.startsWith('pcapng') ? 2 : 1));
   });
 
-  behaviour('cut at every byte: the frames before the cut, then CaptureFormatError at the cut record (or a clean end on a boundary)', null, async () => {
-    const c = format.build(false);
-    const slot = join(tmp, `cut-${fileCounter++}.bin`);
-    for (const cut of cuts(c, gz)) {
-      const { name, open } = opener(transport, c.bytes.subarray(0, cut), {}, slot);
-      const r = await readAll(open);
-      const before = c.frames.filter((f) => f.end <= cut).map(expected);
-      assert.deepEqual(r.frames, before, `cut at ${cut}`);
-      if (c.cleanEnds.includes(cut)) {
-        assert.equal(r.error, null, `cut at ${cut} is on a record boundary: ${String(r.error)}`);
-        continue;
+  behaviour(
+    'cut at every byte: the frames before the cut, then CaptureFormatError at the cut record (or a clean end on a ' +
+      'boundary)',
+    null,
+    async () => {
+      const c = format.build(false);
+      const slot = join(tmp, `cut-${fileCounter++}.bin`);
+      for (const cut of cuts(c, gz)) {
+        const { name, open } = opener(transport, c.bytes.subarray(0, cut), {}, slot);
+        const r = await readAll(open);
+        const before = c.frames.filter((f) => f.end <= cut).map(expected);
+        assert.deepEqual(r.frames, before, `cut at ${cut}`);
+        if (c.cleanEnds.includes(cut)) {
+          assert.equal(r.error, null, `cut at ${cut} is on a record boundary: ${String(r.error)}`);
+          continue;
+        }
+        const at = Math.max(0, ...c.recordStarts.filter((s) => s < cut));
+        assertFormatError(r.error, name, cut === 0 ? 0 : at, cut === 0 ? /empty file/ : /truncated/);
       }
-      const at = Math.max(0, ...c.recordStarts.filter((s) => s < cut));
-      assertFormatError(r.error, name, cut === 0 ? 0 : at, cut === 0 ? /empty file/ : /truncated/);
-    }
-  });
+    },
+  );
 
   behaviour('rejects a record length of ~2 GiB at the record, without allocating it', null, async () => {
     const { bytes, at } = format.oversized();
@@ -202,31 +226,35 @@ function shouldBehaveLikeACaptureReader(format: FormatCase, transport: Transport
     assert.equal(e2.code, 'E_CAPTURE_IO');
   });
 
-  behaviour('reports a corrupt or cut gzip stream as CaptureFormatError after the frames before it', 'corrupt-gzip', async () => {
-    const c = format.build(false);
-    const compressed = gzip(c.bytes);
-    const slot = join(tmp, `gzip-cut-${fileCounter++}.bin`);
-    for (let cut = 2; cut < compressed.length; cut += 7) {
-      const { name, open } = rawOpener(transport, compressed.subarray(0, cut), {}, slot);
+  behaviour(
+    'reports a corrupt or cut gzip stream as CaptureFormatError after the frames before it',
+    'corrupt-gzip',
+    async () => {
+      const c = format.build(false);
+      const compressed = gzip(c.bytes);
+      const slot = join(tmp, `gzip-cut-${fileCounter++}.bin`);
+      for (let cut = 2; cut < compressed.length; cut += 7) {
+        const { name, open } = rawOpener(transport, compressed.subarray(0, cut), {}, slot);
+        const r = await readAll(open);
+        // Everything the cut stream still decompresses to is read (zlib's own answer), and the error
+        // names the end of it: no frame before the damage is lost.
+        const inner = gunzipSync(compressed.subarray(0, cut), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+        assert.deepEqual(r.frames, c.frames.filter((f) => f.end <= inner.length).map(expected), `gzip cut at ${cut}`);
+        assertFormatError(r.error, name, inner.length, /truncated gzip stream/);
+      }
+      // Only the 8-byte trailer missing: the whole capture is there.
+      const noTrailer = rawOpener(transport, compressed.subarray(0, compressed.length - 8), {}, slot);
+      const whole = await readAll(noTrailer.open);
+      assert.deepEqual(whole.frames, c.frames.map(expected));
+      assertFormatError(whole.error, noTrailer.name, c.bytes.length, /truncated gzip stream/);
+      const flipped = Buffer.from(compressed);
+      flipped[20] = flipped[20]! ^ 0xff; // inside the deflate data
+      const { name, open } = rawOpener(transport, flipped);
       const r = await readAll(open);
-      // Everything the cut stream still decompresses to is read (zlib's own answer), and the error
-      // names the end of it: no frame before the damage is lost.
-      const inner = gunzipSync(compressed.subarray(0, cut), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-      assert.deepEqual(r.frames, c.frames.filter((f) => f.end <= inner.length).map(expected), `gzip cut at ${cut}`);
-      assertFormatError(r.error, name, inner.length, /truncated gzip stream/);
-    }
-    // Only the 8-byte trailer missing: the whole capture is there.
-    const noTrailer = rawOpener(transport, compressed.subarray(0, compressed.length - 8), {}, slot);
-    const whole = await readAll(noTrailer.open);
-    assert.deepEqual(whole.frames, c.frames.map(expected));
-    assertFormatError(whole.error, noTrailer.name, c.bytes.length, /truncated gzip stream/);
-    const flipped = Buffer.from(compressed);
-    flipped[20] = flipped[20]! ^ 0xff; // inside the deflate data
-    const { name, open } = rawOpener(transport, flipped);
-    const r = await readAll(open);
-    // Damaged deflate data may decompress to wrong bytes before the CRC check catches it: only the error is certain.
-    assertFormatError(r.error, name);
-  });
+      // Damaged deflate data may decompress to wrong bytes before the CRC check catches it: only the error is certain.
+      assertFormatError(r.error, name);
+    },
+  );
 
   behaviour('restarts interface ids with every section', 'sections', async () => {
     const c = format.build(false);
@@ -258,20 +286,34 @@ describe('capture readers: shared behaviour', function () {
         "import { openCapture } from './src/capture/open.ts';",
         "const s = await openCapture('-');",
         'const out = [];',
-        "await s.run((f) => { out.push([f.number, f.tsSec, f.tsNsec, f.caplen, f.data.toString('hex', f.offset, f.offset + f.caplen)]); });",
+        'await s.run((f) => {',
+        "  out.push([f.number, f.tsSec, f.tsNsec, f.caplen, f.data.toString('hex', f.offset, f.offset + f.caplen)]);",
+        '});',
         'process.stdout.write(JSON.stringify({ name: s.name, format: s.format, out }));',
       ].join('\n');
       const stdout = await new Promise<string>((resolve, reject) => {
-        const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd() }, (err, out, errOut) => {
-          if (err !== null) reject(new Error(`${err.message}\n${errOut}`));
-          else resolve(out);
-        });
+        const child = execFile(
+          process.execPath,
+          ['--import', 'tsx', '--input-type=module', '-e', script],
+          { cwd: process.cwd() },
+          (err, out, errOut) => {
+            if (err !== null) reject(new Error(`${err.message}\n${errOut}`));
+            else resolve(out);
+          },
+        );
         child.stdin!.end(c.bytes);
       });
-      const got = JSON.parse(stdout) as { name: string; format: string; out: [number, number, number, number, string][] };
+      const got = JSON.parse(stdout) as {
+        name: string;
+        format: string;
+        out: [number, number, number, number, string][];
+      };
       assert.equal(got.name, '-');
       assert.equal(got.format, 'pcap');
-      assert.deepEqual(got.out, c.frames.map((f) => [f.number, f.tsSec, f.tsNsec, f.caplen, f.data.toString('hex')]));
+      assert.deepEqual(
+        got.out,
+        c.frames.map((f) => [f.number, f.tsSec, f.tsNsec, f.caplen, f.data.toString('hex')]),
+      );
     });
   });
 });

@@ -9,8 +9,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import {
-  BASE_FILTER, carrierFilter, CLOCK_LAG_MS, DEFAULT_RING_MIB, DEFAULT_SNAPLEN, defaultFilter, LiveSource, loadPcap, openError, PCAP_IF_LOOPBACK,
-  type PcapBinding, type PcapCapture, type PcapCaptureOptions, type PcapDevice, type PcapStats,
+  BASE_FILTER,
+  carrierFilter,
+  CLOCK_LAG_MS,
+  DEFAULT_RING_MIB,
+  DEFAULT_SNAPLEN,
+  defaultFilter,
+  LiveSource,
+  loadPcap,
+  openError,
+  PCAP_IF_LOOPBACK,
+  type PcapBinding,
+  type PcapCapture,
+  type PcapCaptureOptions,
+  type PcapDevice,
+  type PcapStats,
 } from '../../src/capture/live.js';
 import { listInterfaces, prefixLength, stateText, type InterfaceProbe } from '../../src/capture/interfaces.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, type Frame } from '../../src/capture/source.js';
@@ -122,11 +135,12 @@ function code(fn: () => unknown): string {
 // ---------------------------------------------------------------------------------------------
 
 describe('capture/live: the default filter', () => {
-  it('filters by protocol only (no tcp[] offsets, which miss IPv6), with VLAN tags on Ethernet but not on -i any', () => {
+  it('filters by protocol only (no tcp[] offsets, which miss IPv6), with VLAN tags on Ethernet, not on -i any', () => {
     assert.equal(BASE_FILTER, 'tcp or icmp or icmp6');
     assert.doesNotMatch(BASE_FILTER, /\[/);
-    const carriers = 'udp dst port 4789 or 8472 or 6081 or ip proto 4 or 41 or 47 or ip6 proto 4 or 41 or 47'
-      + ' or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44';
+    const carriers =
+      'udp dst port 4789 or 8472 or 6081 or ip proto 4 or 41 or 47 or ip6 proto 4 or 41 or 47' +
+      ' or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44';
     assert.equal(carrierFilter(), carriers);
     const inner = `tcp or icmp or icmp6 or ${carriers}`;
     const ether = 'ether proto 0x8847 or 0x8848 or 0x8864';
@@ -137,7 +151,7 @@ describe('capture/live: the default filter', () => {
     assert.match(carrierFilter([4790, 4789]), /^udp dst port 4789 or 8472 or 6081 or 4790 or ip proto/);
   });
 
-  it('the default filters compile (tcpdump -d) for Ethernet, cooked (-i any) and raw IP, and pass tunnels and fragments', () => {
+  it('the default filters compile (tcpdump -d) for Ethernet, cooked and raw IP, and pass tunnels and fragments', () => {
     const dir = mkdtempSync(join(tmpdir(), 'synscope-filter-'));
     try {
       // An empty classic pcap of the link type: tcpdump compiles the filter for it.
@@ -153,7 +167,9 @@ describe('capture/live: the default filter', () => {
         return f;
       };
       const cases: Array<[number, string]> = [
-        [1, defaultFilter('eth0', 1, [9999])], [276, defaultFilter('any', -1)], [101, defaultFilter('tun0', 65534)],
+        [1, defaultFilter('eth0', 1, [9999])],
+        [276, defaultFilter('any', -1)],
+        [101, defaultFilter('tun0', 65534)],
       ];
       for (const [linkType, filter] of cases) {
         const r = spawnSync('tcpdump', ['-r', empty(linkType), '-d', filter], { encoding: 'utf8' });
@@ -163,7 +179,9 @@ describe('capture/live: the default filter', () => {
       for (const name of ['vxlan-ipv4-underlay', 'vxlan-ipv6-underlay', 'vxlan-fragmented']) {
         const cap = join('captures', `${name}.pcap`);
         const all = spawnSync('tcpdump', ['-nr', cap], { encoding: 'utf8' }).stdout.split('\n').length;
-        const kept = spawnSync('tcpdump', ['-nr', cap, defaultFilter('eth0', 1)], { encoding: 'utf8' }).stdout.split('\n').length;
+        const kept = spawnSync('tcpdump', ['-nr', cap, defaultFilter('eth0', 1)], { encoding: 'utf8' }).stdout.split(
+          '\n',
+        ).length;
         assert.equal(kept, all, name);
       }
     } finally {
@@ -175,36 +193,101 @@ describe('capture/live: the default filter', () => {
 describe('capture/live: errors say what to do', () => {
   it('the binding cannot be loaded: E_NO_LIBPCAP with the install command', () => {
     const got = code(() => loadPcap('/nonexistent/synscope_pcap.node'));
-    assert.match(got, /^E_NO_LIBPCAP: live capture needs libpcap and synscope's libpcap binding, which cannot be loaded \(it was not built at install: no compiler or no libpcap headers\); install them: apt-get install libpcap-dev build-essential, then npm run build:native/);
+    assert.match(
+      got,
+      new RegExp(
+        /^E_NO_LIBPCAP: live capture needs libpcap and synscope's libpcap binding, which cannot be loaded /.source +
+          /\(it was not built at install: no compiler or no libpcap headers\); /.source +
+          /install them: apt-get install libpcap-dev build-essential, then npm run build:native/.source,
+      ),
+    );
     assert.doesNotMatch(got, /\n/);
   });
 
   it('libpcap failures become permission, interface, filter or plain errors', () => {
     const devs = ['eth0', 'lo'];
-    assert.match(code(() => { throw openError('eth0', 'tcp', false, pcapError("You don't have permission to perform this capture on that device (socket: Operation not permitted)", -8, 'activate'), devs); }),
-      /^E_LIVE_PERMISSION: no permission to capture on eth0 \(libpcap: You don't have permission .*\); run synscope as root, or .*setcap cap_net_raw,cap_net_admin=eip/);
-    assert.match(code(() => { throw openError('eth9', 'tcp', false, pcapError('No such device exists', -5, 'activate'), devs); }),
-      /^E_LIVE_INTERFACE: no interface 'eth9' to capture on; this host has: eth0, lo/);
-    assert.match(code(() => { throw openError('eth0', 'tcp[[[', true, pcapError("can't parse filter expression: syntax error", -1, 'filter'), devs); }),
-      /^E_LIVE_FILTER: bad --filter 'tcp\[\[\[': can't parse filter expression: syntax error/);
-    assert.match(code(() => { throw openError('nflog', BASE_FILTER, false, pcapError('NFLOG link-layer type filtering not implemented', -1, 'filter'), devs); }),
-      /^E_LIVE_FILTER: libpcap cannot filter TCP and ICMP on nflog/);
-    assert.match(code(() => { throw openError('eth0', '', false, pcapError('something odd', -1, 'activate'), devs); }), /^E_LIVE: cannot capture on eth0: something odd/);
+    assert.match(
+      code(() => {
+        throw openError(
+          'eth0',
+          'tcp',
+          false,
+          pcapError(
+            "You don't have permission to perform this capture on that device (socket: Operation not permitted)",
+            -8,
+            'activate',
+          ),
+          devs,
+        );
+      }),
+      new RegExp(
+        /^E_LIVE_PERMISSION: no permission to capture on eth0 \(libpcap: You don't have permission .*\); /.source +
+          /run synscope as root, or .*setcap cap_net_raw,cap_net_admin=eip/.source,
+      ),
+    );
+    assert.match(
+      code(() => {
+        throw openError('eth9', 'tcp', false, pcapError('No such device exists', -5, 'activate'), devs);
+      }),
+      /^E_LIVE_INTERFACE: no interface 'eth9' to capture on; this host has: eth0, lo/,
+    );
+    assert.match(
+      code(() => {
+        throw openError(
+          'eth0',
+          'tcp[[[',
+          true,
+          pcapError("can't parse filter expression: syntax error", -1, 'filter'),
+          devs,
+        );
+      }),
+      /^E_LIVE_FILTER: bad --filter 'tcp\[\[\[': can't parse filter expression: syntax error/,
+    );
+    assert.match(
+      code(() => {
+        throw openError(
+          'nflog',
+          BASE_FILTER,
+          false,
+          pcapError('NFLOG link-layer type filtering not implemented', -1, 'filter'),
+          devs,
+        );
+      }),
+      /^E_LIVE_FILTER: libpcap cannot filter TCP and ICMP on nflog/,
+    );
+    assert.match(
+      code(() => {
+        throw openError('eth0', '', false, pcapError('something odd', -1, 'activate'), devs);
+      }),
+      /^E_LIVE: cannot capture on eth0: something odd/,
+    );
   });
 
   it('an interface libpcap does not list is refused before activation, naming the real ones', () => {
     const { mod, handles } = fakePcap({ devices: DEVICES, opens: [] });
-    assert.match(code(() => LiveSource.open('eht0', { filter: null, pcap: mod }, ETHER)), /^E_LIVE_INTERFACE: no interface 'eht0' to capture on; this host has: eth0, any, lo/);
+    assert.match(
+      code(() => LiveSource.open('eht0', { filter: null, pcap: mod }, ETHER)),
+      /^E_LIVE_INTERFACE: no interface 'eht0' to capture on; this host has: eth0, any, lo/,
+    );
     assert.equal(handles.length, 0);
   });
 
-  it('a bad --filter is reported with libpcap\'s message', () => {
-    const { mod } = fakePcap({ devices: DEVICES, opens: [pcapError("can't parse filter expression: syntax error", -1, 'filter')] });
-    assert.match(code(() => LiveSource.open('eth0', { filter: 'port', pcap: mod }, ETHER)), /^E_LIVE_FILTER: bad --filter 'port': can't parse/);
+  it("a bad --filter is reported with libpcap's message", () => {
+    const { mod } = fakePcap({
+      devices: DEVICES,
+      opens: [pcapError("can't parse filter expression: syntax error", -1, 'filter')],
+    });
+    assert.match(
+      code(() => LiveSource.open('eth0', { filter: 'port', pcap: mod }, ETHER)),
+      /^E_LIVE_FILTER: bad --filter 'port': can't parse/,
+    );
   });
 
   it('when the default VLAN clause is refused, it opens again without it', () => {
-    const { mod, handles } = fakePcap({ devices: DEVICES, opens: [pcapError('no VLAN support for this link type', -1, 'filter'), DLT_EN10MB] });
+    const { mod, handles } = fakePcap({
+      devices: DEVICES,
+      opens: [pcapError('no VLAN support for this link type', -1, 'filter'), DLT_EN10MB],
+    });
     const s = LiveSource.open('eth0', { filter: null, pcap: mod }, ETHER);
     assert.equal(s.filter, BASE_FILTER);
     assert.equal(handles.length, 1);
@@ -214,7 +297,10 @@ describe('capture/live: errors say what to do', () => {
 
   it('a link type synscope does not decode: E_LIVE, and the handle is closed', () => {
     const { mod, handles } = fakePcap({ devices: DEVICES, opens: [DLT_IEEE802_11_RADIO] });
-    assert.match(code(() => LiveSource.open('eth0', { filter: null, pcap: mod }, ETHER)), /^E_LIVE: eth0 has link type LINKTYPE_127, which synscope does not decode/);
+    assert.match(
+      code(() => LiveSource.open('eth0', { filter: null, pcap: mod }, ETHER)),
+      /^E_LIVE: eth0 has link type LINKTYPE_127, which synscope does not decode/,
+    );
     assert.equal(handles[0]!.closed, 1);
   });
 });
@@ -224,35 +310,64 @@ describe('capture/live: LiveSource frames', () => {
     const { mod, handles } = fakePcap({ devices: DEVICES, opens: [DLT_EN10MB, DLT_EN10MB] });
     LiveSource.open('eth0', { filter: null, pcap: mod }, ETHER).stop();
     LiveSource.open('eth0', { filter: 'tcp', pcap: mod, ringMiB: 8, snaplen: 1500 }, ETHER).stop();
-    assert.deepEqual(handles.map((h) => h.options), [
-      { snaplen: DEFAULT_SNAPLEN, bufferSize: DEFAULT_RING_MIB * 1024 * 1024, timeoutMs: 25, promisc: true, filter: defaultFilter('eth0', 1) },
-      { snaplen: 1500, bufferSize: 8 * 1024 * 1024, timeoutMs: 25, promisc: true, filter: 'tcp' },
-    ]);
+    assert.deepEqual(
+      handles.map((h) => h.options),
+      [
+        {
+          snaplen: DEFAULT_SNAPLEN,
+          bufferSize: DEFAULT_RING_MIB * 1024 * 1024,
+          timeoutMs: 25,
+          promisc: true,
+          filter: defaultFilter('eth0', 1),
+        },
+        { snaplen: 1500, bufferSize: 8 * 1024 * 1024, timeoutMs: 25, promisc: true, filter: 'tcp' },
+      ],
+    );
   });
 
-  it('walks each batch of records into one reused Frame, numbered from 1, with the kernel\'s timestamps and wire lengths', async () => {
+  it('walks each batch of records into one reused Frame, numbered from 1, kernel times, wire lengths', async () => {
     const { mod, handles } = fakePcap({ devices: DEVICES, opens: [DLT_EN10MB] });
     const s = LiveSource.open('eth0', { filter: null, pcap: mod }, ETHER);
     const h = handles[0]!;
-    assert.deepEqual([s.format, s.gzip, s.linkTypes, s.name, s.snaplen], ['live', false, [LINKTYPE_ETHERNET], 'eth0', DEFAULT_SNAPLEN]);
+    assert.deepEqual(
+      [s.format, s.gzip, s.linkTypes, s.name, s.snaplen],
+      ['live', false, [LINKTYPE_ETHERNET], 'eth0', DEFAULT_SNAPLEN],
+    );
     const seen: [number, number, number, number, number, number, boolean][] = [];
     let frameObj: Frame | null = null;
     const done = s.run((f) => {
       if (frameObj === null) frameObj = f;
-      seen.push([f.number, f.tsSec, f.tsNsec, f.caplen, f.origLen, f.data[f.offset]!, f === frameObj && f.data === h.buffer]);
+      seen.push([
+        f.number,
+        f.tsSec,
+        f.tsNsec,
+        f.caplen,
+        f.origLen,
+        f.data[f.offset]!,
+        f === frameObj && f.data === h.buffer,
+      ]);
       assert.equal(f.linkType, LINKTYPE_ETHERNET);
       assert.equal(f.tsDigits, 9);
     });
-    h.emit([{ sec: 1700000000, nsec: 999_999_999, bytes: Buffer.alloc(60, 1) }, { sec: 1700000001, nsec: 17, bytes: Buffer.alloc(256, 2), origLen: 1514 }]);
+    h.emit([
+      { sec: 1700000000, nsec: 999_999_999, bytes: Buffer.alloc(60, 1) },
+      { sec: 1700000001, nsec: 17, bytes: Buffer.alloc(256, 2), origLen: 1514 },
+    ]);
     h.emit([{ sec: 1700000001, nsec: 18, bytes: Buffer.alloc(54, 3) }]);
     h.stat = { received: 5, dropped: 2, ifdropped: 1 };
     s.stop();
     await done;
     assert.deepEqual(seen, [
-      [1, 1700000000, 999_999_999, 60, 60, 1, true], [2, 1700000001, 17, 256, 1514, 2, true], [3, 1700000001, 18, 54, 54, 3, true],
+      [1, 1700000000, 999_999_999, 60, 60, 1, true],
+      [2, 1700000001, 17, 256, 1514, 2, true],
+      [3, 1700000001, 18, 54, 54, 3, true],
     ]);
     assert.equal(s.packets, 3);
-    assert.deepEqual(s.stats(), { received: 5, dropped: 2, ifdropped: 1 }, 'the last reading, taken before the handle closed');
+    assert.deepEqual(
+      s.stats(),
+      { received: 5, dropped: 2, ifdropped: 1 },
+      'the last reading, taken before the handle closed',
+    );
     assert.equal(h.closed, 1);
     s.stop();
     assert.equal(h.closed, 1, 'stop() twice closes once');
@@ -287,7 +402,9 @@ describe('capture/live: LiveSource frames', () => {
   it('run() rejects when the frame handler throws, after stopping the capture', async () => {
     const { mod, handles } = fakePcap({ devices: DEVICES, opens: [DLT_EN10MB] });
     const s = LiveSource.open('eth0', { filter: 'tcp', pcap: mod }, ETHER);
-    const done = s.run(() => { throw new Error('bug'); });
+    const done = s.run(() => {
+      throw new Error('bug');
+    });
     handles[0]!.emit([{ sec: 1, nsec: 0, bytes: Buffer.alloc(40) }]);
     await assert.rejects(done, /bug/);
     assert.equal(handles[0]!.closed, 1);
@@ -334,7 +451,10 @@ describe('capture/live: a real capture on loopback (root)', function () {
     clearTimeout(stopper);
     assert.equal(err, 'ECONNREFUSED');
     assert.equal(got.length, 2);
-    assert.deepEqual(got.map((x) => x.n), [1, 2]);
+    assert.deepEqual(
+      got.map((x) => x.n),
+      [1, 2],
+    );
     assert.equal(got[0]!.flags & (TCP_FLAG_SYN | TCP_FLAG_RST), TCP_FLAG_SYN);
     assert.equal(got[0]!.dport, port);
     assert.ok((got[1]!.flags & TCP_FLAG_RST) !== 0);
@@ -357,21 +477,33 @@ describe('capture/interfaces', () => {
     addresses: () => ({
       eth0: [
         { address: '10.0.0.5', netmask: '255.255.255.0', family: 'IPv4', mac: '', internal: false, cidr: null },
-        { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '', internal: false, cidr: null, scopeid: 2 },
+        {
+          address: 'fe80::1',
+          netmask: 'ffff:ffff:ffff:ffff::',
+          family: 'IPv6',
+          mac: '',
+          internal: false,
+          cidr: null,
+          scopeid: 2,
+        },
       ],
       lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '', internal: true, cidr: null }],
     }),
   });
 
-  it('merges libpcap\'s devices with the kernel\'s addresses and link state, as tcpdump -D shows them', () => {
+  it("merges libpcap's devices with the kernel's addresses and link state, as tcpdump -D shows them", () => {
     const { mod } = fakePcap({ devices: DEVICES, opens: [] });
     const l = listInterfaces(probe(() => mod));
     assert.equal(l.libpcap, true);
     assert.equal(l.problem, null);
-    assert.deepEqual(l.interfaces.map((i) => i.name), ['eth0', 'any', 'lo', 'veth7']);
+    assert.deepEqual(
+      l.interfaces.map((i) => i.name),
+      ['eth0', 'any', 'lo', 'veth7'],
+    );
     const [eth0, any, lo, veth7] = l.interfaces;
     assert.deepEqual(eth0!.addresses, [
-      { address: '10.0.0.5', family: 'IPv4', prefix: 24 }, { address: 'fe80::1', family: 'IPv6', prefix: 64 },
+      { address: '10.0.0.5', family: 'IPv4', prefix: 24 },
+      { address: 'fe80::1', family: 'IPv6', prefix: 64 },
     ]);
     assert.equal(stateText(eth0!), 'Up, Running, Connected');
     assert.equal(stateText(any!), 'Up, Running');
@@ -381,11 +513,14 @@ describe('capture/interfaces', () => {
     assert.equal(veth7!.capture, false, 'known to the kernel only');
   });
 
-  it('without libpcap it still lists the kernel\'s interfaces and says what live capture needs', () => {
+  it("without libpcap it still lists the kernel's interfaces and says what live capture needs", () => {
     const l = listInterfaces(probe(() => loadPcap('/nonexistent/synscope_pcap.node')));
     assert.equal(l.libpcap, false);
     assert.match(l.problem ?? '', /^live capture needs libpcap/);
-    assert.deepEqual(l.interfaces.map((i) => i.name), ['eth0', 'lo', 'veth7']);
+    assert.deepEqual(
+      l.interfaces.map((i) => i.name),
+      ['eth0', 'lo', 'veth7'],
+    );
     assert.equal(l.interfaces[0]!.addresses.length, 2);
   });
 
@@ -418,7 +553,16 @@ describe('live: EvidenceStream writes listed packets in capture order as verdict
       this.closed = true;
     }
   }
-  const pkt = (n: number): KeptPacket => ({ number: n, fileIndex: 0, seq: n, tsSec: n, tsNsec: 0, linkType: 1, origLen: 60, data: Buffer.alloc(60) });
+  const pkt = (n: number): KeptPacket => ({
+    number: n,
+    fileIndex: 0,
+    seq: n,
+    tsSec: n,
+    tsNsec: 0,
+    linkType: 1,
+    origLen: 60,
+    data: Buffer.alloc(60),
+  });
 
   it('holds a packet back until no later verdict can precede it, and writes a shared packet once', async () => {
     const w = new MemoryWriter();

@@ -13,7 +13,11 @@ import type { CaptureFormatError } from '../../src/errors.js';
 import { buildPcap, buildPcapng, gzip, type PcapRecord } from '../helpers/capture-files.js';
 
 /** A record at `ms` milliseconds past a fixed second, its payload tagging it. */
-const rec = (ms: number, tag: string): PcapRecord => ({ tsSec: 1_700_000_000 + Math.floor(ms / 1000), tsSub: (ms % 1000) * 1000, data: Buffer.from(tag) });
+const rec = (ms: number, tag: string): PcapRecord => ({
+  tsSec: 1_700_000_000 + Math.floor(ms / 1000),
+  tsSub: (ms % 1000) * 1000,
+  data: Buffer.from(tag),
+});
 
 interface Seen {
   tags: string[];
@@ -25,11 +29,15 @@ interface Seen {
 
 async function merge(paths: readonly string[], windowBytes?: number): Promise<Seen> {
   const seen: Seen = { tags: [], refs: [], done: [], maxOpen: 0 };
-  const t = new Timeline(paths.length, (i): Promise<PullSource> => openCapture(paths[i]!, windowBytes === undefined ? {} : { windowBytes }), {
-    done: (index: number, source: PullSource | null, error: CaptureFormatError | null) => {
-      seen.done.push({ index, packets: source?.packets ?? 0, error: error === null ? null : error.message });
+  const t = new Timeline(
+    paths.length,
+    (i): Promise<PullSource> => openCapture(paths[i]!, windowBytes === undefined ? {} : { windowBytes }),
+    {
+      done: (index: number, source: PullSource | null, error: CaptureFormatError | null) => {
+        seen.done.push({ index, packets: source?.packets ?? 0, error: error === null ? null : error.message });
+      },
     },
-  });
+  );
   await t.run((f) => {
     seen.tags.push(f.data.toString('latin1', f.offset, f.offset + f.caplen));
     seen.refs.push(`${f.fileIndex}:${f.number}`);
@@ -58,17 +66,28 @@ describe('capture/merge: several inputs, one timeline', () => {
     assert.deepEqual(s.tags, ['a1', 'a2', 'b1', 'b2', 'c1']);
     assert.deepEqual(s.refs, ['1:1', '1:2', '2:1', '2:2', '0:1'], 'frame numbers stay per file');
     assert.equal(s.maxOpen, 1);
-    assert.deepEqual(s.done.map((d) => [d.index, d.packets]), [[1, 2], [2, 2], [0, 1]]);
+    assert.deepEqual(
+      s.done.map((d) => [d.index, d.packets]),
+      [
+        [1, 2],
+        [2, 2],
+        [0, 1],
+      ],
+    );
   });
 
   it('overlapping files: packet by packet by time; equal times by input order (mergecap)', async () => {
     const a = file('if1.pcap', buildPcap([rec(0, 'a0'), rec(5, 'a5'), rec(5, 'a5b'), rec(9, 'a9')]).bytes);
-    const ng = buildPcapng([{ blocks: [
-      { kind: 'idb', linkType: 1 },
-      { kind: 'epb', iface: 0, ts: 1_700_000_000_002_000n, data: Buffer.from('b2') },
-      { kind: 'epb', iface: 0, ts: 1_700_000_000_005_000n, data: Buffer.from('b5') },
-      { kind: 'epb', iface: 0, ts: 1_700_000_000_012_000n, data: Buffer.from('b12') },
-    ] }]);
+    const ng = buildPcapng([
+      {
+        blocks: [
+          { kind: 'idb', linkType: 1 },
+          { kind: 'epb', iface: 0, ts: 1_700_000_000_002_000n, data: Buffer.from('b2') },
+          { kind: 'epb', iface: 0, ts: 1_700_000_000_005_000n, data: Buffer.from('b5') },
+          { kind: 'epb', iface: 0, ts: 1_700_000_000_012_000n, data: Buffer.from('b12') },
+        ],
+      },
+    ]);
     const b = file('if2.pcapng', ng.bytes);
     const s = await merge([a, b]);
     assert.deepEqual(s.tags, ['a0', 'b2', 'a5', 'a5b', 'b5', 'a9', 'b12']);
@@ -93,7 +112,11 @@ describe('capture/merge: several inputs, one timeline', () => {
     const cut = file('cut.pcap', whole.subarray(0, whole.length - 2));
     const junk = file('junk.pcap', Buffer.from('not a capture at all'));
     const s = await merge([good, empty, cut, junk, join(dir, 'missing.pcap')]);
-    assert.deepEqual(s.tags, ['g0', 'd10', 'd20', 'g50'], 'the packets before the damage, and the rest of the timeline');
+    assert.deepEqual(
+      s.tags,
+      ['g0', 'd10', 'd20', 'g50'],
+      'the packets before the damage, and the rest of the timeline',
+    );
     const byIndex = new Map(s.done.map((d) => [d.index, d]));
     assert.equal(byIndex.size, 5, 'every input is done once');
     assert.match(byIndex.get(2)?.error ?? '', /cut\.pcap: truncated packet record at byte \d+/);
@@ -106,7 +129,8 @@ describe('capture/merge: several inputs, one timeline', () => {
 
   it('thousands of rotated files never hold more than one open', async () => {
     const paths: string[] = [];
-    for (let i = 0; i < 300; i++) paths.push(file(`r-${i}.pcap`, buildPcap([rec(2 * i, `${i}a`), rec(2 * i + 1, `${i}b`)]).bytes));
+    for (let i = 0; i < 300; i++)
+      paths.push(file(`r-${i}.pcap`, buildPcap([rec(2 * i, `${i}a`), rec(2 * i + 1, `${i}b`)]).bytes));
     const s = await merge([...paths].reverse());
     assert.equal(s.tags.length, 600);
     assert.deepEqual(s.tags.slice(0, 4), ['0a', '0b', '1a', '1b']);

@@ -7,7 +7,16 @@ import { chmodSync, createWriteStream, mkdtempSync, readdirSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCapture } from '../../src/capture/open.js';
-import { assertFormatError, buildPcap, buildPcapng, bytesOf, gzip, readAll, samplePcapRecords, samplePcapngSections } from '../helpers/capture-files.js';
+import {
+  assertFormatError,
+  buildPcap,
+  buildPcapng,
+  bytesOf,
+  gzip,
+  readAll,
+  samplePcapRecords,
+  samplePcapngSections,
+} from '../helpers/capture-files.js';
 
 describe('capture/open', () => {
   let tmp = '';
@@ -47,7 +56,12 @@ describe('capture/open', () => {
     assertFormatError((await readAll(() => openCapture(empty))).error, empty, 0, /: empty file at byte 0$/);
     assertFormatError((await readAll(() => openCapture('/dev/null'))).error, '/dev/null', 0, /empty file/);
     const gz = file(gzip(Buffer.alloc(0)));
-    assertFormatError((await readAll(() => openCapture(gz))).error, gz, 0, /empty file \(the gzip stream holds no data\)/);
+    assertFormatError(
+      (await readAll(() => openCapture(gz))).error,
+      gz,
+      0,
+      /empty file \(the gzip stream holds no data\)/,
+    );
   });
 
   it('names an unknown magic in hex', async () => {
@@ -58,7 +72,12 @@ describe('capture/open', () => {
     const short = file(Buffer.from([0xab, 0xcd]));
     assertFormatError((await readAll(() => openCapture(short))).error, short, 0, /\(magic 0xabcd\)/);
     const inGzip = file(gzip(Buffer.from('GET / HTTP/1.1\r\n')));
-    assertFormatError((await readAll(() => openCapture(inGzip))).error, inGzip, 0, /not a pcap or pcapng capture \(magic 0x47455420\)/);
+    assertFormatError(
+      (await readAll(() => openCapture(inGzip))).error,
+      inGzip,
+      0,
+      /not a pcap or pcapng capture \(magic 0x47455420\)/,
+    );
   });
 
   it('calls a file cut inside the magic a truncated file header', async () => {
@@ -70,7 +89,12 @@ describe('capture/open', () => {
 
   it('reports a cut or corrupt gzip stream as a damaged capture', async () => {
     const magicOnly = file(Buffer.from([0x1f, 0x8b]));
-    assertFormatError((await readAll(() => openCapture(magicOnly))).error, magicOnly, 0, /truncated gzip stream|corrupt gzip/);
+    assertFormatError(
+      (await readAll(() => openCapture(magicOnly))).error,
+      magicOnly,
+      0,
+      /truncated gzip stream|corrupt gzip/,
+    );
     const garbage = file(Buffer.concat([Buffer.from([0x1f, 0x8b]), bytesOf(100, 3)]));
     assertFormatError((await readAll(() => openCapture(garbage))).error, garbage, 0, /corrupt gzip stream/);
   });
@@ -86,12 +110,15 @@ describe('capture/open', () => {
   });
 
   const root = process.getuid?.() === 0;
-  (root ? it.skip : it)(`names an unreadable file (E_CAPTURE_IO)${root ? ' — skipped: running as root, who can read any file' : ''}`, async () => {
-    const locked = file(buildPcap([]).bytes);
-    chmodSync(locked, 0o000);
-    const e3 = assertFormatError((await readAll(() => openCapture(locked))).error, locked, -1);
-    assert.equal(e3.message, `${locked}: permission denied`);
-  });
+  (root ? it.skip : it)(
+    `names an unreadable file (E_CAPTURE_IO)${root ? ' — skipped: running as root, who can read any file' : ''}`,
+    async () => {
+      const locked = file(buildPcap([]).bytes);
+      chmodSync(locked, 0o000);
+      const e3 = assertFormatError((await readAll(() => openCapture(locked))).error, locked, -1);
+      assert.equal(e3.message, `${locked}: permission denied`);
+    },
+  );
 
   it('reads a named pipe (FIFO) like a file', async function () {
     const fifo = join(tmp, 'fifo');

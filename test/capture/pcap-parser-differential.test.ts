@@ -85,7 +85,12 @@ function randomRecords(seed: number, count: number, nanosecond: boolean): PcapRe
     sec += next(3);
     const len = i === 7 ? 65535 : next(1601);
     const caplen = next(4) === 0 ? Math.min(len, 96) : len;
-    records.push({ tsSec: sec, tsSub: next(nanosecond ? 1_000_000_000 : 1_000_000), data: bytesOf(caplen, seed * 1000 + i), origLen: len });
+    records.push({
+      tsSec: sec,
+      tsSub: next(nanosecond ? 1_000_000_000 : 1_000_000),
+      data: bytesOf(caplen, seed * 1000 + i),
+      origLen: len,
+    });
   }
   return records;
 }
@@ -96,11 +101,18 @@ describe('capture/pcap against pcap-parser', () => {
       for (const bigEndian of [false, true]) {
         const kind = `${nanosecond ? 'ns' : 'µs'} ${bigEndian ? 'big' : 'little'}-endian`;
         it(`${kind}: the sample records`, async () => {
-          await compare(buildPcap(samplePcapRecords(nanosecond, { large: true }), { nanosecond, bigEndian }).bytes, kind);
+          await compare(
+            buildPcap(samplePcapRecords(nanosecond, { large: true }), { nanosecond, bigEndian }).bytes,
+            kind,
+          );
         });
         it(`${kind}: 20 files of random records`, async () => {
           for (let seed = 1; seed <= 20; seed++) {
-            const bytes = buildPcap(randomRecords(seed, 40, nanosecond), { nanosecond, bigEndian, linkType: [1, 101, 113, 276][seed % 4] }).bytes;
+            const bytes = buildPcap(randomRecords(seed, 40, nanosecond), {
+              nanosecond,
+              bigEndian,
+              linkType: [1, 101, 113, 276][seed % 4],
+            }).bytes;
             await compare(bytes, `${kind} seed ${seed}`);
           }
         });
@@ -110,20 +122,25 @@ describe('capture/pcap against pcap-parser', () => {
 
   describe('captures/ (walked when the tests run)', () => {
     const dir = fileURLToPath(new URL('../../captures/', import.meta.url));
-    let names: string[] = [];
+    let names: string[];
     try {
-      names = readdirSync(dir).filter((n) => /\.pcap(\.gz)?$/.test(n)).sort();
+      names = readdirSync(dir)
+        .filter((n) => /\.pcap(\.gz)?$/.test(n))
+        .sort();
     } catch {
       names = [];
     }
-    if (names.length === 0) it.skip('every captures/*.pcap — skipped: none there yet (scripts/capture/make-captures.sh makes them)');
+    if (names.length === 0)
+      it.skip('every captures/*.pcap — skipped: none there yet (scripts/capture/make-captures.sh makes them)');
     for (const name of names) {
       const raw = readFileSync(dir + name);
       const bytes = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
       const magic = bytes.length >= 4 ? bytes.readUInt32BE(0) : 0;
       const classic = [0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1].includes(magic);
       if (!classic) {
-        it.skip(`${name} — skipped: it holds pcapng (magic 0x${magic.toString(16)}), and pcap-parser reads classic pcap only`);
+        it.skip(
+          `${name} — skipped: it holds pcapng (magic 0x${magic.toString(16)}), and pcap-parser reads classic pcap only`,
+        );
         continue;
       }
       it(name, async () => {

@@ -19,13 +19,16 @@ describe('capture/pcap-writer', () => {
   it('file header: magic in little-endian order (µs and ns), version 2.4, zone, sigfigs, snaplen, link type', () => {
     const b = Buffer.alloc(24);
     assert.equal(putPcapFileHeader(b, 0, 1, 262144, false), 24);
-    assert.equal(b.toString('hex'),
+    assert.equal(
+      b.toString('hex'),
       'd4c3b2a1' + // magic a1b2c3d4, microseconds, written little-endian
-      '0200' + '0400' + // version 2.4
-      '00000000' + // thiszone
-      '00000000' + // sigfigs
-      '00000400' + // snaplen 262144
-      '01000000'); // link type 1 (Ethernet)
+        '0200' +
+        '0400' + // version 2.4
+        '00000000' + // thiszone
+        '00000000' + // sigfigs
+        '00000400' + // snaplen 262144
+        '01000000',
+    ); // link type 1 (Ethernet)
     putPcapFileHeader(b, 0, 101, 64, true);
     assert.equal(b.toString('hex'), '4d3cb2a1' + '0200' + '0400' + '00000000' + '00000000' + '40000000' + '65000000');
   });
@@ -33,14 +36,16 @@ describe('capture/pcap-writer', () => {
   it('record header: seconds, sub-second units, caplen, original length; returns where the bytes go', () => {
     const b = Buffer.alloc(20);
     assert.equal(putPcapRecordHeader(b, 4, 1_764_800_000, 999_999, 60, 1514), 20);
-    assert.equal(b.subarray(4).toString('hex'),
+    assert.equal(
+      b.subarray(4).toString('hex'),
       '00b63069' + // ts_sec 1764800000 (0x6930b600)
-      '3f420f00' + // ts_usec 999999
-      '3c000000' + // caplen 60
-      'ea050000'); // orig len 1514
+        '3f420f00' + // ts_usec 999999
+        '3c000000' + // caplen 60
+        'ea050000',
+    ); // orig len 1514
   });
 
-  it('PcapFileWriter: records cut to the snaplen, original lengths kept, more than its 1 MiB buffer read back', async () => {
+  it('PcapFileWriter: records cut to the snaplen, original lengths kept, over its 1 MiB buffer read back', async () => {
     const file = join(tmp, 'out.pcap');
     const w = new PcapFileWriter(file, 64, LINKTYPE_RAW);
     const data = Buffer.alloc(200);
@@ -61,7 +66,13 @@ describe('capture/pcap-writer', () => {
     assert.equal(got.length, n);
     for (const i of [0, 1, 12_345, n - 1]) {
       const len = i % 2 === 0 ? 40 : 200;
-      assert.deepEqual(got[i], [1_764_800_000 + Math.floor(i / 1000), (i % 1000) * 1_000_000, Math.min(len, 64), len, i]);
+      assert.deepEqual(got[i], [
+        1_764_800_000 + Math.floor(i / 1000),
+        (i % 1000) * 1_000_000,
+        Math.min(len, 64),
+        len,
+        i,
+      ]);
     }
   });
 });

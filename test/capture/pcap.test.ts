@@ -34,8 +34,30 @@ describe('capture/pcap', () => {
     assert.equal(r.error, null);
     assert.deepEqual(r.source?.linkTypes, [LINKTYPE_ETHERNET]);
     assert.deepEqual(r.frames, [
-      { number: 1, tsSec: 1763613825, tsNsec: 123456000, tsDigits: 6, linkType: 1, interfaceId: 0, caplen: 4, origLen: 60, data: 'deadbeef', fileOffset: 24 },
-      { number: 2, tsSec: 1763613826, tsNsec: 0, tsDigits: 6, linkType: 1, interfaceId: 0, caplen: 0, origLen: 0, data: '', fileOffset: 44 },
+      {
+        number: 1,
+        tsSec: 1763613825,
+        tsNsec: 123456000,
+        tsDigits: 6,
+        linkType: 1,
+        interfaceId: 0,
+        caplen: 4,
+        origLen: 60,
+        data: 'deadbeef',
+        fileOffset: 24,
+      },
+      {
+        number: 2,
+        tsSec: 1763613826,
+        tsNsec: 0,
+        tsDigits: 6,
+        linkType: 1,
+        interfaceId: 0,
+        caplen: 0,
+        origLen: 0,
+        data: '',
+        fileOffset: 44,
+      },
     ]);
   });
 
@@ -57,7 +79,18 @@ describe('capture/pcap', () => {
     assert.equal(r.error, null);
     assert.deepEqual(r.source?.linkTypes, [LINKTYPE_RAW]);
     assert.deepEqual(r.frames, [
-      { number: 1, tsSec: 1763613825, tsNsec: 999999999, tsDigits: 9, linkType: 101, interfaceId: 0, caplen: 2, origLen: 2, data: '4500', fileOffset: 24 },
+      {
+        number: 1,
+        tsSec: 1763613825,
+        tsNsec: 999999999,
+        tsDigits: 9,
+        linkType: 101,
+        interfaceId: 0,
+        caplen: 2,
+        origLen: 2,
+        data: '4500',
+        fileOffset: 24,
+      },
     ]);
   });
 
@@ -79,11 +112,13 @@ describe('capture/pcap', () => {
   it('carries a fraction of a second or more into the seconds', async () => {
     const us = await readBytes(buildPcap([{ tsSec: 10, tsSub: 2_500_000, data: Buffer.alloc(1) }]).bytes);
     assert.deepEqual([us.frames[0]?.tsSec, us.frames[0]?.tsNsec], [12, 500_000_000]);
-    const ns = await readBytes(buildPcap([{ tsSec: 10, tsSub: 4_294_967_295, data: Buffer.alloc(1) }], { nanosecond: true }).bytes);
+    const ns = await readBytes(
+      buildPcap([{ tsSec: 10, tsSub: 4_294_967_295, data: Buffer.alloc(1) }], { nanosecond: true }).bytes,
+    );
     assert.deepEqual([ns.frames[0]?.tsSec, ns.frames[0]?.tsNsec], [14, 294_967_295]);
   });
 
-  it('accepts a caplen above the snaplen up to libpcap\'s maximum, as libpcap does', async () => {
+  it("accepts a caplen above the snaplen up to libpcap's maximum, as libpcap does", async () => {
     const c = buildPcap([{ tsSec: 1, tsSub: 0, data: bytesOf(2000, 2) }], { snaplen: 1500 });
     const r = await readBytes(c.bytes);
     assert.equal(r.error, null);
@@ -91,7 +126,13 @@ describe('capture/pcap', () => {
   });
 
   it('rejects a caplen above the maximum at the record, naming snaplen or maximum', async () => {
-    const c = buildPcap([{ tsSec: 1, tsSub: 0, data: Buffer.alloc(4) }, { tsSec: 2, tsSub: 0, data: Buffer.alloc(4) }], { snaplen: 65535 });
+    const c = buildPcap(
+      [
+        { tsSec: 1, tsSub: 0, data: Buffer.alloc(4) },
+        { tsSec: 2, tsSub: 0, data: Buffer.alloc(4) },
+      ],
+      { snaplen: 65535 },
+    );
     const big = Buffer.from(c.bytes);
     big.writeUInt32LE(PCAP_MAX_CAPLEN + 1, 44 + 8); // second record's caplen
     const r = await readBytes(big);
@@ -124,7 +165,10 @@ describe('capture/pcap', () => {
     ]);
     const r = await readBytes(c.bytes, 256);
     assert.equal(r.error, null);
-    assert.deepEqual(r.frames.map((f) => f.caplen), [100, PCAP_MAX_CAPLEN, 100]);
+    assert.deepEqual(
+      r.frames.map((f) => f.caplen),
+      [100, PCAP_MAX_CAPLEN, 100],
+    );
     assert.equal(r.frames[1]?.data, bytesOf(PCAP_MAX_CAPLEN, 2).toString('hex'));
   });
 });

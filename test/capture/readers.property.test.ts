@@ -10,7 +10,15 @@ import { PcapReader } from '../../src/capture/pcap.js';
 import { PcapngReader } from '../../src/capture/pcapng.js';
 import { CaptureFormatError } from '../../src/errors.js';
 import {
-  buildPcap, buildPcapng, expected, gzip, readAll, samplePcapRecords, samplePcapngSections, type NgBlock, type NgInterface,
+  buildPcap,
+  buildPcapng,
+  expected,
+  gzip,
+  readAll,
+  samplePcapRecords,
+  samplePcapngSections,
+  type NgBlock,
+  type NgInterface,
   type ReadResult,
 } from '../helpers/capture-files.js';
 
@@ -27,7 +35,9 @@ function read(bytes: Buffer, chunk: number): Promise<ReadResult> {
 function assertWellBehaved(r: ReadResult, inputLength: number): void {
   if (r.error !== null && !(r.error instanceof CaptureFormatError)) {
     const e = r.error;
-    assert.fail(`not a CaptureFormatError: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e)}`);
+    assert.fail(
+      `not a CaptureFormatError: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e)}`,
+    );
   }
   if (r.error instanceof CaptureFormatError) {
     assert.equal(r.error.file, '-');
@@ -35,7 +45,10 @@ function assertWellBehaved(r: ReadResult, inputLength: number): void {
   }
   const s = r.source;
   if (s instanceof PcapReader || s instanceof PcapngReader) {
-    assert.ok(s.window.capacity <= Math.max(WINDOW, 2 * inputLength), `window of ${s.window.capacity} bytes for ${inputLength} bytes of input`);
+    assert.ok(
+      s.window.capacity <= Math.max(WINDOW, 2 * inputLength),
+      `window of ${s.window.capacity} bytes for ${inputLength} bytes of input`,
+    );
     assert.equal(s.packets, r.frames.length);
   }
   for (const f of r.frames) {
@@ -67,20 +80,29 @@ describe('capture readers: properties', function () {
 
   it('arbitrary bytes behind any magic: finish or CaptureFormatError, nothing else', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...MAGICS), fc.uint8Array({ maxLength: 600 }), fc.integer({ min: 1, max: 64 }), async (magic, body, chunk) => {
-        const bytes = Buffer.concat([magic, Buffer.from(body)]);
-        assertWellBehaved(await read(bytes, chunk), bytes.length);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...MAGICS),
+        fc.uint8Array({ maxLength: 600 }),
+        fc.integer({ min: 1, max: 64 }),
+        async (magic, body, chunk) => {
+          const bytes = Buffer.concat([magic, Buffer.from(body)]);
+          assertWellBehaved(await read(bytes, chunk), bytes.length);
+        },
+      ),
       { numRuns: 400 },
     );
   });
 
   it('arbitrary bytes in a gzip stream: finish or CaptureFormatError', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...MAGICS.slice(0, 5)), fc.uint8Array({ maxLength: 600 }), async (magic, body) => {
-        const inner = Buffer.concat([magic, Buffer.from(body)]);
-        assertWellBehaved(await read(gzip(inner), 97), inner.length);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...MAGICS.slice(0, 5)),
+        fc.uint8Array({ maxLength: 600 }),
+        async (magic, body) => {
+          const inner = Buffer.concat([magic, Buffer.from(body)]);
+          assertWellBehaved(await read(gzip(inner), 97), inner.length);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -93,14 +115,19 @@ describe('capture readers: properties', function () {
       buildPcapng(samplePcapngSections({ firstBigEndian: true })),
     ];
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: built.length - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 40 }), async (which, where, chunk) => {
-        const c = built[which]!;
-        const cut = Math.floor(where * c.bytes.length);
-        const r = await read(c.bytes.subarray(0, cut), chunk);
-        assertWellBehaved(r, cut);
-        assert.deepEqual(r.frames, c.frames.slice(0, r.frames.length).map(expected));
-        assert.equal(r.frames.length, c.frames.filter((f) => f.end <= cut).length);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: built.length - 1 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: 1, max: 40 }),
+        async (which, where, chunk) => {
+          const c = built[which]!;
+          const cut = Math.floor(where * c.bytes.length);
+          const r = await read(c.bytes.subarray(0, cut), chunk);
+          assertWellBehaved(r, cut);
+          assert.deepEqual(r.frames, c.frames.slice(0, r.frames.length).map(expected));
+          assert.equal(r.frames.length, c.frames.filter((f) => f.end <= cut).length);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -129,15 +156,21 @@ describe('capture readers: properties', function () {
   it('length fields set to extremes: rejected at once, no giant allocation', async () => {
     const extremes = [0, 1, 3, 11, 12, 13, 0x7ffffff0, 0xfffffffc, 0xffffffff, 16 * 1024 * 1024 + 4];
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...VALID), fc.nat(), fc.constantFrom(...extremes), fc.boolean(), async (valid, at, value, bigEndian) => {
-        const bytes = Buffer.from(valid);
-        const i = (at % Math.floor(bytes.length / 4)) * 4; // any aligned 32-bit field, lengths among them
-        if (bigEndian) bytes.writeUInt32BE(value, i);
-        else bytes.writeUInt32LE(value, i);
-        const before = process.memoryUsage().arrayBuffers;
-        assertWellBehaved(await read(bytes, 4096), bytes.length);
-        assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...VALID),
+        fc.nat(),
+        fc.constantFrom(...extremes),
+        fc.boolean(),
+        async (valid, at, value, bigEndian) => {
+          const bytes = Buffer.from(valid);
+          const i = (at % Math.floor(bytes.length / 4)) * 4; // any aligned 32-bit field, lengths among them
+          if (bigEndian) bytes.writeUInt32BE(value, i);
+          else bytes.writeUInt32LE(value, i);
+          const before = process.memoryUsage().arrayBuffers;
+          assertWellBehaved(await read(bytes, 4096), bytes.length);
+          assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024);
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -150,15 +183,26 @@ describe('capture readers: properties', function () {
       extra: fc.nat({ max: 2000 }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(record, { maxLength: 30 }), fc.boolean(), fc.boolean(), fc.integer({ min: 1, max: 700 }), async (records, nanosecond, bigEndian, chunk) => {
-        const c = buildPcap(
-          records.map((r) => ({ tsSec: r.tsSec, tsSub: nanosecond ? r.frac : Math.floor(r.frac / 1000), data: Buffer.from(r.data), origLen: r.data.length + r.extra })),
-          { nanosecond, bigEndian },
-        );
-        const r = await read(c.bytes, chunk);
-        assert.equal(r.error, null);
-        assert.deepEqual(r.frames, c.frames.map(expected));
-      }),
+      fc.asyncProperty(
+        fc.array(record, { maxLength: 30 }),
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 700 }),
+        async (records, nanosecond, bigEndian, chunk) => {
+          const c = buildPcap(
+            records.map((r) => ({
+              tsSec: r.tsSec,
+              tsSub: nanosecond ? r.frac : Math.floor(r.frac / 1000),
+              data: Buffer.from(r.data),
+              origLen: r.data.length + r.extra,
+            })),
+            { nanosecond, bigEndian },
+          );
+          const r = await read(c.bytes, chunk);
+          assert.equal(r.error, null);
+          assert.deepEqual(r.frames, c.frames.map(expected));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -167,38 +211,58 @@ describe('capture readers: properties', function () {
     const iface: fc.Arbitrary<NgInterface> = fc.record({
       linkType: fc.constantFrom(0, 1, 101, 113, 228, 229, 276),
       snaplen: fc.constantFrom(0, 64, 262144),
-      tsresol: fc.option(fc.oneof(fc.integer({ min: 0, max: 19 }), fc.integer({ min: 0x80, max: 0x80 + 63 })), { nil: undefined }),
+      tsresol: fc.option(fc.oneof(fc.integer({ min: 0, max: 19 }), fc.integer({ min: 0x80, max: 0x80 + 63 })), {
+        nil: undefined,
+      }),
       tsoffset: fc.option(fc.integer({ min: -2_000_000_000, max: 2_000_000_000 }), { nil: undefined }),
     });
     const section = fc.record({
       bigEndian: fc.boolean(),
       interfaces: fc.array(iface, { minLength: 1, maxLength: 4 }),
-      packets: fc.array(fc.record({ kind: fc.constantFrom('epb' as const, 'pb' as const, 'spb' as const), iface: fc.nat(), ts: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), data: fc.uint8Array({ maxLength: 120 }) }), { maxLength: 12 }),
+      packets: fc.array(
+        fc.record({
+          kind: fc.constantFrom('epb' as const, 'pb' as const, 'spb' as const),
+          iface: fc.nat(),
+          ts: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+          data: fc.uint8Array({ maxLength: 120 }),
+        }),
+        { maxLength: 12 },
+      ),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(section, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 500 }), async (sections, chunk) => {
-        const c = buildPcapng(
-          sections.map((s) => ({
-            bigEndian: s.bigEndian,
-            blocks: [
-              ...s.interfaces.map((i): NgBlock => ({ kind: 'idb', ...i })),
-              ...s.packets.map((p): NgBlock => {
-                const data = Buffer.from(p.data);
-                const snap = s.interfaces[0]!.snaplen ?? 0;
-                if (p.kind === 'spb') return { kind: 'spb', data: snap !== 0 && data.length > snap ? data.subarray(0, snap) : data };
-                const ifc = s.interfaces[p.iface % s.interfaces.length]!;
-                // Keep whole seconds below 2^53, where a double (Frame.tsSec) is still exact.
-                const resol = ifc.tsresol ?? 6;
-                const coarse = (resol & 0x80) === 0 ? resol < 4 : (resol & 0x7f) < 11;
-                return { kind: p.kind, iface: p.iface % s.interfaces.length, ts: coarse ? p.ts % (1n << 53n) : p.ts, data };
-              }),
-            ],
-          })),
-        );
-        const r = await read(c.bytes, chunk);
-        assert.equal(r.error, null, String(r.error));
-        assert.deepEqual(r.frames, c.frames.map(expected));
-      }),
+      fc.asyncProperty(
+        fc.array(section, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 500 }),
+        async (sections, chunk) => {
+          const c = buildPcapng(
+            sections.map((s) => ({
+              bigEndian: s.bigEndian,
+              blocks: [
+                ...s.interfaces.map((i): NgBlock => ({ kind: 'idb', ...i })),
+                ...s.packets.map((p): NgBlock => {
+                  const data = Buffer.from(p.data);
+                  const snap = s.interfaces[0]!.snaplen ?? 0;
+                  if (p.kind === 'spb')
+                    return { kind: 'spb', data: snap !== 0 && data.length > snap ? data.subarray(0, snap) : data };
+                  const ifc = s.interfaces[p.iface % s.interfaces.length]!;
+                  // Keep whole seconds below 2^53, where a double (Frame.tsSec) is still exact.
+                  const resol = ifc.tsresol ?? 6;
+                  const coarse = (resol & 0x80) === 0 ? resol < 4 : (resol & 0x7f) < 11;
+                  return {
+                    kind: p.kind,
+                    iface: p.iface % s.interfaces.length,
+                    ts: coarse ? p.ts % (1n << 53n) : p.ts,
+                    data,
+                  };
+                }),
+              ],
+            })),
+          );
+          const r = await read(c.bytes, chunk);
+          assert.equal(r.error, null, String(r.error));
+          assert.deepEqual(r.frames, c.frames.map(expected));
+        },
+      ),
       { numRuns: 200 },
     );
   });

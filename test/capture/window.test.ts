@@ -5,7 +5,15 @@ import { strict as assert } from 'node:assert';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import { ByteWindow, FileByteSource, READ_AHEAD_BYTES, StreamByteSource, WINDOW_MAX_BYTES, ioError, type ByteSource } from '../../src/capture/window.js';
+import {
+  ByteWindow,
+  FileByteSource,
+  READ_AHEAD_BYTES,
+  StreamByteSource,
+  WINDOW_MAX_BYTES,
+  ioError,
+  type ByteSource,
+} from '../../src/capture/window.js';
 import { CaptureFormatError } from '../../src/errors.js';
 import { bytesOf } from '../helpers/capture-files.js';
 
@@ -31,7 +39,10 @@ class ScriptedSource implements ByteSource {
 }
 
 /** The part of a FileHandle FileByteSource uses: reads from `data`, failing from byte `failAt` on. */
-function fakeHandle(data: Buffer, failAt = Infinity): { handle: FileHandle; reads: () => number; closed: () => boolean } {
+function fakeHandle(
+  data: Buffer,
+  failAt = Infinity,
+): { handle: FileHandle; reads: () => number; closed: () => boolean } {
   let pos = 0;
   let reads = 0;
   let closed = false;
@@ -85,8 +96,10 @@ describe('capture/window', () => {
     assert.equal(await src.read(into, 0, into.length), READ_AHEAD_BYTES);
     // The read ahead has already failed; nothing may be left unhandled until the reader asks.
     await new Promise((r) => setImmediate(r));
-    await assert.rejects(src.read(into, 0, into.length), (e: unknown) =>
-      e instanceof CaptureFormatError && e.code === 'E_CAPTURE_IO' && e.message.includes('bad.pcap'));
+    await assert.rejects(
+      src.read(into, 0, into.length),
+      (e: unknown) => e instanceof CaptureFormatError && e.code === 'E_CAPTURE_IO' && e.message.includes('bad.pcap'),
+    );
     await src.close();
     assert.ok(f.closed());
   });
@@ -124,7 +137,10 @@ describe('capture/window', () => {
     const w = new ByteWindow('x.pcap', new ScriptedSource(bytesOf(100, 1), 100), 64);
     await w.ensure(10);
     w.pos = 10;
-    await assert.rejects(w.ensure(WINDOW_MAX_BYTES + 1), (err: unknown) => err instanceof CaptureFormatError && err.offset === 10);
+    await assert.rejects(
+      w.ensure(WINDOW_MAX_BYTES + 1),
+      (err: unknown) => err instanceof CaptureFormatError && err.offset === 10,
+    );
   });
 
   it('puts preloaded bytes in front of what the source gives', async () => {
@@ -153,14 +169,17 @@ describe('capture/window', () => {
     assert.match(other.message, /^f\.pcap: cannot read \(EIO: EIO: i\/o error\)$/);
   });
 
-  it('reports a stream error as E_CAPTURE_IO and a zlib error as a damaged capture at the decompressed offset', async () => {
+  it('reports a stream error as E_CAPTURE_IO, a zlib error as damage at the decompressed offset', async () => {
     const failing = new Readable({
       read() {
         this.destroy(Object.assign(new Error('boom'), { code: 'EPIPE' }));
       },
     });
     const s1 = new StreamByteSource('-', failing, { gzip: false, destroyOnClose: true });
-    await assert.rejects(s1.read(Buffer.alloc(4), 0, 4), (err: unknown) => err instanceof CaptureFormatError && err.code === 'E_CAPTURE_IO');
+    await assert.rejects(
+      s1.read(Buffer.alloc(4), 0, 4),
+      (err: unknown) => err instanceof CaptureFormatError && err.code === 'E_CAPTURE_IO',
+    );
 
     const gz = Readable.from([Buffer.from('not gzip at all')]).pipe(createGzip()); // compress, then corrupt below
     const chunks: Buffer[] = [];

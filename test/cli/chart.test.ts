@@ -11,14 +11,23 @@ import { ROOT, synscope } from '../helpers/cli.js';
 
 interface Service {
   attempts: number;
-  established?: number; refused?: number; rejected?: number; dropped?: number;
-  'timed-out'?: number; aborted?: number; incomplete?: number;
+  established?: number;
+  refused?: number;
+  rejected?: number;
+  dropped?: number;
+  'timed-out'?: number;
+  aborted?: number;
+  incomplete?: number;
   resets?: { byClient: number; byServer: number };
 }
 
 /** The bars' counts per series, read by an XML parser (which refuses a malformed document). */
 function bars(svg: string): Record<string, number> {
-  const r = spawnSync('python3', ['-c', `
+  const r = spawnSync(
+    'python3',
+    [
+      '-c',
+      `
 import json, sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 assert root.tag == '{http://www.w3.org/2000/svg}svg', root.tag
@@ -28,7 +37,11 @@ for r in root.iter('{http://www.w3.org/2000/svg}rect'):
     if s is not None:
         out[s] = out.get(s, 0) + int(r.get('data-count'))
 print(json.dumps(out))
-`, svg], { encoding: 'utf8' });
+`,
+      svg,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as Record<string, number>;
 }
@@ -47,7 +60,8 @@ function expected(input: string): Record<string, number> {
     if (failed === 0) continue;
     put('established', (s.established ?? 0) - resets);
     put('reset', resets);
-    for (const k of ['refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'] as const) put(k, s[k] ?? 0);
+    for (const k of ['refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'] as const)
+      put(k, s[k] ?? 0);
   }
   return out;
 }
@@ -59,7 +73,12 @@ describe('cli --chart', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const input of ['captures/mixed.pcapng', 'captures/backlog-overflow.pcap', 'captures/rotated-C', 'captures/reset-after-accept.pcap']) {
+  for (const input of [
+    'captures/mixed.pcapng',
+    'captures/backlog-overflow.pcap',
+    'captures/rotated-C',
+    'captures/reset-after-accept.pcap',
+  ]) {
     it(`${input}: the bars add up to the summary's counts of the failing services`, () => {
       const svg = join(dir, 'c.svg');
       const r = synscope(['read', input, '--format', 'lines', '--chart', svg]);
@@ -75,7 +94,11 @@ describe('cli --chart', () => {
     this.timeout(60_000);
     const pcap = join(dir, 'long.pcap');
     // One unanswered SYN every 10 s for two hours, and one refused attempt a minute.
-    const gen = spawnSync('python3', ['-c', `
+    const gen = spawnSync(
+      'python3',
+      [
+        '-c',
+        `
 import struct, sys
 def csum(b):
     if len(b) % 2: b += b'\\0'
@@ -99,19 +122,23 @@ for i in range(720):
     if i % 6 == 0:
         rec(t + 1, ip(c, s, tcp(c, s, 40000 + i, 9, 5000, 0, 0x02)))
         rec(t + 1.0001, ip(s, c, tcp(s, c, 9, 40000 + i, 0, 5001, 0x14)))
-`, pcap], { encoding: 'utf8' });
-      assert.equal(gen.status, 0, gen.stderr);
-      const svg = join(dir, 'long.svg');
-      const r = synscope(['read', pcap, '--format', 'lines', '--chart', svg]);
-      assert.equal(r.status, 0, r.stderr);
-      // The last SYN is 0 s before the end: incomplete, not dropped.
-      assert.deepEqual(bars(svg), { dropped: 719, incomplete: 1, refused: 120 });
-      const text = spawnSync('cat', [svg], { encoding: 'utf8' }).stdout;
-      const buckets = new Set([...text.matchAll(/data-bucket="(\d+)"/g)].map((m) => m[1]));
-      assert.ok(buckets.size <= 96 && buckets.size > 48, `${buckets.size} bars`);
-      assert.match(text, /attempts per 2 min 8 s/); // 96 × 64 s < 2 h ≤ 96 × 128 s
-      assert.ok(statSync(svg).size < 150_000);
-    });
+`,
+        pcap,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(gen.status, 0, gen.stderr);
+    const svg = join(dir, 'long.svg');
+    const r = synscope(['read', pcap, '--format', 'lines', '--chart', svg]);
+    assert.equal(r.status, 0, r.stderr);
+    // The last SYN is 0 s before the end: incomplete, not dropped.
+    assert.deepEqual(bars(svg), { dropped: 719, incomplete: 1, refused: 120 });
+    const text = spawnSync('cat', [svg], { encoding: 'utf8' }).stdout;
+    const buckets = new Set([...text.matchAll(/data-bucket="(\d+)"/g)].map((m) => m[1]));
+    assert.ok(buckets.size <= 96 && buckets.size > 48, `${buckets.size} bars`);
+    assert.match(text, /attempts per 2 min 8 s/); // 96 × 64 s < 2 h ≤ 96 × 128 s
+    assert.ok(statSync(svg).size < 150_000);
+  });
 
   it('with --format markdown, the ticket links the chart by a path relative to the working directory', () => {
     const svg = join(dir, 'ticket.svg');
@@ -122,7 +149,14 @@ for i in range(720):
   });
 
   it('a chart that cannot be written: one line naming it, exit 2, the report still printed', () => {
-    const r = synscope(['read', 'captures/mixed.pcapng', '--format', 'lines', '--chart', join(dir, 'no', 'such', 'dir.svg')]);
+    const r = synscope([
+      'read',
+      'captures/mixed.pcapng',
+      '--format',
+      'lines',
+      '--chart',
+      join(dir, 'no', 'such', 'dir.svg'),
+    ]);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /^synscope: --chart \S+dir\.svg: ENOENT/m);
     assert.match(r.stdout, /# 8 attempts/);

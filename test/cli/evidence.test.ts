@@ -4,7 +4,16 @@
 
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +74,9 @@ describe('cli --evidence targets', () => {
     const r = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
       const c = spawn(process.execPath, [CLI, 'read', INPUT, '--format', 'lines', '--evidence', fifo], { cwd: ROOT });
       let stdout = '';
-      c.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      c.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
       c.on('close', (status) => resolve({ status, stdout }));
     });
     await done;
@@ -81,7 +92,10 @@ describe('cli --evidence targets', () => {
     symlinkSync('real.pcap', link);
     const dangling = join(dir, 'dangling.pcap');
     symlinkSync('made-by-synscope.pcap', dangling);
-    for (const [target, file] of [[link, real], [dangling, join(dir, 'made-by-synscope.pcap')]] as const) {
+    for (const [target, file] of [
+      [link, real],
+      [dangling, join(dir, 'made-by-synscope.pcap')],
+    ] as const) {
       const r = synscope(['read', INPUT, '--format', 'lines', '--evidence', target]);
       assert.equal(r.status, 0, r.stderr);
       assert.ok(lstatSync(target).isSymbolicLink(), `${target} is still a symlink`);
@@ -92,7 +106,9 @@ describe('cli --evidence targets', () => {
 
   it('/dev/stdout and -: the capture on stdout, the report on stderr', () => {
     for (const target of ['/dev/stdout', '-']) {
-      const r = spawnSync(process.execPath, [CLI, 'read', INPUT, '--format', 'lines', '--evidence', target], { cwd: ROOT });
+      const r = spawnSync(process.execPath, [CLI, 'read', INPUT, '--format', 'lines', '--evidence', target], {
+        cwd: ROOT,
+      });
       assert.equal(r.status, 0, r.stderr.toString());
       assert.equal(tcpdumpCount(r.stdout), PACKETS);
       assert.match(r.stderr.toString(), new RegExp(`# evidence: ${PACKETS} packets written to ${target}\\n$`));
@@ -109,7 +125,7 @@ describe('cli --evidence targets', () => {
     assert.equal(tcpdumpCount(readFileSync(out)), PACKETS);
   });
 
-  it('a directory, a socket, a block device: refused before reading (exit 2, one line, nothing on stdout)', async () => {
+  it('a directory, a socket, a block device: refused before reading (exit 2, one line, no stdout)', async () => {
     const sock = join(dir, 'sock');
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(sock, resolve));

@@ -13,8 +13,11 @@ const flat = (s: string): string => s.replace(/\s+/g, ' ');
 
 const main = readFileSync(join(ROOT, 'src', 'cli', 'run.ts'), 'utf8');
 /** The option descriptions every analysing command shares (analysisOptions() in run.ts). */
-const shared = [...main.slice(main.indexOf('function analysisOptions'), main.indexOf('/** The report\'s sink'))
-  .matchAll(/describe: '([^']+)'/g)].map((m) => m[1]!);
+const shared = [
+  ...main
+    .slice(main.indexOf('function analysisOptions'), main.indexOf("/** The report's sink"))
+    .matchAll(/describe: '([^']+)'/g),
+].map((m) => m[1]!);
 /** A word without the punctuation around it. */
 const bare = (w: string): string => w.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
 
@@ -23,8 +26,11 @@ const bare = (w: string): string => w.replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, 
  * wrapping ("co" / "unts") is in neither.
  */
 const words = new Set([
-  ...`${main} ${readFileSync(join(ROOT, 'src', 'cli', 'help.ts'), 'utf8')}`.replace(/\$0/g, 'synscope').replace(/\\n/g, ' ')
-    .split(/[\s`]+/).map(bare),
+  ...`${main} ${readFileSync(join(ROOT, 'src', 'cli', 'help.ts'), 'utf8')}`
+    .replace(/\$0/g, 'synscope')
+    .replace(/\\n/g, ' ')
+    .split(/[\s`]+/)
+    .map(bare),
   ...'Show help version number Options Positionals Commands Examples'.split(' '),
 ]);
 
@@ -42,8 +48,10 @@ describe('cli/help', () => {
       assert.equal(r.stderr, '');
       for (const line of r.stdout.split('\n')) assert.ok(line.length <= 80, `over 80 columns: ${line}`);
       const text = flat(r.stdout);
-      for (const w of text.trim().split(' ')) if (!w.startsWith('-')) assert.ok(words.has(bare(w)), `a word cut in two or unknown: '${w}'`);
-      if (cmd === 'read' || cmd === 'live') for (const d of shared) assert.ok(text.includes(flat(d)), `missing or cut: ${d}`);
+      for (const w of text.trim().split(' '))
+        if (!w.startsWith('-')) assert.ok(words.has(bare(w)), `a word cut in two or unknown: '${w}'`);
+      if (cmd === 'read' || cmd === 'live')
+        for (const d of shared) assert.ok(text.includes(flat(d)), `missing or cut: ${d}`);
       for (const [, what] of EXAMPLES[cmd] ?? []) assert.ok(text.includes(what), `example missing: ${what}`);
       for (const o of OUTCOMES) assert.match(r.stdout, new RegExp(`^  ${o} `, 'm'));
       assert.ok(text.includes(flat(EPILOGUE)), 'outcomes and exit statuses');

@@ -12,7 +12,12 @@ import { CLI, synscope } from '../helpers/cli.js';
 
 interface Report {
   handshakes: {
-    file: string; outcome: string; errno: string | null; client: { port: number }; server: { ip: string; port: number }; frames: number[];
+    file: string;
+    outcome: string;
+    errno: string | null;
+    client: { port: number };
+    server: { ip: string; port: number };
+    frames: number[];
     spans?: { file: string; frames: number[] }[];
   }[];
   summary: Record<string, number>;
@@ -36,7 +41,10 @@ describe('cli/read', () => {
       [['read', 'captures/mixed.pcapng', '--only', 'refused,nope'], /--only: unknown outcome 'nope'/],
       [['read', 'captures/mixed.pcapng', '--fail-on', 'broken'], /--fail-on: unknown outcome 'broken'/],
       [['read', 'captures/mixed.pcapng', '--port', '70000'], /--port: '70000' is not a port number/],
-      [['read', 'captures/mixed.pcapng', '--host', '10.0.0.300'], /--host: '10.0.0.300' is not an IPv4 or IPv6 address/],
+      [
+        ['read', 'captures/mixed.pcapng', '--host', '10.0.0.300'],
+        /--host: '10.0.0.300' is not an IPv4 or IPv6 address/,
+      ],
       [['read', 'captures/mixed.pcapng', '--bogus'], /Unknown argument: bogus/],
       [['read'], /name at least one capture file/],
       [['read', '-', '-'], /stdin \(-\) can be read only once/],
@@ -62,8 +70,10 @@ describe('cli/read', () => {
     const garbage = join(dir, 'garbage.pcap');
     writeFileSync(garbage, 'this is not a capture at all, just text\n');
     for (const [file, message] of [
-      ['no-such.pcap', /no-such\.pcap: .*(no such file|not found)/i], ['scripts', /scripts: no capture files in this directory/i],
-      [empty, /empty\.pcap: empty file/], [garbage, /garbage\.pcap: not a pcap or pcapng capture/],
+      ['no-such.pcap', /no-such\.pcap: .*(no such file|not found)/i],
+      ['scripts', /scripts: no capture files in this directory/i],
+      [empty, /empty\.pcap: empty file/],
+      [garbage, /garbage\.pcap: not a pcap or pcapng capture/],
     ] as const) {
       const r = synscope(['read', file]);
       assert.equal(r.status, 2, file);
@@ -90,10 +100,16 @@ describe('cli/read', () => {
   it('--host and --port keep only attempts with that address / port on either side', () => {
     const all = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
     const target = all.handshakes.find((h) => h.outcome === 'refused')!;
-    const byPort = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json', '--port', String(target.server.port)]).stdout);
+    const byPort = json(
+      synscope(['read', 'captures/mixed.pcapng', '--format', 'json', '--port', String(target.server.port)]).stdout,
+    );
     assert.ok(byPort.handshakes.length >= 1);
-    assert.ok(byPort.handshakes.every((h) => h.server.port === target.server.port || h.client.port === target.server.port));
-    const byHost = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json', '--host', target.server.ip]).stdout);
+    assert.ok(
+      byPort.handshakes.every((h) => h.server.port === target.server.port || h.client.port === target.server.port),
+    );
+    const byHost = json(
+      synscope(['read', 'captures/mixed.pcapng', '--format', 'json', '--host', target.server.ip]).stdout,
+    );
     assert.ok(byHost.handshakes.length >= 1 && byHost.handshakes.length < all.handshakes.length);
     assert.ok(byHost.handshakes.every((h) => h.server.ip === target.server.ip));
   });
@@ -105,13 +121,18 @@ describe('cli/read', () => {
       const r = synscope(['read', '-', '--format', 'json'], input);
       assert.equal(r.status, 0, r.stderr);
       const got = json(r.stdout);
-      assert.deepEqual(got.handshakes.map((h) => ({ ...h, file: undefined })), fromFile.handshakes.map((h) => ({ ...h, file: undefined })));
+      assert.deepEqual(
+        got.handshakes.map((h) => ({ ...h, file: undefined })),
+        fromFile.handshakes.map((h) => ({ ...h, file: undefined })),
+      );
       assert.equal(got.captures[0]?.file, '-');
     }
   });
 
   it('several captures: each counted, frames numbered per file', () => {
-    const r = json(synscope(['read', 'captures/refused-closed-port.pcap', 'captures/mixed.pcapng', '--format', 'json']).stdout);
+    const r = json(
+      synscope(['read', 'captures/refused-closed-port.pcap', 'captures/mixed.pcapng', '--format', 'json']).stdout,
+    );
     assert.equal(r.captures.length, 2);
     const one = json(synscope(['read', 'captures/refused-closed-port.pcap', '--format', 'json']).stdout);
     const two = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
@@ -122,11 +143,17 @@ describe('cli/read', () => {
     this.timeout(20_000);
     const fifo = join(dir, 'capture.fifo');
     if (spawnSync('mkfifo', [fifo]).status !== 0) this.skip();
-    const child = spawn(process.execPath, [CLI, 'read', fifo, '--format', 'json'], { env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(process.execPath, [CLI, 'read', fifo, '--format', 'json'], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const writer = await open(fifo, 'w');
     try {
@@ -160,7 +187,7 @@ describe('cli/read', () => {
     assert.match(got.captures[0]?.error ?? '', /at byte \d+/);
   });
 
-  it('a gzip capture cut short, in a file or on stdin: every verdict it still holds, then exit 2 at the decompressed offset', () => {
+  it('a gzip capture cut short, in a file or on stdin: its verdicts, then exit 2 at the decompressed offset', () => {
     const inner = readFileSync('captures/mixed.pcapng');
     const full = json(synscope(['read', 'captures/mixed.pcapng', '--format', 'json']).stdout);
     const gz = gzipSync(inner);
@@ -168,21 +195,30 @@ describe('cli/read', () => {
     // cut at the end of a download loses nothing.
     const cut = join(dir, 'cut.pcapng.gz');
     writeFileSync(cut, gz.subarray(0, gz.length - 8));
-    for (const [args, input, name] of [[['read', cut], undefined, `${dir}/cut\\.pcapng\\.gz`], [['read', '-'], gz.subarray(0, gz.length - 8), '-']] as const) {
+    for (const [args, input, name] of [
+      [['read', cut], undefined, `${dir}/cut\\.pcapng\\.gz`],
+      [['read', '-'], gz.subarray(0, gz.length - 8), '-'],
+    ] as const) {
       const r = synscope([...args, '--format', 'json'], input);
       assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, new RegExp(`^synscope: ${name}: truncated gzip stream at byte ${inner.length}\\n$`));
       const got = json(r.stdout);
       assert.deepEqual(got.summary, full.summary);
-      assert.deepEqual(got.handshakes.map((h) => h.frames), full.handshakes.map((h) => h.frames));
+      assert.deepEqual(
+        got.handshakes.map((h) => h.frames),
+        full.handshakes.map((h) => h.frames),
+      );
     }
   });
 
-  it('--evidence naming an input or a directory: exit 2 before any analysis, nothing on stdout, the input untouched', () => {
+  it('--evidence naming an input or a directory: exit 2 before any analysis, no stdout, the input untouched', () => {
     const input = join(dir, 'in.pcapng');
     const bytes = readFileSync('captures/mixed.pcapng');
     writeFileSync(input, bytes);
-    for (const [target, problem] of [[input, `refusing to overwrite the input capture ${input}`], [dir, 'is a directory']] as const) {
+    for (const [target, problem] of [
+      [input, `refusing to overwrite the input capture ${input}`],
+      [dir, 'is a directory'],
+    ] as const) {
       const r = synscope(['read', input, '--evidence', target]);
       assert.equal(r.status, 2);
       assert.equal(r.stdout, '');
@@ -193,7 +229,10 @@ describe('cli/read', () => {
 
   describe('several inputs are one capture', () => {
     const G = 'captures/rotated-G';
-    const filesOf = (d: string): string[] => readdirSync(d).sort().map((f) => join(d, f));
+    const filesOf = (d: string): string[] =>
+      readdirSync(d)
+        .sort()
+        .map((f) => join(d, f));
 
     it('read DIR = the same files named in any order: one timeline, the same handshakes', () => {
       const byDir = json(synscope(['read', G, '--format', 'json']).stdout);
@@ -246,12 +285,18 @@ describe('cli/read', () => {
       const out = join(dir, 'set-evidence.pcap');
       const r = synscope(['read', 'captures/two-interfaces', '--only', 'all', '--evidence', out, '--format', 'json']);
       assert.equal(r.status, 0, r.stderr);
-      const refs = new Set(json(r.stdout).handshakes.flatMap((h) => (h.spans ?? [{ file: h.file, frames: h.frames }])
-        .flatMap((sp) => sp.frames.map((n) => `${sp.file}:${n}`))));
+      const refs = new Set(
+        json(r.stdout).handshakes.flatMap((h) =>
+          (h.spans ?? [{ file: h.file, frames: h.frames }]).flatMap((sp) => sp.frames.map((n) => `${sp.file}:${n}`)),
+        ),
+      );
       const times = execFileSync('tshark', ['-r', out, '-T', 'fields', '-e', 'frame.time_epoch'], { encoding: 'utf8' })
-        .trim().split('\n').map(Number);
+        .trim()
+        .split('\n')
+        .map(Number);
       assert.equal(times.length, refs.size, 'each packet once');
-      for (let i = 1; i < times.length; i++) assert.ok(times[i]! >= times[i - 1]!, `packet ${i + 1} is not before packet ${i}`);
+      for (let i = 1; i < times.length; i++)
+        assert.ok(times[i]! >= times[i - 1]!, `packet ${i + 1} is not before packet ${i}`);
     });
 
     it('290 rotated files under `ulimit -n 64`: the verdicts of the unsplit capture', () => {
@@ -264,16 +309,26 @@ describe('cli/read', () => {
       for (let at = 24; at < bytes.length; n++) {
         const start = at;
         for (let k = 0; k < 11 && at < bytes.length; k++) at += 16 + bytes.readUInt32LE(at + 8);
-        writeFileSync(join(d, `part-${String(n).padStart(4, '0')}.pcap`), Buffer.concat([bytes.subarray(0, 24), bytes.subarray(start, at)]));
+        writeFileSync(
+          join(d, `part-${String(n).padStart(4, '0')}.pcap`),
+          Buffer.concat([bytes.subarray(0, 24), bytes.subarray(start, at)]),
+        );
       }
       const whole = json(synscope(['read', src, '--format', 'json']).stdout);
       assert.ok(n >= 250, `${n} files`);
-      const r = spawnSync('bash', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${CLI}" read "${d}" --format json`], { encoding: 'utf8' });
+      const r = spawnSync(
+        'bash',
+        ['-c', `ulimit -n 64 && exec "${process.execPath}" "${CLI}" read "${d}" --format json`],
+        { encoding: 'utf8' },
+      );
       assert.equal(r.status, 0, r.stderr);
       const split = json(r.stdout);
       assert.equal(split.captures.length, n);
       assert.deepEqual(split.summary, whole.summary);
-      assert.deepEqual(split.handshakes.map((h) => [h.client.port, h.outcome, h.errno]), whole.handshakes.map((h) => [h.client.port, h.outcome, h.errno]));
+      assert.deepEqual(
+        split.handshakes.map((h) => [h.client.port, h.outcome, h.errno]),
+        whole.handshakes.map((h) => [h.client.port, h.outcome, h.errno]),
+      );
     });
   });
 });

@@ -12,7 +12,9 @@ describe('cli/resets on captures/reset-after-accept.pcap', () => {
     const r = synscope(['read', CAPTURE, '--format', 'json']);
     assert.equal(r.status, 0);
     const doc = JSON.parse(r.stdout) as {
-      summary: Record<string, unknown>; services: Record<string, unknown>[]; handshakes: Record<string, unknown>[];
+      summary: Record<string, unknown>;
+      services: Record<string, unknown>[];
+      handshakes: Record<string, unknown>[];
     };
     assert.deepEqual(doc.summary['resets'], { byClient: 0, byServer: 1 });
     assert.equal(doc.summary['established'], 1);
@@ -29,8 +31,17 @@ describe('cli/resets on captures/reset-after-accept.pcap', () => {
     assert.match(r.stdout, /^server +attempts +established +reset by server /m);
     assert.doesNotMatch(r.stdout, /no failing service|no handshakes/);
     assert.match(r.stdout, /^12:22:42\.910 .* established +1 +synack/m);
-    assert.match(synscope(['read', CAPTURE], undefined, { COLUMNS: '200' }).stdout, / established \(reset by server\) +1 +synack \+/);
-    assert.match(r.stdout.replace(/\s+/g, ' '), /the server later reset the connection \(RST\)\. The client application saw ECONNRESET \("connection reset by peer"\)/);
+    assert.match(
+      synscope(['read', CAPTURE], undefined, { COLUMNS: '200' }).stdout,
+      / established \(reset by server\) +1 +synack \+/,
+    );
+    assert.match(
+      r.stdout.replace(/\s+/g, ' '),
+      new RegExp(
+        /the server later reset the connection \(RST\)\. /.source +
+          /The client application saw ECONNRESET \("connection reset by peer"\)/.source,
+      ),
+    );
   });
 
   it('lines and markdown list it by default; --only refused does not, --only reset does', () => {
@@ -38,9 +49,18 @@ describe('cli/resets on captures/reset-after-accept.pcap', () => {
     assert.match(lines[0]!, /10\.77\.1\.2\.40020 > 10\.77\.2\.2\.8081: established, .*reset by server/);
     assert.equal(lines[1], '# 1 of 1 attempt failed: 10.77.2.2:8081 reset 1');
     assert.equal(lines[2], '# 1 attempt: 1 established (1 reset by server) (4 packets, 1 capture)');
-    assert.match(synscope(['read', CAPTURE, '--format', 'markdown']).stdout, /^## TCP handshakes: 0 of 1 failed, 1 reset after connecting$/m);
-    assert.equal(synscope(['read', CAPTURE, '--format', 'lines', '--only', 'refused']).stdout.split('\n')[0]!.startsWith('#'), true);
-    assert.match(synscope(['read', CAPTURE, '--format', 'lines', '--only', 'reset']).stdout, /established, .*reset by server/);
+    assert.match(
+      synscope(['read', CAPTURE, '--format', 'markdown']).stdout,
+      /^## TCP handshakes: 0 of 1 failed, 1 reset after connecting$/m,
+    );
+    assert.equal(
+      synscope(['read', CAPTURE, '--format', 'lines', '--only', 'refused']).stdout.split('\n')[0]!.startsWith('#'),
+      true,
+    );
+    assert.match(
+      synscope(['read', CAPTURE, '--format', 'lines', '--only', 'reset']).stdout,
+      /established, .*reset by server/,
+    );
   });
 
   it('--fail-on reset exits 1; --fail-on refused does not', () => {

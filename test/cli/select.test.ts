@@ -30,7 +30,10 @@ describe('cli/select on captures/mixed.pcapng', () => {
     assert.deepEqual(selected(['--host', 'fd77:2::2']).ports, [40037, 40038]);
     assert.deepEqual(selected(['--host', 'fd77::/16']).ports, [40037, 40038]);
     assert.deepEqual(selected(['--host', '10.77.1.0/24']).ports, [40031, 40032, 40033]);
-    assert.deepEqual(selected(['--host', '10.77.1.1', '--host', '[fd77:2::2]']).ports, [40031, 40032, 40033, 40037, 40038]);
+    assert.deepEqual(
+      selected(['--host', '10.77.1.1', '--host', '[fd77:2::2]']).ports,
+      [40031, 40032, 40033, 40037, 40038],
+    );
   });
 
   it('--port lists and ranges, with --host', () => {
@@ -44,7 +47,10 @@ describe('cli/select on captures/mixed.pcapng', () => {
     assert.deepEqual(selected(['--until', '12:23:44']), { ports: [40031, 40032, 40033, 40034, 40035], attempts: 5 });
     // +0.4 s after the first packet (.459705079) is .859705079: 40035 (.895674054) onwards.
     assert.deepEqual(selected(['--since', '+0.4s', '--until', '+1.1s']).ports, [40035, 40036, 40037]);
-    assert.deepEqual(selected(['--since', '2026-11-25T12:23:43.594053100Z', '--until', '2026-11-25T12:23:43.895674054Z']).ports, [40034]);
+    assert.deepEqual(
+      selected(['--since', '2026-11-25T12:23:43.594053100Z', '--until', '2026-11-25T12:23:43.895674054Z']).ports,
+      [40034],
+    );
   });
 
   it('two threads select the same attempts', () => {
@@ -54,7 +60,12 @@ describe('cli/select on captures/mixed.pcapng', () => {
   });
 
   it('bad values: exit 2, one line naming them', () => {
-    for (const [flag, value] of [['--host', '10.77.1.0/40'], ['--port', '90-80'], ['--since', 'noon'], ['--until', '+3 minutes']]) {
+    for (const [flag, value] of [
+      ['--host', '10.77.1.0/40'],
+      ['--port', '90-80'],
+      ['--since', 'noon'],
+      ['--until', '+3 minutes'],
+    ]) {
       const r = synscope(['read', 'captures/mixed.pcapng', flag!, value!]);
       assert.equal(r.status, 2);
       assert.match(r.stderr, new RegExp(`^synscope: ${flag}: '${value!.replace(/[+]/g, '\\+')}' is not`));

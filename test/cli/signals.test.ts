@@ -21,8 +21,17 @@ const MIXED = join(CAPTURES, 'mixed.pcapng');
 function refused(sec: number, port: number, n: number): PcapRecord[] {
   const records: PcapRecord[] = [];
   for (let i = 0; i < n; i++) {
-    const syn = ethernet(0x0800, ipv4(6, tcp({ srcPort: port + i, dstPort: 9, seq: 1000, ack: 0, flags: TCP_FLAG_SYN })));
-    const rst = ethernet(0x0800, ipv4(6, tcp({ srcPort: 9, dstPort: port + i, seq: 0, ack: 1001, flags: TCP_FLAG_RST | TCP_FLAG_ACK }), { src: SERVER4, dst: CLIENT4 }));
+    const syn = ethernet(
+      0x0800,
+      ipv4(6, tcp({ srcPort: port + i, dstPort: 9, seq: 1000, ack: 0, flags: TCP_FLAG_SYN })),
+    );
+    const rst = ethernet(
+      0x0800,
+      ipv4(6, tcp({ srcPort: 9, dstPort: port + i, seq: 0, ack: 1001, flags: TCP_FLAG_RST | TCP_FLAG_ACK }), {
+        src: SERVER4,
+        dst: CLIENT4,
+      }),
+    );
     records.push({ tsSec: sec, tsSub: i * 100, data: syn }, { tsSec: sec, tsSub: i * 100 + 10, data: rst });
   }
   return records;
@@ -40,26 +49,34 @@ interface Run {
 /** Starts the CLI; with `stdin`, writes it and leaves stdin open (a capture that never ends). */
 function start(args: readonly string[], stdin: Buffer | null, env: Record<string, string> = {}): Run {
   const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env },
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   const r: Run = {
     child,
     stdout: '',
     stderr: '',
     exited: new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal ?? 'unknown'))),
-    until: (what, test, ms = 15_000) => new Promise<void>((resolve, reject) => {
-      const t0 = Date.now();
-      const poll = (): void => {
-        if (test(r)) resolve();
-        else if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`exited before ${what}: ${r.stderr}`));
-        else if (Date.now() - t0 > ms) reject(new Error(`no ${what} after ${ms} ms; stderr: ${r.stderr}`));
-        else setTimeout(poll, 20);
-      };
-      poll();
-    }),
+    until: (what, test, ms = 15_000) =>
+      new Promise<void>((resolve, reject) => {
+        const t0 = Date.now();
+        const poll = (): void => {
+          if (test(r)) resolve();
+          else if (child.exitCode !== null || child.signalCode !== null)
+            reject(new Error(`exited before ${what}: ${r.stderr}`));
+          else if (Date.now() - t0 > ms) reject(new Error(`no ${what} after ${ms} ms; stderr: ${r.stderr}`));
+          else setTimeout(poll, 20);
+        };
+        poll();
+      }),
   };
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { r.stdout += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { r.stderr += d; });
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    r.stdout += d;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    r.stderr += d;
+  });
   child.stdin!.on('error', () => undefined);
   if (stdin !== null) child.stdin!.write(stdin);
   else child.stdin!.end();
@@ -111,8 +128,12 @@ describe('cli signals and exit status', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  for (const [signal, status] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-    it(`${signal} ends read - fed by a pipe that never ends: the verdicts, the summary, the evidence, exit ${status}`, async () => {
+  for (const [signal, status] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    it(`${signal} ends read fed by an endless pipe: the verdicts, summary and evidence, exit ${status}`, async () => {
       const whole = synscope(['read', MIXED, '--format', 'lines', '--only', 'all']);
       const evidence = join(dir, `stdin-${signal}.pcap`);
       const r = start(['read', '-', '--format', 'lines', '--only', 'all', '--evidence', evidence], readFileSync(MIXED));
@@ -168,13 +189,18 @@ describe('cli signals and exit status', function () {
   it('SIGUSR1 prints a statistics line on stderr and never opens the inspector', async function () {
     if (process.platform !== 'linux') this.skip(); // /proc
     // Control: a bare node process does open it on SIGUSR1 (or says the port is taken).
-    const bare = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const bare = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let bareErr = '';
-    bare.stderr!.setEncoding('utf8').on('data', (d: string) => { bareErr += d; });
+    bare.stderr!.setEncoding('utf8').on('data', (d: string) => {
+      bareErr += d;
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     bare.kill('SIGUSR1');
     const t0 = Date.now();
-    while (!/inspector|Debugger/i.test(bareErr) && Date.now() - t0 < 5000) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (!/inspector|Debugger/i.test(bareErr) && Date.now() - t0 < 5000)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     bare.kill('SIGKILL');
     assert.match(bareErr, /inspector|Debugger/i, 'node opens its inspector on SIGUSR1');
 
@@ -195,7 +221,10 @@ describe('cli signals and exit status', function () {
     const file = join(dir, 'refused-3000.pcap');
     writeFileSync(file, buildPcap(records).bytes);
     for (const threads of ['0', '1']) {
-      for (const [failOn, status] of [['refused', 1], ['dropped', 0]] as const) {
+      for (const [failOn, status] of [
+        ['refused', 1],
+        ['dropped', 0],
+      ] as const) {
         const r = start(['read', file, '--format', 'lines', '--fail-on', failOn], null, { SYNSCOPE_THREADS: threads });
         // The reader goes away after the first line: every later write meets EPIPE.
         await r.until('the first line', (x) => x.stdout.includes('\n'));
@@ -206,25 +235,53 @@ describe('cli signals and exit status', function () {
     }
   });
 
-  it(`ulimit -n below ${MIN_FILE_DESCRIPTORS}: one line naming the limit, exit 2; at ${MIN_FILE_DESCRIPTORS}, thousands of files read`, () => {
+  const min = MIN_FILE_DESCRIPTORS;
+  it(`ulimit -n below ${min}: one line naming the limit, exit 2; at ${min}, thousands of files read`, () => {
     const bash = (limit: number, cmd: string, args: readonly string[]): ReturnType<typeof spawnSync> =>
-      spawnSync('bash', ['-c', `ulimit -n ${limit} && exec "$@"`, 'bash', cmd, ...args], { cwd: ROOT, encoding: 'utf8' });
+      spawnSync('bash', ['-c', `ulimit -n ${limit} && exec "$@"`, 'bash', cmd, ...args], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
     for (const limit of [32, 20]) {
       const r = bash(limit, process.execPath, [CLI, 'read', MIXED]);
       assert.equal(r.status, 2, String(r.stderr));
       assert.equal(r.stdout, '');
-      assert.equal(r.stderr, `synscope: too few file descriptors: ulimit -n is ${limit}, synscope needs at least ${MIN_FILE_DESCRIPTORS} (raise it: ulimit -n 1024)\n`);
+      assert.equal(
+        r.stderr,
+        `synscope: too few file descriptors: ulimit -n is ${limit}, synscope needs at least ${min} ` +
+          '(raise it: ulimit -n 1024)\n',
+      );
     }
     // Below ~18 Node itself crashes before any JavaScript runs: the installed command checks first.
     for (const limit of [32, 16]) {
       const r = bash(limit, join(ROOT, 'bin', 'synscope'), ['read', MIXED]);
       assert.equal(r.status, 2, String(r.stderr));
-      assert.equal(r.stderr, `synscope: too few file descriptors: ulimit -n is ${limit}, synscope needs at least ${MIN_FILE_DESCRIPTORS} (raise it: ulimit -n 1024)\n`);
+      assert.equal(
+        r.stderr,
+        `synscope: too few file descriptors: ulimit -n is ${limit}, synscope needs at least ${min} ` +
+          '(raise it: ulimit -n 1024)\n',
+      );
     }
     for (const threads of ['0', '1']) {
-      const r = spawnSync('bash', ['-c', `ulimit -n ${MIN_FILE_DESCRIPTORS} && exec "$@"`, 'bash', process.execPath, CLI, 'read', ...many, '--format', 'lines'], {
-        cwd: ROOT, encoding: 'utf8', env: { ...process.env, SYNSCOPE_THREADS: threads },
-      });
+      const r = spawnSync(
+        'bash',
+        [
+          '-c',
+          `ulimit -n ${MIN_FILE_DESCRIPTORS} && exec "$@"`,
+          'bash',
+          process.execPath,
+          CLI,
+          'read',
+          ...many,
+          '--format',
+          'lines',
+        ],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          env: { ...process.env, SYNSCOPE_THREADS: threads },
+        },
+      );
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /^# 2000 attempts: 2000 refused \(4000 packets, 2000 captures\)$/m);
     }

@@ -4,7 +4,16 @@
 
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readFilesOf, threadsWanted } from '../../src/cli/spawn.js';
@@ -13,12 +22,18 @@ import { buildPcap, type PcapRecord } from '../helpers/capture-files.js';
 import { CLIENT4, SERVER4, ethernet, ipv4, tcp } from '../helpers/frames.js';
 import { CAPTURES, CLI, synscope, type CliResult } from '../helpers/cli.js';
 
-const captures = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => join(CAPTURES, f));
+const captures = readdirSync(CAPTURES)
+  .filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f))
+  .sort()
+  .map((f) => join(CAPTURES, f));
 /** Multi-file sets (rotated, two interfaces): folders read as one capture. */
 const sets = ['rotated-G', 'rotated-C', 'ring-dumpcap', 'two-interfaces'].map((f) => join(CAPTURES, f));
 
 function both(args: readonly string[]): { one: CliResult; two: CliResult } {
-  return { one: synscope(args, undefined, { SYNSCOPE_THREADS: '0' }), two: synscope(args, undefined, { SYNSCOPE_THREADS: '1' }) };
+  return {
+    one: synscope(args, undefined, { SYNSCOPE_THREADS: '0' }),
+    two: synscope(args, undefined, { SYNSCOPE_THREADS: '1' }),
+  };
 }
 
 function assertSame(args: readonly string[]): CliResult {
@@ -46,7 +61,11 @@ describe('read on two threads = read in one', function () {
       for (const format of ['json', 'ndjson', 'lines', 'table', 'markdown']) {
         const r = assertSame(['read', set, '--only', 'all', '--format', format]);
         assert.equal(r.status, 0, `${set} ${format}`);
-        if (format === 'json') assert.ok(JSON.parse(r.stdout).handshakes.some((h: { spans?: unknown }) => h.spans !== undefined), `${set}: an attempt spans files`);
+        if (format === 'json')
+          assert.ok(
+            JSON.parse(r.stdout).handshakes.some((h: { spans?: unknown }) => h.spans !== undefined),
+            `${set}: an attempt spans files`,
+          );
       }
     }
   });
@@ -94,10 +113,16 @@ describe('read: stdout that cannot take the report', function () {
         const fd = openSync('/dev/full', 'w');
         try {
           const r = spawnSync(process.execPath, [CLI, 'read', join(CAPTURES, 'mixed.pcapng'), '--format', format], {
-            stdio: ['ignore', fd, 'pipe'], encoding: 'utf8', timeout: 30_000, env: { ...process.env, SYNSCOPE_THREADS: threads },
+            stdio: ['ignore', fd, 'pipe'],
+            encoding: 'utf8',
+            timeout: 30_000,
+            env: { ...process.env, SYNSCOPE_THREADS: threads },
           });
           assert.equal(r.status, 2, `threads ${threads} ${format}: ${r.stderr}`);
-          assert.equal(r.stderr, 'synscope: cannot write the report to stdout: ENOSPC: no space left on device, write\n');
+          assert.equal(
+            r.stderr,
+            'synscope: cannot write the report to stdout: ENOSPC: no space left on device, write\n',
+          );
         } finally {
           closeSync(fd);
         }
@@ -115,7 +140,13 @@ describe('read: error lines after the whole report', function () {
     for (let i = 0; i < 3000; i++) {
       const port = 20000 + i;
       const syn = ethernet(0x0800, ipv4(6, tcp({ srcPort: port, dstPort: 9, seq: 1000, ack: 0, flags: TCP_FLAG_SYN })));
-      const rst = ethernet(0x0800, ipv4(6, tcp({ srcPort: 9, dstPort: port, seq: 0, ack: 1001, flags: TCP_FLAG_RST | TCP_FLAG_ACK }), { src: SERVER4, dst: CLIENT4 }));
+      const rst = ethernet(
+        0x0800,
+        ipv4(6, tcp({ srcPort: 9, dstPort: port, seq: 0, ack: 1001, flags: TCP_FLAG_RST | TCP_FLAG_ACK }), {
+          src: SERVER4,
+          dst: CLIENT4,
+        }),
+      );
       records.push({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsSub: (i % 1000) * 1000, data: syn });
       records.push({ tsSec: 1_700_000_000 + Math.floor(i / 1000), tsSub: (i % 1000) * 1000 + 10, data: rst });
     }
@@ -125,12 +156,22 @@ describe('read: error lines after the whole report', function () {
       const file = join(dir, 'cut.pcap');
       writeFileSync(file, built.subarray(0, built.length - 20));
       for (const threads of ['0', '1']) {
-        const r = spawnSync('sh', ['-c', `"$0" "$1" read "$2" --format lines 2>&1 | (sleep 1; cat)`, process.execPath, CLI, file], {
-          encoding: 'utf8', timeout: 30_000, env: { ...process.env, SYNSCOPE_THREADS: threads },
-        });
+        const r = spawnSync(
+          'sh',
+          ['-c', `"$0" "$1" read "$2" --format lines 2>&1 | (sleep 1; cat)`, process.execPath, CLI, file],
+          {
+            encoding: 'utf8',
+            timeout: 30_000,
+            env: { ...process.env, SYNSCOPE_THREADS: threads },
+          },
+        );
         const lines = r.stdout.trimEnd().split('\n');
         assert.ok(lines.length > 3000, `threads ${threads}: ${lines.length} lines`);
-        assert.match(lines[lines.length - 1]!, /^synscope: .*cut\.pcap: truncated .* at byte \d+$/, `threads ${threads}`);
+        assert.match(
+          lines[lines.length - 1]!,
+          /^synscope: .*cut\.pcap: truncated .* at byte \d+$/,
+          `threads ${threads}`,
+        );
         assert.match(lines[lines.length - 2]!, /^# 3000 attempts: 2999 refused, 1 incomplete /, `threads ${threads}`);
       }
     } finally {
@@ -145,7 +186,8 @@ describe('read: a reader that goes away (EPIPE)', function () {
   it('ends quietly with status 0, in one thread and in two', async () => {
     for (const threads of ['0', '1']) {
       const child = spawn(process.execPath, [CLI, 'read', ...captures, '--format', 'json'], {
-        stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYNSCOPE_THREADS: threads },
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, SYNSCOPE_THREADS: threads },
       });
       child.stdout.destroy(); // the reader is gone before the first byte is written
       let stderr = '';
@@ -197,13 +239,25 @@ describe('read: when it uses two threads', () => {
 
   it('the workers start before the command line is parsed when the raw arguments name such files', () => {
     assert.deepEqual(readFilesOf(['read', 'a.pcap', 'b.pcap']), ['a.pcap', 'b.pcap']);
-    assert.deepEqual(readFilesOf(['read', '--format', 'json', '-f', 'ndjson', 'a.pcap', '--only=dropped', '--port', '80']), ['a.pcap']);
-    assert.deepEqual(readFilesOf(['read', '--timeout', '5', '--host', '10.0.0.1', '--fail-on', 'refused', 'a.pcap']), ['a.pcap']);
+    assert.deepEqual(
+      readFilesOf(['read', '--format', 'json', '-f', 'ndjson', 'a.pcap', '--only=dropped', '--port', '80']),
+      ['a.pcap'],
+    );
+    assert.deepEqual(readFilesOf(['read', '--timeout', '5', '--host', '10.0.0.1', '--fail-on', 'refused', 'a.pcap']), [
+      'a.pcap',
+    ]);
     assert.deepEqual(readFilesOf(['read', '--', '-odd-name.pcap']), ['-odd-name.pcap']);
     assert.deepEqual(readFilesOf(['read', '--since', '12:22', '--until', '+30s', 'a.pcap']), ['a.pcap']);
     for (const argv of [
-      ['live', '-i', 'eth0'], ['interfaces'], ['read'], ['read', '-'], ['read', 'a.pcap', '--evidence', 'e.pcap'],
-      ['read', 'a.pcap', '--evidence=e.pcap'], ['read', 'a.pcap', '--chart', 'c.svg'], ['read', 'a.pcap', '--help'], ['read', '--version'],
+      ['live', '-i', 'eth0'],
+      ['interfaces'],
+      ['read'],
+      ['read', '-'],
+      ['read', 'a.pcap', '--evidence', 'e.pcap'],
+      ['read', 'a.pcap', '--evidence=e.pcap'],
+      ['read', 'a.pcap', '--chart', 'c.svg'],
+      ['read', 'a.pcap', '--help'],
+      ['read', '--version'],
     ]) {
       assert.equal(readFilesOf(argv), null, argv.join(' '));
     }

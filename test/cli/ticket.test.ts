@@ -20,12 +20,35 @@ interface Listed {
 
 /** tshark's one line per packet (time, addresses, ports, flags) for the given frames of a file, in time order. */
 function packets(file: string, frames: readonly number[]): string[] {
-  const r = spawnSync('tshark', [
-    '-r', file, '-Y', `frame.number in {${frames.join(',')}}`, '-T', 'fields',
-    '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'tcp.flags',
-  ], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(
+    'tshark',
+    [
+      '-r',
+      file,
+      '-Y',
+      `frame.number in {${frames.join(',')}}`,
+      '-T',
+      'fields',
+      '-e',
+      'frame.time_epoch',
+      '-e',
+      'ip.src',
+      '-e',
+      'ipv6.src',
+      '-e',
+      'tcp.srcport',
+      '-e',
+      'tcp.dstport',
+      '-e',
+      'tcp.flags',
+    ],
+    { cwd: ROOT, encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
-  return r.stdout.split('\n').filter((l) => l !== '').sort();
+  return r.stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .sort();
 }
 
 /** The ticket's frames per attempt: "start client" → frame numbers, from the Frames lines and the group rows. */
@@ -35,7 +58,9 @@ function ticketFrames(md: string): Map<string, { numbers: number[]; file: string
   for (const g of groups) {
     const client = /^\d+\. [^`]*`([^`]+)`/.exec(g)![1]!;
     const start = /\*\*When:\*\* (\S+)/.exec(g)![1]!;
-    const line = /\*\*Frames:\*\* ([0-9, ]+) in `([^`]+)` — `tshark -r (\S+) -Y 'frame.number in \{([0-9,]+)\}'`/.exec(g);
+    const line = /\*\*Frames:\*\* ([0-9, ]+) in `([^`]+)` — `tshark -r (\S+) -Y 'frame.number in \{([0-9,]+)\}'`/.exec(
+      g,
+    );
     assert.ok(line, `one file and its tshark command in: ${g.slice(0, 400)}`);
     assert.equal(line[2], line[3], 'the tshark command reads the file the frames are in');
     assert.equal(line[1]!.replace(/ /g, ''), line[4], 'the command filters the frames listed');
@@ -61,11 +86,12 @@ describe('cli markdown ticket frames', () => {
 
   // backlog-overflow: one group of 6 attempts with interleaved frames; rotated-C: attempts spanning 4 files.
   for (const input of ['captures/backlog-overflow.pcap', 'captures/rotated-C', 'captures/mixed.pcapng']) {
-    it(`${input}: with --evidence, the ticket's frames are the evidence file's, the same packets as the original's`, () => {
+    it(`${input}: with --evidence, the ticket's frames are the evidence file's, the original's packets`, () => {
       const evidence = join(dir, `${input.replace(/\W/g, '_')}.pcap`);
       const r = synscope(['read', input, '--format', 'markdown', '--evidence', evidence]);
       assert.equal(r.status, 0, r.stderr);
-      const listed = (JSON.parse(synscope(['read', input, '--format', 'json']).stdout) as { handshakes: Listed[] }).handshakes;
+      const listed = (JSON.parse(synscope(['read', input, '--format', 'json']).stdout) as { handshakes: Listed[] })
+        .handshakes;
       const byKey = new Map(listed.map((h) => [keyOf(h), h]));
       const ticket = ticketFrames(r.stdout);
       assert.ok(ticket.size >= 3, `attempts in the ticket: ${ticket.size}`);
@@ -80,11 +106,12 @@ describe('cli markdown ticket frames', () => {
     });
   }
 
-  it('without --evidence, the frames and the tshark command are the original capture\'s', () => {
+  it("without --evidence, the frames and the tshark command are the original capture's", () => {
     const input = 'captures/backlog-overflow.pcap';
     const r = synscope(['read', input, '--format', 'markdown']);
     assert.equal(r.status, 0, r.stderr);
-    const listed = (JSON.parse(synscope(['read', input, '--format', 'json']).stdout) as { handshakes: Listed[] }).handshakes;
+    const listed = (JSON.parse(synscope(['read', input, '--format', 'json']).stdout) as { handshakes: Listed[] })
+      .handshakes;
     const byKey = new Map(listed.map((h) => [keyOf(h), h]));
     const ticket = ticketFrames(r.stdout);
     assert.equal(ticket.size, 6);
@@ -103,7 +130,8 @@ describe('cli markdown ticket frames', () => {
     const bytes = spawnSync('cat', [input], { cwd: ROOT }).stdout;
     const r = synscope(['read', '-', '--format', 'markdown', '--evidence', evidence], bytes);
     assert.equal(r.status, 0, r.stderr);
-    const listed = (JSON.parse(synscope(['read', input, '--format', 'json']).stdout) as { handshakes: Listed[] }).handshakes;
+    const listed = (JSON.parse(synscope(['read', input, '--format', 'json']).stdout) as { handshakes: Listed[] })
+      .handshakes;
     const byKey = new Map(listed.map((h) => [keyOf(h), h]));
     for (const [key, t] of ticketFrames(r.stdout)) {
       const h = byKey.get(key)!;
@@ -112,7 +140,11 @@ describe('cli markdown ticket frames', () => {
   });
 
   it('no "1 attempts" nor "1 packets" in the markdown or lines of any shipped capture with one of them', () => {
-    for (const input of ['captures/established.pcap', 'captures/refused-closed-port.pcap', 'captures/reset-after-accept.pcap']) {
+    for (const input of [
+      'captures/established.pcap',
+      'captures/refused-closed-port.pcap',
+      'captures/reset-after-accept.pcap',
+    ]) {
       for (const format of ['markdown', 'lines']) {
         const r = synscope(['read', input, '--format', format, '--only', 'all', '--evidence', join(dir, 'one.pcap')]);
         assert.doesNotMatch(r.stdout, /\b1 (attempts|packets|failures|groups|services|SYNs)\b/, `${input} ${format}`);

@@ -16,11 +16,21 @@ describe('cli: --vxlan-port', () => {
     dir = mkdtempSync(join(tmpdir(), 'synscope-vxlan-'));
     file = join(dir, 'vxlan-9999.pcap');
     const w = new PcapFileWriter(file);
-    const inVni = (inner: Buffer, back: boolean): Buffer => ethernet(0x0800, ipv4(17, udp(9999, vxlan(7, ethernet(0x0800, inner))),
-      back ? { src: VTEP4_B, dst: VTEP4_A } : { src: VTEP4_A, dst: VTEP4_B }));
+    const inVni = (inner: Buffer, back: boolean): Buffer =>
+      ethernet(
+        0x0800,
+        ipv4(
+          17,
+          udp(9999, vxlan(7, ethernet(0x0800, inner))),
+          back ? { src: VTEP4_B, dst: VTEP4_A } : { src: VTEP4_A, dst: VTEP4_B },
+        ),
+      );
     const syn = inVni(ipv4(6, tcp({ flags: 0x02, seq: 100 })), false);
     w.write(1_764_800_000, 0, syn, syn.length);
-    const rst = inVni(ipv4(6, tcp({ srcPort: 8080, dstPort: 51234, flags: 0x14, seq: 0, ack: 101 }), { src: SERVER4, dst: CLIENT4 }), true);
+    const rst = inVni(
+      ipv4(6, tcp({ srcPort: 8080, dstPort: 51234, flags: 0x14, seq: 0, ack: 101 }), { src: SERVER4, dst: CLIENT4 }),
+      true,
+    );
     w.write(1_764_800_000, 300, rst, rst.length);
     w.close();
   });
@@ -34,11 +44,15 @@ describe('cli: --vxlan-port', () => {
 
   it('with it, the handshake inside is found, in one thread and in two', () => {
     for (const threads of ['0', '1']) {
-      const r = synscope(['read', file, '--format', 'json', '--vxlan-port', '4790,9999'], undefined, { SYNSCOPE_THREADS: threads });
+      const r = synscope(['read', file, '--format', 'json', '--vxlan-port', '4790,9999'], undefined, {
+        SYNSCOPE_THREADS: threads,
+      });
       assert.equal(r.status, 0, r.stderr);
       const hs = (JSON.parse(r.stdout) as { handshakes: Array<{ outcome: string; tunnel: unknown }> }).handshakes;
-      assert.deepEqual(hs.map((h) => [h.outcome, h.tunnel]),
-        [['refused', { kind: 'vxlan', vni: 7, outer: { src: '192.168.100.1', dst: '192.168.100.2' } }]]);
+      assert.deepEqual(
+        hs.map((h) => [h.outcome, h.tunnel]),
+        [['refused', { kind: 'vxlan', vni: 7, outer: { src: '192.168.100.1', dst: '192.168.100.2' } }]],
+      );
     }
   });
 

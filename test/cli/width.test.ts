@@ -8,8 +8,14 @@ import { join } from 'node:path';
 import { CAPTURES, synscope } from '../helpers/cli.js';
 import { outputWidth } from '../../src/cli/help.js';
 
-const files = readdirSync(CAPTURES).filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f)).sort().map((f) => `captures/${f}`);
-const folders = readdirSync(CAPTURES).filter((f) => statSync(join(CAPTURES, f)).isDirectory()).sort().map((f) => `captures/${f}`);
+const files = readdirSync(CAPTURES)
+  .filter((f) => /\.(pcap|pcapng)(\.gz)?$/.test(f))
+  .sort()
+  .map((f) => `captures/${f}`);
+const folders = readdirSync(CAPTURES)
+  .filter((f) => statSync(join(CAPTURES, f)).isDirectory())
+  .sort()
+  .map((f) => `captures/${f}`);
 
 function assertFits(args: readonly string[], width: number): string {
   // --only all lists every handshake: the most rows and the widest cells.
@@ -39,9 +45,15 @@ describe('cli/width: table output within COLUMNS', () => {
 
   it('the handshakes table uses the width it has: one line per row at 120, two at 80', () => {
     const wide = assertFits(['captures/mixed.pcapng'], 120);
-    assert.match(wide, /^12:23:43\.464 {2}10\.77\.1\.2:40032 > 10\.77\.1\.1:9 +refused ECONNREFUSED +1 +rst \+0\.009ms +11,12$/m);
+    assert.match(
+      wide,
+      /^12:23:43\.464 {2}10\.77\.1\.2:40032 > 10\.77\.1\.1:9 +refused ECONNREFUSED +1 +rst \+0\.009ms +11,12$/m,
+    );
     const narrow = assertFits(['captures/mixed.pcapng'], 80);
-    assert.match(narrow, /^12:23:43\.464 {2}10\.77\.1\.2:40032 +refused +1 +rst +11,12\n {14}> 10\.77\.1\.1:9 +ECONNREFUSED +\+0\.009ms$/m);
+    assert.match(
+      narrow,
+      /^12:23:43\.464 {2}10\.77\.1\.2:40032 +refused +1 +rst +11,12\n {14}> 10\.77\.1\.1:9 +ECONNREFUSED +\+0\.009ms$/m,
+    );
     // The date once above the times of day; 6 SYNs' frames as a range.
     assert.match(narrow, /^handshakes, 2026-11-25 UTC$/m);
     // The answer's sender named when it is not the server.
@@ -71,13 +83,19 @@ describe('cli/width: the headline', () => {
     const narrow = synscope(['read', 'captures/mixed.pcapng'], undefined, { COLUMNS: '80' }).stdout;
     assert.equal(narrow.split('\n')[0], '5 of 8 attempts failed: 10.77.1.1:9 refused 1, and 4 more services');
     const wide = synscope(['read', 'captures/mixed.pcapng'], undefined, { COLUMNS: '200' }).stdout;
-    assert.equal(wide.split('\n')[0], '5 of 8 attempts failed: 10.77.1.1:9 refused 1, 10.77.1.1:8083 rejected 1, '
-      + '10.77.2.2:9 refused 1, 10.77.2.2:8084 dropped 1, [fd77:2::2]:9 refused 1');
+    assert.equal(
+      wide.split('\n')[0],
+      '5 of 8 attempts failed: 10.77.1.1:9 refused 1, 10.77.1.1:8083 rejected 1, ' +
+        '10.77.2.2:9 refused 1, 10.77.2.2:8084 dropped 1, [fd77:2::2]:9 refused 1',
+    );
   });
 
   it('names the finding about a service: listen queue overflow', () => {
     const r = synscope(['read', 'captures/backlog-overflow.pcap'], undefined, { COLUMNS: '120' });
-    assert.match(r.stdout.split('\n')[0]!, /^\d+ of \d+ attempts failed: 10\.77\.2\.2:\d+ dropped \d+ \(listen queue overflow\)/);
+    assert.match(
+      r.stdout.split('\n')[0]!,
+      /^\d+ of \d+ attempts failed: 10\.77\.2\.2:\d+ dropped \d+ \(listen queue overflow\)/,
+    );
   });
 
   it('nothing failed, nothing seen', () => {

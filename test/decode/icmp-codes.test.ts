@@ -23,20 +23,37 @@ describe('decode/icmp-codes', () => {
     const P = ICMP_CAUSE_PROHIBITED;
     const O = ICMP_CAUSE_OTHER;
     assert.deepEqual(causes(4, 3, 16), [
-      ICMP_CAUSE_NET, ICMP_CAUSE_HOST, O, ICMP_CAUSE_PORT, O, O, ICMP_CAUSE_NET, ICMP_CAUSE_HOST, O, P, P, O, O, P, O, O,
+      ICMP_CAUSE_NET,
+      ICMP_CAUSE_HOST,
+      O,
+      ICMP_CAUSE_PORT,
+      O,
+      O,
+      ICMP_CAUSE_NET,
+      ICMP_CAUSE_HOST,
+      O,
+      P,
+      P,
+      O,
+      O,
+      P,
+      O,
+      O,
     ]);
   });
 
   it('ICMPv6 destination unreachable: the cause of each of the 7 codes', () => {
     const P = ICMP_CAUSE_PROHIBITED;
-    assert.deepEqual(causes(6, 1, 7), [
-      ICMP_CAUSE_NET, P, ICMP_CAUSE_OTHER, ICMP_CAUSE_HOST, ICMP_CAUSE_PORT, P, P,
-    ]);
+    assert.deepEqual(causes(6, 1, 7), [ICMP_CAUSE_NET, P, ICMP_CAUSE_OTHER, ICMP_CAUSE_HOST, ICMP_CAUSE_PORT, P, P]);
   });
 
   it('an unreachable code past the table: not fatal in IPv4, EPROTO in IPv6', () => {
     assert.deepEqual(icmpMeaning(4, 3, 16), { name: 'destination unreachable', errno: null, cause: ICMP_CAUSE_OTHER });
-    assert.deepEqual(icmpMeaning(6, 1, 7), { name: 'destination unreachable', errno: 'EPROTO', cause: ICMP_CAUSE_OTHER });
+    assert.deepEqual(icmpMeaning(6, 1, 7), {
+      name: 'destination unreachable',
+      errno: 'EPROTO',
+      cause: ICMP_CAUSE_OTHER,
+    });
     assert.equal(icmpMeaning(4, 3, -1).errno, null);
   });
 

@@ -5,7 +5,14 @@ import { strict as assert } from 'node:assert';
 import { decodeIcmp4, decodeIcmp6 } from '../../src/decode/icmp.js';
 import { decodeIp4 } from '../../src/decode/ip4.js';
 import { decodeIp6 } from '../../src/decode/ip6.js';
-import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, KIND_ICMP_ERROR, KIND_NONE, PacketView } from '../../src/decode/view.js';
+import {
+  DECODE_BAD_HEADER,
+  DECODE_NOT_TCP,
+  DECODE_TRUNCATED,
+  KIND_ICMP_ERROR,
+  KIND_NONE,
+  PacketView,
+} from '../../src/decode/view.js';
 import {
   CLIENT4,
   CLIENT6,
@@ -176,7 +183,10 @@ describe('decode/icmp', () => {
     });
 
     it('refuses a quote that is not IPv6', () => {
-      assert.equal(decode(icmp6Error(1, 1, ROUTER6, Buffer.concat([ipv4Syn(), Buffer.alloc(20)]))).result, DECODE_BAD_HEADER);
+      assert.equal(
+        decode(icmp6Error(1, 1, ROUTER6, Buffer.concat([ipv4Syn(), Buffer.alloc(20)]))).result,
+        DECODE_BAD_HEADER,
+      );
     });
   });
 });

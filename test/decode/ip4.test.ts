@@ -56,11 +56,13 @@ describe('decode/ip4', () => {
     assert.equal(decode(ipv4Syn(), 20).result, 20);
   });
 
-  it('hands every fragment (an offset or MF set) to reassembly, with its place in the datagram; DF alone is no fragment', () => {
+  it('hands every fragment (an offset or MF set) to reassembly, with its place; DF alone is no fragment', () => {
     const last = decode(ipv4Syn({ fragmentOffset: 1 }));
     assert.equal(last.result, DECODE_FRAGMENT);
-    assert.deepEqual([last.view.fragOffset, last.view.fragMore, last.view.fragProto, last.view.fragDataOff, last.view.fragDataEnd],
-      [8, 0, 6, 20, 60]);
+    assert.deepEqual(
+      [last.view.fragOffset, last.view.fragMore, last.view.fragProto, last.view.fragDataOff, last.view.fragDataEnd],
+      [8, 0, 6, 20, 60],
+    );
     const middle = decode(ipv4Syn({ fragmentOffset: 0x1fff, moreFragments: true }));
     assert.deepEqual([middle.result, middle.view.fragOffset, middle.view.fragMore], [DECODE_FRAGMENT, 0x1fff * 8, 1]);
     const first = decode(ipv4Syn({ fragmentOffset: 0, moreFragments: true, dontFragment: false }));

@@ -3,7 +3,13 @@
 
 import { strict as assert } from 'node:assert';
 import { decodeIp6, ip6PayloadEnd, ip6UpperProtocol, skipIp6Extensions } from '../../src/decode/ip6.js';
-import { DECODE_BAD_HEADER, DECODE_FRAGMENT, DECODE_NOT_TCP, DECODE_TRUNCATED, PacketView } from '../../src/decode/view.js';
+import {
+  DECODE_BAD_HEADER,
+  DECODE_FRAGMENT,
+  DECODE_NOT_TCP,
+  DECODE_TRUNCATED,
+  PacketView,
+} from '../../src/decode/view.js';
 import {
   authHeader,
   CLIENT6,

@@ -13,7 +13,13 @@ import {
   LINKTYPE_RAW,
 } from '../../src/capture/source.js';
 import { decodeLink, LINK_DECODERS } from '../../src/decode/link.js';
-import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, PacketView } from '../../src/decode/view.js';
+import {
+  DECODE_BAD_HEADER,
+  DECODE_NOT_TCP,
+  DECODE_TRUNCATED,
+  DECODE_UNKNOWN_LINK,
+  PacketView,
+} from '../../src/decode/view.js';
 import {
   ETH_VLAN_IPV4_SYN,
   ETH_VLAN_IPV4_SYN_IP,
@@ -30,7 +36,8 @@ import {
   sllIpv4Syn,
 } from '../helpers/frames.js';
 
-const link = (frame: Buffer, linkType: number): number => decodeLink(frame, 0, frame.length, linkType, new PacketView());
+const link = (frame: Buffer, linkType: number): number =>
+  decodeLink(frame, 0, frame.length, linkType, new PacketView());
 
 describe('decode/link', () => {
   describe('Ethernet', () => {
@@ -43,7 +50,11 @@ describe('decode/link', () => {
     });
 
     it('follows an 802.1Q tag (the hand-written model frame)', () => {
-      assert.deepEqual(ethernet(0x0800, ipv4Syn(), [[0x8100, 100]]), ETH_VLAN_IPV4_SYN, 'builders agree with the literal');
+      assert.deepEqual(
+        ethernet(0x0800, ipv4Syn(), [[0x8100, 100]]),
+        ETH_VLAN_IPV4_SYN,
+        'builders agree with the literal',
+      );
       assert.equal(link(ETH_VLAN_IPV4_SYN, LINKTYPE_ETHERNET), ETH_VLAN_IPV4_SYN_IP);
     });
 
@@ -126,10 +137,11 @@ describe('decode/link', () => {
       for (const order of ['le', 'be'] as const) {
         it(`LINKTYPE ${linkType}, family in ${order} byte order: AF_INET and all three AF_INET6 values`, () => {
           assert.equal(link(nullIpv4Syn(order), linkType), 4);
-          for (const family of [24, 28, 30]) assert.equal(link(nullIpv6Syn(family, order), linkType), 4, `AF ${family}`);
+          for (const family of [24, 28, 30])
+            assert.equal(link(nullIpv6Syn(family, order), linkType), 4, `AF ${family}`);
         });
       }
-      it(`LINKTYPE ${linkType}: other families are not TCP, a mismatched version is bad, a cut header truncated`, () => {
+      it(`LINKTYPE ${linkType}: other families not TCP, a mismatched version bad, a cut header truncated`, () => {
         assert.equal(link(nullHeader(7, 'le', ipv4Syn()), linkType), DECODE_NOT_TCP);
         assert.equal(link(nullHeader(0x12345678, 'be', ipv4Syn()), linkType), DECODE_NOT_TCP);
         assert.equal(link(nullHeader(2, 'le', ipv6Syn()), linkType), DECODE_BAD_HEADER);

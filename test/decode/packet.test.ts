@@ -165,9 +165,17 @@ describe('decode/packet', () => {
     it('does not read bytes past the IP total length (link padding) as quoted bytes', () => {
       // The IP total length ends the quote one byte short of RFC 792's minimum (IP header + 8 bytes of TCP);
       // the bytes after it look like the rest of the SYN but are not part of the datagram.
-      const packet = ipv4(1, icmp4Error(3, 1, ROUTER4).subarray(20), { src: ROUTER4, dst: CLIENT4, totalLength: 20 + 8 + 27 });
+      const packet = ipv4(1, icmp4Error(3, 1, ROUTER4).subarray(20), {
+        src: ROUTER4,
+        dst: CLIENT4,
+        totalLength: 20 + 8 + 27,
+      });
       assert.equal(decode(ethernet(0x0800, packet), LINKTYPE_ETHERNET), DECODE_TRUNCATED);
-      const whole = ipv4(1, icmp4Error(3, 1, ROUTER4).subarray(20), { src: ROUTER4, dst: CLIENT4, totalLength: 20 + 8 + 28 });
+      const whole = ipv4(1, icmp4Error(3, 1, ROUTER4).subarray(20), {
+        src: ROUTER4,
+        dst: CLIENT4,
+        totalLength: 20 + 8 + 28,
+      });
       assert.equal(decode(ethernet(0x0800, whole), LINKTYPE_ETHERNET), DECODE_OK);
     });
   });
@@ -271,7 +279,16 @@ describe('decode/packet', () => {
     );
     const framed = fc.oneof(
       ipv4Packet.map((p) => [ethernet(0x0800, p, [[0x8100, 7]]), LINKTYPE_ETHERNET] as const),
-      ipv6Packet.map((p) => [ethernet(0x86dd, p, [[0x88a8, 1], [0x8100, 2]]), LINKTYPE_ETHERNET] as const),
+      ipv6Packet.map(
+        (p) =>
+          [
+            ethernet(0x86dd, p, [
+              [0x88a8, 1],
+              [0x8100, 2],
+            ]),
+            LINKTYPE_ETHERNET,
+          ] as const,
+      ),
       ipv4Packet.map((p) => [sll(0x0800, p), LINKTYPE_LINUX_SLL] as const),
       ipv6Packet.map((p) => [sll2(0x86dd, p), LINKTYPE_LINUX_SLL2] as const),
       fc.oneof(ipv4Packet, ipv6Packet).map((p) => [p, LINKTYPE_RAW] as const),

@@ -7,30 +7,75 @@ import { Frame, LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../../src/capture/source
 import { decodePacket } from '../../src/decode/packet.js';
 import { MAX_PIECES, REASSEMBLY_SLOTS, REASSEMBLY_TIMEOUT, Reassembler } from '../../src/decode/reassembly.js';
 import {
-  DECODE_FRAGMENT, DECODE_OK, KIND_ICMP_ERROR, KIND_TCP, PacketView, TUNNEL_VXLAN,
+  DECODE_FRAGMENT,
+  DECODE_OK,
+  KIND_ICMP_ERROR,
+  KIND_TCP,
+  PacketView,
+  TUNNEL_VXLAN,
 } from '../../src/decode/view.js';
 import {
-  CLIENT4, CLIENT6, ethernet, icmpPortUnreachable, ipv4, ipv6, SERVER4, SERVER6, tcp, udp, VTEP4_A, VTEP4_B, vxlan,
+  CLIENT4,
+  CLIENT6,
+  ethernet,
+  icmpPortUnreachable,
+  ipv4,
+  ipv6,
+  SERVER4,
+  SERVER6,
+  tcp,
+  udp,
+  VTEP4_A,
+  VTEP4_B,
+  vxlan,
 } from '../helpers/frames.js';
 
 /** IPv4 fragments of `payload` (protocol `proto`) cut at the given byte offsets (multiples of 8). */
-function fragments4(proto: number, payload: Buffer, cuts: readonly number[], id = 0x4242, src = CLIENT4, dst = SERVER4): Buffer[] {
+function fragments4(
+  proto: number,
+  payload: Buffer,
+  cuts: readonly number[],
+  id = 0x4242,
+  src = CLIENT4,
+  dst = SERVER4,
+): Buffer[] {
   const bounds = [0, ...cuts, payload.length];
   const out: Buffer[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const more = i + 2 < bounds.length;
-    out.push(ipv4(proto, payload.subarray(bounds[i], bounds[i + 1]), {
-      id, src, dst, dontFragment: false, moreFragments: more, fragmentOffset: bounds[i]! / 8,
-    }));
+    out.push(
+      ipv4(proto, payload.subarray(bounds[i], bounds[i + 1]), {
+        id,
+        src,
+        dst,
+        dontFragment: false,
+        moreFragments: more,
+        fragmentOffset: bounds[i]! / 8,
+      }),
+    );
   }
   return out;
 }
 
 /** IPv6 fragments: a Fragment header (identification `id`) in each, the pieces as given by [start, end). */
-function fragments6(next: number, payload: Buffer, pieces: ReadonlyArray<readonly [number, number]>, id = 0xabcd): Buffer[] {
+function fragments6(
+  next: number,
+  payload: Buffer,
+  pieces: ReadonlyArray<readonly [number, number]>,
+  id = 0xabcd,
+): Buffer[] {
   return pieces.map(([s, e]) => {
     const more = e < payload.length ? 1 : 0;
-    const header = Buffer.from([next, 0, ((s << 0) >> 8) & 0xff, (s & 0xf8) | more, id >>> 24, (id >> 16) & 0xff, (id >> 8) & 0xff, id & 0xff]);
+    const header = Buffer.from([
+      next,
+      0,
+      ((s << 0) >> 8) & 0xff,
+      (s & 0xf8) | more,
+      id >>> 24,
+      (id >> 16) & 0xff,
+      (id >> 8) & 0xff,
+      id & 0xff,
+    ]);
     return ipv6(44, Buffer.concat([header, payload.subarray(s, e)]));
   });
 }
@@ -79,7 +124,10 @@ function assertSyn(v: PacketView, v6 = false): void {
 
 describe('decode/reassembly', () => {
   it('IPv4: a tiny first fragment (8 bytes of TCP) and the rest, in either order', () => {
-    for (const order of [[0, 1], [1, 0]]) {
+    for (const order of [
+      [0, 1],
+      [1, 0],
+    ]) {
       const f = new Feeder();
       const parts = fragments4(6, SYN, [8]);
       assert.equal(f.feed(parts[order[0]!]!), DECODE_FRAGMENT);
@@ -90,7 +138,7 @@ describe('decode/reassembly', () => {
     }
   });
 
-  it('IPv4: TCP data split in three; payloadLen is the whole datagram\'s, beyond the kept prefix', () => {
+  it("IPv4: TCP data split in three; payloadLen is the whole datagram's, beyond the kept prefix", () => {
     const f = new Feeder();
     const seg = tcp({ flags: 0x18, options: Buffer.alloc(0), payload: Buffer.alloc(3000, 7) });
     const parts = fragments4(6, seg, [1480, 2960]);
@@ -103,7 +151,10 @@ describe('decode/reassembly', () => {
 
   it('IPv6: Fragment headers, 16 bytes then 24', () => {
     const f = new Feeder();
-    const parts = fragments6(6, SYN, [[16, 40], [0, 16]]);
+    const parts = fragments6(6, SYN, [
+      [16, 40],
+      [0, 16],
+    ]);
     assert.equal(f.feed(parts[0]!), DECODE_FRAGMENT);
     assert.equal(f.feed(parts[1]!), DECODE_OK);
     assertSyn(f.view, true);
@@ -121,11 +172,23 @@ describe('decode/reassembly', () => {
 
   it('RFC 5722: overlapping IPv6 fragments drop the datagram; an exact copy is only another frame', () => {
     const f = new Feeder();
-    const overlap = fragments6(6, SYN, [[0, 24], [16, 40]]);
+    const overlap = fragments6(6, SYN, [
+      [0, 24],
+      [16, 40],
+    ]);
     assert.equal(f.feed(overlap[0]!), DECODE_FRAGMENT);
     assert.equal(f.feed(overlap[1]!), DECODE_FRAGMENT);
     assert.deepEqual(f.anomalies(), { fragments_overlapping: 1 }, 'both pieces discarded, nothing waits');
-    const copies = fragments6(6, SYN, [[0, 16], [0, 16], [16, 40]], 99);
+    const copies = fragments6(
+      6,
+      SYN,
+      [
+        [0, 16],
+        [0, 16],
+        [16, 40],
+      ],
+      99,
+    );
     assert.equal(f.feed(copies[0]!), DECODE_FRAGMENT);
     assert.equal(f.feed(copies[1]!), DECODE_FRAGMENT);
     assert.equal(f.feed(copies[2]!), DECODE_OK);
@@ -163,7 +226,11 @@ describe('decode/reassembly', () => {
   it(`more than ${MAX_PIECES} pieces is given up`, () => {
     const f = new Feeder();
     const big = Buffer.concat([SYN, Buffer.alloc(8 * MAX_PIECES)]);
-    const parts = fragments4(6, big, Array.from({ length: MAX_PIECES + 1 }, (_, i) => 8 * (i + 1)));
+    const parts = fragments4(
+      6,
+      big,
+      Array.from({ length: MAX_PIECES + 1 }, (_, i) => 8 * (i + 1)),
+    );
     for (const p of parts) assert.equal(f.feed(p), DECODE_FRAGMENT);
     assert.ok((f.anomalies()['fragments_inconsistent'] ?? 0) >= 1);
   });
@@ -173,7 +240,10 @@ describe('decode/reassembly', () => {
     const parts = fragments4(6, SYN, [8]);
     f.feed(parts[1]!);
     assert.equal(f.feed(parts[0]!), DECODE_OK);
-    assert.deepEqual(f.r.parts.packets.map((p) => p.number), [1, 2]);
+    assert.deepEqual(
+      f.r.parts.packets.map((p) => p.number),
+      [1, 2],
+    );
     assert.deepEqual(f.r.parts.packets[0]!.data, parts[1]);
   });
 
@@ -194,10 +264,18 @@ describe('decode/reassembly', () => {
     const inVni = (vni: number, p: Buffer): Buffer =>
       ethernet(0x0800, ipv4(17, udp(4789, vxlan(vni, ethernet(0x0800, p))), { src: VTEP4_A, dst: VTEP4_B }));
     assert.equal(f.feed(inVni(1, parts[0]!), 0, LINKTYPE_ETHERNET), DECODE_FRAGMENT);
-    assert.equal(f.feed(inVni(2, parts[1]!), 0, LINKTYPE_ETHERNET), DECODE_FRAGMENT, 'another VNI: not the same datagram');
+    assert.equal(
+      f.feed(inVni(2, parts[1]!), 0, LINKTYPE_ETHERNET),
+      DECODE_FRAGMENT,
+      'another VNI: not the same datagram',
+    );
     assert.equal(f.feed(inVni(1, parts[1]!), 0, LINKTYPE_ETHERNET), DECODE_OK);
     assertSyn(f.view);
     assert.equal(f.view.tunnelId, 1);
-    assert.deepEqual(f.view.buf.subarray(f.view.outerDstOff, f.view.outerDstOff + 4), VTEP4_B, 'outer addresses copied along');
+    assert.deepEqual(
+      f.view.buf.subarray(f.view.outerDstOff, f.view.outerDstOff + 4),
+      VTEP4_B,
+      'outer addresses copied along',
+    );
   });
 });

@@ -5,7 +5,14 @@ import { strict as assert } from 'node:assert';
 import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../../src/capture/source.js';
 import { decodePacket } from '../../src/decode/packet.js';
 import {
-  DECODE_FRAGMENT, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, KIND_ICMP_ERROR, KIND_NONE, KIND_TCP, PacketView,
+  DECODE_FRAGMENT,
+  DECODE_NOT_TCP,
+  DECODE_OK,
+  DECODE_TRUNCATED,
+  KIND_ICMP_ERROR,
+  KIND_NONE,
+  KIND_TCP,
+  PacketView,
 } from '../../src/decode/view.js';
 import {
   ethernet,
@@ -36,11 +43,19 @@ interface Sample {
 }
 
 const SAMPLES: readonly Sample[] = [
-  { name: 'ICMPv4 port unreachable', frame: ethernet(0x0800, icmpPortUnreachable()), linkType: LINKTYPE_ETHERNET, status: DECODE_OK },
+  {
+    name: 'ICMPv4 port unreachable',
+    frame: ethernet(0x0800, icmpPortUnreachable()),
+    linkType: LINKTYPE_ETHERNET,
+    status: DECODE_OK,
+  },
   { name: 'ICMPv6 admin prohibited', frame: icmp6AdminProhibited(), linkType: LINKTYPE_RAW, status: DECODE_OK },
   {
     name: 'IPv4 TCP data',
-    frame: ethernet(0x0800, ipv4(6, tcp({ flags: 0x18, seq: 7, ack: 9, payload: Buffer.alloc(10), options: Buffer.alloc(0) }), { ttl: 5 })),
+    frame: ethernet(
+      0x0800,
+      ipv4(6, tcp({ flags: 0x18, seq: 7, ack: 9, payload: Buffer.alloc(10), options: Buffer.alloc(0) }), { ttl: 5 }),
+    ),
     linkType: LINKTYPE_ETHERNET,
     status: DECODE_OK,
   },
@@ -49,7 +64,10 @@ const SAMPLES: readonly Sample[] = [
   { name: 'cut SYN', frame: ipv4Syn().subarray(0, 30), linkType: LINKTYPE_RAW, status: DECODE_TRUNCATED },
   {
     name: 'VXLAN-carried SYN',
-    frame: ethernet(0x0800, ipv4(17, udp(4789, vxlan(42, ethernet(0x86dd, ipv6Syn()))), { src: VTEP4_A, dst: VTEP4_B })),
+    frame: ethernet(
+      0x0800,
+      ipv4(17, udp(4789, vxlan(42, ethernet(0x86dd, ipv6Syn()))), { src: VTEP4_A, dst: VTEP4_B }),
+    ),
     linkType: LINKTYPE_ETHERNET,
     status: DECODE_OK,
   },
@@ -59,8 +77,18 @@ const SAMPLES: readonly Sample[] = [
     linkType: LINKTYPE_RAW,
     status: DECODE_OK,
   },
-  { name: 'MPLS-carried SYN', frame: ethernet(0x8847, Buffer.concat([mplsLabel(100, true), ipv4Syn()])), linkType: LINKTYPE_ETHERNET, status: DECODE_OK },
-  { name: 'PPPoE LCP', frame: ethernet(0x8864, pppoe(7, 0xc021, Buffer.alloc(8))), linkType: LINKTYPE_ETHERNET, status: DECODE_NOT_TCP },
+  {
+    name: 'MPLS-carried SYN',
+    frame: ethernet(0x8847, Buffer.concat([mplsLabel(100, true), ipv4Syn()])),
+    linkType: LINKTYPE_ETHERNET,
+    status: DECODE_OK,
+  },
+  {
+    name: 'PPPoE LCP',
+    frame: ethernet(0x8864, pppoe(7, 0xc021, Buffer.alloc(8))),
+    linkType: LINKTYPE_ETHERNET,
+    status: DECODE_NOT_TCP,
+  },
   {
     name: 'IPv4 fragment',
     frame: ipv4(6, tcp().subarray(0, 8), { id: 77, moreFragments: true, dontFragment: false }),
@@ -130,19 +158,46 @@ describe('decode: one PacketView reused', () => {
 
   it('a tunnelled fragment then bare TCP: the tunnel and fragment fields are cleared (spelled out)', () => {
     const view = new PacketView();
-    const a = ethernet(0x0800, ipv4(17, udp(4789, vxlan(9, ethernet(0x0800, ipv4(6, tcp().subarray(0, 8), {
-      id: 5, moreFragments: true, dontFragment: false,
-    })))), { src: VTEP4_A, dst: VTEP4_B }));
+    const a = ethernet(
+      0x0800,
+      ipv4(
+        17,
+        udp(
+          4789,
+          vxlan(
+            9,
+            ethernet(
+              0x0800,
+              ipv4(6, tcp().subarray(0, 8), {
+                id: 5,
+                moreFragments: true,
+                dontFragment: false,
+              }),
+            ),
+          ),
+        ),
+        { src: VTEP4_A, dst: VTEP4_B },
+      ),
+    );
     assert.equal(decodePacket(a, 0, a.length, LINKTYPE_ETHERNET, view), DECODE_FRAGMENT);
     assert.deepEqual([view.tunnelId, view.outerAddrLen, view.fragId, view.fragMore], [9, 4, 5, 1]);
     const b = SAMPLES[2].frame;
     assert.equal(decodePacket(b, 0, b.length, LINKTYPE_ETHERNET, view), DECODE_OK);
     assert.deepEqual(
-      [view.tunnelKind, view.tunnelId, view.tunnelKey, view.outerAddrLen, view.outerSrcOff, view.outerDstOff, view.tunnelDepth],
+      [
+        view.tunnelKind,
+        view.tunnelId,
+        view.tunnelKey,
+        view.outerAddrLen,
+        view.outerSrcOff,
+        view.outerDstOff,
+        view.tunnelDepth,
+      ],
       [0, -1, 0, 0, 0, 0, 0],
     );
     assert.deepEqual(
-      [view.fragId, view.fragOffset, view.fragMore, view.fragProto, view.fragDataOff, view.fragDataEnd], [0, 0, 0, 0, 0, 0],
+      [view.fragId, view.fragOffset, view.fragMore, view.fragProto, view.fragDataOff, view.fragDataEnd],
+      [0, 0, 0, 0, 0, 0],
     );
   });
 });

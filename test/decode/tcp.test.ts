@@ -52,7 +52,15 @@ describe('decode/tcp', () => {
   });
 
   it('passes every flag bit of byte 13 through', () => {
-    const all = TCP_FLAG_FIN | TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_PSH | TCP_FLAG_ACK | TCP_FLAG_URG | TCP_FLAG_ECE | TCP_FLAG_CWR;
+    const all =
+      TCP_FLAG_FIN |
+      TCP_FLAG_SYN |
+      TCP_FLAG_RST |
+      TCP_FLAG_PSH |
+      TCP_FLAG_ACK |
+      TCP_FLAG_URG |
+      TCP_FLAG_ECE |
+      TCP_FLAG_CWR;
     assert.equal(decode(ipv4(6, tcp({ flags: all }))).view.flags, 0xff);
     assert.equal(decode(ipv4(6, tcp({ flags: TCP_FLAG_RST | TCP_FLAG_ACK }))).view.flags, 0x14);
   });

@@ -9,13 +9,47 @@ import { LINKTYPE_ETHERNET, LINKTYPE_RAW } from '../../src/capture/source.js';
 import { decodePacket, MAX_TUNNEL_DEPTH } from '../../src/decode/packet.js';
 import { addVxlanPorts, vxlanPorts } from '../../src/decode/udp.js';
 import {
-  DECODE_BAD_HEADER, DECODE_FRAGMENT, DECODE_NOT_TCP, DECODE_OK, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, KIND_ICMP_ERROR,
-  KIND_TCP, PacketView, TUNNEL_ERSPAN, TUNNEL_GENEVE, TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_NONE, TUNNEL_PPPOE,
+  DECODE_BAD_HEADER,
+  DECODE_FRAGMENT,
+  DECODE_NOT_TCP,
+  DECODE_OK,
+  DECODE_TRUNCATED,
+  DECODE_UNKNOWN_LINK,
+  KIND_ICMP_ERROR,
+  KIND_TCP,
+  PacketView,
+  TUNNEL_ERSPAN,
+  TUNNEL_GENEVE,
+  TUNNEL_GRE,
+  TUNNEL_IPIP,
+  TUNNEL_MPLS,
+  TUNNEL_NONE,
+  TUNNEL_PPPOE,
   TUNNEL_VXLAN,
 } from '../../src/decode/view.js';
 import {
-  CLIENT4, CLIENT6, ethernet, erspan2, erspan3, geneve, gre, icmpPortUnreachable, ipv4, ipv4Syn, ipv6, ipv6Syn, mplsLabel,
-  pppoe, SERVER4, SERVER6, udp, VTEP4_A, VTEP4_B, VTEP6_A, VTEP6_B, vxlan,
+  CLIENT4,
+  CLIENT6,
+  ethernet,
+  erspan2,
+  erspan3,
+  geneve,
+  gre,
+  icmpPortUnreachable,
+  ipv4,
+  ipv4Syn,
+  ipv6,
+  ipv6Syn,
+  mplsLabel,
+  pppoe,
+  SERVER4,
+  SERVER6,
+  udp,
+  VTEP4_A,
+  VTEP4_B,
+  VTEP6_A,
+  VTEP6_B,
+  vxlan,
 } from '../helpers/frames.js';
 
 const view = new PacketView();
@@ -134,7 +168,10 @@ describe('decode: tunnels', () => {
       assert.equal(decode(under4(47, gre(0x88be, erspan2(513, ethernet(0x0800, ipv4Syn())), { seq: 1 }))), DECODE_OK);
       assertCarried(TUNNEL_ERSPAN, 513, VTEP4_A, VTEP4_B);
       for (const sub of [false, true]) {
-        assert.equal(decode(under4(47, gre(0x22eb, erspan3(1023, ethernet(0x86dd, ipv6Syn()), sub), { seq: 1 }))), DECODE_OK);
+        assert.equal(
+          decode(under4(47, gre(0x22eb, erspan3(1023, ethernet(0x86dd, ipv6Syn()), sub), { seq: 1 }))),
+          DECODE_OK,
+        );
         assertCarried(TUNNEL_ERSPAN, 1023, VTEP4_A, VTEP4_B, true);
       }
     });
@@ -162,7 +199,7 @@ describe('decode: tunnels', () => {
       assert.equal(view.tunnelKey, TUNNEL_IPIP * 2 ** 32);
     });
 
-    it('an inner version that is not the protocol\'s is a bad header', () => {
+    it("an inner version that is not the protocol's is a bad header", () => {
       assert.equal(decode(under4(4, ipv6Syn())), DECODE_BAD_HEADER);
     });
 
@@ -177,7 +214,10 @@ describe('decode: tunnels', () => {
 
   describe('decode/mpls', () => {
     it('walks the stack to the bottom label and guesses IPv4 / IPv6 by the next nibble', () => {
-      assert.equal(decode(ethernet(0x8847, Buffer.concat([mplsLabel(16, false), mplsLabel(1000, true), ipv4Syn()]))), DECODE_OK);
+      assert.equal(
+        decode(ethernet(0x8847, Buffer.concat([mplsLabel(16, false), mplsLabel(1000, true), ipv4Syn()]))),
+        DECODE_OK,
+      );
       assertCarried(TUNNEL_MPLS, 1000, null, null);
       assert.equal(view.tunnelKey, TUNNEL_MPLS * 2 ** 32, 'labels change per hop and direction: not in the key');
       assert.equal(decode(ethernet(0x8848, Buffer.concat([mplsLabel(0xfffff, true), ipv6Syn()]))), DECODE_OK);
@@ -185,7 +225,10 @@ describe('decode: tunnels', () => {
     });
 
     it('a pseudowire control word (nibble 0) is not IP; a stack without a bottom is bounded', () => {
-      assert.equal(decode(ethernet(0x8847, Buffer.concat([mplsLabel(16, true), Buffer.alloc(4), ipv4Syn()]))), DECODE_NOT_TCP);
+      assert.equal(
+        decode(ethernet(0x8847, Buffer.concat([mplsLabel(16, true), Buffer.alloc(4), ipv4Syn()]))),
+        DECODE_NOT_TCP,
+      );
       const deep = Buffer.concat([...Array.from({ length: 20 }, () => mplsLabel(16, false)), ipv4Syn()]);
       assert.equal(decode(ethernet(0x8847, deep)), DECODE_NOT_TCP);
       assert.equal(decode(ethernet(0x8847, mplsLabel(16, false))), DECODE_TRUNCATED);
@@ -210,7 +253,9 @@ describe('decode: tunnels', () => {
 
   it('nested: VLAN → IPv4 → UDP → VXLAN → Ethernet → VLAN → IPv6 → TCP', () => {
     const inner = ethernet(0x86dd, ipv6Syn(), [[0x8100, 200]]);
-    const frame = ethernet(0x0800, ipv4(17, udp(4789, vxlan(4242, inner)), { src: VTEP4_A, dst: VTEP4_B }), [[0x8100, 100]]);
+    const frame = ethernet(0x0800, ipv4(17, udp(4789, vxlan(4242, inner)), { src: VTEP4_A, dst: VTEP4_B }), [
+      [0x8100, 100],
+    ]);
     assert.equal(decode(frame), DECODE_OK);
     assertCarried(TUNNEL_VXLAN, 4242, VTEP4_A, VTEP4_B, true);
     assert.equal(view.tunnelDepth, 1);
@@ -234,15 +279,26 @@ describe('decode: tunnels', () => {
     ];
     it('every status is a DECODE_* value and an OK packet lies inside the frame', () => {
       fc.assert(
-        fc.property(fc.constantFrom(...carriers), fc.uint8Array({ maxLength: 120 }), fc.nat(400), (carrier, random, cut) => {
-          const frame = carrier(Buffer.from(random));
-          const end = Math.min(frame.length, cut);
-          const status = decodePacket(frame, 0, end, LINKTYPE_ETHERNET, view);
-          assert.ok(Number.isInteger(status) && status >= DECODE_FRAGMENT && status <= DECODE_OK && status !== DECODE_UNKNOWN_LINK);
-          if (status === DECODE_OK) {
-            for (const off of [view.srcOff, view.dstOff, view.outerSrcOff, view.outerDstOff]) assert.ok(off >= 0 && off < end);
-          }
-        }),
+        fc.property(
+          fc.constantFrom(...carriers),
+          fc.uint8Array({ maxLength: 120 }),
+          fc.nat(400),
+          (carrier, random, cut) => {
+            const frame = carrier(Buffer.from(random));
+            const end = Math.min(frame.length, cut);
+            const status = decodePacket(frame, 0, end, LINKTYPE_ETHERNET, view);
+            assert.ok(
+              Number.isInteger(status) &&
+                status >= DECODE_FRAGMENT &&
+                status <= DECODE_OK &&
+                status !== DECODE_UNKNOWN_LINK,
+            );
+            if (status === DECODE_OK) {
+              for (const off of [view.srcOff, view.dstOff, view.outerSrcOff, view.outerDstOff])
+                assert.ok(off >= 0 && off < end);
+            }
+          },
+        ),
         { numRuns: 4000 },
       );
     });

@@ -134,7 +134,14 @@ export interface NgInterface {
 
 export type NgBlock =
   | ({ kind: 'idb' } & NgInterface)
-  | { kind: 'epb'; iface: number; /** timestamp in the interface's units */ ts: bigint; data: Buffer; origLen?: number; comment?: string }
+  | {
+      kind: 'epb';
+      iface: number;
+      /** timestamp in the interface's units */ ts: bigint;
+      data: Buffer;
+      origLen?: number;
+      comment?: string;
+    }
   | { kind: 'pb'; iface: number; ts: bigint; data: Buffer; origLen?: number }
   | { kind: 'spb'; data: Buffer; origLen?: number }
   | { kind: 'raw'; type: number; body: Buffer };
@@ -188,13 +195,18 @@ class Writer {
 /** Wraps a block body: type, total length, body, total length. */
 function block(le: boolean, type: number, body: Buffer): Buffer {
   const w = new Writer(le);
-  w.u32(type).u32(body.length + 12).bytes(body).u32(body.length + 12);
+  w.u32(type)
+    .u32(body.length + 12)
+    .bytes(body)
+    .u32(body.length + 12);
   return w.done();
 }
 
 function idbBody(le: boolean, ifc: NgInterface): Buffer {
   const w = new Writer(le);
-  w.u16(ifc.linkType).u16(0).u32(ifc.snaplen ?? 0);
+  w.u16(ifc.linkType)
+    .u16(0)
+    .u32(ifc.snaplen ?? 0);
   if (ifc.ifName !== undefined) w.option(2, Buffer.from(ifc.ifName));
   if (ifc.tsresol !== undefined) w.option(9, Buffer.from([ifc.tsresol]));
   if (ifc.tsoffset !== undefined) {
@@ -220,7 +232,9 @@ export function ngTime(ts: bigint, ifc: NgInterface): { tsSec: number; tsNsec: n
 }
 
 /** Non-packet block types that tshark (4.0.17, checked by hand) numbers as frames. */
-export const WIRESHARK_RECORD_BLOCKS: readonly number[] = [0x00000bad, 0x40000bad, 0x00000009, 0x00000204, 0x00000216, 0x00000221];
+export const WIRESHARK_RECORD_BLOCKS: readonly number[] = [
+  0x00000bad, 0x40000bad, 0x00000009, 0x00000204, 0x00000216, 0x00000221,
+];
 
 export function buildPcapng(sections: readonly NgSection[]): BuiltCapture {
   const parts: Buffer[] = [];
@@ -266,7 +280,11 @@ export function buildPcapng(sections: readonly NgSection[]): BuiltCapture {
           const w = new Writer(le);
           if (b.kind === 'epb') w.u32(b.iface);
           else w.u16(b.iface).u16(0);
-          w.u32(Number(b.ts >> 32n)).u32(Number(b.ts & 0xffffffffn)).u32(b.data.length).u32(origLen).padded(b.data);
+          w.u32(Number(b.ts >> 32n))
+            .u32(Number(b.ts & 0xffffffffn))
+            .u32(b.data.length)
+            .u32(origLen)
+            .padded(b.data);
           if (b.kind === 'epb' && b.comment !== undefined) w.option(1, Buffer.from(b.comment)).u16(0).u16(0);
           push(block(le, b.kind === 'epb' ? 6 : 2, w.done()));
           if (skipped) break;
@@ -378,13 +396,22 @@ export function samplePcapngSections(options: { large?: boolean; firstBigEndian?
         { kind: 'idb', linkType: 276, tsresol: 9, snaplen: 96 }, // id 1: SLL2, ns
         { kind: 'epb', iface: 0, ts: t * 1_000_000n + 123_456n, data: bytesOf(60, 11) },
         { kind: 'raw', type: 4, body: Buffer.alloc(4) }, // Name Resolution Block (just nrb_record_end): skipped
-        { kind: 'epb', iface: 1, ts: t * 1_000_000_000n + 999_999_999n, data: bytesOf(54, 13), origLen: 1514, comment: 'snapped' },
+        {
+          kind: 'epb',
+          iface: 1,
+          ts: t * 1_000_000_000n + 999_999_999n,
+          data: bytesOf(54, 13),
+          origLen: 1514,
+          comment: 'snapped',
+        },
         { kind: 'spb', data: bytesOf(41, 14), origLen: 41 }, // on interface 0, no timestamp
         { kind: 'idb', linkType: 101, tsresol: 3, noEndOfOpt: true }, // id 2: raw IP, ms
         { kind: 'pb', iface: 2, ts: t * 1000n + 7n, data: bytesOf(40, 15) },
         // Custom Block: not delivered, but Wireshark numbers it as a frame
         { kind: 'raw', type: 0x40000bad, body: Buffer.concat([Buffer.from([0, 0, 0x7f, 0xff]), bytesOf(9, 16)]) },
-        ...(options.large === true ? [{ kind: 'epb' as const, iface: 0, ts: t * 1_000_000n + 5n, data: bytesOf(300_000, 17) }] : []),
+        ...(options.large === true
+          ? [{ kind: 'epb' as const, iface: 0, ts: t * 1_000_000n + 5n, data: bytesOf(300_000, 17) }]
+          : []),
       ],
     },
     {
@@ -395,7 +422,8 @@ export function samplePcapngSections(options: { large?: boolean; firstBigEndian?
         // id 1: Ethernet in picoseconds: 64 bits of ps only reach 213 days, so if_tsoffset carries the epoch.
         { kind: 'idb', linkType: 1, tsresol: 12, tsoffset: 1_763_610_000 },
         { kind: 'idb', linkType: 0, tsresol: 9, tsoffset: -3600 }, // id 2: BSD loopback, ns, offset -1 h
-        { kind: 'raw', type: 5, body: Buffer.alloc(12) }, // Interface Statistics Block (interface 0, no options): skipped
+        // Interface Statistics Block (interface 0, no options): skipped
+        { kind: 'raw', type: 5, body: Buffer.alloc(12) },
         { kind: 'epb', iface: 0, ts: (t << 10n) + 1023n, data: bytesOf(66, 19) },
         { kind: 'epb', iface: 1, ts: 22_801n * 1_000_000_000_000n + 123_456_789_012n, data: bytesOf(1, 20) },
         { kind: 'epb', iface: 2, ts: t * 1_000_000_000n + 5n, data: bytesOf(44, 21) },
@@ -417,15 +445,31 @@ export type Delivered = Omit<ExpectedFrame, 'data' | 'end'> & { data: string };
 
 export function delivered(f: Frame): Delivered {
   return {
-    number: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, tsDigits: f.tsDigits, linkType: f.linkType, interfaceId: f.interfaceId,
-    caplen: f.caplen, origLen: f.origLen, data: f.data.toString('hex', f.offset, f.offset + f.caplen), fileOffset: f.fileOffset,
+    number: f.number,
+    tsSec: f.tsSec,
+    tsNsec: f.tsNsec,
+    tsDigits: f.tsDigits,
+    linkType: f.linkType,
+    interfaceId: f.interfaceId,
+    caplen: f.caplen,
+    origLen: f.origLen,
+    data: f.data.toString('hex', f.offset, f.offset + f.caplen),
+    fileOffset: f.fileOffset,
   };
 }
 
 export function expected(f: ExpectedFrame): Delivered {
   return {
-    number: f.number, tsSec: f.tsSec, tsNsec: f.tsNsec, tsDigits: f.tsDigits, linkType: f.linkType, interfaceId: f.interfaceId,
-    caplen: f.caplen, origLen: f.origLen, data: f.data.toString('hex'), fileOffset: f.fileOffset,
+    number: f.number,
+    tsSec: f.tsSec,
+    tsNsec: f.tsNsec,
+    tsDigits: f.tsDigits,
+    linkType: f.linkType,
+    interfaceId: f.interfaceId,
+    caplen: f.caplen,
+    origLen: f.origLen,
+    data: f.data.toString('hex'),
+    fileOffset: f.fileOffset,
   };
 }
 
@@ -472,7 +516,10 @@ export async function readAll(open: () => Promise<FrameSource>): Promise<ReadRes
 /** Asserts `err` is a CaptureFormatError at `offset` (or anywhere when undefined) whose message names the file. */
 export function assertFormatError(err: unknown, name: string, offset?: number, pattern?: RegExp): CaptureFormatError {
   if (!(err instanceof CaptureFormatError)) {
-    assert.fail(`expected a CaptureFormatError, got ${err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err)}`);
+    assert.fail(
+      `expected a CaptureFormatError, got ` +
+        (err instanceof Error ? `${err.name}: ${err.message}\n${err.stack ?? ''}` : String(err)),
+    );
   }
   assert.equal(err.file, name);
   assert.ok(err.message.startsWith(`${name}: `), err.message);
@@ -485,8 +532,9 @@ export function assertFormatError(err: unknown, name: string, offset?: number, p
   return err;
 }
 
-
 /** Reads bytes handed over as stdin in one chunk (no file system). */
 export function readBytes(bytes: Buffer, windowBytes?: number): Promise<ReadResult> {
-  return readAll(() => openCapture('-', { stdin: Readable.from([bytes]), ...(windowBytes === undefined ? {} : { windowBytes }) }));
+  return readAll(() =>
+    openCapture('-', { stdin: Readable.from([bytes]), ...(windowBytes === undefined ? {} : { windowBytes }) }),
+  );
 }

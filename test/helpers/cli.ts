@@ -15,10 +15,18 @@ export interface CliResult {
   stderr: string;
 }
 
-export function synscope(args: readonly string[], input?: Buffer, env: Readonly<Record<string, string>> = {}): CliResult {
+export function synscope(
+  args: readonly string[],
+  input?: Buffer,
+  env: Readonly<Record<string, string>> = {},
+): CliResult {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (npm test does)`);
   const r = spawnSync(process.execPath, [CLI, ...args], {
-    cwd: ROOT, input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000,
+    cwd: ROOT,
+    input,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 60_000,
     // The table's width is pinned (COLUMNS, as on a terminal of 80 columns) unless a test asks for another.
     env: { ...process.env, NO_COLOR: '1', COLUMNS: '80', ...env },
   });

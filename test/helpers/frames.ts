@@ -169,7 +169,9 @@ export function destOptions(next: number): Buffer {
 
 /** A routing header (type 0 layout, no segments left; 8 bytes). */
 export function routing(next: number): Buffer {
-  return hex(`${h8(next)} 00 00 00  00 00 00 00   // routing: next header, length 0, type 0, segments left 0, reserved`);
+  return hex(
+    `${h8(next)} 00 00 00  00 00 00 00   // routing: next header, length 0, type 0, segments left 0, reserved`,
+  );
 }
 
 /** Fragment header; offset in 8-byte units. */
@@ -192,17 +194,27 @@ export function authHeader(next: number): Buffer {
 // --- ICMP -------------------------------------------------------------------------------------------
 
 export function icmp4(type: number, code: number, body: Buffer): Buffer {
-  return Buffer.concat([hex(`${h8(type)} ${h8(code)} 00 00  00 00 00 00   // ICMP: type, code, checksum, unused`), body]);
+  return Buffer.concat([
+    hex(`${h8(type)} ${h8(code)} 00 00  00 00 00 00   // ICMP: type, code, checksum, unused`),
+    body,
+  ]);
 }
 
 export function icmp6(type: number, code: number, body: Buffer): Buffer {
-  return Buffer.concat([hex(`${h8(type)} ${h8(code)} 00 00  00 00 00 00   // ICMPv6: type, code, checksum, unused`), body]);
+  return Buffer.concat([
+    hex(`${h8(type)} ${h8(code)} 00 00  00 00 00 00   // ICMPv6: type, code, checksum, unused`),
+    body,
+  ]);
 }
 
 // --- link layers -----------------------------------------------------------------------------------
 
 /** Ethernet II, with VLAN tags [TPID, VLAN id] outermost first. */
-export function ethernet(etherType: number, payload: Buffer, tags: ReadonlyArray<readonly [number, number]> = []): Buffer {
+export function ethernet(
+  etherType: number,
+  payload: Buffer,
+  tags: ReadonlyArray<readonly [number, number]> = [],
+): Buffer {
   return Buffer.concat([
     hex(`
       00 11 22 33 44 55  66 77 88 99 aa bb    // Ethernet: destination, source
@@ -238,9 +250,13 @@ export function sll2(protocol: number, payload: Buffer): Buffer {
   ]);
 }
 
-/** BSD NULL / LOOP: the address family as 4 bytes, little-endian (NULL on x86) or big-endian (LOOP, NULL on big-endian hosts). */
+/**
+ * BSD NULL / LOOP: the address family as 4 bytes, little-endian (NULL on x86) or big-endian (LOOP, NULL on
+ * big-endian hosts).
+ */
 export function nullHeader(family: number, order: 'le' | 'be', payload: Buffer): Buffer {
-  const word = order === 'be' ? h32(family) : [h8(family), h8(family >>> 8), h8(family >>> 16), h8(family >>> 24)].join(' ');
+  const word =
+    order === 'be' ? h32(family) : [h8(family), h8(family >>> 8), h8(family >>> 16), h8(family >>> 24)].join(' ');
   return Buffer.concat([hex(`${word}   // NULL/LOOP: address family`), payload]);
 }
 
@@ -297,7 +313,10 @@ export function icmp4Error(type: number, code: number, from: Buffer, quote: Buff
 export const icmpPortUnreachable = (): Buffer => icmp4Error(3, 3, SERVER4);
 /** Host unreachable (3/1) from a router: ARP for the server went unanswered. */
 export const icmpHostUnreachable = (): Buffer => icmp4Error(3, 1, ROUTER4, quotedSyn4().subarray(0, 28));
-/** Communication administratively prohibited (3/13) from a firewall (iptables REJECT --reject-with icmp-admin-prohibited). */
+/**
+ * Communication administratively prohibited (3/13) from a firewall (iptables REJECT --reject-with
+ * icmp-admin-prohibited).
+ */
 export const icmpAdminProhibited = (): Buffer => icmp4Error(3, 13, ROUTER4);
 /** Time exceeded in transit (11/0) from a router: the SYN's TTL ran out. */
 export const icmpTimeExceeded = (): Buffer => icmp4Error(11, 0, ROUTER4, ipv4Syn({ ttl: 1 }).subarray(0, 28));

@@ -13,16 +13,22 @@ import { ROOT } from './cli.js';
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 export const REQUIRE_ENV = 'SYNSCOPE_REQUIRE_LIVE_TESTS';
 /** Namespace and interface names start with this (a few letters), so that parallel runs never clash. */
-export const PREFIX = /^[a-z][a-z0-9]{0,5}$/.test(process.env['SYNSCOPE_NETNS_PREFIX'] ?? '') ? process.env['SYNSCOPE_NETNS_PREFIX']! : 'sst';
+export const PREFIX = /^[a-z][a-z0-9]{0,5}$/.test(process.env['SYNSCOPE_NETNS_PREFIX'] ?? '')
+  ? process.env['SYNSCOPE_NETNS_PREFIX']!
+  : 'sst';
 
 export const SERVER_IP = '10.199.0.1';
 export const CLIENT_IP = '10.199.0.2';
 export const SERVER_IP6 = 'fd99:199::1';
 export const CLIENT_IP6 = 'fd99:199::2';
 
-function run(cmd: string, args: readonly string[], timeoutMs = 10_000): { status: number | null; stdout: string; stderr: string } {
+function run(
+  cmd: string,
+  args: readonly string[],
+  timeoutMs = 10_000,
+): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs });
-  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? (r.error?.message ?? '') };
+  return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? r.error?.message ?? '' };
 }
 
 function must(cmd: string, args: readonly string[]): string {
@@ -36,14 +42,26 @@ function must(cmd: string, args: readonly string[]): string {
  * a veth pair, iptables, the `cap` addon, and the built CLI.
  */
 export function liveTestsMissing(): string | null {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'root (live capture and network namespaces need it)';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0)
+    return 'root (live capture and network namespaces need it)';
   if (process.platform !== 'linux') return 'Linux (network namespaces)';
   if (run('ip', ['-V']).status !== 0) return 'iproute2 (the ip command)';
   const probe = `${PREFIX}-${process.pid}-probe`;
   const add = run('ip', ['netns', 'add', probe]);
   if (add.status !== 0) return `network namespaces (ip netns add: ${add.stderr.trim()})`;
   try {
-    const veth = run('ip', ['-n', probe, 'link', 'add', `${PREFIX}probe0`, 'type', 'veth', 'peer', 'name', `${PREFIX}probe1`]);
+    const veth = run('ip', [
+      '-n',
+      probe,
+      'link',
+      'add',
+      `${PREFIX}probe0`,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      `${PREFIX}probe1`,
+    ]);
     if (veth.status !== 0) return `veth interfaces (${veth.stderr.trim()})`;
     const ipt = run('ip', ['netns', 'exec', probe, 'iptables', '-S']);
     if (ipt.status !== 0) return `iptables in a namespace (${ipt.stderr.trim() || 'not installed'})`;
@@ -53,7 +71,8 @@ export function liveTestsMissing(): string | null {
   try {
     createRequire(import.meta.url)(BINDING_PATH);
   } catch (e) {
-    return `synscope's libpcap binding (${(e instanceof Error ? e.message : String(e)).split('\n')[0]}; npm run build:native)`;
+    const why = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    return `synscope's libpcap binding (${why}; npm run build:native)`;
   }
   if (!existsSync(CLI)) return `${CLI} (run npm run build first)`;
   return null;
@@ -138,9 +157,23 @@ export class NetnsPair {
       must('ip', ['netns', 'add', this.client]);
       // Created inside the server namespace, its peer moved straight into the client's: neither end
       // ever exists in the namespace this process runs in.
-      must('ip', ['-n', this.server, 'link', 'add', this.serverIf, 'type', 'veth', 'peer', 'name', this.clientIf, 'netns', this.client]);
+      must('ip', [
+        '-n',
+        this.server,
+        'link',
+        'add',
+        this.serverIf,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        this.clientIf,
+        'netns',
+        this.client,
+      ]);
       for (const [ns, dev, ip4, ip6] of [
-        [this.server, this.serverIf, SERVER_IP, SERVER_IP6], [this.client, this.clientIf, CLIENT_IP, CLIENT_IP6],
+        [this.server, this.serverIf, SERVER_IP, SERVER_IP6],
+        [this.client, this.clientIf, CLIENT_IP, CLIENT_IP6],
       ] as const) {
         must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
         must('ip', ['-n', ns, 'addr', 'add', `${ip4}/24`, 'dev', dev]);
@@ -160,7 +193,12 @@ export class NetnsPair {
   }
 
   /** Runs a command inside a namespace to completion (bounded by timeoutMs). */
-  exec(ns: string, cmd: string, args: readonly string[], timeoutMs = 10_000): { status: number | null; stdout: string; stderr: string } {
+  exec(
+    ns: string,
+    cmd: string,
+    args: readonly string[],
+    timeoutMs = 10_000,
+  ): { status: number | null; stdout: string; stderr: string } {
     return run('ip', ['netns', 'exec', ns, cmd, ...args], timeoutMs);
   }
 
@@ -172,7 +210,8 @@ export class NetnsPair {
   /** Starts a process inside a namespace; cleanup() kills it if it is still running. */
   spawn(ns: string, cmd: string, args: readonly string[]): Spawned {
     const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
     });
     this.children.add(child);
     const waiters = new Set<() => void>();
@@ -190,30 +229,31 @@ export class NetnsPair {
         });
         child.on('error', () => resolve('spawn error'));
       }),
-      waitFor: (what, test, ms) => new Promise<void>((resolve, reject) => {
-        if (test(s)) {
-          resolve();
-          return;
-        }
-        const check = (): void => {
+      waitFor: (what, test, ms) =>
+        new Promise<void>((resolve, reject) => {
           if (test(s)) {
-            done();
             resolve();
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            done();
-            reject(new Error(`process exited before ${what}; stderr: ${s.stderr.slice(-2000)}`));
+            return;
           }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`timed out after ${ms} ms waiting for ${what}; stderr: ${s.stderr.slice(-2000)}`));
-        }, ms);
-        const done = (): void => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-      }),
+          const check = (): void => {
+            if (test(s)) {
+              done();
+              resolve();
+            } else if (child.exitCode !== null || child.signalCode !== null) {
+              done();
+              reject(new Error(`process exited before ${what}; stderr: ${s.stderr.slice(-2000)}`));
+            }
+          };
+          const timer = setTimeout(() => {
+            done();
+            reject(new Error(`timed out after ${ms} ms waiting for ${what}; stderr: ${s.stderr.slice(-2000)}`));
+          }, ms);
+          const done = (): void => {
+            clearTimeout(timer);
+            waiters.delete(check);
+          };
+          waiters.add(check);
+        }),
     };
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
@@ -259,7 +299,10 @@ export class NetnsPair {
     this.children.clear();
     // Processes started in the namespaces by anything else (a listener left by a failed test).
     for (const ns of [this.server, this.client]) {
-      const pids = run('ip', ['netns', 'pids', ns]).stdout.split('\n').map((x) => Number(x.trim())).filter((n) => n > 0);
+      const pids = run('ip', ['netns', 'pids', ns])
+        .stdout.split('\n')
+        .map((x) => Number(x.trim()))
+        .filter((n) => n > 0);
       for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -289,7 +332,9 @@ let connectMs = 0;
 const s = net.connect({ host, port: Number(port) });
 const t = setTimeout(() => { console.log(JSON.stringify({ code: 'CLIENT_TIMEOUT' })); process.exit(0); }, Number(ms));
 s.on('connect', () => { connectMs = took(); s.end(); });
-s.on('close', () => { if (!s.errored) { clearTimeout(t); console.log(JSON.stringify({ code: 'OK', ms: connectMs })); } });
+s.on('close', () => {
+  if (!s.errored) { clearTimeout(t); console.log(JSON.stringify({ code: 'OK', ms: connectMs })); }
+});
 s.on('error', (e) => { clearTimeout(t); console.log(JSON.stringify({ code: e.code, ms: took() })); });
 `;
 
@@ -306,12 +351,19 @@ const codes = {};
 let started = 0, done = 0, active = 0;
 const t0 = process.hrtime.bigint();
 const elapsed = () => Number(process.hrtime.bigint() - t0) / 1e6;
-const finish = () => { const e = elapsed(); console.log(JSON.stringify({ codes, ms: e, rate: n / (e / 1000) })); process.exit(0); };
+const finish = () => {
+  const e = elapsed();
+  console.log(JSON.stringify({ codes, ms: e, rate: n / (e / 1000) }));
+  process.exit(0);
+};
 const deadline = setTimeout(() => { codes.UNFINISHED = n - done; finish(); }, ms);
 function one() {
   started++; active++;
   const s = net.connect({ host, port });
-  const end = (code) => { s.destroy(); codes[code] = (codes[code] || 0) + 1; active--; done++; if (done === n) { clearTimeout(deadline); finish(); } else pump(); };
+  const end = (code) => {
+    s.destroy(); codes[code] = (codes[code] || 0) + 1; active--; done++;
+    if (done === n) { clearTimeout(deadline); finish(); } else pump();
+  };
   s.setTimeout(5000, () => end('SOCKET_TIMEOUT'));
   s.on('connect', () => end('OK'));
   s.on('error', (e) => end(e.code));

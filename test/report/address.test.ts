@@ -108,7 +108,8 @@ describe('decode/address', () => {
       g.forEach((v, i) => b.writeUInt16BE(v, 2 * i));
       return b;
     };
-    const isMapped = (b: Buffer): boolean => b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
+    const isMapped = (b: Buffer): boolean =>
+      b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff;
 
     it('formatIp agrees with the WHATWG URL serializer (RFC 5952 compression), IPv4-mapped aside', () => {
       fc.assert(
@@ -124,19 +125,28 @@ describe('decode/address', () => {
 
     it('parseIp(formatIp(bytes)) gives the bytes back, v4 and v6', () => {
       fc.assert(
-        fc.property(fc.oneof(groups.map(toBytes), fc.uint8Array({ minLength: 4, maxLength: 4 }).map((a) => Buffer.from(a))), (bytes) => {
-          assert.deepEqual(parseIp(formatIp(bytes, 0, bytes.length)), bytes);
-        }),
+        fc.property(
+          fc.oneof(
+            groups.map(toBytes),
+            fc.uint8Array({ minLength: 4, maxLength: 4 }).map((a) => Buffer.from(a)),
+          ),
+          (bytes) => {
+            assert.deepEqual(parseIp(formatIp(bytes, 0, bytes.length)), bytes);
+          },
+        ),
         { numRuns: 2000 },
       );
     });
   });
 
   it('ip4Text of the address as an integer equals formatIp of its bytes, through the cache and past its size', () => {
-    fc.assert(fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (bytes) => {
-      const b = Buffer.from(bytes);
-      return ip4Text(ip4At(b, 0)) === formatIp(b, 0, 4) && ip4Text(ip4At(b, 0)) === formatIp(b, 0, 4);
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 4, maxLength: 4 }), (bytes) => {
+        const b = Buffer.from(bytes);
+        return ip4Text(ip4At(b, 0)) === formatIp(b, 0, 4) && ip4Text(ip4At(b, 0)) === formatIp(b, 0, 4);
+      }),
+      { numRuns: 5000 },
+    );
     const b = Buffer.alloc(4);
     for (let i = 0; i < 70_000; i++) {
       b.writeUInt32BE((i * 2654435761) >>> 0);

@@ -13,26 +13,74 @@ function render(write: (o: ByteOut) => void, size = 4): string {
 
 describe('report/bytes ByteOut', () => {
   it('writes numbers as String() does', () => {
-    for (const x of [0, -0, 1, 9, 10, 99, 100, 65535, 2 ** 31, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER, 0.427, 3071.2, -1, 1e21, 1.5e-7, NaN]) {
-      assert.equal(render((o) => o.number(x)), String(x), String(x));
+    for (const x of [
+      0,
+      -0,
+      1,
+      9,
+      10,
+      99,
+      100,
+      65535,
+      2 ** 31,
+      2 ** 32 + 7,
+      Number.MAX_SAFE_INTEGER,
+      0.427,
+      3071.2,
+      -1,
+      1e21,
+      1.5e-7,
+      NaN,
+    ]) {
+      assert.equal(
+        render((o) => o.number(x)),
+        String(x),
+        String(x),
+      );
     }
-    fc.assert(fc.property(fc.oneof(fc.nat(), fc.double(), fc.maxSafeNat()), (x) => render((o) => o.number(x)) === String(x)));
+    fc.assert(
+      fc.property(fc.oneof(fc.nat(), fc.double(), fc.maxSafeNat()), (x) => render((o) => o.number(x)) === String(x)),
+    );
     // Milliseconds rounded to the microsecond (answer delays): k / 1000, through the fast path.
     for (const k of [1, 10, 100, 427, 1000, 1001, 3071200, 2 ** 43 - 1, 2 ** 43, 2 ** 50 + 3]) {
-      assert.equal(render((o) => o.number(k / 1000)), String(k / 1000), String(k / 1000));
+      assert.equal(
+        render((o) => o.number(k / 1000)),
+        String(k / 1000),
+        String(k / 1000),
+      );
     }
-    fc.assert(fc.property(fc.integer({ min: 1, max: 2 ** 44 }), (k) => render((o) => o.number(k / 1000)) === String(k / 1000)), { numRuns: 20000 });
-    fc.assert(fc.property(fc.double({ min: 0, max: 1e7, noNaN: true }), (ms) => {
-      const x = Math.round(ms * 1000) / 1000;
-      return render((o) => o.number(x)) === String(x);
-    }), { numRuns: 20000 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 44 }), (k) => render((o) => o.number(k / 1000)) === String(k / 1000)),
+      { numRuns: 20000 },
+    );
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1e7, noNaN: true }), (ms) => {
+        const x = Math.round(ms * 1000) / 1000;
+        return render((o) => o.number(x)) === String(x);
+      }),
+      { numRuns: 20000 },
+    );
   });
 
   it('writes JSON strings as JSON.stringify does (quotes, backslashes, controls, non-ASCII, lone surrogates)', () => {
-    for (const s of ['', 'plain', 'a "quoted" \\ path', 'tab\there\nnewline', 'caf\u00e9 \u2603 \ud83d\ude00', 'lone \ud800 surrogate', '\u007f del']) {
-      assert.equal(render((o) => o.jsonString(s)), JSON.stringify(s), s);
+    for (const s of [
+      '',
+      'plain',
+      'a "quoted" \\ path',
+      'tab\there\nnewline',
+      'caf\u00e9 \u2603 \ud83d\ude00',
+      'lone \ud800 surrogate',
+      '\u007f del',
+    ]) {
+      assert.equal(
+        render((o) => o.jsonString(s)),
+        JSON.stringify(s),
+        s,
+      );
     }
-    fc.assert(fc.property(fc.string({ unit: 'grapheme' }), (s) => render((o) => o.jsonString(s)) === JSON.stringify(s)));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), (s) => render((o) => o.jsonString(s)) === JSON.stringify(s)),
+    );
     fc.assert(fc.property(fc.string({ unit: 'binary' }), (s) => render((o) => o.jsonString(s)) === JSON.stringify(s)));
   });
 

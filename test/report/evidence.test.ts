@@ -9,15 +9,27 @@ import { join } from 'node:path';
 import { openCapture } from '../../src/capture/open.js';
 import { synscope } from '../helpers/cli.js';
 
-interface Report { handshakes: { outcome: string; frames: number[]; client: { port: number } }[] }
+interface Report {
+  handshakes: { outcome: string; frames: number[]; client: { port: number } }[];
+}
 
-interface Rec { sec: number; nsec: number; bytes: string; linkType: number }
+interface Rec {
+  sec: number;
+  nsec: number;
+  bytes: string;
+  linkType: number;
+}
 
 async function records(path: string): Promise<Rec[]> {
   const src = await openCapture(path);
   const out: Rec[] = [];
   await src.run((f) => {
-    out.push({ sec: f.tsSec, nsec: f.tsNsec, linkType: f.linkType, bytes: f.data.toString('hex', f.offset, f.offset + f.caplen) });
+    out.push({
+      sec: f.tsSec,
+      nsec: f.tsNsec,
+      linkType: f.linkType,
+      bytes: f.data.toString('hex', f.offset, f.offset + f.caplen),
+    });
   });
   return out;
 }
@@ -36,14 +48,27 @@ describe('report/evidence (--evidence)', () => {
   for (const capture of ['captures/mixed.pcapng', 'captures/nanosecond.pcap', 'captures/backlog-overflow.pcap']) {
     it(`${capture}: exactly the listed attempts' frames, original bytes and times`, async function () {
       const out = join(dir, `${capture.replace(/\W/g, '_')}.pcap`);
-      const r = synscope(['read', capture, '--format', 'json', '--only', 'refused,rejected,dropped,timed-out,aborted', '--evidence', out]);
+      const r = synscope([
+        'read',
+        capture,
+        '--format',
+        'json',
+        '--only',
+        'refused,rejected,dropped,timed-out,aborted',
+        '--evidence',
+        out,
+      ]);
       assert.equal(r.status, 0, r.stderr);
       const report = JSON.parse(r.stdout) as Report;
       const wanted = report.handshakes.flatMap((h) => h.frames).sort((a, b) => a - b);
       assert.ok(wanted.length > 0, 'the capture has failures');
       const original = await records(capture);
       const written = await records(out);
-      assert.deepEqual(written, wanted.map((n) => original[n - 1]), 'the same packets, in capture order');
+      assert.deepEqual(
+        written,
+        wanted.map((n) => original[n - 1]),
+        'the same packets, in capture order',
+      );
 
       if (has('tcpdump')) {
         const td = spawnSync('tcpdump', ['-nn', '-r', out], { encoding: 'utf8' });
@@ -56,7 +81,16 @@ describe('report/evidence (--evidence)', () => {
   it('tshark reads it too, with the same timestamps as the original frames', function () {
     if (!has('tshark')) this.skip();
     const out = join(dir, 'tshark.pcap');
-    const r = synscope(['read', 'captures/nanosecond.pcap', '--evidence', out, '--format', 'json', '--only', 'refused']);
+    const r = synscope([
+      'read',
+      'captures/nanosecond.pcap',
+      '--evidence',
+      out,
+      '--format',
+      'json',
+      '--only',
+      'refused',
+    ]);
     const frames = (JSON.parse(r.stdout) as Report).handshakes.flatMap((h) => h.frames);
     const times = (file: string, filter?: string): string[] => {
       const args = ['-r', file, '-T', 'fields', '-e', 'frame.time_epoch'];
@@ -70,9 +104,15 @@ describe('report/evidence (--evidence)', () => {
 
   it('re-reading the evidence gives the same verdicts', () => {
     const out = join(dir, 'again.pcap');
-    const first = JSON.parse(synscope(['read', 'captures/backlog-overflow.pcap', '--format', 'json', '--only', 'dropped', '--evidence', out]).stdout) as Report;
+    const first = JSON.parse(
+      synscope(['read', 'captures/backlog-overflow.pcap', '--format', 'json', '--only', 'dropped', '--evidence', out])
+        .stdout,
+    ) as Report;
     const again = JSON.parse(synscope(['read', out, '--format', 'json', '--only', 'dropped']).stdout) as Report;
-    assert.deepEqual(again.handshakes.map((h) => [h.client.port, h.outcome]), first.handshakes.map((h) => [h.client.port, h.outcome]));
+    assert.deepEqual(
+      again.handshakes.map((h) => [h.client.port, h.outcome]),
+      first.handshakes.map((h) => [h.client.port, h.outcome]),
+    );
   });
 
   it('never writes over an input file', () => {

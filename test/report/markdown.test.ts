@@ -14,22 +14,39 @@ function ticket(handshakes: readonly HandshakeJson[], run: Partial<RunReport> = 
   });
   for (const h of handshakes) md.handshake(h);
   md.finish({
-    captures: [], summary: new Summary(), findings: [], tracker: { evicted: 0, anomalies: {} }, timeout: 3,
-    captureLoss: { acks: 0, gaps: 0, percent: 0, answersWithoutSyn: 0 }, serverToClient: 1, only: new Set(), evidence: null, ...run,
+    captures: [],
+    summary: new Summary(),
+    findings: [],
+    tracker: { evicted: 0, anomalies: {} },
+    timeout: 3,
+    captureLoss: { acks: 0, gaps: 0, percent: 0, answersWithoutSyn: 0 },
+    serverToClient: 1,
+    only: new Set(),
+    evidence: null,
+    ...run,
   });
   return text;
 }
 
 describe('report/markdown groups', () => {
   const rejected = (port: number, code: number, diagnosis: string): HandshakeJson => ({
-    file: 'x.pcap', client: { ip: '10.0.0.5', port }, server: { ip: '10.0.0.9', port: 80 }, outcome: 'rejected',
-    errno: 'EHOSTUNREACH', start: `2026-11-20T10:00:0${port % 10}.000000Z`, synCount: 1,
-    answer: { kind: 'icmp', from: '10.0.0.1', afterMs: 1, ttl: 64, icmpType: 3, icmpCode: code }, frames: [port], diagnosis,
+    file: 'x.pcap',
+    client: { ip: '10.0.0.5', port },
+    server: { ip: '10.0.0.9', port: 80 },
+    outcome: 'rejected',
+    errno: 'EHOSTUNREACH',
+    start: `2026-11-20T10:00:0${port % 10}.000000Z`,
+    synCount: 1,
+    answer: { kind: 'icmp', from: '10.0.0.1', afterMs: 1, ttl: 64, icmpType: 3, icmpCode: code },
+    frames: [port],
+    diagnosis,
   });
 
   it('the same router, service and errno, but ICMP codes 1 and 13: two groups, each with its own diagnosis', () => {
     const text = ticket([
-      rejected(41001, 1, 'no ARP answer'), rejected(41002, 1, 'no ARP answer'), rejected(41003, 13, 'a firewall rule'),
+      rejected(41001, 1, 'no ARP answer'),
+      rejected(41002, 1, 'no ARP answer'),
+      rejected(41003, 13, 'a firewall rule'),
     ]);
     const headings = text.split('\n').filter((l) => l.startsWith('### '));
     assert.deepEqual(headings, [
@@ -40,33 +57,54 @@ describe('report/markdown groups', () => {
   });
 
   it('the same story from several clients, with other delays, stays one group', () => {
-    const text = ticket([rejected(41001, 13, 'a firewall rule, after 1 ms'), rejected(41002, 13, 'a firewall rule, after 3.05 s')]);
+    const text = ticket([
+      rejected(41001, 13, 'a firewall rule, after 1 ms'),
+      rejected(41002, 13, 'a firewall rule, after 3.05 s'),
+    ]);
     assert.equal(text.split('\n').filter((l) => l.startsWith('### ')).length, 1);
     assert.match(text, /\(2 attempts\)/);
   });
 
   it('established connections reset by the client and by the server: two groups', () => {
     const established = (port: number, resetBy: 'client' | 'server', diagnosis: string): HandshakeJson => ({
-      file: 'x.pcap', client: { ip: '10.0.0.5', port }, server: { ip: '10.0.0.9', port: 80 }, outcome: 'established',
-      errno: null, start: `2026-11-20T10:00:0${port % 10}.000000Z`, synCount: 1,
-      answer: { kind: 'synack', from: '10.0.0.9', afterMs: port % 10, ttl: 64 }, frames: [port], diagnosis, resetBy,
+      file: 'x.pcap',
+      client: { ip: '10.0.0.5', port },
+      server: { ip: '10.0.0.9', port: 80 },
+      outcome: 'established',
+      errno: null,
+      start: `2026-11-20T10:00:0${port % 10}.000000Z`,
+      synCount: 1,
+      answer: { kind: 'synack', from: '10.0.0.9', afterMs: port % 10, ttl: 64 },
+      frames: [port],
+      diagnosis,
+      resetBy,
     });
     const text = ticket([
       established(41001, 'client', 'completed in 1 ms; the client later reset'),
       established(41002, 'server', 'completed in 2 ms; the server later reset'),
       established(41003, 'client', 'completed in 3 ms; the client later reset'),
     ]);
-    assert.deepEqual(text.split('\n').filter((l) => l.startsWith('### ')), [
-      '### 1. established, then reset by the client: `10.0.0.5:41001` → `10.0.0.9:80` (2 attempts)',
-      '### 2. established, then reset by the server: `10.0.0.5:41002` → `10.0.0.9:80`',
-    ]);
+    assert.deepEqual(
+      text.split('\n').filter((l) => l.startsWith('### ')),
+      [
+        '### 1. established, then reset by the client: `10.0.0.5:41001` → `10.0.0.9:80` (2 attempts)',
+        '### 2. established, then reset by the server: `10.0.0.5:41002` → `10.0.0.9:80`',
+      ],
+    );
   });
 });
 
 describe('report/markdown wording', () => {
   const dropped = (port: number): HandshakeJson => ({
-    file: 'eth0', client: { ip: '10.0.0.5', port }, server: { ip: '10.0.0.9', port: 80 }, outcome: 'dropped',
-    errno: 'ETIMEDOUT', start: `2026-11-20T10:00:0${port % 10}.000000Z`, synCount: 2, answer: null, frames: [port, port + 100],
+    file: 'eth0',
+    client: { ip: '10.0.0.5', port },
+    server: { ip: '10.0.0.9', port: 80 },
+    outcome: 'dropped',
+    errno: 'ETIMEDOUT',
+    start: `2026-11-20T10:00:0${port % 10}.000000Z`,
+    synCount: 2,
+    answer: null,
+    frames: [port, port + 100],
     diagnosis: 'no answer',
   });
   const rows = (text: string): number => text.split('\n').filter((l) => l.startsWith('| 2026-')).length;
@@ -81,7 +119,10 @@ describe('report/markdown wording', () => {
   });
 
   it('no answer reads as "none", one attempt and one packet in the singular', () => {
-    const text = ticket([dropped(40001)], { tracker: { evicted: 1, anomalies: {} }, evidence: { file: 'e.pcap', packets: 1 } });
+    const text = ticket([dropped(40001)], {
+      tracker: { evicted: 1, anomalies: {} },
+      evidence: { file: 'e.pcap', packets: 1 },
+    });
     assert.match(text, /\*\*Answer:\*\* none \(no SYN\/ACK, RST or ICMP error came back\)/);
     assert.doesNotMatch(text, /nothing answered|Answered by/);
     assert.match(text, /> 1 attempt was settled early/);
@@ -91,8 +132,20 @@ describe('report/markdown wording', () => {
 
   it('a live capture: the interface is named as an interface, never given to tshark -r', () => {
     const live: CaptureJson = {
-      file: 'eth0', format: 'live', gzip: false, linkTypes: ['ETHERNET'], packets: 2, first: null, last: null,
-      otherPackets: 0, badPackets: 0, unknownLinkPackets: 0, error: null, received: 2, droppedByKernel: 0, droppedByInterface: 0,
+      file: 'eth0',
+      format: 'live',
+      gzip: false,
+      linkTypes: ['ETHERNET'],
+      packets: 2,
+      first: null,
+      last: null,
+      otherPackets: 0,
+      badPackets: 0,
+      unknownLinkPackets: 0,
+      error: null,
+      received: 2,
+      droppedByKernel: 0,
+      droppedByInterface: 0,
     };
     const text = ticket([dropped(40001)], { captures: [live] });
     assert.match(text, /^- interface `eth0` \(live capture\): /m);
@@ -100,7 +153,20 @@ describe('report/markdown wording', () => {
     assert.doesNotMatch(text, /tshark -r eth0|`eth0`: /);
     // With --evidence, the evidence file's numbers and a tshark command on it.
     const numbered = ticket([dropped(40001)], {
-      captures: [live], evidence: { file: 'ev.pcap', packets: 2, frames: new Map([['eth0', new Map([[40001, 1], [40101, 2]])]]) },
+      captures: [live],
+      evidence: {
+        file: 'ev.pcap',
+        packets: 2,
+        frames: new Map([
+          [
+            'eth0',
+            new Map([
+              [40001, 1],
+              [40101, 2],
+            ]),
+          ],
+        ]),
+      },
     });
     assert.match(numbered, /\*\*Frames:\*\* 1, 2 in `ev\.pcap` — `tshark -r ev\.pcap -Y 'frame\.number in \{1,2\}'`/);
   });

@@ -27,10 +27,19 @@ describe('report/summary services', () => {
       { server: { ip: '10.0.0.9', port: 443 }, attempts: 1, dropped: 1 },
       { server: { ip: '2001:db8::a', port: 80 }, attempts: 1, established: 1 },
     ]);
-    assert.deepEqual(s.totals, { attempts: 6, established: 2, refused: 3, rejected: 0, dropped: 1, 'timed-out': 0, aborted: 0, incomplete: 0 });
+    assert.deepEqual(s.totals, {
+      attempts: 6,
+      established: 2,
+      refused: 3,
+      rejected: 0,
+      dropped: 1,
+      'timed-out': 0,
+      aborted: 0,
+      incomplete: 0,
+    });
   });
 
-  it('established connections reset later are counted by side, in the totals and per service, and make a service failing', () => {
+  it('connections reset after the handshake: counted by side, in the totals and per service; the service fails', () => {
     const s = new Summary();
     const reset = (port: number, by: number): SettledAttempt => {
       const a = attempt('10.0.0.1', '10.0.0.9', port, 'established');
@@ -47,9 +56,20 @@ describe('report/summary services', () => {
     assert.deepEqual(s.resets, { byClient: 1, byServer: 2 });
     assert.equal(s.totals.established, 7);
     const list = s.serviceList();
-    assert.deepEqual(list[0], { server: { ip: '10.0.0.9', port: 80 }, attempts: 4, established: 4, resets: { byClient: 1, byServer: 2 } });
+    assert.deepEqual(list[0], {
+      server: { ip: '10.0.0.9', port: 80 },
+      attempts: 4,
+      established: 4,
+      resets: { byClient: 1, byServer: 2 },
+    });
     assert.equal(failures(list[0]!), 3);
-    assert.deepEqual(list.slice(1).map((x) => [x.server.port, failures(x), x.resets]), [[22, 0, undefined], [443, 0, undefined]]);
+    assert.deepEqual(
+      list.slice(1).map((x) => [x.server.port, failures(x), x.resets]),
+      [
+        [22, 0, undefined],
+        [443, 0, undefined],
+      ],
+    );
   });
 
   it('a server with more than 32 ports becomes one line (a scan)', () => {
@@ -91,7 +111,10 @@ describe('report/summary services', () => {
       s.add(attempt(v6 ? '2001:db8::1' : '10.0.0.1', pair[0], 443, 'refused'));
       s.add(attempt(v6 ? '2001:db8::2' : '10.0.0.2', pair[1], 443, 'dropped'));
       s.add(attempt(v6 ? '2001:db8::3' : '10.0.0.3', pair[1], 443, 'dropped'));
-      const lines = s.serviceList().map((l) => `${l.server.ip} ${l.attempts}`).sort();
+      const lines = s
+        .serviceList()
+        .map((l) => `${l.server.ip} ${l.attempts}`)
+        .sort();
       assert.deepEqual(lines, [`${pair[0]} 1`, `${pair[1]} 2`].sort());
     }
   });

@@ -31,14 +31,17 @@ describe('report/timeline', () => {
     let r = t.result();
     assert.equal(r.widthSec, 1);
     assert.equal(r.startSec, 995);
-    assert.deepEqual(r.counts[SERIES.indexOf('dropped')]!.filter((c) => c > 0), [1, 1, 1]);
+    assert.deepEqual(
+      r.counts[SERIES.indexOf('dropped')]!.filter((c) => c > 0),
+      [1, 1, 1],
+    );
     t.add(1000 - 500, 0, DROPPED, false, null); // far before: the buckets widen
     r = t.result();
     assert.ok(r.widthSec > 1 && r.startSec <= 500);
     assert.equal(total(r, 'dropped'), 4);
   });
 
-  it('established attempts count only for services that fail; an established connection reset is its own series', () => {
+  it('established attempts count only for services that fail; a connection reset later is its own series', () => {
     const t = new OutcomeTimeline();
     const failing = { counts: [1, 0, 0, 1, 0, 0, 0], resetByClient: 0, resetByServer: 0 };
     const healthy = { counts: [3, 0, 0, 0, 0, 0, 0], resetByClient: 0, resetByServer: 0 };

@@ -3,7 +3,11 @@
 
 import { strict as assert } from 'node:assert';
 import {
-  TCP_FLAG_ACK as ACK, TCP_FLAG_FIN as FIN, TCP_FLAG_PSH as PSH, TCP_FLAG_RST as RST, TCP_FLAG_SYN as SYN,
+  TCP_FLAG_ACK as ACK,
+  TCP_FLAG_FIN as FIN,
+  TCP_FLAG_PSH as PSH,
+  TCP_FLAG_RST as RST,
+  TCP_FLAG_SYN as SYN,
 } from '../../src/decode/view.js';
 import type { SettledAttempt } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type TrackerOptions } from '../../src/track/handshakes.js';
@@ -11,23 +15,45 @@ import { TimeWindow } from '../../src/track/select.js';
 import { parseHosts, parsePorts, parseTime } from '../../src/cli/options.js';
 import { T0, feeder, type Pkt } from '../helpers/feed.js';
 import {
-  CLIENT4, CLIENT6, CLIENT_PORT, ISN, ROUTER4, SERVER4, SERVER6, SERVER_PORT, icmp4, icmp6, ipv4, ipv6, tcp,
+  CLIENT4,
+  CLIENT6,
+  CLIENT_PORT,
+  ISN,
+  ROUTER4,
+  SERVER4,
+  SERVER6,
+  SERVER_PORT,
+  icmp4,
+  icmp6,
+  ipv4,
+  ipv6,
+  tcp,
 } from '../helpers/frames.js';
 
 const SERVER_ISN = 0x11223344;
 
-const syn = (t: number, over: { seq?: number; srcPort?: number } = {}): Pkt =>
-  ({ t, bytes: ipv4(6, tcp({ flags: SYN, seq: over.seq ?? ISN, srcPort: over.srcPort ?? CLIENT_PORT })) });
+const syn = (t: number, over: { seq?: number; srcPort?: number } = {}): Pkt => ({
+  t,
+  bytes: ipv4(6, tcp({ flags: SYN, seq: over.seq ?? ISN, srcPort: over.srcPort ?? CLIENT_PORT })),
+});
 const synAck = (t: number, ttl = 64): Pkt => ({
-  t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags: SYN | ACK, seq: SERVER_ISN, ack: ISN + 1 }),
-    { src: SERVER4, dst: CLIENT4, ttl }),
+  t,
+  bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags: SYN | ACK, seq: SERVER_ISN, ack: ISN + 1 }), {
+    src: SERVER4,
+    dst: CLIENT4,
+    ttl,
+  }),
 });
 const fromServer = (t: number, flags: number, ack: number, seq = SERVER_ISN + 1): Pkt => ({
-  t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags, seq, ack, options: Buffer.alloc(0) }),
-    { src: SERVER4, dst: CLIENT4 }),
+  t,
+  bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags, seq, ack, options: Buffer.alloc(0) }), {
+    src: SERVER4,
+    dst: CLIENT4,
+  }),
 });
 const fromClient = (t: number, flags: number, ack = SERVER_ISN + 1): Pkt => ({
-  t, bytes: ipv4(6, tcp({ flags, seq: ISN + 1, ack, options: Buffer.alloc(0) })),
+  t,
+  bytes: ipv4(6, tcp({ flags, seq: ISN + 1, ack, options: Buffer.alloc(0) })),
 });
 /** An ICMP error from `from` quoting the client's SYN (IP header + the first 8 bytes of TCP). */
 const icmpFor = (t: number, type: number, code: number, from: Buffer, seq = ISN): Pkt => {
@@ -39,14 +65,23 @@ const icmpFor = (t: number, type: number, code: number, from: Buffer, seq = ISN)
 type Snapshot = Omit<SettledAttempt, 'frameList'>;
 function snap(a: SettledAttempt): Snapshot {
   return {
-    ...a, frames: a.frameList(), frameFiles: a.spans ? a.frameFiles.slice(0, a.frameCount) : [], addr: Buffer.from(a.addr),
+    ...a,
+    frames: a.frameList(),
+    frameFiles: a.spans ? a.frameFiles.slice(0, a.frameCount) : [],
+    addr: Buffer.from(a.addr),
     answerFrom: a.answerFrom === null ? null : Buffer.from(a.answerFrom),
   };
 }
 
-function run(pkts: Pkt[], opts: Partial<TrackerOptions> = {}, endAt?: number): { attempts: Snapshot[]; tracker: HandshakeTracker } {
+function run(
+  pkts: Pkt[],
+  opts: Partial<TrackerOptions> = {},
+  endAt?: number,
+): { attempts: Snapshot[]; tracker: HandshakeTracker } {
   const attempts: Snapshot[] = [];
-  const tracker = new HandshakeTracker(['test.pcap'], { ...DEFAULT_TRACKER_OPTIONS, ...opts }, (a) => attempts.push(snap(a)));
+  const tracker = new HandshakeTracker(['test.pcap'], { ...DEFAULT_TRACKER_OPTIONS, ...opts }, (a) =>
+    attempts.push(snap(a)),
+  );
   const feed = feeder(tracker);
   pkts.forEach((p, i) => feed(p, i + 1));
   if (endAt !== undefined) tracker.tick(T0 + Math.floor(endAt), Math.round((endAt % 1) * 1e9));
@@ -82,7 +117,7 @@ describe('track/handshakes', () => {
     assert.equal(attempts[0]?.synCount, 2);
   });
 
-  it('an ICMP host unreachable answering a retransmission still decides: rejected, EHOSTUNREACH, from the router', () => {
+  it('an ICMP host unreachable answering a retransmission decides: rejected, EHOSTUNREACH, from the router', () => {
     const a = only([syn(0), syn(1), icmpFor(3.05, 3, 1, ROUTER4)], { timeout: 1 });
     assert.deepEqual(a.verdict, { outcome: 'rejected', errno: 'EHOSTUNREACH' });
     assert.equal(a.synCount, 2);
@@ -102,14 +137,18 @@ describe('track/handshakes', () => {
     assert.equal(b.answerKind, 1, 'the SYN/ACK is the answer');
   });
 
-  it('a retransmission that crossed the ICMP error on the wire does not reopen it (no-ARP: errors after 3 SYNs)', () => {
-    const a = only([syn(0), syn(1), syn(2), icmpFor(3.0712, 3, 1, ROUTER4), syn(3.071215), icmpFor(6.14, 3, 1, ROUTER4)], {}, 9);
+  it('a retransmission crossing the ICMP error on the wire does not reopen it (no-ARP: errors after 3 SYNs)', () => {
+    const a = only(
+      [syn(0), syn(1), syn(2), icmpFor(3.0712, 3, 1, ROUTER4), syn(3.071215), icmpFor(6.14, 3, 1, ROUTER4)],
+      {},
+      9,
+    );
     assert.deepEqual(a.verdict, { outcome: 'rejected', errno: 'EHOSTUNREACH' });
     assert.equal(a.synCount, 4);
     assert.equal(Math.round((a.answerSec - a.startSec + (a.answerNsec - a.startNsec) * 1e-9) * 1000), 3071);
   });
 
-  it('an ICMP error quoting another sequence number is not this SYN\'s answer', () => {
+  it("an ICMP error quoting another sequence number is not this SYN's answer", () => {
     const a = only([syn(0), icmpFor(0.01, 3, 3, SERVER4, ISN + 5)], {}, 4);
     assert.equal(a.verdict?.outcome, 'dropped');
     assert.deepEqual(a.frames, [1]);
@@ -136,8 +175,11 @@ describe('track/handshakes', () => {
     assert.equal(only([syn(0)], { timeout: 10 }, 9).verdict?.outcome, 'incomplete');
   });
 
-  it('SYN/ACK without the client\'s ACK → timed-out (or incomplete when the capture ends too soon)', () => {
-    assert.deepEqual(only([syn(0), synAck(0.01), synAck(1.01)], {}, 5).verdict, { outcome: 'timed-out', errno: 'ETIMEDOUT' });
+  it("SYN/ACK without the client's ACK → timed-out (or incomplete when the capture ends too soon)", () => {
+    assert.deepEqual(only([syn(0), synAck(0.01), synAck(1.01)], {}, 5).verdict, {
+      outcome: 'timed-out',
+      errno: 'ETIMEDOUT',
+    });
     assert.equal(only([syn(0), synAck(0.01)], {}, 2).verdict?.outcome, 'incomplete');
   });
 
@@ -149,7 +191,10 @@ describe('track/handshakes', () => {
   });
 
   it('the client resets (or FINs) after the SYN/ACK → aborted', () => {
-    assert.deepEqual(only([syn(0), synAck(1.5), fromClient(1.5001, RST, 0)]).verdict, { outcome: 'aborted', errno: null });
+    assert.deepEqual(only([syn(0), synAck(1.5), fromClient(1.5001, RST, 0)]).verdict, {
+      outcome: 'aborted',
+      errno: null,
+    });
     assert.equal(only([syn(0), synAck(0.1), fromClient(0.2, FIN | ACK)]).verdict?.outcome, 'aborted');
   });
 
@@ -161,17 +206,39 @@ describe('track/handshakes', () => {
   });
 
   it('a SYN seen twice within microseconds (-i any) is one SYN, not a retransmission', () => {
-    const a = only([syn(0), syn(0.00002), fromServer(0.0003, RST | ACK, ISN + 1, 0), fromServer(0.00031, RST | ACK, ISN + 1, 0)]);
+    const a = only([
+      syn(0),
+      syn(0.00002),
+      fromServer(0.0003, RST | ACK, ISN + 1, 0),
+      fromServer(0.00031, RST | ACK, ISN + 1, 0),
+    ]);
     assert.equal(a.synCount, 1);
     assert.deepEqual(a.frames, [1, 2, 3, 4]);
     assert.equal(a.verdict?.outcome, 'refused');
   });
 
-  it('-i any: both copies of every handshake packet are frames of the attempt, the completing ACK\'s too', () => {
+  it("-i any: both copies of every handshake packet are frames of the attempt, the completing ACK's too", () => {
     const a = only([
-      syn(0), syn(0.00001), synAck(0.0001), synAck(0.00011), fromClient(0.0002, ACK), fromClient(0.00021, ACK),
+      syn(0),
+      syn(0.00001),
+      synAck(0.0001),
+      synAck(0.00011),
+      fromClient(0.0002, ACK),
+      fromClient(0.00021, ACK),
       // the client's first data and a later pure ACK are the connection's, not the handshake's
-      { t: 0.0003, bytes: ipv4(6, tcp({ flags: ACK | PSH, seq: ISN + 1, ack: SERVER_ISN + 1, options: Buffer.alloc(0), payload: Buffer.from('GET /') })) },
+      {
+        t: 0.0003,
+        bytes: ipv4(
+          6,
+          tcp({
+            flags: ACK | PSH,
+            seq: ISN + 1,
+            ack: SERVER_ISN + 1,
+            options: Buffer.alloc(0),
+            payload: Buffer.from('GET /'),
+          }),
+        ),
+      },
       fromClient(0.2, ACK),
     ]);
     assert.equal(a.verdict?.outcome, 'established');
@@ -179,7 +246,7 @@ describe('track/handshakes', () => {
     assert.deepEqual(a.frames, [1, 2, 3, 4, 5, 6]);
   });
 
-  it('the completing ACK\'s copy is found also at capture clock 0 and without a captured SYN/ACK; a later pure ACK is not a copy', () => {
+  it("the completing ACK's copy is found at clock 0 and with no SYN/ACK captured; a later pure ACK is none", () => {
     const atZero = only([syn(0), synAck(0), fromClient(0, ACK), fromClient(0, ACK)]);
     assert.deepEqual(atZero.frames, [1, 2, 3, 4]);
     const noSynAck = only([syn(0), fromClient(0.001, ACK), fromClient(0.00101, ACK)]);
@@ -197,43 +264,91 @@ describe('track/handshakes', () => {
     assert.deepEqual(attempts[1]?.frames, [3], 'the SYN with ISN 42 starts it');
   });
 
-  it('an unanswered attempt replaced by a new ISN still waits for its verdict: dropped once the capture goes on', () => {
+  it('an unanswered attempt replaced by a new ISN still waits for its verdict: dropped as the capture goes on', () => {
     const later = run([syn(0), syn(1, { seq: 7 })], {}, 10).attempts;
-    assert.deepEqual(later.map((a) => [a.firstFrame, a.verdict?.outcome]), [[1, 'dropped'], [2, 'dropped']]);
+    assert.deepEqual(
+      later.map((a) => [a.firstFrame, a.verdict?.outcome]),
+      [
+        [1, 'dropped'],
+        [2, 'dropped'],
+      ],
+    );
     const early = run([syn(0), syn(1, { seq: 7 })], {}, 2).attempts;
-    assert.deepEqual(early.map((a) => a.verdict?.outcome), ['incomplete', 'incomplete']);
+    assert.deepEqual(
+      early.map((a) => a.verdict?.outcome),
+      ['incomplete', 'incomplete'],
+    );
   });
 
   it('lists attempts by start, even when a later one is settled first', () => {
-    const rst2 = { t: 0.2, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: 40002, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }), { src: SERVER4, dst: CLIENT4 }) };
+    const rst2 = {
+      t: 0.2,
+      bytes: ipv4(
+        6,
+        tcp({ srcPort: SERVER_PORT, dstPort: 40002, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }),
+        { src: SERVER4, dst: CLIENT4 },
+      ),
+    };
     const { attempts } = run([syn(0), syn(0.1, { srcPort: 40002 }), rst2], {}, 5);
-    assert.deepEqual(attempts.map((a) => a.clientPort), [CLIENT_PORT, 40002]);
-    assert.deepEqual(attempts.map((a) => a.verdict?.outcome), ['dropped', 'refused']);
+    assert.deepEqual(
+      attempts.map((a) => a.clientPort),
+      [CLIENT_PORT, 40002],
+    );
+    assert.deepEqual(
+      attempts.map((a) => a.verdict?.outcome),
+      ['dropped', 'refused'],
+    );
   });
 
   it('--port keeps only attempts with one of its ports (lists, ranges) on either side', () => {
     const { attempts } = run([syn(0), syn(0.1, { srcPort: 40002 })], { ports: parsePorts('40002') }, 5);
-    assert.deepEqual(attempts.map((a) => a.clientPort), [40002]);
+    assert.deepEqual(
+      attempts.map((a) => a.clientPort),
+      [40002],
+    );
     assert.equal(run([syn(0)], { ports: parsePorts(String(SERVER_PORT)) }, 5).attempts.length, 1);
-    const three = [syn(0, { srcPort: 40001 }), syn(0.1, { srcPort: 40002 }), syn(0.2, { srcPort: 40005 }), syn(0.3, { srcPort: 40009 })];
-    assert.deepEqual(run(three, { ports: parsePorts(['40001', '40004-40006,1']) }, 5).attempts.map((a) => a.clientPort), [40001, 40005]);
+    const three = [
+      syn(0, { srcPort: 40001 }),
+      syn(0.1, { srcPort: 40002 }),
+      syn(0.2, { srcPort: 40005 }),
+      syn(0.3, { srcPort: 40009 }),
+    ];
+    assert.deepEqual(
+      run(three, { ports: parsePorts(['40001', '40004-40006,1']) }, 5).attempts.map((a) => a.clientPort),
+      [40001, 40005],
+    );
   });
 
   it('--host keeps only attempts with an address in one of its networks, ICMP matched on the quoted one', () => {
-    assert.equal(run([syn(0), icmpFor(0.1, 3, 1, ROUTER4)], { hosts: parseHosts('10.0.0.9') }).attempts[0]?.verdict?.outcome, 'rejected');
+    assert.equal(
+      run([syn(0), icmpFor(0.1, 3, 1, ROUTER4)], { hosts: parseHosts('10.0.0.9') }).attempts[0]?.verdict?.outcome,
+      'rejected',
+    );
     assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.1') }, 5).attempts.length, 0);
     assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.8/30') }, 5).attempts.length, 1); // .8-.11 holds .9
-    assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.0/29') }, 5).attempts.length, 1); // .0-.7 holds the client .5
+    // .0-.7 holds the client .5
+    assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.0/29') }, 5).attempts.length, 1);
     assert.equal(run([syn(0)], { hosts: parseHosts('10.0.0.6/31') }, 5).attempts.length, 0); // .6-.7: neither
     assert.equal(run([syn(0)], { hosts: parseHosts(['192.0.2.1', '10.0.0.9']) }, 5).attempts.length, 1);
-    assert.equal(run([syn(0)], { hosts: parseHosts('::/0') }, 5).attempts.length, 0, 'an IPv6 network never holds an IPv4 address');
+    assert.equal(
+      run([syn(0)], { hosts: parseHosts('::/0') }, 5).attempts.length,
+      0,
+      'an IPv6 network never holds an IPv4 address',
+    );
   });
 
   it('--since / --until select attempts by their start, every attempt still tracked', () => {
-    const w = (since: string | undefined, until: string | undefined): TimeWindow => new TimeWindow(parseTime('since', since), parseTime('until', until));
+    const w = (since: string | undefined, until: string | undefined): TimeWindow =>
+      new TimeWindow(parseTime('since', since), parseTime('until', until));
     // Three attempts starting at +0, +1 and +2 s; the second's retransmission at +2.5 s does not make it a new one.
-    const pkts = [syn(0, { srcPort: 40001 }), syn(1, { srcPort: 40002 }), syn(2, { srcPort: 40003 }), syn(2.5, { srcPort: 40002 })];
-    const ports = (since?: string, until?: string): number[] => run(pkts, { window: w(since, until) }, 10).attempts.map((a) => a.clientPort);
+    const pkts = [
+      syn(0, { srcPort: 40001 }),
+      syn(1, { srcPort: 40002 }),
+      syn(2, { srcPort: 40003 }),
+      syn(2.5, { srcPort: 40002 }),
+    ];
+    const ports = (since?: string, until?: string): number[] =>
+      run(pkts, { window: w(since, until) }, 10).attempts.map((a) => a.clientPort);
     assert.deepEqual(ports('+1s'), [40002, 40003]);
     assert.deepEqual(ports(undefined, '+1s'), [40001], '--until is exclusive');
     assert.deepEqual(ports('+0.5', '+1500ms'), [40002]);
@@ -241,13 +356,18 @@ describe('track/handshakes', () => {
     assert.deepEqual(ports(at, undefined), [40002, 40003]);
     const tod = at.slice(11, 19); // its time of day, on the capture's day
     assert.deepEqual(ports(tod, undefined), [40002, 40003]);
-    assert.equal(run(pkts, { window: w('+1s', undefined) }, 10).attempts.find((a) => a.clientPort === 40002)?.synCount, 2);
+    assert.equal(
+      run(pkts, { window: w('+1s', undefined) }, 10).attempts.find((a) => a.clientPort === 40002)?.synCount,
+      2,
+    );
   });
 
   it('live: dropped is reported --timeout after the latest SYN, and a late retransmission joins it', () => {
     // Reported, it stays a tombstone in the table, so a later retransmission joins it.
     const attempts: Snapshot[] = [];
-    const tracker = new HandshakeTracker(['live'], { ...DEFAULT_TRACKER_OPTIONS, live: true, timeout: 3 }, (a) => attempts.push(snap(a)));
+    const tracker = new HandshakeTracker(['live'], { ...DEFAULT_TRACKER_OPTIONS, live: true, timeout: 3 }, (a) =>
+      attempts.push(snap(a)),
+    );
     const feed = feeder(tracker);
     feed(syn(0), 1);
     feed(syn(1), 2);
@@ -263,11 +383,21 @@ describe('track/handshakes', () => {
     assert.equal(tracker.open, 0);
   });
 
-  it('reuses a reported attempt\'s slot and record for the next attempt without carrying anything over', () => {
+  it("reuses a reported attempt's slot and record for the next attempt without carrying anything over", () => {
     const seen: SettledAttempt[] = [];
     const snaps: Snapshot[] = [];
-    const rst = (t: number, port: number) => ({ t, bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: port, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }), { src: SERVER4, dst: CLIENT4 }) });
-    const tracker = new HandshakeTracker(['t'], { ...DEFAULT_TRACKER_OPTIONS }, (a) => { seen.push(a); snaps.push(snap(a)); });
+    const rst = (t: number, port: number) => ({
+      t,
+      bytes: ipv4(
+        6,
+        tcp({ srcPort: SERVER_PORT, dstPort: port, flags: RST | ACK, seq: 0, ack: ISN + 1, options: Buffer.alloc(0) }),
+        { src: SERVER4, dst: CLIENT4 },
+      ),
+    });
+    const tracker = new HandshakeTracker(['t'], { ...DEFAULT_TRACKER_OPTIONS }, (a) => {
+      seen.push(a);
+      snaps.push(snap(a));
+    });
     const feed = feeder(tracker);
     // A refused attempt (reported after its linger), then a v6 one that stays unanswered.
     const v6 = { t: 2, bytes: ipv6(6, tcp({ flags: SYN, srcPort: 40009 })) };
@@ -275,11 +405,14 @@ describe('track/handshakes', () => {
     tracker.tick(T0 + 10, 0);
     tracker.finish();
     assert.equal(seen.length, 2);
-    assert.equal(seen[0], seen[1], 'the second attempt reused the first one\'s object');
-    assert.deepEqual(snaps.map((a) => [a.clientPort, a.addrLen, a.verdict?.outcome, a.answerKind, a.frames]), [
-      [40001, 4, 'refused', 2, [1, 2]],
-      [40009, 16, 'dropped', 0, [3]],
-    ]);
+    assert.equal(seen[0], seen[1], "the second attempt reused the first one's object");
+    assert.deepEqual(
+      snaps.map((a) => [a.clientPort, a.addrLen, a.verdict?.outcome, a.answerKind, a.frames]),
+      [
+        [40001, 4, 'refused', 2, [1, 2]],
+        [40009, 16, 'dropped', 0, [3]],
+      ],
+    );
     assert.equal(snaps[1]?.answerFrom, null);
     assert.equal(snaps[1]?.synCount, 1);
   });
@@ -293,9 +426,17 @@ describe('track/handshakes', () => {
   });
 
   it('a retransmission of an evicted attempt joins its tombstone, not a new attempt', () => {
-    const pkts = [syn(0, { srcPort: 1001 }), syn(0.1, { srcPort: 1002 }), syn(0.2, { srcPort: 1003 }), syn(1, { srcPort: 1001 })];
+    const pkts = [
+      syn(0, { srcPort: 1001 }),
+      syn(0.1, { srcPort: 1002 }),
+      syn(0.2, { srcPort: 1003 }),
+      syn(1, { srcPort: 1001 }),
+    ];
     const { attempts } = run(pkts, { maxAttempts: 2 }, 10);
-    assert.deepEqual(attempts.map((a) => a.clientPort), [1001, 1002, 1003]);
+    assert.deepEqual(
+      attempts.map((a) => a.clientPort),
+      [1001, 1002, 1003],
+    );
   });
 
   it('read: a client that backs off keeps its attempt open; an answer to its 5th SYN still decides', () => {
@@ -318,9 +459,26 @@ describe('track/handshakes', () => {
 });
 
 describe('track/handshakes: what the capture cannot show', () => {
-  const data = (t: number, seq: number, ack: number, len: number, server: boolean): Pkt => server
-    ? { t, bytes: ipv4(6, Buffer.concat([tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags: ACK | PSH, seq, ack, options: Buffer.alloc(0) }), Buffer.alloc(len)]), { src: SERVER4, dst: CLIENT4 }) }
-    : { t, bytes: ipv4(6, Buffer.concat([tcp({ flags: ACK | PSH, seq, ack, options: Buffer.alloc(0) }), Buffer.alloc(len)])) };
+  const data = (t: number, seq: number, ack: number, len: number, server: boolean): Pkt =>
+    server
+      ? {
+          t,
+          bytes: ipv4(
+            6,
+            Buffer.concat([
+              tcp({ srcPort: SERVER_PORT, dstPort: CLIENT_PORT, flags: ACK | PSH, seq, ack, options: Buffer.alloc(0) }),
+              Buffer.alloc(len),
+            ]),
+            { src: SERVER4, dst: CLIENT4 },
+          ),
+        }
+      : {
+          t,
+          bytes: ipv4(
+            6,
+            Buffer.concat([tcp({ flags: ACK | PSH, seq, ack, options: Buffer.alloc(0) }), Buffer.alloc(len)]),
+          ),
+        };
 
   it('a SYN/ACK stamped before its SYN (within 5 ms) joins it: frame listed in order, negative delay, counted', () => {
     const { attempts, tracker } = run([synAck(0.0007), syn(0.001), fromClient(0.0012, ACK)]);
@@ -334,7 +492,7 @@ describe('track/handshakes: what the capture cannot show', () => {
     assert.equal(tracker.coverage.answersWithoutSyn, 0);
   });
 
-  it('a reset and an ICMP error before their SYN also join it; one older than 5 ms is an answer without its SYN', () => {
+  it('a reset and an ICMP error before their SYN join it too; one older than 5 ms is an answer without its SYN', () => {
     const refused = only([fromServer(0, RST | ACK, ISN + 1, 0), syn(0.002)], {}, 10);
     assert.equal(refused.verdict?.outcome, 'refused');
     assert.deepEqual(refused.frames, [1, 2]);
@@ -348,7 +506,7 @@ describe('track/handshakes: what the capture cannot show', () => {
     assert.equal(tracker.anomalies.answer_before_syn, 0);
   });
 
-  it('a clock stepped back does not end the capture early: dropped stays dropped, the step is counted where it is', () => {
+  it('a clock stepped back does not end the capture early: dropped stays dropped, the step counted where it is', () => {
     // SYN at 100 s, then the clock steps back 50 s: its retransmissions stamped 51, 53, 57 s.
     const { attempts, tracker } = run([syn(100), syn(51), syn(53), syn(57)]);
     assert.equal(attempts.length, 1);
@@ -361,9 +519,11 @@ describe('track/handshakes: what the capture cannot show', () => {
   it('an older packet never settles an attempt early: it is taken at the time of the clock', () => {
     // Another SYN at 10 s, then A's SYN stamped 0.4 s earlier, its SYN/ACK 4.8 s after the clock's
     // 10 s (5.2 s after A's own stamp, past the 5 s of silence that would settle A from its stamp).
-    const { attempts, tracker } = run([
-      syn(10, { seq: ISN + 1000, srcPort: CLIENT_PORT + 1 }), syn(9.6), synAck(14.8), fromClient(14.9, ACK),
-    ], {}, 30);
+    const { attempts, tracker } = run(
+      [syn(10, { seq: ISN + 1000, srcPort: CLIENT_PORT + 1 }), syn(9.6), synAck(14.8), fromClient(14.9, ACK)],
+      {},
+      30,
+    );
     assert.equal(attempts.find((a) => a.clientPort === CLIENT_PORT)?.verdict?.outcome, 'established');
     assert.deepEqual(tracker.backwards[0], { count: 1, firstFrame: 2, maxSeconds: tracker.backwards[0]?.maxSeconds });
     assert.ok(Math.abs(tracker.backwards[0]!.maxSeconds - 0.4) < 1e-6);
@@ -371,20 +531,26 @@ describe('track/handshakes: what the capture cannot show', () => {
 
   it('capture loss: a client ACK of a SYN/ACK and of data never captured are gaps; answers with data are not', () => {
     const { tracker } = run([
-      syn(0), fromClient(0.001, ACK), // SYN/ACK not captured: a gap
+      syn(0),
+      fromClient(0.001, ACK), // SYN/ACK not captured: a gap
       data(0.002, ISN + 1, SERVER_ISN + 1, 10, false), // client data: acks nothing new
       fromClient(0.003, ACK, SERVER_ISN + 1 + 100), // ACK of 100 server bytes never captured: a gap
     ]);
     assert.equal(tracker.coverage.gaps, 2);
     assert.equal(tracker.coverage.acks, 3);
     assert.equal(tracker.coverage.serverToClient, 0);
-    const clean = run([syn(0), synAck(0.001), fromClient(0.002, ACK), data(0.003, SERVER_ISN + 1, ISN + 1, 100, true),
-      fromClient(0.004, ACK, SERVER_ISN + 101)]).tracker;
+    const clean = run([
+      syn(0),
+      synAck(0.001),
+      fromClient(0.002, ACK),
+      data(0.003, SERVER_ISN + 1, ISN + 1, 100, true),
+      fromClient(0.004, ACK, SERVER_ISN + 101),
+    ]).tracker;
     assert.equal(clean.coverage.gaps, 0);
     assert.equal(clean.coverage.acks, 4);
   });
 
-  it('a dropped verdict with nothing from any server is client-only; after a gap, in a two-sided capture, capture-loss', () => {
+  it('dropped with nothing from any server is client-only; after a gap in a two-sided capture, capture-loss', () => {
     const lone = only([syn(0), syn(1)], {}, 10);
     assert.equal(lone.doubt, 1);
     // A third SYN is the client's own word that no answer ended its connect(): no doubt left.
@@ -393,13 +559,22 @@ describe('track/handshakes: what the capture cannot show', () => {
     assert.equal(retried.synCount, 3);
     assert.equal(retried.doubt, 0);
     const other = CLIENT_PORT + 1;
-    const { attempts } = run([
-      syn(0), fromClient(0.001, ACK, SERVER_ISN + 1 + 50), // established; its ACK acknowledges unseen bytes
-      syn(0.5, { seq: ISN + 7, srcPort: other }),
-      fromServer(0.6, ACK, ISN + 1, SERVER_ISN + 1), // the first server's packet seen: both directions captured
-    ], {}, 10);
+    const { attempts } = run(
+      [
+        syn(0),
+        fromClient(0.001, ACK, SERVER_ISN + 1 + 50), // established; its ACK acknowledges unseen bytes
+        syn(0.5, { seq: ISN + 7, srcPort: other }),
+        fromServer(0.6, ACK, ISN + 1, SERVER_ISN + 1), // the first server's packet seen: both directions captured
+      ],
+      {},
+      10,
+    );
     assert.equal(attempts.find((a) => a.clientPort === other)?.verdict?.outcome, 'dropped');
     assert.equal(attempts.find((a) => a.clientPort === other)?.doubt, 2);
-    assert.equal(attempts.find((a) => a.clientPort === CLIENT_PORT)?.doubt, 0, 'an established verdict is not in doubt');
+    assert.equal(
+      attempts.find((a) => a.clientPort === CLIENT_PORT)?.doubt,
+      0,
+      'an established verdict is not in doubt',
+    );
   });
 });

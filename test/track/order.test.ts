@@ -84,7 +84,10 @@ describe('ListingOrder', () => {
     order.drain();
     assert.equal(order.length, 0);
     assert.equal(out.length, frame);
-    assert.deepEqual(out, Array.from({ length: frame }, (_, i) => i + 1));
+    assert.deepEqual(
+      out,
+      Array.from({ length: frame }, (_, i) => i + 1),
+    );
     assert.equal(store.used, 0, 'every slot handed out was freed');
   });
 });

@@ -4,7 +4,13 @@
 import { strict as assert } from 'node:assert';
 import { AttemptStore } from '../../src/track/store.js';
 import {
-  AttemptTable, MATCH_FROM_CLIENT, MATCH_FROM_SERVER, MATCH_NONE, ip4At, tupleHash, withTunnel,
+  AttemptTable,
+  MATCH_FROM_CLIENT,
+  MATCH_FROM_SERVER,
+  MATCH_NONE,
+  ip4At,
+  tupleHash,
+  withTunnel,
 } from '../../src/track/table.js';
 
 let st = new AttemptStore();
@@ -66,7 +72,13 @@ describe('AttemptTable', () => {
     const t = table();
     const all: number[] = [];
     for (let i = 0; i < 5000; i++) {
-      const a = attempt([10, 1, (i >> 8) & 255, i & 255], [10, 2, 0, 1], 30000 + (i % 7), 443, (i * 2654435761) & 0x3fffffff);
+      const a = attempt(
+        [10, 1, (i >> 8) & 255, i & 255],
+        [10, 2, 0, 1],
+        30000 + (i % 7),
+        443,
+        (i * 2654435761) & 0x3fffffff,
+      );
       t.insert(a);
       all.push(a);
     }

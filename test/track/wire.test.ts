@@ -10,10 +10,34 @@ import { settled } from '../helpers/settled.js';
 import { AttemptBatch, ERRNOS, MAX_SLOT_BYTES } from '../../src/track/wire.js';
 
 const FIELDS = [
-  'file', 'fileIndex', 'spans', 'addrLen', 'client4', 'server4', 'clientPort', 'serverPort', 'startSec', 'startNsec', 'startDigits', 'firstFrame',
-  'synCount', 'answerKind', 'answerSec', 'answerNsec', 'answerTtl', 'icmpType', 'icmpCode', 'icmpVersion', 'resetBy', 'synAckDelay', 'connectDelay', 'frameCount',
+  'file',
+  'fileIndex',
+  'spans',
+  'addrLen',
+  'client4',
+  'server4',
+  'clientPort',
+  'serverPort',
+  'startSec',
+  'startNsec',
+  'startDigits',
+  'firstFrame',
+  'synCount',
+  'answerKind',
+  'answerSec',
+  'answerNsec',
+  'answerTtl',
+  'icmpType',
+  'icmpCode',
+  'icmpVersion',
+  'resetBy',
+  'synAckDelay',
+  'connectDelay',
+  'frameCount',
   'tunnelKey',
-  'doubt', 'serverPackets', 'unseenAcks',
+  'doubt',
+  'serverPackets',
+  'unseenAcks',
 ] as const;
 
 const attemptArb = fc.record({
@@ -58,8 +82,16 @@ type AttemptInput = typeof attemptArb extends fc.Arbitrary<infer T> ? T : never;
 function build(x: AttemptInput): SettledAttempt {
   const len = x.v6 ? 16 : 4;
   const a = settled({
-    files: FILES, fileIndex: x.fileIndex, addr: Uint8Array.from(x.addr), len, clientPort: x.clientPort, serverPort: x.serverPort,
-    startSec: x.startSec, startNsec: x.startNsec, startDigits: x.startDigits, firstFrame: x.frames[0]!,
+    files: FILES,
+    fileIndex: x.fileIndex,
+    addr: Uint8Array.from(x.addr),
+    len,
+    clientPort: x.clientPort,
+    serverPort: x.serverPort,
+    startSec: x.startSec,
+    startNsec: x.startNsec,
+    startDigits: x.startDigits,
+    firstFrame: x.frames[0]!,
   });
   a.frameFiles[0] = x.fileIndex;
   for (const f of x.frames.slice(1)) {
@@ -107,38 +139,45 @@ describe('track/wire attempt slots', () => {
     const files = FILES;
     const into = new SettledAttempt();
     const from = Buffer.alloc(16);
-    fc.assert(fc.property(fc.array(attemptArb, { minLength: 1, maxLength: 12 }), (xs) => {
-      const batch = new AttemptBatch(4 * MAX_SLOT_BYTES);
-      const sent: SettledAttempt[] = [];
-      for (const x of xs) {
-        const a = build(x);
-        if (!batch.add(a)) break;
-        sent.push(a);
-      }
-      assert.ok(sent.length >= Math.min(xs.length, 4), 'a batch of 4 largest slots takes at least 4 attempts');
-      // The receiving side gets the buffer and reuses one object: dirty it first.
-      const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
-      Object.assign(into, { frameCount: 70, answerFrom: Buffer.alloc(16, 0xff), spans: true });
-      for (const a of sent) {
-        assert.ok(got.next(files, into, from));
-        for (const k of FIELDS) assert.equal(into[k], a[k], k);
-        assert.deepEqual(into.verdict, a.verdict);
-        assert.deepEqual(into.frameList(), a.frameList());
-        if (a.spans) assert.deepEqual(into.frameFiles.slice(0, into.frameCount), a.frameFiles.slice(0, a.frameCount));
-        assert.deepEqual(into.addr.subarray(0, 2 * a.addrLen), a.addr.subarray(0, 2 * a.addrLen));
-        if (a.carrier !== null) {
-          const [c, d] = [a.carrier, into.carrier!];
-          assert.deepEqual([d.kind, d.id, d.outerLen], [c.kind, c.id, c.outerLen], 'how it was carried');
-          for (const at of [0, 16]) {
-            assert.deepEqual(d.outer.subarray(at, at + c.outerLen), c.outer.subarray(at, at + c.outerLen), 'outer endpoints');
-          }
+    fc.assert(
+      fc.property(fc.array(attemptArb, { minLength: 1, maxLength: 12 }), (xs) => {
+        const batch = new AttemptBatch(4 * MAX_SLOT_BYTES);
+        const sent: SettledAttempt[] = [];
+        for (const x of xs) {
+          const a = build(x);
+          if (!batch.add(a)) break;
+          sent.push(a);
         }
-        if (a.answerFrom === null) assert.equal(into.answerFrom, null);
-        else assert.deepEqual(into.answerFrom?.subarray(0, a.addrLen), a.answerFrom.subarray(0, a.addrLen));
-        assert.deepEqual(toRecord(into), toRecord(a));
-      }
-      assert.equal(got.next(files, into, from), false, 'nothing after the last attempt');
-    }), { numRuns: 500 });
+        assert.ok(sent.length >= Math.min(xs.length, 4), 'a batch of 4 largest slots takes at least 4 attempts');
+        // The receiving side gets the buffer and reuses one object: dirty it first.
+        const got = new AttemptBatch(batch.buffer, batch.count, batch.used);
+        Object.assign(into, { frameCount: 70, answerFrom: Buffer.alloc(16, 0xff), spans: true });
+        for (const a of sent) {
+          assert.ok(got.next(files, into, from));
+          for (const k of FIELDS) assert.equal(into[k], a[k], k);
+          assert.deepEqual(into.verdict, a.verdict);
+          assert.deepEqual(into.frameList(), a.frameList());
+          if (a.spans) assert.deepEqual(into.frameFiles.slice(0, into.frameCount), a.frameFiles.slice(0, a.frameCount));
+          assert.deepEqual(into.addr.subarray(0, 2 * a.addrLen), a.addr.subarray(0, 2 * a.addrLen));
+          if (a.carrier !== null) {
+            const [c, d] = [a.carrier, into.carrier!];
+            assert.deepEqual([d.kind, d.id, d.outerLen], [c.kind, c.id, c.outerLen], 'how it was carried');
+            for (const at of [0, 16]) {
+              assert.deepEqual(
+                d.outer.subarray(at, at + c.outerLen),
+                c.outer.subarray(at, at + c.outerLen),
+                'outer endpoints',
+              );
+            }
+          }
+          if (a.answerFrom === null) assert.equal(into.answerFrom, null);
+          else assert.deepEqual(into.answerFrom?.subarray(0, a.addrLen), a.answerFrom.subarray(0, a.addrLen));
+          assert.deepEqual(toRecord(into), toRecord(a));
+        }
+        assert.equal(got.next(files, into, from), false, 'nothing after the last attempt');
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('says when it is full, writes nothing then, and takes attempts again once cleared', () => {
