@@ -32,6 +32,12 @@ export default defineConfig(
     },
   },
   {
+    // Plain JavaScript runs on Node (scripts/build-native.mjs): the Node globals it uses. TypeScript files
+    // get theirs from @types/node, and typescript-eslint turns no-undef off for them.
+    files: ['**/*.js', '**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: ['src/**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
