@@ -959,6 +959,9 @@ export function synthesize(out: string, params: SynthParams, attemptLog: string 
   return truth;
 }
 
+/** The least snaplen that keeps every byte the ground truth depends on (an ICMPv6 error's quote ends at 110). */
+const SNAPLEN_FOR_TRUTH = 112;
+
 function positiveNumber(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);
@@ -992,6 +995,10 @@ function main(): void {
     snaplen: Math.round(positiveNumber('snaplen', values.snaplen, 262144)),
   };
   if (params.rate <= 0) throw new Error('--rate must be > 0');
+  if (params.snaplen < SNAPLEN_FOR_TRUTH) {
+    process.stderr.write(`synth: warning: --snaplen ${params.snaplen} cuts what the ground truth counts (IPv6 TCP flags end at byte 68, `
+      + `an ICMPv6 error's quoted ports and sequence number at 110): from ${SNAPLEN_FOR_TRUTH} on, a reader can match it\n`);
+  }
   const started = process.hrtime.bigint();
   const truth = synthesize(values.out, params, values['attempt-log'] ?? null);
   const secs = Number(process.hrtime.bigint() - started) / 1e9;
