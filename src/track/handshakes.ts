@@ -64,9 +64,9 @@ import {
   ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Carrier, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, DOUBT_NONE,
   END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED, END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER,
   RESET_NONE, SYNS_WITHOUT_DOUBT, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT, SettledAttempt,
-  type KeptPacket,
 } from './attempt.js';
 import { DUPLICATE_WINDOW, ESTABLISHED_IDLE, TOMBSTONE_WAIT, TimerLists } from './expiry.js';
+import { KeptPackets } from './kept.js';
 import { ListingOrder } from './order.js';
 import { icmpErrno, outcome, type Verdict } from './outcome.js';
 import { TimeWindow, hostMatch, type HostNets, type PortSet, type Selection } from './select.js';
@@ -218,6 +218,8 @@ export class HandshakeTracker {
   private readonly carrier = new Carrier();
   private readonly from = Buffer.alloc(16);
   private readonly probe = new OutcomeProbe();
+  /** --evidence: the copies of each attempt's packets; null when none are kept. */
+  private readonly kept: KeptPackets | null;
   /** Capture clock: seconds since baseSec, of the latest packet (never goes back). */
   now = 0;
   private baseSec = -1;
@@ -254,6 +256,7 @@ export class HandshakeTracker {
     this.onAttempt = onAttempt;
     this.order = new ListingOrder(this.st, this.emit);
     this.filtered = opts.hosts !== null || opts.ports !== null;
+    this.kept = opts.keepPackets ? new KeptPackets() : null;
   }
 
   /** Adds the anomalies that occurred (count > 0) to `into`, by name. */
@@ -516,7 +519,7 @@ export class HandshakeTracker {
     st.heapIndex[n] = -1;
     st.moreFrames[n] = null;
     st.frameFiles[n] = null;
-    st.packets[n] = this.opts.keepPackets ? [] : null;
+    this.kept?.open(n);
     st.frameCount[n] = 0;
     this.attach(n, frame);
     return n;
@@ -832,15 +835,14 @@ export class HandshakeTracker {
   /** The packet (or the fragments it was reassembled from) is one of the attempt's: its frame(s), its copy. */
   private attach(s: number, frame: Frame): void {
     const parts = this.parts;
-    const packets = this.st.packets[s] ?? null;
     if (parts !== null) {
       for (let i = 0; i < parts.count; i++) this.attachNumber(s, parts.numbers[i]!, parts.files[i]!);
-      if (packets !== null) for (const p of parts.packets) packets.push(p);
+      this.kept?.addParts(s, parts.packets);
       return;
     }
     if (this.st.frameCount[s]! >= MAX_FRAMES) return;
     this.attachNumber(s, frame.number, frame.fileIndex);
-    if (packets !== null) packets.push(keep(frame, this.seq));
+    this.kept?.add(s, frame, this.seq);
   }
 
   private attachNumber(s: number, number: number, fileIndex: number): void {
@@ -1065,8 +1067,7 @@ export class HandshakeTracker {
     st.reported[s] = 1;
     const w = this.opts.window;
     if (w === null || w.has(st.startSec[s]!, st.startNsec[s]!)) this.onAttempt(this.fill(s));
-    // The reporter took the packets: a tombstone collects no more.
-    st.packets[s] = null;
+    this.kept?.take(s); // handed over (or left out): a tombstone keeps no more
     if (st.status[s] === S_SETTLED) st.release(s);
   };
 
@@ -1121,7 +1122,7 @@ export class HandshakeTracker {
     const files = st.frameFiles[s] ?? null;
     a.spans = files !== null;
     if (files !== null) for (let i = 0; i < n; i++) a.frameFiles[i] = files[i]!;
-    a.packets = st.packets[s] ?? null;
+    a.packets = this.kept === null ? null : this.kept.take(s);
     return a;
   }
 
@@ -1249,11 +1250,3 @@ function seqAfter(x: number, y: number): boolean {
   return ((x - y) | 0) > 0;
 }
 
-function keep(frame: Frame, seq: number): KeptPacket {
-  const data = Buffer.allocUnsafe(frame.caplen);
-  frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
-  return {
-    number: frame.number, fileIndex: frame.fileIndex, seq, tsSec: frame.tsSec, tsNsec: frame.tsNsec,
-    linkType: frame.linkType, origLen: frame.origLen, data,
-  };
-}

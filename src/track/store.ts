@@ -16,7 +16,6 @@
 // attempt back until every attempt that started before it is settled). A slot is free once its
 // attempt is reported and has left the table.
 
-import type { KeptPacket } from './attempt.js';
 import type { Verdict } from './outcome.js';
 
 /** The slot holds no attempt. */
@@ -128,8 +127,6 @@ export class AttemptStore {
   moreFrames: (number[] | null)[] = [];
   /** Only once an attempt's frames span inputs: the input of each frame. */
   frameFiles: (number[] | null)[] = [];
-  /** --evidence: copies of the attempt's packets. */
-  packets: (KeptPacket[] | null)[] = [];
 
   // --- timers (table.ts) ---
   listPrev = new Int32Array(INITIAL_SLOTS);
@@ -153,7 +150,6 @@ export class AttemptStore {
   release(s: number): void {
     this.status[s] = S_FREE;
     this.verdict[s] = null;
-    this.packets[s] = null;
     this.moreFrames[s] = null;
     this.frameFiles[s] = null;
     this.free[this.freeCount++] = s;
