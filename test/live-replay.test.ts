@@ -1,7 +1,11 @@
 // Live agrees with read: every Ethernet capture of captures/ is replayed at its own pace (tcpreplay)
 // into one end of a veth pair while `synscope live` sniffs the other end, and each handshake live
-// reports must be the one `read` reports for the file: outcome, errno, synCount, answer. The veth ends
-// have no addresses and no IPv6 (the kernel stays silent); both sit in one namespace this test creates.
+// reports must be the one `read` reports for the same packets: outcome, errno, synCount, answer. What
+// `read` reads is the wire itself, captured on the same end by tcpdump at the same time (the same kernel
+// timestamps): a replay on a busy machine may stretch a capture's sub-millisecond gaps (an answer stamped
+// before its SYN then arrives too early to be paired, live and read alike). Every handshake of the files
+// must also come through. The veth ends have no addresses and no IPv6 (the kernel stays silent); both
+// sit in one namespace this test creates.
 
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -108,6 +112,9 @@ describe('live agrees with read: the captures of captures/ replayed through a ve
     }
     assert.ok(files.length >= 20, `${files.length} Ethernet captures`);
 
+    const wire = join(tmp, 'wire.pcap');
+    const dump = spawnAsync(['ip', 'netns', 'exec', ns, 'tcpdump', '-i', rx, '-U', '-n', '-w', wire]);
+    await dump.until((s) => s.stderr.includes('listening on'), 10_000);
     const live = spawnAsync(['ip', 'netns', 'exec', ns, process.execPath, CLI, 'live', '-i', rx, '--format', 'ndjson']);
     await live.until((s) => s.stderr.includes('listening on'), 10_000);
     // All at once, each at the pace it was recorded at (the longest lasts ~7 s).
@@ -118,6 +125,19 @@ describe('live agrees with read: the captures of captures/ replayed through a ve
     await live.until((s) => s.stdout.split('\n').length - 1 >= total, 4500).catch(() => undefined);
     live.child.kill('SIGINT');
     assert.equal(await live.exit, 130, live.state.stderr); // ended by SIGINT
+    dump.child.kill('SIGINT');
+    await dump.exit;
+
+    // What read makes of the wire: the files' handshakes, as they went by.
+    const r = synscope(['read', wire, '--format', 'json']);
+    assert.equal(r.status, 0, r.stderr);
+    const onWire = new Map<string, Handshake[]>();
+    let wireTotal = 0;
+    for (const h of (JSON.parse(r.stdout) as { handshakes: Handshake[] }).handshakes) {
+      onWire.set(key(h), [...(onWire.get(key(h)) ?? []), h]);
+      wireTotal++;
+    }
+    assert.equal(wireTotal, total, 'every handshake of the files went over the wire');
 
     const got = live.state.stdout
       .split('\n')
@@ -126,15 +146,20 @@ describe('live agrees with read: the captures of captures/ replayed through a ve
     const problems: string[] = [];
     const seen = new Map<string, Handshake[]>();
     for (const h of got) seen.set(key(h), [...(seen.get(key(h)) ?? []), h]);
-    for (const [k, want] of expected) {
+    for (const [k, want] of onWire) {
       const have = (seen.get(k) ?? []).map(what).sort();
       const w = want.map(what).sort();
       if (have.join(' | ') !== w.join(' | '))
         problems.push(`${k}: read ${w.join(' | ')}; live ${have.join(' | ') || 'nothing'}`);
     }
     for (const k of seen.keys())
-      if (!expected.has(k)) problems.push(`${k}: live only (${seen.get(k)!.map(what).join(' | ')})`);
-    assert.deepEqual(problems, [], `${got.length} live verdicts, ${total} read`);
+      if (!onWire.has(k)) problems.push(`${k}: live only (${seen.get(k)!.map(what).join(' | ')})`);
+    assert.deepEqual(problems, [], `${got.length} live verdicts, ${wireTotal} read from the wire`);
+    // On a quiet machine the wire is the files: say where they differ (a stretched replay), without failing.
+    const stretched = [...expected].filter(
+      ([k, w]) => w.map(what).sort().join() !== (onWire.get(k) ?? []).map(what).sort().join(),
+    );
+    if (stretched.length > 0) console.log(`      (replay stretched: ${stretched.map(([k]) => k).join(', ')})`);
   });
 });
 
