@@ -11,7 +11,7 @@ import { linkTypeName } from './capture/source.js';
 import { PacketFeed, coverageOf, describeClock } from './feed.js';
 import type { Finding } from './report/findings.js';
 import type { EvidenceWriter } from './report/evidence-writer.js';
-import type { HandshakeJson } from './report/record.js';
+import type { HandshakeContext } from './report/context.js';
 import type { CaptureJson, Reporter } from './report/reporter.js';
 import type { Summary } from './report/summary.js';
 import type { SettledAttempt, Listed } from './track/attempt.js';
@@ -178,9 +178,9 @@ export class LiveAnalysis {
     this.tracker.tick(source.clockSec, source.clockNsec);
   };
 
-  /** A listed handshake (Verdicts counted it and built its record): report it, pass its packets on. */
-  private readonly onListed = (h: HandshakeJson, a: SettledAttempt): void => {
-    this.reporter.handshake(h);
+  /** A listed handshake (Verdicts counted it): report it, pass its packets on. */
+  private readonly onListed = (a: SettledAttempt, c: HandshakeContext): void => {
+    this.reporter.handshake(a, c);
     if (a.packets !== null && this.evidence !== null)
       this.evidence.add(a.packets, this.tracker.oldestUnreportedFrame());
   };

@@ -2,9 +2,8 @@
 // services, findings), and only when --only lists it does it become a record with a diagnosis.
 // Text is built for listed attempts alone: a capture of millions of attempts formats only those.
 
-import { doubtText } from './report/diagnosis.js';
+import { HandshakeContext } from './report/context.js';
 import { Findings, NOTE_NONE, type Finding } from './report/findings.js';
-import { toRecord, type HandshakeJson } from './report/record.js';
 import type { Reporter } from './report/reporter.js';
 import { Summary, outcomeIndex } from './report/summary.js';
 import type { OutcomeTimeline } from './report/timeline.js';
@@ -19,15 +18,16 @@ export class Verdicts {
   /** Outcomes that occurred (for --fail-on). */
   readonly seen = new Set<Listed>();
   private readonly only: ReadonlySet<Listed>;
-  private readonly timeout: number;
-  private readonly onListed: (h: HandshakeJson, a: SettledAttempt) => void;
+  private readonly onListed: (a: SettledAttempt, c: HandshakeContext) => void;
+  /** Refilled for each listed (or noted) attempt. */
+  private readonly context: HandshakeContext;
   /** --chart: attempts per time bucket, or null. */
   timeline: OutcomeTimeline | null = null;
 
-  constructor(only: ReadonlySet<Listed>, timeout: number, onListed: (h: HandshakeJson, a: SettledAttempt) => void) {
+  constructor(only: ReadonlySet<Listed>, timeout: number, onListed: (a: SettledAttempt, c: HandshakeContext) => void) {
     this.only = only;
-    this.timeout = timeout;
     this.onListed = onListed;
+    this.context = new HandshakeContext(this.findings, timeout);
   }
 
   /** Every finding: those seen attempt by attempt, then those only the totals show (slow connects). */
@@ -52,9 +52,8 @@ export class Verdicts {
     const note = this.findings.observe(a, service);
     const listed = this.only.has(v.outcome) || (reset && this.only.has('reset'));
     if (listed || note !== NOTE_NONE) {
-      const h = toRecord(a, service === null ? null : service.ip);
-      h.diagnosis = this.findings.diagnose(h, note, this.timeout) + doubtText(h);
-      if (listed) this.onListed(h, a);
+      this.context.set(a, service === null ? null : service.ip, note);
+      if (listed) this.onListed(a, this.context);
     }
     a.packets = null;
   };
@@ -88,8 +87,8 @@ export class Listing {
     if (this.stream !== null) this.stream.add(NO_PACKETS, first + 1);
   };
 
-  private readonly onListed = (h: HandshakeJson, a: SettledAttempt): void => {
-    this.reporter.handshake(h);
+  private readonly onListed = (a: SettledAttempt, c: HandshakeContext): void => {
+    this.reporter.handshake(a, c);
     if (a.packets === null) return;
     if (this.stream !== null) this.stream.add(a.packets, 0);
     else for (const p of a.packets) this.evidence.push(p);

@@ -9,6 +9,16 @@ const SHORT_STRING = 16;
 /** Integers up to this are written digit by digit; anything else goes through String(). */
 const MAX_DIGIT_INT = Number.MAX_SAFE_INTEGER;
 
+/** Fixed text encoded once: as it is, and as it reads inside a JSON string (escaped, without the quotes). */
+export interface Piece {
+  readonly raw: Buffer;
+  readonly json: Buffer;
+}
+
+export function piece(text: string): Piece {
+  return { raw: Buffer.from(text), json: Buffer.from(JSON.stringify(text).slice(1, -1)) };
+}
+
 export class ByteOut {
   buf: Buffer;
   pos = 0;
@@ -53,6 +63,18 @@ export class ByteOut {
     let p = this.pos;
     for (let i = 0; i < n; i++) b[p++] = src[i]!;
     this.pos = p;
+  }
+
+  /** The dotted quad of an IPv4 address held as a 32-bit integer (signed or not), as ip4Text() writes it. */
+  ip4(x: number): void {
+    this.reserve(15);
+    this.digits(x >>> 24);
+    this.buf[this.pos++] = 0x2e;
+    this.digits((x >>> 16) & 0xff);
+    this.buf[this.pos++] = 0x2e;
+    this.digits((x >>> 8) & 0xff);
+    this.buf[this.pos++] = 0x2e;
+    this.digits(x & 0xff);
   }
 
   /** A number as JSON (and String()) writes it. */

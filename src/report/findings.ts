@@ -4,8 +4,10 @@
 // the capture itself cannot show (coverageFindings): one direction only, packets missing from it,
 // timestamps going backwards.
 
-import { ANSWER_RST, ANSWER_SYNACK, type SettledAttempt } from '../track/attempt.js';
-import { ERRNO_MESSAGES, diagnose } from './diagnosis.js';
+import { ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, type SettledAttempt } from '../track/attempt.js';
+import { ByteOut, piece } from './bytes.js';
+import { Prose, writeDiagnosis } from './diagnosis.js';
+import { HandshakeFacts } from './facts.js';
 import type { Coverage } from '../track/handshakes.js';
 import type { HandshakeJson } from './record.js';
 import type { CaptureJson, CaptureLossJson } from './reporter.js';
@@ -104,6 +106,26 @@ function serverKey(a: SettledAttempt): number | string {
   return a.addrLen === 4 ? a.server4 : a.addr.toString('latin1', 16, 32);
 }
 
+/** The fixed pieces of the findings' own diagnoses. */
+const F = {
+  noAnswerTo: piece('No answer to '),
+  theSyn: piece('the SYN'),
+  syns: piece(' SYNs'),
+  for: piece(' for '),
+  colon: piece(':'),
+  sameport: piece(', yet the same port answered another SYN '),
+  overflow: piece(' s earlier: the host is up and reachable, and its full listen queue drops SYNs silently (the application does not accept() fast enough, or its backlog is too small).'),
+  overflowNext: piece(' Next: on the server, `nstat -az TcpExtListenOverflows TcpExtListenDrops` and `ss -ltn \'sport = :'),
+  overflowNextEnd: piece("'` (Recv-Q reaching Send-Q means full); raise the listen() backlog and `net.core.somaxconn`, or make the service accept faster."),
+  resetTtl: piece(' The reset came with TTL '),
+  while: piece(', while '),
+  ownSynAcks: piece("'s own SYN/ACKs arrive with "),
+  injected: piece(': it was most likely injected on the path by a firewall or load balancer answering for the server.'),
+};
+
+const recordFacts = new HandshakeFacts();
+const textProse = new Prose(new ByteOut(), false);
+
 export class Findings {
   /** TTLs (or hop limits) of the SYN/ACKs each server address sent. */
   private readonly synAckTtls = new Map<number | string, number[]>();
@@ -158,35 +180,66 @@ export class Findings {
   }
 
   /**
-   * The diagnosis of a handshake whose attempt observe() just saw, with its note; also names the
-   * finding the first time. Call it right after observe() for the same attempt.
+   * Names the finding a note points to the first time (its text needs the attempt's addresses).
+   * Call it right after observe() for the same attempt, listed or not.
    */
-  diagnose(h: HandshakeJson, note: number, timeout: number): string {
-    const where = `${h.server.ip}:${h.server.port}`;
+  name(f: HandshakeFacts, note: number): void {
+    if (note === NOTE_LISTEN_OVERFLOW && this.pendingOverflow) {
+      this.pendingOverflow = false;
+      this.list.push({
+        kind: 'listen-queue-overflow', server: { ip: f.serverIp, port: f.serverPort },
+        text: `${f.serverIp}:${f.serverPort} answered some SYNs and silently dropped others in the same seconds: its listen queue overflows.`,
+      });
+    } else if (note === NOTE_INJECTED_RESET && f.answerKind !== ANSWER_NONE && this.pendingInjected) {
+      this.pendingInjected = false;
+      this.list.push({
+        kind: 'injected-reset', server: { ip: f.serverIp, port: f.serverPort },
+        text: `Resets for ${f.answerFrom} arrive with TTL ${f.ttl}, unlike its SYN/ACKs (${this.ttls.join(', ')}): something on the path resets connections in its name.`,
+      });
+    }
+  }
+
+  /** The diagnosis of a handshake whose attempt observe() just saw, with its note (see name()). */
+  writeDiagnosis(f: HandshakeFacts, note: number, timeout: number, w: Prose): void {
     if (note === NOTE_LISTEN_OVERFLOW) {
-      if (this.pendingOverflow) {
-        this.pendingOverflow = false;
-        this.list.push({
-          kind: 'listen-queue-overflow', server: { ip: h.server.ip, port: h.server.port },
-          text: `${where} answered some SYNs and silently dropped others in the same seconds: its listen queue overflows.`,
-        });
+      w.k(F.noAnswerTo);
+      if (f.synCount === 1) w.k(F.theSyn);
+      else {
+        w.n(f.synCount);
+        w.k(F.syns);
       }
-      const syns = h.synCount === 1 ? 'the SYN' : `${h.synCount} SYNs`;
-      const saw = h.errno === null ? '' : ` The application saw ${h.errno} ("${ERRNO_MESSAGES[h.errno]}").`;
-      return `No answer to ${syns} for ${where}, yet the same port answered another SYN ${this.gapSeconds.toFixed(1)} s earlier: the host is up and reachable, and its full listen queue drops SYNs silently (the application does not accept() fast enough, or its backlog is too small).${saw} Next: on the server, \`nstat -az TcpExtListenOverflows TcpExtListenDrops\` and \`ss -ltn 'sport = :${h.server.port}'\` (Recv-Q reaching Send-Q means full); raise the listen() backlog and \`net.core.somaxconn\`, or make the service accept faster.`;
+      w.k(F.for);
+      w.s(f.serverIp);
+      w.k(F.colon);
+      w.n(f.serverPort);
+      w.k(F.sameport);
+      w.s(this.gapSeconds.toFixed(1));
+      w.k(F.overflow);
+      w.saw(f.errno);
+      w.k(F.overflowNext);
+      w.n(f.serverPort);
+      w.k(F.overflowNextEnd);
+      return;
     }
-    if (note === NOTE_INJECTED_RESET && h.answer !== null) {
-      const from = h.answer.from;
-      if (this.pendingInjected) {
-        this.pendingInjected = false;
-        this.list.push({
-          kind: 'injected-reset', server: { ip: h.server.ip, port: h.server.port },
-          text: `Resets for ${from} arrive with TTL ${h.answer.ttl}, unlike its SYN/ACKs (${this.ttls.join(', ')}): something on the path resets connections in its name.`,
-        });
-      }
-      return `${diagnose(h, timeout)} The reset came with TTL ${h.answer.ttl}, while ${from}'s own SYN/ACKs arrive with ${this.ttls.join(' or ')}: it was most likely injected on the path by a firewall or load balancer answering for the server.`;
+    writeDiagnosis(f, timeout, w);
+    if (note === NOTE_INJECTED_RESET && f.answerKind !== ANSWER_NONE) {
+      w.k(F.resetTtl);
+      w.n(f.ttl);
+      w.k(F.while);
+      w.s(f.answerFrom);
+      w.k(F.ownSynAcks);
+      w.s(this.ttls.join(' or '));
+      w.k(F.injected);
     }
-    return diagnose(h, timeout);
+  }
+
+  /** name() and the diagnosis as a string, for a handshake's JSON object. */
+  diagnose(h: HandshakeJson, note: number, timeout: number): string {
+    recordFacts.ofRecord(h);
+    this.name(recordFacts, note);
+    textProse.o.pos = 0;
+    this.writeDiagnosis(recordFacts, note, timeout, textProse);
+    return textProse.o.buf.toString('utf8', 0, textProse.o.pos);
   }
 
   all(): readonly Finding[] {

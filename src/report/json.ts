@@ -1,10 +1,19 @@
 // `--format json` (one object, written as it goes so memory stays bounded: handshakes first,
 // totals last) and `--format ndjson` (handshake objects one per line, nothing else).
 
+import {
+  ANSWER_ICMP, ANSWER_NONE, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, RESET_BY_CLIENT, RESET_BY_SERVER, type SettledAttempt,
+  type ErrnoName,
+} from '../track/attempt.js';
+import { formatIp } from './address.js';
 import { ByteOut } from './bytes.js';
+import type { HandshakeContext } from './context.js';
+import { ERRNO_MESSAGES, Prose } from './diagnosis.js';
 import type { Finding } from './findings.js';
-import type { HandshakeJson, SpanJson } from './record.js';
+import { spansOf, tunnelRecord, type HandshakeJson, type SpanJson } from './record.js';
 import type { Reporter, RunReport, Sink } from './reporter.js';
+import { outcomeIndex } from './summary.js';
+import { writeIsoTime } from './text.js';
 
 let lastFile = '';
 let lastFileJson: Buffer = Buffer.from('""');
@@ -28,6 +37,7 @@ const K = {
   icmpCode: Buffer.from(',"icmpCode":'),
   frames: Buffer.from(',"frames":['),
   diagnosis: Buffer.from('],"diagnosis":'),
+  diagnosisOpen: Buffer.from('],"diagnosis":"'),
   resetBy: Buffer.from(',"resetBy":"'),
   spans: Buffer.from(',"spans":['),
   spanFile: Buffer.from('{"file":'),
@@ -36,6 +46,113 @@ const K = {
   doubt: Buffer.from(',"doubt":"'),
   nul: Buffer.from('null'),
 };
+
+/** Outcome names in OUTCOMES order, answer kinds by ANSWER_*, errno names with their quotes. */
+const OUTCOME_BYTES = ['established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'].map((x) => Buffer.from(x));
+const KIND_BYTES = ['', 'synack', 'rst', 'icmp'].map((x) => Buffer.from(x));
+const ERRNO_BYTES: Readonly<Record<ErrnoName, Buffer>> = (() => {
+  const t = {} as Record<ErrnoName, Buffer>;
+  for (const e of Object.keys(ERRNO_MESSAGES) as ErrnoName[]) t[e] = Buffer.from(`"${e}"`);
+  return t;
+})();
+const RESET_BY_BYTES = ['', 'client', 'server'].map((x) => Buffer.from(x));
+const DOUBT_BYTES = ['', 'client-only', 'capture-loss'].map((x) => Buffer.from(x));
+
+/** The file name as a JSON string, encoded once per name in a row. */
+function writeFile(file: string, o: ByteOut): void {
+  if (file !== lastFile) {
+    lastFile = file;
+    lastFileJson = Buffer.from(JSON.stringify(file));
+  }
+  o.bytes(lastFileJson);
+}
+
+/**
+ * Appends JSON.stringify(c.record(a)) without building it: the settled attempt's fields and its
+ * context's facts written straight into `o` (IPv4 addresses from their integers, the start time's
+ * digits from its numbers, the diagnosis through `prose`, whose output is `o`). Read during the call only.
+ */
+export function writeAttemptJson(a: SettledAttempt, c: HandshakeContext, o: ByteOut, prose: Prose): void {
+  const f = c.facts;
+  const v4 = a.addrLen === 4;
+  o.bytes(K.file);
+  writeFile(a.file, o);
+  o.bytes(K.client);
+  if (v4) o.ip4(a.client4);
+  else o.ascii(formatIp(a.addr, 0, a.addrLen));
+  o.bytes(K.port);
+  o.number(a.clientPort);
+  o.bytes(K.server);
+  if (v4) o.ip4(a.server4);
+  else o.ascii(f.serverIp);
+  o.bytes(K.port);
+  o.number(a.serverPort);
+  o.bytes(K.outcome);
+  o.bytes(OUTCOME_BYTES[outcomeIndex(f.outcome)]!);
+  o.bytes(K.errno);
+  o.bytes(f.errno === null ? K.nul : ERRNO_BYTES[f.errno]);
+  o.bytes(K.start);
+  writeIsoTime(o, a.startSec, a.startNsec, a.startDigits);
+  o.bytes(K.synCount);
+  o.number(a.synCount);
+  o.bytes(K.answer);
+  writeAnswer(a, c, o);
+  o.bytes(K.frames);
+  const frames = a.frames;
+  for (let i = 0, n = a.frameCount; i < n; i++) {
+    if (i > 0) o.ascii(',');
+    o.number(frames[i]!);
+  }
+  o.bytes(K.diagnosisOpen);
+  c.writeDiagnosis(prose);
+  o.ascii('"');
+  if (a.spans) writeSpans(spansOf(a), o);
+  writeRarer(a, o);
+  o.ascii('}');
+}
+
+/** The answer object, or null. */
+function writeAnswer(a: SettledAttempt, c: HandshakeContext, o: ByteOut): void {
+  const f = c.facts;
+  if (f.answerKind === ANSWER_NONE) {
+    o.bytes(K.nul);
+    return;
+  }
+  o.bytes(K.kind);
+  o.bytes(KIND_BYTES[f.answerKind]!);
+  o.bytes(K.from);
+  if (a.answerFrom === null && a.addrLen === 4) o.ip4(a.server4);
+  else o.ascii(f.answerFrom);
+  o.bytes(K.afterMs);
+  o.number(f.afterMs);
+  o.bytes(K.ttl);
+  o.number(f.ttl);
+  if (f.answerKind === ANSWER_ICMP) {
+    o.bytes(K.icmpType);
+    o.number(f.icmpType);
+    o.bytes(K.icmpCode);
+    o.number(f.icmpCode);
+  }
+  o.ascii('}');
+}
+
+/** resetBy, tunnel and doubt, each only when the attempt has one. */
+function writeRarer(a: SettledAttempt, o: ByteOut): void {
+  if (a.resetBy === RESET_BY_CLIENT || a.resetBy === RESET_BY_SERVER) {
+    o.bytes(K.resetBy);
+    o.bytes(RESET_BY_BYTES[a.resetBy]!);
+    o.ascii('"');
+  }
+  if (a.tunnelKey !== 0 && a.carrier !== null) {
+    o.bytes(K.tunnel);
+    o.ascii(JSON.stringify(tunnelRecord(a.carrier)));
+  }
+  if (a.doubt === DOUBT_CLIENT_ONLY || a.doubt === DOUBT_CAPTURE_LOSS) {
+    o.bytes(K.doubt);
+    o.bytes(DOUBT_BYTES[a.doubt]!);
+    o.ascii('"');
+  }
+}
 
 /**
  * Appends JSON.stringify(h) for the one shape it has, written out byte by byte: no template, no
@@ -157,15 +274,18 @@ class RecordWriter {
   private readonly scratch = new ByteOut();
   private readonly text: Sink;
   private readonly bytes: ByteSink | undefined;
+  /** The diagnosis goes where the record goes, escaped. */
+  private readonly prose: Prose;
   constructor(text: Sink, bytes: ByteSink | undefined) {
     this.text = text;
     this.bytes = bytes;
+    this.prose = new Prose(bytes === undefined ? this.scratch : bytes.out, true);
   }
-  write(before: Buffer | null, h: HandshakeJson, after: Buffer | null): void {
+  write(before: Buffer | null, a: SettledAttempt, c: HandshakeContext, after: Buffer | null): void {
     const o = this.bytes === undefined ? this.scratch : this.bytes.out;
     if (this.bytes === undefined) o.pos = 0;
     if (before !== null) o.bytes(before);
-    writeHandshakeJson(h, o);
+    writeAttemptJson(a, c, o, this.prose);
     if (after !== null) o.bytes(after);
     if (this.bytes !== undefined) this.bytes.commit();
     else this.text(o.buf.toString('utf8', 0, o.pos));
@@ -186,8 +306,8 @@ export class JsonReporter implements Reporter {
     out('{\n"handshakes": [');
   }
 
-  handshake(h: HandshakeJson): void {
-    this.records.write(this.count++ === 0 ? NL : COMMA_NL, h, null);
+  handshake(a: SettledAttempt, c: HandshakeContext): void {
+    this.records.write(this.count++ === 0 ? NL : COMMA_NL, a, c, null);
   }
 
   finish(run: RunReport): void {
@@ -217,8 +337,8 @@ export class NdjsonReporter implements Reporter {
   constructor(out: Sink, bytesOut?: ByteSink) {
     this.records = new RecordWriter(out, bytesOut);
   }
-  handshake(h: HandshakeJson): void {
-    this.records.write(null, h, NL);
+  handshake(a: SettledAttempt, c: HandshakeContext): void {
+    this.records.write(null, a, c, NL);
   }
   finish(): void {
     // ndjson is the handshakes and nothing else.

@@ -2,6 +2,8 @@
 // for live capture, where each line is printed the moment its verdict is reached. The closing `#`
 // lines start with the headline ("5 of 8 attempts failed: ...").
 
+import type { SettledAttempt } from '../track/attempt.js';
+import type { HandshakeContext } from './context.js';
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
 import type { ResetsJson } from './summary.js';
@@ -67,7 +69,11 @@ export class LinesReporter implements Reporter {
     this.color = color;
     this.several = several;
   }
-  handshake(h: HandshakeJson): void {
+  handshake(a: SettledAttempt, c: HandshakeContext): void {
+    this.row(c.record(a, false));
+  }
+  /** A handshake's line (its diagnosis is not shown). */
+  row(h: HandshakeJson): void {
     this.out(`${handshakeLine(h, this.color, this.several)}\n`);
   }
   finish(run: RunReport): void {

@@ -2,7 +2,8 @@
 // services, then each failure group with its evidence, diagnosis and next step. Grouped and
 // capped so that 10 000 failures still make a short ticket.
 
-import { OUTCOMES } from '../track/attempt.js';
+import { OUTCOMES, RESET_NONE, type SettledAttempt } from '../track/attempt.js';
+import type { HandshakeContext } from './context.js';
 import { ERRNO_MESSAGES } from './diagnosis.js';
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type EvidenceFrames, type Reporter, type RunReport, type Sink } from './reporter.js';
@@ -105,7 +106,14 @@ export class MarkdownReporter implements Reporter {
     this.out = out;
   }
 
-  handshake(h: HandshakeJson): void {
+  handshake(a: SettledAttempt, c: HandshakeContext): void {
+    const f = c.facts;
+    if (f.outcome === 'established' && f.resetBy === RESET_NONE) return;
+    this.row(c.record(a));
+  }
+
+  /** A handshake with its diagnosis: grouped with those that tell the same story. */
+  row(h: HandshakeJson): void {
     if (h.outcome === 'established' && h.resetBy === undefined) return;
     // One group, one story: its heading and diagnosis are its first attempt's, so only attempts whose
     // diagnosis says the same thing join it — the same outcome, errno, answer (an ICMP type and code:

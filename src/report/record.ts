@@ -1,4 +1,4 @@
-// Turns a settled SettledAttempt into the contract's JSON handshake object. This is where addresses
+// Turns a SettledAttempt into the contract's JSON handshake object. This is where addresses
 // become text — once per reported attempt, never per packet.
 
 import {
@@ -122,7 +122,7 @@ export function toRecord(a: SettledAttempt, serverIp: string | null = null): Han
 }
 
 /** The attempt's frames grouped by input, inputs in the order they first appear. */
-function spansOf(a: SettledAttempt): SpanJson[] {
+export function spansOf(a: SettledAttempt): SpanJson[] {
   const spans: SpanJson[] = [];
   const at = new Map<number, SpanJson>();
   for (let k = 0; k < a.frameCount; k++) {
@@ -151,7 +151,7 @@ const TUNNELS: readonly (readonly [TunnelKind, 'vni' | 'key' | 'session' | 'labe
   return t;
 })();
 
-function tunnelRecord(c: Carrier): TunnelJson {
+export function tunnelRecord(c: Carrier): TunnelJson {
   const [kind, idName] = TUNNELS[c.kind] ?? ['ipip', null];
   // Keys in the order the JSON shows them: kind, its id, outer.
   const t = { kind } as TunnelJson;

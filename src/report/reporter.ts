@@ -1,8 +1,8 @@
 // The seam every output format implements: listed handshakes one by one in listing order,
 // then the run's totals once. Reporters write through a sink; they never touch the process.
 
-import type { Listed } from '../track/attempt.js';
-import type { HandshakeJson } from './record.js';
+import type { SettledAttempt, Listed } from '../track/attempt.js';
+import type { HandshakeContext } from './context.js';
 import type { Finding } from './findings.js';
 import type { Summary } from './summary.js';
 import type { Coverage } from '../track/handshakes.js';
@@ -102,8 +102,11 @@ export interface RunReport {
 }
 
 export interface Reporter {
-  /** A listed handshake, in listing order, as soon as its verdict is reached. */
-  handshake(h: HandshakeJson): void;
+  /**
+   * A listed handshake, in listing order, as soon as its verdict is reached: the settled attempt and
+   * what was learnt about it, both read during the call only (c.record(a) makes an object to keep).
+   */
+  handshake(a: SettledAttempt, c: HandshakeContext): void;
   /** Everything after the last handshake. Called once, also after a damaged capture. */
   finish(run: RunReport): void;
 }

@@ -2,7 +2,8 @@
 // then the listed handshakes, each failure with its diagnosis underneath; a headline first, and no
 // line wider than the terminal (fit.ts).
 
-import { OUTCOMES } from '../track/attempt.js';
+import { OUTCOMES, type SettledAttempt } from '../track/attempt.js';
+import type { HandshakeContext } from './context.js';
 import type { LatencyJson, PercentilesJson } from './latency.js';
 import { tunnelText, type HandshakeJson } from './record.js';
 import { captureLossText, captureLossWarning, type Reporter, type RunReport, type Sink } from './reporter.js';
@@ -93,9 +94,10 @@ export class TableReporter implements Reporter {
     this.width = width;
   }
 
-  handshake(h: HandshakeJson): void {
+  handshake(a: SettledAttempt, c: HandshakeContext): void {
     this.listed++;
-    if (this.rows.length < TABLE_MAX_ROWS) this.rows.push(h);
+    // Only the rows shown become records; the rest are counted.
+    if (this.rows.length < TABLE_MAX_ROWS) this.rows.push(c.record(a));
   }
 
   /** A paragraph, wrapped; its lines after the first indented by two. */

@@ -1,6 +1,8 @@
 // Shared formatting for every reporter: capture timestamps as ISO 8601 UTC at the precision the
 // capture has, durations in milliseconds, and outcome colours (only when asked for).
 
+import type { ByteOut } from './bytes.js';
+
 /** "1 attempt", "2 attempts". */
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -20,6 +22,34 @@ export function isoTime(sec: number, nsec: number, digits: number): string {
   if (digits <= 0) return `${base}Z`;
   const frac = String(nsec).padStart(9, '0').slice(0, Math.min(9, digits));
   return `${base}.${frac}Z`;
+}
+
+let bytesSec = Number.NaN;
+const bytesBase = Buffer.alloc(19);
+
+/** isoTime(sec, nsec, digits) written into `o`, its digits straight from the numbers. */
+export function writeIsoTime(o: ByteOut, sec: number, nsec: number, digits: number): void {
+  if (sec !== bytesSec) {
+    bytesSec = sec;
+    bytesBase.write(new Date(sec * 1000).toISOString(), 0, 19, 'latin1');
+  }
+  o.bytes(bytesBase);
+  if (digits > 0) {
+    const n = Math.min(9, digits);
+    o.reserve(n + 1);
+    const b = o.buf;
+    b[o.pos] = 0x2e;
+    // The nine digits of nsec, zero-padded, of which the first n are kept.
+    let v = nsec;
+    for (let d = 8; d >= 0; d--) {
+      const q = Math.floor(v / 10);
+      if (d < n) b[o.pos + 1 + d] = 48 + (v - q * 10);
+      v = q;
+    }
+    o.pos += n + 1;
+  }
+  o.reserve(1);
+  o.buf[o.pos++] = 0x5a;
 }
 
 /** ".001" .. ".999" without trailing zeros ("" for 0), by thousandths. */

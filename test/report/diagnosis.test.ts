@@ -143,7 +143,7 @@ describe('report/findings', () => {
   /** Runs packets through tracker + Verdicts and returns the listed handshakes and findings. */
   function run(pkts: Pkt[]): { listed: HandshakeJson[]; findings: readonly { kind: string; text: string }[] } {
     const listed: HandshakeJson[] = [];
-    const verdicts = new Verdicts(new Set(OUTCOMES), 3, (h) => listed.push(h));
+    const verdicts = new Verdicts(new Set(OUTCOMES), 3, (a, c) => listed.push(c.record(a)));
     const tracker = new HandshakeTracker(['f.pcap'], DEFAULT_TRACKER_OPTIONS, verdicts.handle);
     const feed = feeder(tracker);
     pkts.forEach((p, i) => feed(p, i + 1));
@@ -197,7 +197,7 @@ describe('report/findings', () => {
       }),
     });
     const listed: HandshakeJson[] = [];
-    const verdicts = new Verdicts(new Set(OUTCOMES), 3, (h) => listed.push(h));
+    const verdicts = new Verdicts(new Set(OUTCOMES), 3, (a, c) => listed.push(c.record(a)));
     const tracker = new HandshakeTracker(['f.pcap'], DEFAULT_TRACKER_OPTIONS, verdicts.handle);
     const feed = feeder(tracker);
     [

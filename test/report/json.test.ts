@@ -1,8 +1,17 @@
-// The hand-written handshake serializer must say exactly what JSON.stringify says.
+// The hand-written handshake serializers must say exactly what JSON.stringify says: of a record
+// object (handshakeJson), and of a settled attempt written straight into bytes (writeAttemptJson).
 
 import { strict as assert } from 'node:assert';
-import { handshakeJson } from '../../src/report/json.js';
+import { readdirSync } from 'node:fs';
+import { analyzeFiles } from '../../src/analyze.js';
+import { ByteOut } from '../../src/report/bytes.js';
+import type { HandshakeContext } from '../../src/report/context.js';
+import { Prose } from '../../src/report/diagnosis.js';
+import { handshakeJson, writeAttemptJson } from '../../src/report/json.js';
 import type { HandshakeJson } from '../../src/report/record.js';
+import type { Reporter } from '../../src/report/reporter.js';
+import { OUTCOMES, type SettledAttempt } from '../../src/track/attempt.js';
+import { SELECT_ALL } from '../../src/track/select.js';
 
 describe('report/json handshakeJson', () => {
   const base: HandshakeJson = {
@@ -39,6 +48,44 @@ describe('report/json handshakeJson', () => {
   for (const [name, h] of cases) {
     it(name, () => {
       assert.equal(handshakeJson(h), JSON.stringify(h));
+    });
+  }
+});
+
+/** Writes each listed attempt's bytes and its record's JSON.stringify side by side. */
+class Both implements Reporter {
+  readonly out = new ByteOut();
+  private readonly prose = new Prose(this.out, true);
+  count = 0;
+  handshake(a: SettledAttempt, c: HandshakeContext): void {
+    this.out.pos = 0;
+    writeAttemptJson(a, c, this.out, this.prose);
+    const bytes = this.out.buf.toString('utf8', 0, this.out.pos);
+    assert.equal(bytes, JSON.stringify(c.record(a)));
+    this.count++;
+  }
+  finish(): void {}
+}
+
+describe('report/json writeAttemptJson', () => {
+  // Every outcome, errno, answer kind, tunnel, doubt, finding note and IPv6 form the shipped captures hold.
+  const inputs: string[][] = readdirSync('captures')
+    .filter((f) => /\.(pcap|pcapng|gz)$/.test(f))
+    .map((f) => [`captures/${f}`]);
+  inputs.push(
+    readdirSync('captures/rotated-C')
+      .sort()
+      .map((f) => `captures/rotated-C/${f}`),
+  ); // spans
+  for (const paths of inputs) {
+    it(paths.join(' '), async () => {
+      const both = new Both();
+      await analyzeFiles(
+        paths,
+        { timeout: 3, select: SELECT_ALL, keepPackets: false, only: new Set([...OUTCOMES, 'reset']) },
+        both,
+      );
+      assert.ok(both.count > 0);
     });
   }
 });

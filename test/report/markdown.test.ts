@@ -12,7 +12,7 @@ function ticket(handshakes: readonly HandshakeJson[], run: Partial<RunReport> = 
   const md = new MarkdownReporter((s) => {
     text += s;
   });
-  for (const h of handshakes) md.handshake(h);
+  for (const h of handshakes) md.row(h);
   md.finish({
     captures: [],
     summary: new Summary(),
