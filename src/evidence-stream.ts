@@ -3,6 +3,7 @@
 // flushes it on a short timer). Which attempts are listed is verdicts.ts's; the bytes are evidence-writer.ts's.
 
 import { CaptureFormatError } from './errors.js';
+import { ObjectHeap } from './heap.js';
 import type { EvidenceWriter } from './report/evidence-writer.js';
 import type { KeptPacket } from './track/attempt.js';
 
@@ -14,7 +15,7 @@ import type { KeptPacket } from './track/attempt.js';
  */
 export class EvidenceStream {
   private writer: EvidenceWriter | null;
-  private readonly heap: KeptPacket[] = [];
+  private readonly heap = new ObjectHeap<KeptPacket>();
   private lastWritten = 0;
   /** Why the file could not be written (without its name), or null. */
   error: string | null = null;
@@ -43,13 +44,13 @@ export class EvidenceStream {
 
   /** Packets still waiting for their place. */
   get waiting(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   /** The packets of a listed attempt; `below` is the first frame no unreported attempt can precede. */
   add(packets: readonly KeptPacket[], below: number): void {
     if (this.error !== null) return;
-    for (const p of packets) this.push(p);
+    for (const p of packets) this.heap.push(p, p.number);
     this.flushUpTo(below - 1);
   }
 
@@ -73,8 +74,8 @@ export class EvidenceStream {
     const h = this.heap;
     const w = this.writer;
     if (w === null) return;
-    while (this.error === null && h.length > 0 && h[0]!.number <= frame) {
-      const p = this.pop();
+    while (this.error === null && h.size > 0 && h.peekKey() <= frame) {
+      const p = h.pop()!;
       if (p.number === this.lastWritten) continue; // one packet of two attempts: write it once
       this.lastWritten = p.number;
       try {
@@ -90,42 +91,9 @@ export class EvidenceStream {
         this.frames?.set(p.number, w.packets);
       } catch (e) {
         this.error = problem(e);
-        h.length = 0;
+        h.clear();
       }
     }
-  }
-
-  private push(p: KeptPacket): void {
-    const h = this.heap;
-    let i = h.length;
-    h.push(p);
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (h[parent]!.number <= p.number) break;
-      h[i] = h[parent]!;
-      i = parent;
-    }
-    h[i] = p;
-  }
-
-  private pop(): KeptPacket {
-    const h = this.heap;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= h.length) break;
-        const r = l + 1;
-        const c = r < h.length && h[r]!.number < h[l]!.number ? r : l;
-        if (h[c]!.number >= last.number) break;
-        h[i] = h[c]!;
-        i = c;
-      }
-      h[i] = last;
-    }
-    return top;
   }
 }
 

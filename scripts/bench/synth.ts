@@ -30,12 +30,12 @@
 import { closeSync, openSync, realpathSync, writeFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MinHeap, type Timed } from './lib/heap.js';
 import {
   OPT_MSS, OPT_NONE, OPT_SYN, OPT_TS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TcpFields,
   buildArpRequest, buildDns4, buildIcmp4, buildIcmp6, buildPing4, buildTcp,
 } from './lib/packets.js';
 import { PcapFileWriter } from '../../src/capture/pcap-writer.js';
+import { ObjectHeap } from '../../src/heap.js';
 import { Rng, cumulative } from './lib/prng.js';
 
 /** Bumped whenever the same parameters would give different bytes (bench.ts reuses files by it). */
@@ -179,9 +179,9 @@ class Conn {
   }
 }
 
-class Ev implements Timed {
+class Ev {
+  /** When it is written (microseconds); the heap keeps two of the same time in the order they were scheduled. */
   t = 0;
-  n = 0;
   kind = 0;
   conn: Conn | null = null;
   fromServer = false;
@@ -219,7 +219,7 @@ interface BgFlow {
 class Synth {
   private readonly rng: Rng;
   private readonly bgRng: Rng;
-  private readonly heap = new MinHeap<Ev>();
+  private readonly heap = new ObjectHeap<Ev>();
   private readonly writer: PcapFileWriter;
   private readonly frame = Buffer.alloc(70_000);
   private readonly quote = Buffer.alloc(256);
@@ -396,7 +396,7 @@ class Synth {
     e.len = len;
     e.opt = opt;
     e.ipId = fromServer ? c.sId++ & 0xffff : c.cId++ & 0xffff;
-    this.heap.push(e);
+    this.heap.push(e, e.t);
     return e;
   }
 
@@ -417,7 +417,7 @@ class Synth {
     e.quoteFull = full;
     e.quoteT = quoted.t;
     e.quoteId = quoted.ipId;
-    this.heap.push(e);
+    this.heap.push(e, e.t);
   }
 
   /** Linux's SYN retransmission times (1 s, then doubling) with a little timer slack. */
@@ -793,21 +793,21 @@ class Synth {
       e.fromServer = r.chance(0.5);
       e.flags = r.chance(0.004) ? TCP_RST | TCP_ACK : r.chance(0.5) ? TCP_PSH | TCP_ACK : TCP_ACK;
       e.len = (e.flags & TCP_RST) !== 0 ? 0 : r.chance(0.5) ? r.int(40, 1448) : 0;
-      this.heap.push(e);
+      this.heap.push(e, e.t);
       if (withReplies && e.len > 0) {
         const a = this.ev(t + fl.rtt / 2 + r.int(50, 500), null, EV_BG);
         a.bg = BG_TCP;
         a.flow = flow;
         a.fromServer = !e.fromServer;
         a.flags = TCP_ACK;
-        this.heap.push(a);
+        this.heap.push(a, a.t);
       }
     } else if (x < 0.85) {
       e.bg = BG_DNS_QUERY;
       e.seq = r.int(1024, 65535);
       e.ack = r.int(0, 65535);
       e.len = r.int(0, 1000);
-      this.heap.push(e);
+      this.heap.push(e, e.t);
       if (withReplies) {
         const a = this.ev(t + r.int(200, 30_000), null, EV_BG);
         a.bg = BG_DNS_ANSWER;
@@ -815,24 +815,24 @@ class Synth {
         a.seq = e.seq;
         a.ack = e.ack;
         a.len = e.len;
-        this.heap.push(a);
+        this.heap.push(a, a.t);
       }
     } else if (x < 0.93) {
       e.bg = BG_ARP;
       e.seq = r.int(0, 1000);
-      this.heap.push(e);
+      this.heap.push(e, e.t);
     } else {
       e.bg = BG_PING;
       e.seq = r.int(1, 65535);
       e.ack = r.int(1, 200);
-      this.heap.push(e);
+      this.heap.push(e, e.t);
       if (withReplies) {
         const a = this.ev(t + fl.rtt, null, EV_BG);
         a.bg = BG_PONG;
         a.flow = flow;
         a.seq = e.seq;
         a.ack = e.ack;
-        this.heap.push(a);
+        this.heap.push(a, a.t);
       }
     }
   }
@@ -881,7 +881,7 @@ class Synth {
 
     // The end: >= 6 s after the last regular attempt began, after every packet scheduled so far;
     // a few attempts too recent to judge go in its last 2.4 s.
-    const end = Math.ceil(Math.max(lastStart + 6 * S, this.heap.maxTime() + 0.3 * S));
+    const end = Math.ceil(Math.max(lastStart + 6 * S, this.heap.maxKey() + 0.3 * S));
     for (let i = 0; i < nIncomplete; i++) {
       const v6 = r.chance(p.ipv6);
       const s = this.pickServer(v6);

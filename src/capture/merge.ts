@@ -11,6 +11,7 @@
 // comparison or two; nothing allocated.
 
 import { CaptureFormatError } from '../errors.js';
+import { IdHeap } from '../heap.js';
 import type { FrameHandler, PullSource } from './source.js';
 
 /**
@@ -66,8 +67,10 @@ export class Timeline {
   private readonly count: number;
   private readonly open: OpenInput;
   private readonly hooks: TimelineHooks;
-  /** Open inputs: a binary min-heap on (time of the head frame, input index). */
-  private readonly heap: Input[] = [];
+  /** Open inputs by index: a min-heap on (time of the head frame: sec, nsec), then input index. */
+  private readonly heap: IdHeap;
+  /** Every input by index, from peekAll() on. */
+  private inputs: Input[] = [];
   /** Inputs not opened yet, by their first packet's time, and the next one's position. */
   private pending: Input[] = [];
   private next = 0;
@@ -81,6 +84,7 @@ export class Timeline {
     this.count = count;
     this.open = open;
     this.hooks = hooks;
+    this.heap = new IdHeap(count);
   }
 
   /**
@@ -95,11 +99,12 @@ export class Timeline {
       for (;;) {
         if (this.stopped) return;
         // Open every file whose first packet comes before the earliest open one's next packet.
-        while (this.next < pending.length && (heap.length === 0 || before(pending[this.next]!, heap[0]!))) {
+        while (this.next < pending.length) {
+          if (heap.size > 0 && !before(pending[this.next]!, this.inputs[heap.head]!)) break;
           await this.activate(pending[this.next++]!);
         }
-        if (heap.length === 0) return;
-        const top = heap[0]!;
+        if (heap.size === 0) return;
+        const top = this.inputs[heap.head]!;
         const s = top.source!;
         const f = s.frame;
         onFrame(f);
@@ -117,7 +122,7 @@ export class Timeline {
         }
         top.sec = f.tsSec;
         top.nsec = f.tsNsec;
-        if (heap.length > 1) this.siftDown(0);
+        heap.update(top.index, f.tsSec, f.tsNsec);
       }
     } finally {
       await this.closeAll();
@@ -130,7 +135,7 @@ export class Timeline {
    */
   stop(): void {
     this.stopped = true;
-    for (const input of this.heap) input.source?.stop();
+    for (let i = 0; i < this.heap.size; i++) this.inputs[this.heap.at(i)]!.source?.stop();
   }
 
   /** Opens every input, notes its first packet's time and closes it again (all but stdin). */
@@ -138,6 +143,7 @@ export class Timeline {
     const withPackets: Input[] = [];
     for (let i = 0; i < this.count && !this.stopped; i++) {
       const input = new Input(i);
+      this.inputs.push(input);
       let s: PullSource;
       try {
         s = await this.open(i, true);
@@ -198,19 +204,13 @@ export class Timeline {
     input.nsec = s.frame.tsNsec;
     this.hooks.opened?.(input.index, s);
     const heap = this.heap;
-    heap.push(input);
-    if (heap.length > this.maxOpen) this.maxOpen = heap.length;
-    this.siftUp(heap.length - 1);
+    heap.push(input.index, input.sec, input.nsec);
+    if (heap.size > this.maxOpen) this.maxOpen = heap.size;
   }
 
   /** Takes the input at the top of the heap out: ended, or stopped by damage. */
   private finish(top: Input, error: CaptureFormatError | null): void {
-    const heap = this.heap;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      heap[0] = last;
-      this.siftDown(0);
-    }
+    this.heap.remove(top.index);
     const s = top.source!;
     top.source = null;
     this.hooks.done(top.index, s, error);
@@ -222,36 +222,9 @@ export class Timeline {
   }
 
   private async closeAll(): Promise<void> {
-    for (const input of this.heap) await input.source?.close();
+    const heap = this.heap;
+    for (let i = 0; i < heap.size; i++) await this.inputs[heap.at(i)]!.source?.close();
     for (const input of this.pending) await input.source?.close();
-    this.heap.length = 0;
-  }
-
-  private siftUp(i: number): void {
-    const heap = this.heap;
-    const x = heap[i]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = heap[p]!;
-      if (!before(x, parent)) break;
-      heap[i] = parent;
-      i = p;
-    }
-    heap[i] = x;
-  }
-
-  private siftDown(i: number): void {
-    const heap = this.heap;
-    const n = heap.length;
-    const x = heap[i]!;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && before(heap[c + 1]!, heap[c]!)) c++;
-      if (!before(heap[c]!, x)) break;
-      heap[i] = heap[c]!;
-      i = c;
-    }
-    heap[i] = x;
+    heap.clear();
   }
 }

@@ -4,7 +4,8 @@
 import {
   S_CONNECTED, S_LINGERING, S_OPEN, S_REJECTED, S_SUPERSEDED, S_TOMBSTONE, type AttemptStore,
 } from './store.js';
-import { DeadlineHeap, TimerList } from './table.js';
+import { IdHeap } from '../heap.js';
+import { TimerList } from './table.js';
 
 /**
  * In `read`, an unanswered handshake stays open while its client may still retransmit or an answer
@@ -42,8 +43,11 @@ export const TOMBSTONE_WAIT = 130;
 export const DUPLICATE_WINDOW = 0.1;
 
 export class TimerLists {
-  /** Open handshakes (S_OPEN, S_SUPERSEDED), by deadline. */
-  readonly handshake: DeadlineHeap;
+  /**
+   * Open handshakes (S_OPEN, S_SUPERSEDED) by deadline: slots keyed by the capture time their
+   * silence settles them; a deadline moves (each retransmission) with update() in O(log n).
+   */
+  readonly handshake: IdHeap;
   /** Established connections (S_CONNECTED), by last activity. */
   readonly established: TimerList;
   /** Decided attempts (S_LINGERING), kept briefly so copies of their packets (-i any, a router) still join them. */
@@ -63,7 +67,7 @@ export class TimerLists {
 
   constructor(store: AttemptStore, live: boolean, timeout: number) {
     this.st = store;
-    this.handshake = new DeadlineHeap(store);
+    this.handshake = new IdHeap(store.capacity);
     this.established = new TimerList(store);
     this.linger = new TimerList(store);
     this.tombstone = new TimerList(store);
@@ -105,8 +109,7 @@ export class TimerLists {
   enter(s: number): void {
     const status = this.st.status[s]!;
     if (status === S_OPEN || status === S_SUPERSEDED) {
-      this.st.deadline[s] = this.handshakeDeadline(s);
-      this.handshake.push(s);
+      this.handshake.push(s, this.handshakeDeadline(s));
     } else {
       this.listOf(status)?.push(s);
     }

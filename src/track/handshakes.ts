@@ -516,7 +516,6 @@ export class HandshakeTracker {
     st.unseenAcks[n] = 0;
     st.doubt[n] = DOUBT_NONE;
     st.fins[n] = 0;
-    st.heapIndex[n] = -1;
     st.moreFrames[n] = null;
     st.frameFiles[n] = null;
     this.kept?.open(n);
@@ -987,8 +986,7 @@ export class HandshakeTracker {
     st.lastActivity[s] = t;
     const status = st.status[s]!;
     if (status === S_OPEN || status === S_SUPERSEDED) {
-      st.deadline[s] = this.timers.handshakeDeadline(s);
-      this.timers.handshake.update(s);
+      this.timers.handshake.update(s, this.timers.handshakeDeadline(s));
       return;
     }
     this.timers.listOf(status)?.touch(s);
@@ -1007,8 +1005,7 @@ export class HandshakeTracker {
     this.table.delete(s);
     st.status[s] = S_SUPERSEDED;
     const since = st.state[s] === ST_SYNACK_SEEN ? st.synAckTime[s]! : st.firstSynTime[s]!;
-    st.deadline[s] = since + this.opts.timeout;
-    this.timers.handshake.update(s);
+    this.timers.handshake.update(s, since + this.opts.timeout);
   }
 
   /**
@@ -1171,7 +1168,7 @@ export class HandshakeTracker {
       s = timers.rejected.head;
     }
     s = timers.handshake.head;
-    while (s >= 0 && st.deadline[s]! <= now) {
+    while (s >= 0 && timers.handshake.key(s) <= now) {
       if (this.opts.live && st.status[s] !== S_SUPERSEDED) this.settleEarly(s, now);
       else this.retire(s, now);
       released = true;

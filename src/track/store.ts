@@ -128,11 +128,9 @@ export class AttemptStore {
   /** Only once an attempt's frames span inputs: the input of each frame. */
   frameFiles: (number[] | null)[] = [];
 
-  // --- timers (table.ts) ---
+  // --- timers (table.ts; an open handshake's deadline is kept on the heap, expiry.ts) ---
   listPrev = new Int32Array(INITIAL_SLOTS);
   listNext = new Int32Array(INITIAL_SLOTS);
-  heapIndex = new Int32Array(INITIAL_SLOTS);
-  deadline = new Float64Array(INITIAL_SLOTS);
 
   /** A slot for a new attempt, its fields to be set by the caller (tracker.ts's start()). */
   alloc(): number {
@@ -231,7 +229,5 @@ export class AttemptStore {
     this.frames = grown(this.frames, n * FRAMES_INLINE);
     this.listPrev = grown(this.listPrev, n);
     this.listNext = grown(this.listNext, n);
-    this.heapIndex = grown(this.heapIndex, n);
-    this.deadline = grown(this.deadline, n);
   }
 }

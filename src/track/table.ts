@@ -1,8 +1,8 @@
 // Attempts by 4-tuple, without allocating on lookup: a typed array of buckets indexed by a symmetric hash,
 // each a chain of slots (AttemptStore.chain), compared with the packet (IPv4 as integers, IPv6 byte by byte).
 // Chains rather than open addressing: a decided attempt may still linger on the 4-tuple a new SYN takes,
-// and the newest must be found first. Also the timer lists and the deadline heap that expiry.ts walks,
-// linked through the store's arrays.
+// and the newest must be found first. Also the timer lists that expiry.ts walks, linked through the
+// store's arrays (the open handshakes' deadlines are on a heap: src/heap.ts).
 
 import type { AttemptStore } from './store.js';
 
@@ -87,95 +87,6 @@ export class TimerList {
     if (this.tail === s) return;
     this.remove(s);
     this.push(s);
-  }
-}
-
-/**
- * The open handshakes by deadline: a binary min-heap of slots, each slot's place kept in the store's
- * heapIndex, so a deadline that moves (each retransmission) is re-sorted in O(log n) without a search.
- */
-export class DeadlineHeap {
-  private items = new Int32Array(1024);
-  size = 0;
-  private readonly st: AttemptStore;
-  constructor(store: AttemptStore) {
-    this.st = store;
-  }
-
-  /** The slot with the earliest deadline, -1 when empty. */
-  get head(): number {
-    return this.size > 0 ? this.items[0]! : -1;
-  }
-
-  push(s: number): void {
-    if (this.size === this.items.length) {
-      const more = new Int32Array(this.items.length * 2);
-      more.set(this.items);
-      this.items = more;
-    }
-    const i = this.size++;
-    this.items[i] = s;
-    this.st.heapIndex[s] = i;
-    this.up(i);
-  }
-
-  remove(s: number): void {
-    const hi = this.st.heapIndex;
-    const i = hi[s]!;
-    const last = this.items[--this.size]!;
-    if (last !== s) {
-      this.items[i] = last;
-      hi[last] = i;
-      this.down(i);
-      this.up(hi[last]!);
-    }
-    hi[s] = -1;
-  }
-
-  /** Call after the slot's deadline changed. */
-  update(s: number): void {
-    const hi = this.st.heapIndex;
-    this.down(hi[s]!);
-    this.up(hi[s]!);
-  }
-
-  private up(i: number): void {
-    const items = this.items;
-    const dl = this.st.deadline;
-    const hi = this.st.heapIndex;
-    const s = items[i]!;
-    const d = dl[s]!;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      const parent = items[p]!;
-      if (dl[parent]! <= d) break;
-      items[i] = parent;
-      hi[parent] = i;
-      i = p;
-    }
-    items[i] = s;
-    hi[s] = i;
-  }
-
-  private down(i: number): void {
-    const items = this.items;
-    const dl = this.st.deadline;
-    const hi = this.st.heapIndex;
-    const n = this.size;
-    const s = items[i]!;
-    const d = dl[s]!;
-    for (;;) {
-      let c = 2 * i + 1;
-      if (c >= n) break;
-      if (c + 1 < n && dl[items[c + 1]!]! < dl[items[c]!]!) c++;
-      const child = items[c]!;
-      if (dl[child]! >= d) break;
-      items[i] = child;
-      hi[child] = i;
-      i = c;
-    }
-    items[i] = s;
-    hi[s] = i;
   }
 }
 
