@@ -19,7 +19,6 @@ export default defineConfig(
       'src/verdicts.ts',
       'src/cli/threads.ts',
       'src/cli/report-worker.ts',
-      'scripts/**',
     ],
   },
   {

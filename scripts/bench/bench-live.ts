@@ -6,13 +6,14 @@
 // synscope's `refused` verdicts, the refused attempts `synscope read` finds in tcpdump's file, and the CPU
 // both used; at the end their peak RSS and the kernel's drop counters. Needs root.
 //
-//   npm run build && node --import tsx scripts/bench/bench-live.ts [--bursts 3000,30000,100000] [--rates 10000,20000,...] [--seconds 3]
+//   npm run build && node --import tsx scripts/bench/bench-live.ts [--bursts 3000,30000,100000]
+//                                                              [--rates 10000,20000,...] [--seconds 3]
 
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, liveTestsMissing, NetnsPair, SERVER_IP, type Spawned } from '../../test/helpers/netns.js';
+import { CLI, liveTestsMissing, NetnsPair, SERVER_IP } from '../../test/helpers/netns.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -38,7 +39,9 @@ class Counter {
 function cpuSeconds(pid: number | undefined): number {
   if (pid === undefined) return 0;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /, '')
+      .split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
   } catch {
     return 0;
@@ -78,7 +81,9 @@ async function main(): Promise<number> {
   const seconds = Number(arg('seconds', '3'));
   const tmp = mkdtempSync(join(tmpdir(), 'synscope-bench-live-'));
   const client = join(tmp, 'connect-burst');
-  const cc = spawnSync('cc', ['-O2', '-o', client, join(import.meta.dirname, 'lib', 'connect-burst.c')], { encoding: 'utf8' });
+  const cc = spawnSync('cc', ['-O2', '-o', client, join(import.meta.dirname, 'lib', 'connect-burst.c')], {
+    encoding: 'utf8',
+  });
   if (cc.status !== 0) {
     process.stderr.write(`bench-live: cannot compile the client: ${cc.stderr}\n`);
     return 1;
@@ -86,12 +91,10 @@ async function main(): Promise<number> {
   const pair = new NetnsPair('b');
   const rounds: Round[] = [];
   const dump = join(tmp, 'tcpdump.pcap');
-  let live: Spawned | null = null;
-  let tcpdump: Spawned | null = null;
   try {
-    tcpdump = pair.spawn(pair.server, 'tcpdump', ['-i', pair.serverIf, '-Z', 'root', '-w', dump]);
+    const tcpdump = pair.spawn(pair.server, 'tcpdump', ['-i', pair.serverIf, '-Z', 'root', '-w', dump]);
     await tcpdump.waitFor('tcpdump to listen', (s) => s.stderr.includes('listening on'), 10_000);
-    live = await pair.startLive(['--format', 'ndjson', '--timeout', '2']);
+    const live = await pair.startLive(['--format', 'ndjson', '--timeout', '2']);
     const counter = new Counter();
     let port = 9000;
     const plan = [
@@ -101,7 +104,12 @@ async function main(): Promise<number> {
     for (const step of plan) {
       port++;
       const cpu0 = [cpuSeconds(live.child.pid), cpuSeconds(tcpdump.child.pid)];
-      const r = pair.exec(pair.client, client, [SERVER_IP, String(port), String(step.n), '1000', String(step.rate), '120000'], 130_000);
+      const r = pair.exec(
+        pair.client,
+        client,
+        [SERVER_IP, String(port), String(step.n), '1000', String(step.rate), '120000'],
+        130_000,
+      );
       const out = JSON.parse(r.stdout) as { codes: Record<string, number>; rate: number };
       // Every verdict comes within LINGER (0.5 s) plus a block timeout; stop waiting after 3 s of nothing new.
       let last = -1;
@@ -118,37 +126,61 @@ async function main(): Promise<number> {
       }
       const cpu1 = [cpuSeconds(live.child.pid), cpuSeconds(tcpdump.child.pid)];
       const round: Round = {
-        label: step.label, port, n: step.n, clientRate: Math.round(out.rate), clientRefused: out.codes['ECONNREFUSED'] ?? 0,
-        synscope: counter.refused.get(port) ?? 0, synscopeCpu: cpu1[0]! - cpu0[0]!, tcpdumpCpu: cpu1[1]! - cpu0[1]!, tcpdump: 0,
+        label: step.label,
+        port,
+        n: step.n,
+        clientRate: Math.round(out.rate),
+        clientRefused: out.codes['ECONNREFUSED'] ?? 0,
+        synscope: counter.refused.get(port) ?? 0,
+        synscopeCpu: cpu1[0]! - cpu0[0]!,
+        tcpdumpCpu: cpu1[1]! - cpu0[1]!,
+        tcpdump: 0,
       };
       rounds.push(round);
-      process.stdout.write(`${round.label}: client ${round.clientRefused} refused at ${round.clientRate}/s; synscope ${round.synscope} refused verdicts, `
-        + `${round.synscopeCpu.toFixed(2)} s CPU; tcpdump ${round.tcpdumpCpu.toFixed(2)} s CPU\n`);
+      process.stdout.write(
+        `${round.label}: client ${round.clientRefused} refused at ${round.clientRate}/s;` +
+          ` synscope ${round.synscope} refused verdicts, ` +
+          `${round.synscopeCpu.toFixed(2)} s CPU; tcpdump ${round.tcpdumpCpu.toFixed(2)} s CPU\n`,
+      );
       await new Promise((res) => setTimeout(res, 500));
     }
     const rss = [peakRssMiB(live.child.pid), peakRssMiB(tcpdump.child.pid)];
     live.child.kill('SIGINT');
     tcpdump.child.kill('SIGINT');
     await Promise.all([live.exited, tcpdump.exited]);
-    const ours = /synscope: (\d+ received by filter, \d+ dropped by kernel, \d+ dropped by interface)/.exec(live.stderr)?.[1] ?? '?';
-    const theirs = [...tcpdump.stderr.matchAll(/^(\d+ packets? (?:captured|received by filter|dropped by kernel))$/gm)].map((m) => m[1]).join(', ');
+    const ours =
+      /synscope: (\d+ received by filter, \d+ dropped by kernel, \d+ dropped by interface)/.exec(live.stderr)?.[1] ??
+      '?';
+    const theirs = [...tcpdump.stderr.matchAll(/^(\d+ packets? (?:captured|received by filter|dropped by kernel))$/gm)]
+      .map((m) => m[1])
+      .join(', ');
 
     // The refused attempts tcpdump's file holds, per port.
-    const read = spawnSync(process.execPath, [CLI, 'read', dump, '--format', 'ndjson', '--only', 'refused'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    const read = spawnSync(process.execPath, [CLI, 'read', dump, '--format', 'ndjson', '--only', 'refused'], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
     const fromDump = new Counter();
     fromDump.update(read.stdout);
     for (const r of rounds) r.tcpdump = fromDump.refused.get(r.port) ?? 0;
 
-    process.stdout.write('\n| connects | client rate | synscope verdicts | tcpdump (read of its file) | synscope CPU | tcpdump CPU |\n'
-      + '| --- | ---: | ---: | ---: | ---: | ---: |\n');
+    process.stdout.write(
+      '\n| connects | client rate | synscope verdicts | tcpdump (read of its file) | synscope CPU | tcpdump CPU |\n' +
+        '| --- | ---: | ---: | ---: | ---: | ---: |\n',
+    );
     for (const r of rounds) {
-      process.stdout.write(`| ${r.label} | ${r.clientRate}/s | ${r.synscope} of ${r.clientRefused} | ${r.tcpdump} of ${r.clientRefused} `
-        + `| ${r.synscopeCpu.toFixed(2)} s | ${r.tcpdumpCpu.toFixed(2)} s |\n`);
+      process.stdout.write(
+        `| ${r.label} | ${r.clientRate}/s | ${r.synscope} of ${r.clientRefused} | ${r.tcpdump} of ${r.clientRefused} ` +
+          `| ${r.synscopeCpu.toFixed(2)} s | ${r.tcpdumpCpu.toFixed(2)} s |\n`,
+      );
     }
     process.stdout.write(`\nsynscope: ${ours}; peak RSS ${rss[0]} MiB\ntcpdump: ${theirs}; peak RSS ${rss[1]} MiB\n`);
     const lossAt = rounds.find((r) => r.synscope < r.clientRefused);
-    process.stdout.write(lossAt === undefined ? 'synscope kept every verdict in every round\n'
-      : `synscope's first loss: ${lossAt.label} (${lossAt.synscope} of ${lossAt.clientRefused})\n`);
+    process.stdout.write(
+      lossAt === undefined
+        ? 'synscope kept every verdict in every round\n'
+        : `synscope's first loss: ${lossAt.label} (${lossAt.synscope} of ${lossAt.clientRefused})\n`,
+    );
     const behind = rounds.filter((r) => r.synscope < r.tcpdump);
     return behind.length === 0 ? 0 : 1;
   } finally {
@@ -157,7 +189,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then((code) => { process.exitCode = code; }, (e: unknown) => {
-  process.stderr.write(`bench-live: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-  process.exitCode = 1;
-});
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench-live: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -27,7 +27,13 @@ const { values } = parseArgs({
   options: { attempts: { type: 'string' }, runs: { type: 'string' }, seed: { type: 'string' } },
   strict: true,
 });
-const params: SynthParams = { attempts: Number(values.attempts ?? 100_000), seed: values.seed ?? '1', rate: 1000, ipv6: 0.15, snaplen: 262144 };
+const params: SynthParams = {
+  attempts: Number(values.attempts ?? 100_000),
+  seed: values.seed ?? '1',
+  rate: 1000,
+  ipv6: 0.15,
+  snaplen: 262144,
+};
 const runs = Number(values.runs ?? 3);
 if (!existsSync(MAIN)) {
   process.stderr.write(`bench-rotated: ${MAIN} is missing: npm run build first\n`);
@@ -41,8 +47,13 @@ function capture(): { file: string; truth: Truth } {
   try {
     const old = JSON.parse(readFileSync(`${file}.truth.json`, 'utf8')) as Truth;
     const p = old.params;
-    if (old.version === GENERATOR_VERSION && p.attempts === params.attempts && p.seed === params.seed
-      && statSync(file).size === old.bytes) return { file, truth: old };
+    if (
+      old.version === GENERATOR_VERSION &&
+      p.attempts === params.attempts &&
+      p.seed === params.seed &&
+      statSync(file).size === old.bytes
+    )
+      return { file, truth: old };
   } catch {
     // none yet
   }
@@ -63,7 +74,10 @@ function cut(file: string, packets: number, n: number): string {
   for (let i = 0; i < n; i++) {
     const start = at;
     for (let k = 0; k < per && at < bytes.length; k++) at += RECORD_HEADER + bytes.readUInt32LE(at + 8);
-    writeFileSync(join(out, `part-${String(i).padStart(5, '0')}.pcap`), Buffer.concat([header, bytes.subarray(start, at)]));
+    writeFileSync(
+      join(out, `part-${String(i).padStart(5, '0')}.pcap`),
+      Buffer.concat([header, bytes.subarray(start, at)]),
+    );
   }
   return out;
 }
@@ -76,13 +90,27 @@ interface Result {
 
 /** `synscope read TARGET` (the default table) under ulimit -n 64: wall time, peak RSS, the totals table's rows. */
 function readOnce(target: string): { wall: number; rssMb: number; totals: string } {
-  const cmd = `ulimit -n 64 && exec /usr/bin/time -f '%e %M' -o ${DIR}/time.txt "${process.execPath}" "${MAIN}" read "${target}"`;
-  const r = spawnSync('bash', ['-c', cmd], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+  const time = `/usr/bin/time -f '%e %M' -o ${DIR}/time.txt`;
+  const cmd = `ulimit -n 64 && exec ${time} "${process.execPath}" "${MAIN}" read "${target}"`;
+  const r = spawnSync('bash', ['-c', cmd], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   if (r.status !== 0) throw new Error(`synscope read ${target} exited ${r.status}: ${r.stderr}`);
   const [wall, kb] = readFileSync(join(DIR, 'time.txt'), 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
   // The totals table: "│ refused     │ 1234     │ ECONNREFUSED │" rows up to "total".
-  const totals = r.stdout.split('\n').filter((l) => /^│ (established|refused|rejected|dropped|timed-out|aborted|incomplete|total) /.test(l))
-    .map((l) => l.split('│').slice(1, 3).map((x) => x.trim()).join(' ')).join(', ');
+  const totals = r.stdout
+    .split('\n')
+    .filter((l) => /^│ (established|refused|rejected|dropped|timed-out|aborted|incomplete|total) /.test(l))
+    .map((l) =>
+      l
+        .split('│')
+        .slice(1, 3)
+        .map((x) => x.trim())
+        .join(' '),
+    )
+    .join(', ');
   return { wall: wall!, rssMb: kb! / 1024, totals };
 }
 
@@ -94,7 +122,10 @@ const targets: [string, string][] = [
   ['10 files', cut(file, truth.packets, 10)],
   ['1 000 files', cut(file, truth.packets, 1000)],
 ];
-process.stdout.write(`${truth.packets} packets, ${(truth.bytes / 1e6).toFixed(0)} MB, ${truth.attempts} attempts; ${runs} runs each, alternated\n`);
+process.stdout.write(
+  `${truth.packets} packets, ${(truth.bytes / 1e6).toFixed(0)} MB, ${truth.attempts} attempts;` +
+    ` ${runs} runs each, alternated\n`,
+);
 const results = new Map<string, Result>(targets.map(([name]) => [name, { wall: [], rssMb: [], totals: '' }]));
 for (let run = 0; run < runs; run++) {
   for (let k = 0; k < targets.length; k++) {
@@ -111,8 +142,13 @@ const first = results.get('1 file')!.totals;
 process.stdout.write('\n| input | median wall | peak RSS (min-max) |\n| --- | ---: | ---: |\n');
 for (const [name, target] of targets) {
   const r = results.get(name)!;
-  process.stdout.write(`| ${name} (\`read ${target}\`) | ${median(r.wall).toFixed(2)} s | ${Math.min(...r.rssMb).toFixed(0)}-${Math.max(...r.rssMb).toFixed(0)} MB |\n`);
+  process.stdout.write(
+    `| ${name} (\`read ${target}\`) | ${median(r.wall).toFixed(2)} s |` +
+      ` ${Math.min(...r.rssMb).toFixed(0)}-${Math.max(...r.rssMb).toFixed(0)} MB |\n`,
+  );
   if (r.totals !== first) same = false;
 }
-process.stdout.write(`\ntotals: ${first}\n${same ? 'the same totals for all three' : 'TOTALS DIFFER between the cuts'}\n`);
+process.stdout.write(
+  `\ntotals: ${first}\n${same ? 'the same totals for all three' : 'TOTALS DIFFER between the cuts'}\n`,
+);
 process.exit(same ? 0 : 1);

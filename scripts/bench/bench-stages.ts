@@ -61,7 +61,9 @@ async function runStage(stage: Stage, file: string): Promise<void> {
   });
   if (level >= STAGES.indexOf('track')) tracker.finish();
   const cpu = process.cpuUsage(c0);
-  process.stdout.write(`${(performance.now() - t0).toFixed(1)} ${((cpu.user + cpu.system) / 1000).toFixed(1)} ${packets} ${attempts}\n`);
+  process.stdout.write(
+    `${(performance.now() - t0).toFixed(1)} ${((cpu.user + cpu.system) / 1000).toFixed(1)} ${packets} ${attempts}\n`,
+  );
 }
 
 function median(xs: readonly number[]): number {
@@ -95,9 +97,14 @@ async function main(): Promise<void> {
   let attempts = 0;
   for (let r = 0; r < runs; r++) {
     for (const stage of STAGES) {
-      const p = spawnSync(process.execPath, ['--import', 'tsx', '--no-allocation-site-pretenuring', self, '--file', file, '--stage', stage], {
-        encoding: 'utf8', timeout: 600_000,
-      });
+      const p = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--no-allocation-site-pretenuring', self, '--file', file, '--stage', stage],
+        {
+          encoding: 'utf8',
+          timeout: 600_000,
+        },
+      );
       if (p.status !== 0) {
         process.stderr.write(`bench-stages: stage ${stage} failed: ${p.stderr}\n`);
         process.exit(1);
@@ -115,7 +122,10 @@ async function main(): Promise<void> {
   for (const stage of STAGES) {
     const w = median(wall.get(stage)!);
     const c = median(cpu.get(stage)!);
-    process.stdout.write(`${stage.padEnd(8)} ${w.toFixed(0).padStart(8)} ${c.toFixed(0).padStart(8)}   ${(w - before).toFixed(0).padStart(8)}\n`);
+    process.stdout.write(
+      `${stage.padEnd(8)} ${w.toFixed(0).padStart(8)} ${c.toFixed(0).padStart(8)}   ` +
+        `${(w - before).toFixed(0).padStart(8)}\n`,
+    );
     before = w;
   }
   process.stdout.write('\n(in-process timings, without node startup; the CLI adds writing to stdout)\n');

@@ -14,7 +14,17 @@
 // summary differs from the ground truth (or, with --strict, when a goal is missed), 2 on bad usage.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,10 +49,18 @@ interface BenchFile {
   readonly params: SynthParams;
 }
 const BENCH_FILES: readonly BenchFile[] = [
-  { name: 'synth.pcap', what: 'synth.ts defaults', params: { attempts: 320000, seed: '1', rate: 1000, ipv6: 0.15, snaplen: 262144 } },
+  {
+    name: 'synth.pcap',
+    what: 'synth.ts defaults',
+    params: { attempts: 320000, seed: '1', rate: 1000, ipv6: 0.15, snaplen: 262144 },
+  },
   // 112 bytes a packet: the least that keeps what the ground truth counts (an ICMPv6 error's quoted IPv6 and
   // TCP ports and sequence number end at byte 110). At 64, IPv6 TCP flags and every ICMP quote are cut off.
-  { name: 'handshake-heavy.pcap', what: 'handshake-heavy', params: { attempts: 300000, seed: '1', rate: 5000, ipv6: 0.15, snaplen: 112 } },
+  {
+    name: 'handshake-heavy.pcap',
+    what: 'handshake-heavy',
+    params: { attempts: 300000, seed: '1', rate: 5000, ipv6: 0.15, snaplen: 112 },
+  },
 ];
 
 interface Measure {
@@ -86,7 +104,9 @@ function readTruth(path: string): Truth | null {
 }
 
 function sameParams(a: SynthParams, b: SynthParams): boolean {
-  return a.attempts === b.attempts && a.seed === b.seed && a.rate === b.rate && a.ipv6 === b.ipv6 && a.snaplen === b.snaplen;
+  return (
+    a.attempts === b.attempts && a.seed === b.seed && a.rate === b.rate && a.ipv6 === b.ipv6 && a.snaplen === b.snaplen
+  );
 }
 
 /** A capture given on the command line, with its ground truth when there is one. */
@@ -101,13 +121,33 @@ function givenCapture(file: string): { file: string; truth: Truth | null } {
 function benchCapture(dir: string, name: string, params: SynthParams): { file: string; truth: Truth } {
   const out = join(dir, name);
   const old = readTruth(`${out}.truth.json`);
-  if (old !== null && old.version === GENERATOR_VERSION && sameParams(old.params, params)
-    && existsSync(out) && statSync(out).size === old.bytes) {
+  if (
+    old !== null &&
+    old.version === GENERATOR_VERSION &&
+    sameParams(old.params, params) &&
+    existsSync(out) &&
+    statSync(out).size === old.bytes
+  ) {
     process.stdout.write(`reusing ${out} (same generator version and parameters)\n`);
     return { file: out, truth: old };
   }
-  const argv = ['--import', 'tsx', join(ROOT, 'scripts', 'bench', 'synth.ts'), '--out', out, '--attempts', String(params.attempts),
-    '--seed', params.seed, '--rate', String(params.rate), '--ipv6', String(params.ipv6), '--snaplen', String(params.snaplen)];
+  const argv = [
+    '--import',
+    'tsx',
+    join(ROOT, 'scripts', 'bench', 'synth.ts'),
+    '--out',
+    out,
+    '--attempts',
+    String(params.attempts),
+    '--seed',
+    params.seed,
+    '--rate',
+    String(params.rate),
+    '--ipv6',
+    String(params.ipv6),
+    '--snaplen',
+    String(params.snaplen),
+  ];
   process.stdout.write(`generating: node ${argv.map(shellQuote).join(' ')}\n`);
   const r = spawnSync(process.execPath, argv, { cwd: ROOT, stdio: 'inherit' });
   if (r.status !== 0) fail('synth.ts failed', 1);
@@ -137,13 +177,18 @@ async function checkSummary(file: string, truth: Truth, timeout: string): Promis
   const [lo, hi] = truth.timeoutRange;
   const t = Number(timeout);
   if (!(t > lo && t <= hi)) {
-    process.stdout.write(`warning: --timeout ${timeout} is outside the range the ground truth holds for (${lo} s, ${hi} s]\n`);
+    process.stdout.write(
+      `warning: --timeout ${timeout} is outside the range the ground truth holds for (${lo} s, ${hi} s]\n`,
+    );
   }
   const argv = [MAIN, 'read', file, '--format', 'json', '--timeout', timeout];
   process.stdout.write(`\nsummary check: ${commandLine(['node', ...argv], '').trim()}\n`);
   const wanted = new Set(['"summary": ', '"captures": ', '"tracker": ']);
   const lines = new Map<string, string>();
-  const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SYNSCOPE_NO_PROGRESS: '1' } });
+  const child = spawn(process.execPath, argv, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SYNSCOPE_NO_PROGRESS: '1' },
+  });
   let rest = '';
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (chunk: string) => {
@@ -172,15 +217,23 @@ async function checkSummary(file: string, truth: Truth, timeout: string): Promis
   const compare = (what: string, want: number, got: number | undefined): void => {
     const same = got === want;
     if (!same) ok = false;
-    rows.push(`  ${what.padEnd(12)} ${String(want).padStart(9)} ${String(got ?? '-').padStart(9)}${same ? '' : `   <-- differs by ${(got ?? 0) - want}`}`);
+    rows.push(
+      `  ${what.padEnd(12)} ${String(want).padStart(9)} ${String(got ?? '-').padStart(9)}` +
+        (same ? '' : `   <-- differs by ${(got ?? 0) - want}`),
+    );
   };
   compare('packets', truth.packets, captures[0]?.packets);
   compare('attempts', truth.attempts, summary['attempts']);
   for (const k of OUTCOMES) compare(k, truth.outcomes[k], summary[k]);
-  process.stdout.write(`  ${'count'.padEnd(12)} ${'truth'.padStart(9)} ${'synscope'.padStart(9)}\n${rows.join('\n')}\n`);
+  process.stdout.write(
+    `  ${'count'.padEnd(12)} ${'truth'.padStart(9)} ${'synscope'.padStart(9)}\n${rows.join('\n')}\n`,
+  );
   process.stdout.write(`  tracker: ${JSON.stringify(tracker)}\n`);
-  process.stdout.write(ok ? 'summary check: OK, synscope matches the ground truth\n'
-    : '\n*** SUMMARY CHECK FAILED: synscope\'s outcome counts differ from the ground truth ***\n');
+  process.stdout.write(
+    ok
+      ? 'summary check: OK, synscope matches the ground truth\n'
+      : "\n*** SUMMARY CHECK FAILED: synscope's outcome counts differ from the ground truth ***\n",
+  );
   return ok;
 }
 
@@ -204,7 +257,10 @@ async function runOnce(b: Bench, haveTime: boolean, scratch: string): Promise<Me
   const devnull = openSync('/dev/null', 'w');
   const load = loadavg()[0]!;
   const started = process.hrtime.bigint();
-  const child = spawn(cmd, args, { stdio: ['ignore', devnull, 'pipe'], env: { ...process.env, SYNSCOPE_NO_PROGRESS: '1', ...b.env } });
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', devnull, 'pipe'],
+    env: { ...process.env, SYNSCOPE_NO_PROGRESS: '1', ...b.env },
+  });
   const hwm = { kb: 0 };
   const poll = haveTime ? null : pollHwm(child.pid ?? -1, hwm);
   let stderr = '';
@@ -242,7 +298,11 @@ interface Result {
 async function timeFile(file: string, benches: Bench[], runs: number, haveTime: boolean): Promise<Result[]> {
   const scratch = mkdtempSync(join(tmpdir(), 'synscope-bench-time-'));
   const results = benches.map((b) => ({ file, b, ratios: [] as number[] }));
-  process.stdout.write(`\ntiming ${runs} rounds on ${file}; load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
+  process.stdout.write(
+    `\ntiming ${runs} rounds on ${file}; load average before: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}\n`,
+  );
   try {
     for (let i = 0; i < runs; i++) {
       const order = results.map((_, k) => results[(k + i) % results.length]!);
@@ -256,8 +316,11 @@ async function timeFile(file: string, benches: Bench[], runs: number, haveTime: 
       for (const r of results) {
         const m = round.get(r)!;
         if (r !== results[0]) r.ratios.push(m.wall / base);
-        process.stdout.write(`  round ${i + 1} ${r.b.name.padEnd(WIDEST)} ${fmt(m.wall)} s wall, ${fmt(m.cpu)} s cpu, `
-          + `${fmt(m.rssMb, 1)} MB peak RSS${r === results[0] ? '' : `, ${fmt(m.wall / base)}x tcpdump`} (load ${m.load.toFixed(2)})\n`);
+        process.stdout.write(
+          `  round ${i + 1} ${r.b.name.padEnd(WIDEST)} ${fmt(m.wall)} s wall, ${fmt(m.cpu)} s cpu, ` +
+            `${fmt(m.rssMb, 1)} MB peak RSS${r === results[0] ? '' : `, ${fmt(m.wall / base)}x tcpdump`}` +
+            ` (load ${m.load.toFixed(2)})\n`,
+        );
       }
     }
   } finally {
@@ -268,7 +331,16 @@ async function timeFile(file: string, benches: Bench[], runs: number, haveTime: 
 
 /** The commands timed on `file`: tcpdump first (every ratio is to it), then synscope's. */
 function benchesFor(file: string, tcpdump: string, timeout: string): Bench[] {
-  const synscope = (format: string): string[] => [process.execPath, MAIN, 'read', file, '--format', format, '--timeout', timeout];
+  const synscope = (format: string): string[] => [
+    process.execPath,
+    MAIN,
+    'read',
+    file,
+    '--format',
+    format,
+    '--timeout',
+    timeout,
+  ];
   return [
     // -w - (stdout is /dev/null): as root, `tcpdump -w /dev/null` hands /dev/null to the tcpdump user (chown).
     { name: 'tcpdump', argv: [tcpdump, '-nn', '-r', file, '-w', '-', TCPDUMP_FILTER], runs: [] },
@@ -298,24 +370,32 @@ async function main(): Promise<void> {
   if (!Number.isInteger(runs) || runs < 1) fail('--runs: a positive integer');
   if (!existsSync(MAIN)) fail(`${MAIN} is missing: run npm run build first`);
   const built = statSync(MAIN).mtimeMs;
-  const stale = (dir: string): boolean => readdirSync(dir, { withFileTypes: true }).some((d) =>
-    d.isDirectory() ? stale(join(dir, d.name)) : d.name.endsWith('.ts') && statSync(join(dir, d.name)).mtimeMs > built);
-  if (stale(join(ROOT, 'src'))) process.stdout.write('warning: src/ has changes newer than dist/cli/main.js (npm run build?)\n');
+  const stale = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((d) =>
+      d.isDirectory()
+        ? stale(join(dir, d.name))
+        : d.name.endsWith('.ts') && statSync(join(dir, d.name)).mtimeMs > built,
+    );
+  if (stale(join(ROOT, 'src')))
+    process.stdout.write('warning: src/ has changes newer than dist/cli/main.js (npm run build?)\n');
   const tcpdump = spawnSync('which', ['tcpdump'], { encoding: 'utf8' }).stdout.trim();
   if (tcpdump === '') fail('tcpdump is not installed');
   const haveTime = existsSync(TIME);
 
   const dir = values.file === undefined ? benchDir() : '';
-  const inputs = values.file === undefined
-    ? BENCH_FILES.map((f) => ({ ...benchCapture(dir, f.name, f.params), what: f.what }))
-    : values.file.map((f) => ({ ...givenCapture(f), what: 'given' }));
+  const inputs =
+    values.file === undefined
+      ? BENCH_FILES.map((f) => ({ ...benchCapture(dir, f.name, f.params), what: f.what }))
+      : values.file.map((f) => ({ ...givenCapture(f), what: 'given' }));
 
   let checked = true;
   const results: Result[] = [];
   for (const { file, truth, what } of inputs) {
     const size = statSync(file).size;
-    process.stdout.write(`\ncapture: ${file} (${what}), ${(size / 1e6).toFixed(1)} MB`
-      + `${truth !== null ? `, ${truth.packets} packets, ${truth.attempts} attempts` : ''}\n`);
+    process.stdout.write(
+      `\ncapture: ${file} (${what}), ${(size / 1e6).toFixed(1)} MB` +
+        `${truth !== null ? `, ${truth.packets} packets, ${truth.attempts} attempts` : ''}\n`,
+    );
     if (truth !== null && !(await checkSummary(file, truth, values.timeout))) checked = false;
     results.push(...(await timeFile(file, benchesFor(file, tcpdump, values.timeout), runs, haveTime)));
   }
@@ -327,15 +407,24 @@ async function main(): Promise<void> {
   const header = ['file', 'command', 'median wall', 'x tcpdump', 'per round', 'CPU', 'peak RSS'];
   const rows = results.map((r, k) => {
     const isBase = r.b.name === 'tcpdump';
-    return [k > 0 && results[k - 1]!.file === r.file ? '' : basename(r.file), r.b.name, `${fmt(medianOf(r.b, (m) => m.wall))} s`,
-      isBase ? '1.00' : fmt(ratioOf(r)), isBase ? '' : `${fmt(Math.min(...r.ratios))}-${fmt(Math.max(...r.ratios))}`,
-      `${fmt(medianOf(r.b, (m) => m.cpu))} s`, `${fmt(rssOf(r.b), 0)} MB`];
+    return [
+      k > 0 && results[k - 1]!.file === r.file ? '' : basename(r.file),
+      r.b.name,
+      `${fmt(medianOf(r.b, (m) => m.wall))} s`,
+      isBase ? '1.00' : fmt(ratioOf(r)),
+      isBase ? '' : `${fmt(Math.min(...r.ratios))}-${fmt(Math.max(...r.ratios))}`,
+      `${fmt(medianOf(r.b, (m) => m.cpu))} s`,
+      `${fmt(rssOf(r.b), 0)} MB`,
+    ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const line = (cells: string[]): string =>
+    `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `| ${widths.map((w, i) => (i < 2 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
-  process.stdout.write(`\nmedians of ${runs} rounds; x tcpdump: median wall time over tcpdump's; per round: the lowest and the`
-    + ` highest of the rounds' own ratios\n\n${line(header)}\n${rule}\n${rows.map(line).join('\n')}\n`);
+  process.stdout.write(
+    `\nmedians of ${runs} rounds; x tcpdump: median wall time over tcpdump's; per round: the lowest and the` +
+      ` highest of the rounds' own ratios\n\n${line(header)}\n${rule}\n${rows.map(line).join('\n')}\n`,
+  );
 
   // The goals: on the handshake-heavy file, table and json (threads as by default) within 3x and 4x of
   // tcpdump; on every file, synscope under 150 MB.
@@ -355,17 +444,26 @@ async function main(): Promise<void> {
     goals += goal(`${name} ${fmt(ratioOf(r))}x tcpdump <= ${fmt(limit, 1)}x`, ratioOf(r) <= limit);
   }
   process.stdout.write(`\ngoals:\n${goals}`);
-  process.stdout.write(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (${cpus().length} CPUs; synscope's two threads`
-    + ' keep up to 2 busy, so a load well above 2 means other work inflated the wall times; CPU time is less affected)\n');
+  process.stdout.write(
+    `load average after: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')} (${cpus().length} CPUs; synscope's two threads` +
+      ' keep up to 2 busy, so a load well above 2 means other work inflated the wall times;' +
+      ' CPU time is less affected)\n',
+  );
   const shown = relative(process.cwd(), MAIN).startsWith('..') ? MAIN : relative(process.cwd(), MAIN);
   process.stdout.write('\ncommands timed (FILE: each capture above):\n');
   for (const b of benchesFor('FILE', tcpdump, values.timeout)) {
-    const cmd = commandLine(b.argv.map((a, i) => (i === 0 && a === process.execPath ? 'node' : a === MAIN ? shown : a)));
-    const env = Object.entries(b.env ?? {}).map(([k, v]) => `${k}=${v} `).join('');
+    const cmd = commandLine(
+      b.argv.map((a, i) => (i === 0 && a === process.execPath ? 'node' : a === MAIN ? shown : a)),
+    );
+    const env = Object.entries(b.env ?? {})
+      .map(([k, v]) => `${k}=${v} `)
+      .join('');
     process.stdout.write(`  ${env}${haveTime ? "/usr/bin/time -f '%e %M %U %S' " : ''}${cmd}\n`);
   }
   if (!checked) process.exit(1);
   if (values.strict === true && !goalsMet) process.exit(1);
 }
 
-main().catch((e: unknown) => fail(e instanceof Error ? e.stack ?? e.message : String(e), 1));
+main().catch((e: unknown) => fail(e instanceof Error ? (e.stack ?? e.message) : String(e), 1));

@@ -2,7 +2,8 @@
 // resets, millions of distinct attempts — and checks that synscope reads it in bounded memory
 // and counts every attempt.
 //
-//   npm run build && node --import tsx scripts/bench/flood.ts [--attempts 3000000] [--rate 50000] [--out FILE] [--regenerate]
+//   npm run build && node --import tsx scripts/bench/flood.ts [--attempts 3000000] [--rate 50000] [--out FILE]
+//                                                            [--regenerate]
 //
 // Half the attempts are a SYN flood to 198.18.0.9:80 (single SYNs, never answered: dropped), half
 // a port scan of 198.18.0.10 from one client (each SYN answered by RST+ACK: refused). Raw IPv4
@@ -30,7 +31,16 @@ const rate = Number(values.rate);
 const out = values.out;
 
 /** IPv4 + TCP header (no options) into `b`; checksums left 0 (never checked). */
-function packet(b: Buffer, src: number, dst: number, sport: number, dport: number, seq: number, ack: number, flags: number): number {
+function packet(
+  b: Buffer,
+  src: number,
+  dst: number,
+  sport: number,
+  dport: number,
+  seq: number,
+  ack: number,
+  flags: number,
+): number {
   b.fill(0, 0, 40);
   b[0] = 0x45;
   b.writeUInt16BE(40, 2);
@@ -70,7 +80,7 @@ if (!existsSync(out) || values.regenerate === true) {
     } else {
       // Port scan: every port of one target, answered by RST+ACK (ack = ISN + 1).
       const port = 1 + ((i >> 1) % 65535);
-      const sport = 40000 + ((i >> 1) / 65535 | 0) % 20000;
+      const sport = 40000 + ((((i >> 1) / 65535) | 0) % 20000);
       w.write(sec, usec, b, packet(b, scanner, server2, sport, port, x, 0, 0x02));
       w.write(sec, usec + 1 > 999999 ? usec : usec + 1, b, packet(b, server2, scanner, port, sport, 0, x + 1, 0x14));
     }
@@ -82,18 +92,33 @@ if (!existsSync(out) || values.regenerate === true) {
 }
 
 const main = join(ROOT, 'dist', 'cli', 'main.js');
-const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, main, 'read', out, '--format', 'json', '--only', 'aborted'], {
-  encoding: 'utf8', maxBuffer: 1 << 30,
-});
+const r = spawnSync(
+  '/usr/bin/time',
+  ['-f', '%e %M', process.execPath, main, 'read', out, '--format', 'json', '--only', 'aborted'],
+  {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  },
+);
 if (r.status !== 0) {
   process.stderr.write(r.stderr);
   process.exit(1);
 }
 const [secs, kb] = r.stderr.trim().split('\n').pop()!.split(' ');
-const report = JSON.parse(r.stdout) as { summary: Record<string, number>; tracker: { evicted: number }; services: { server: { ip: string; port: number | null }; ports?: number; attempts: number }[] };
-process.stdout.write(`synscope read ${out} --format json --only aborted: ${secs} s, peak RSS ${(Number(kb) / 1024).toFixed(1)} MB\n`);
+const report = JSON.parse(r.stdout) as {
+  summary: Record<string, number>;
+  tracker: { evicted: number };
+  services: { server: { ip: string; port: number | null }; ports?: number; attempts: number }[];
+};
+process.stdout.write(
+  `synscope read ${out} --format json --only aborted: ${secs} s, peak RSS ${(Number(kb) / 1024).toFixed(1)} MB\n`,
+);
 process.stdout.write(`summary ${JSON.stringify(report.summary)}\n`);
 process.stdout.write(`evicted ${report.tracker.evicted}; services ${JSON.stringify(report.services)}\n`);
 const ok = report.summary['attempts'] === attempts;
-process.stdout.write(ok ? `every one of the ${attempts} attempts counted\n` : `MISMATCH: ${report.summary['attempts']} attempts counted, ${attempts} generated\n`);
+process.stdout.write(
+  ok
+    ? `every one of the ${attempts} attempts counted\n`
+    : `MISMATCH: ${report.summary['attempts']} attempts counted, ${attempts} generated\n`,
+);
 process.exitCode = ok ? 0 : 1;

@@ -31,8 +31,22 @@ import { closeSync, openSync, realpathSync, writeFileSync, writeSync } from 'nod
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  OPT_MSS, OPT_NONE, OPT_SYN, OPT_TS, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TcpFields,
-  buildArpRequest, buildDns4, buildIcmp4, buildIcmp6, buildPing4, buildTcp,
+  OPT_MSS,
+  OPT_NONE,
+  OPT_SYN,
+  OPT_TS,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_PSH,
+  TCP_RST,
+  TCP_SYN,
+  TcpFields,
+  buildArpRequest,
+  buildDns4,
+  buildIcmp4,
+  buildIcmp6,
+  buildPing4,
+  buildTcp,
 } from './lib/packets.js';
 import { PcapFileWriter } from '../../src/capture/pcap-writer.js';
 import { ObjectHeap } from '../../src/heap.js';
@@ -44,7 +58,15 @@ export const GENERATOR_VERSION = 1;
 const S = 1_000_000;
 const MS = 1_000;
 
-export const OUTCOMES = ['established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'] as const;
+export const OUTCOMES = [
+  'established',
+  'refused',
+  'rejected',
+  'dropped',
+  'timed-out',
+  'aborted',
+  'incomplete',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
 export interface SynthParams {
@@ -132,7 +154,13 @@ const SERVICE_PORTS = [443, 80, 8080, 8443, 5432, 6379, 3306, 22, 9200, 25, 1121
 const SERVICE_WEIGHTS = cumulative([40, 14, 8, 5, 7, 7, 4, 5, 3, 2, 2, 3]);
 const CLOSED_PORTS = [8081, 9090, 5433, 6380, 27017, 8000, 3000, 9000, 15672, 5000];
 const FILTERED_PORTS = [445, 3389, 23, 1433, 5900, 139, 135, 111];
-const DNS_NAMES = ['api.shop.example', 'db.internal.example', 'cache.internal.example', 'cdn.example.net', 'auth.example.com'];
+const DNS_NAMES = [
+  'api.shop.example',
+  'db.internal.example',
+  'cache.internal.example',
+  'cdn.example.net',
+  'auth.example.com',
+];
 
 // --------------------------------------------------------------------------- events
 
@@ -252,7 +280,13 @@ class Synth {
   private bgIpId = 1;
 
   readonly outcomes: Record<Outcome, number> = {
-    established: 0, refused: 0, rejected: 0, dropped: 0, 'timed-out': 0, aborted: 0, incomplete: 0,
+    established: 0,
+    refused: 0,
+    rejected: 0,
+    dropped: 0,
+    'timed-out': 0,
+    aborted: 0,
+    incomplete: 0,
   };
   ipv6Attempts = 0;
   open = 0;
@@ -267,7 +301,11 @@ class Synth {
   private readonly logFd: number;
   private logLines: string[] = [];
 
-  constructor(readonly params: SynthParams, out: string, attemptLog: string | null = null) {
+  constructor(
+    readonly params: SynthParams,
+    out: string,
+    attemptLog: string | null = null,
+  ) {
     this.logFd = attemptLog === null ? -1 : openSync(attemptLog, 'w');
     this.rng = new Rng(`synth:${params.seed}`);
     this.bgRng = new Rng(`synth-bg:${params.seed}`);
@@ -292,8 +330,12 @@ class Synth {
       : Math.min(260 * MS, Math.max(4 * MS, r.logNormal(35 * MS, 0.8)));
     const x = r.next();
     return {
-      host: hostOf(ip), ports, rtt: Math.round(rtt), hops: internal ? r.int(1, 3) : r.int(8, 20),
-      ttl0: x < 0.8 ? 64 : x < 0.95 ? 128 : 255, gateway,
+      host: hostOf(ip),
+      ports,
+      rtt: Math.round(rtt),
+      hops: internal ? r.int(1, 3) : r.int(8, 20),
+      ttl0: x < 0.8 ? 64 : x < 0.95 ? 128 : 255,
+      gateway,
     };
   }
 
@@ -307,13 +349,15 @@ class Synth {
       const rem = i % 64516;
       this.clients4.push({
         host: hostOf(v4(10, b, Math.floor(rem / 254), 1 + (rem % 254)), mac(i, 0x04)),
-        nextPort: r.int(32768, 60999), ttl: r.chance(0.8) ? 64 : 128,
+        nextPort: r.int(32768, 60999),
+        ttl: r.chance(0.8) ? 64 : 128,
       });
     }
     for (let i = 0; i < nClients6; i++) {
       this.clients6.push({
         host: hostOf(v6(0x10, 1 + (i >> 12), 0x1000 + i), mac(i, 0x06)),
-        nextPort: r.int(32768, 60999), ttl: 64,
+        nextPort: r.int(32768, 60999),
+        ttl: 64,
       });
     }
     for (let i = 0; i < 3; i++) {
@@ -327,8 +371,15 @@ class Synth {
         const c = 1 + Math.floor(i / 250);
         this.servers4.push(this.server(v4(172, 16, c & 0xff, 10 + (i % 240)), true, hostOf(v4(172, 16, c & 0xff, 1))));
       } else {
-        const net = r.pick([[203, 0, 113], [198, 51, 100], [93, 184, 216], [151, 101, 1]] as const);
-        this.servers4.push(this.server(v4(net[0], net[1], net[2], r.int(2, 250)), false, hostOf(v4(net[0], net[1], net[2], 1))));
+        const net = r.pick([
+          [203, 0, 113],
+          [198, 51, 100],
+          [93, 184, 216],
+          [151, 101, 1],
+        ] as const);
+        this.servers4.push(
+          this.server(v4(net[0], net[1], net[2], r.int(2, 250)), false, hostOf(v4(net[0], net[1], net[2], 1))),
+        );
       }
     }
     const nServers6 = Math.max(16, Math.round(nServers4 / 4));
@@ -337,7 +388,8 @@ class Synth {
       const g3 = internal ? 0xff00 : 0xbeef;
       this.servers6.push(this.server(v6(g3, i >> 8, 0x100 + i), internal, hostOf(v6(g3, i >> 8, 1))));
     }
-    const popularity = (k: number): Float64Array => cumulative(Array.from({ length: k }, (_, i) => 1 / Math.pow(i + 1, 0.9)));
+    const popularity = (k: number): Float64Array =>
+      cumulative(Array.from({ length: k }, (_, i) => 1 / Math.pow(i + 1, 0.9)));
     this.serverWeights4 = popularity(this.servers4.length);
     this.serverWeights6 = popularity(this.servers6.length);
 
@@ -354,7 +406,13 @@ class Synth {
       const c = this.clients4[r.int(0, this.clients4.length - 1)]!;
       const s = this.servers4[r.int(0, Math.min(20, this.servers4.length - 1))]!;
       this.bgFlows.push({
-        client: c.host, server: s.host, cport: r.int(32768, 60999), sport: s.ports[0]!, cseq: r.u32(), sseq: r.u32(), rtt: s.rtt,
+        client: c.host,
+        server: s.host,
+        cport: r.int(32768, 60999),
+        sport: s.ports[0]!,
+        cseq: r.u32(),
+        sseq: r.u32(),
+        rtt: s.rtt,
       });
     }
   }
@@ -367,8 +425,21 @@ class Synth {
     client.nextPort = client.nextPort >= 60999 ? 32768 : client.nextPort + 1;
     const rtt = Math.round(server.rtt * r.range(0.9, 1.25));
     const c = new Conn(
-      client, server.host, cport, port, r.u32(), r.u32(), Math.max(1, server.ttl0 - server.hops), server.hops, rtt,
-      r.u32(), r.u32(), r.u32() & 0xfffff, r.u32() & 0xfffff, scanner, r.u32(),
+      client,
+      server.host,
+      cport,
+      port,
+      r.u32(),
+      r.u32(),
+      Math.max(1, server.ttl0 - server.hops),
+      server.hops,
+      rtt,
+      r.u32(),
+      r.u32(),
+      r.u32() & 0xfffff,
+      r.u32() & 0xfffff,
+      scanner,
+      r.u32(),
     );
     this.open++;
     if (this.open > this.peakOpen) this.peakOpen = this.open;
@@ -387,7 +458,16 @@ class Synth {
   }
 
   /** A TCP segment of the connection, from the client or the server. */
-  private tcp(c: Conn, t: number, fromServer: boolean, flags: number, seq: number, ack: number, len = 0, opt = OPT_TS): Ev {
+  private tcp(
+    c: Conn,
+    t: number,
+    fromServer: boolean,
+    flags: number,
+    seq: number,
+    ack: number,
+    len = 0,
+    opt = OPT_TS,
+  ): Ev {
     const e = this.ev(t, c, EV_TCP);
     e.fromServer = fromServer;
     e.flags = flags;
@@ -408,7 +488,16 @@ class Synth {
     return this.tcp(c, t, true, TCP_SYN | TCP_ACK, c.sisn, c.isn + 1, 0, c.scanner ? OPT_MSS : OPT_SYN);
   }
 
-  private icmp(c: Conn, t: number, quoted: Ev, from: Host, hops: number, type: number, code: number, full: boolean): void {
+  private icmp(
+    c: Conn,
+    t: number,
+    quoted: Ev,
+    from: Host,
+    hops: number,
+    type: number,
+    code: number,
+    full: boolean,
+  ): void {
     const e = this.ev(t, c, EV_ICMP);
     e.icmpType = type;
     e.icmpCode = code;
@@ -456,7 +545,8 @@ class Synth {
       cs = (cs + req) >>> 0;
       const think = Math.min(800 * MS, Math.max(40, r.logNormal(1500, 1.2)));
       t += rtt + think;
-      if (think > 40 * MS) { // the server's delayed ACK of the request comes first
+      if (think > 40 * MS) {
+        // the server's delayed ACK of the request comes first
         this.tcp(c, t - think + 40 * MS, true, TCP_ACK, ss, cs);
       }
       let left = this.responseSize();
@@ -473,19 +563,23 @@ class Synth {
     }
     t += longLived ? r.range(0.5, 5) * S : Math.max(100, Math.min(3 * S, r.logNormal(4 * MS, 1.3)));
     const x = r.next();
-    if (x < 0.6) { // client closes
+    if (x < 0.6) {
+      // client closes
       this.tcp(c, t, false, TCP_FIN | TCP_ACK, cs, ss);
       t += rtt;
       this.tcp(c, t, true, TCP_FIN | TCP_ACK, ss, cs + 1);
       this.tcp(c, t + r.int(20, 80), false, TCP_ACK, cs + 1, ss + 1);
-    } else if (x < 0.75) { // server closes
+    } else if (x < 0.75) {
+      // server closes
       this.tcp(c, t, true, TCP_FIN | TCP_ACK, ss, cs);
       t += r.int(30, 400);
       this.tcp(c, t, false, TCP_FIN | TCP_ACK, cs, ss + 1);
       this.tcp(c, t + rtt, true, TCP_ACK, ss + 1, cs + 1);
-    } else if (x < 0.95) { // client aborts (SO_LINGER 0)
+    } else if (x < 0.95) {
+      // client aborts (SO_LINGER 0)
       this.tcp(c, t, false, TCP_RST | TCP_ACK, cs, ss);
-    } else { // server resets
+    } else {
+      // server resets
       this.tcp(c, t, true, TCP_RST | TCP_ACK, ss, cs);
     }
   }
@@ -501,14 +595,24 @@ class Synth {
     const first = this.syn(c, t0);
     const half = Math.max(60, Math.round(c.rtt / 2));
     switch (variant) {
-      case 0: { // the server's gateway gives up on ARP / neighbour discovery after 3 s
+      case 0: {
+        // the server's gateway gives up on ARP / neighbour discovery after 3 s
         const second = this.syn(c, this.rto(t0, 0));
         const t = t0 + r.int(2_900, 2_990) * MS + half;
         this.icmp(c, t, r.chance(0.5) ? first : second, router, Math.max(1, c.hops - 1), v6 ? 1 : 3, v6 ? 3 : 1, true);
         break;
       }
       case 1: // a firewall on the way: administratively prohibited, quoting the RFC 792 minimum
-        this.icmp(c, t0 + half, first, router, Math.max(1, c.hops >> 1), v6 ? 1 : 3, v6 ? 1 : r.chance(0.8) ? 13 : 10, false);
+        this.icmp(
+          c,
+          t0 + half,
+          first,
+          router,
+          Math.max(1, c.hops >> 1),
+          v6 ? 1 : 3,
+          v6 ? 1 : r.chance(0.8) ? 13 : 10,
+          false,
+        );
         break;
       case 2: // iptables REJECT on the server itself: port unreachable
         this.icmp(c, t0 + c.rtt + r.int(10, 60), first, router, c.hops, v6 ? 1 : 3, v6 ? 4 : 3, true);
@@ -563,7 +667,9 @@ class Synth {
   }
 
   private pickServer(v6: boolean): Server {
-    return v6 ? this.servers6[this.rng.weighted(this.serverWeights6)]! : this.servers4[this.rng.weighted(this.serverWeights4)]!;
+    return v6
+      ? this.servers6[this.rng.weighted(this.serverWeights6)]!
+      : this.servers4[this.rng.weighted(this.serverWeights4)]!;
   }
 
   /** One regular attempt starting at t0 with the given outcome. */
@@ -587,11 +693,26 @@ class Synth {
         let s: Server;
         let router: Host;
         switch (variant) {
-          case 0: s = r.pick(v6 ? this.deadHosts6 : this.deadHosts4); router = s.gateway; break;
-          case 1: s = this.pickServer(v6); router = v6 ? this.firewall6 : this.firewall4; break;
-          case 2: s = this.pickServer(v6); router = s.host; break;
-          case 3: s = r.pick(v6 ? this.unknownNets6 : this.unknownNets4); router = v6 ? this.core6 : this.core4; break;
-          default: s = this.pickServer(v6); router = v6 ? this.loopRouter6 : this.loopRouter4; break;
+          case 0:
+            s = r.pick(v6 ? this.deadHosts6 : this.deadHosts4);
+            router = s.gateway;
+            break;
+          case 1:
+            s = this.pickServer(v6);
+            router = v6 ? this.firewall6 : this.firewall4;
+            break;
+          case 2:
+            s = this.pickServer(v6);
+            router = s.host;
+            break;
+          case 3:
+            s = r.pick(v6 ? this.unknownNets6 : this.unknownNets4);
+            router = v6 ? this.core6 : this.core4;
+            break;
+          default:
+            s = this.pickServer(v6);
+            router = v6 ? this.loopRouter6 : this.loopRouter4;
+            break;
         }
         const port = variant === 2 ? r.pick(CLOSED_PORTS) : r.pick(s.ports);
         this.rejected(this.conn(client(), s, port), t0, variant, router);
@@ -645,7 +766,17 @@ class Synth {
     return [this.baseSec + Math.floor(us / S), us % S];
   }
 
-  private fillTcp(c: Conn, t: number, fromServer: boolean, flags: number, seq: number, ack: number, len: number, opt: number, ipId: number): void {
+  private fillTcp(
+    c: Conn,
+    t: number,
+    fromServer: boolean,
+    flags: number,
+    seq: number,
+    ack: number,
+    len: number,
+    opt: number,
+    ipId: number,
+  ): void {
     const f = this.f;
     const ms = Math.floor(t / MS);
     const msBefore = Math.max(0, Math.floor((t - c.rtt) / MS));
@@ -680,7 +811,13 @@ class Synth {
       f.flowLabel = c.flowC;
       f.tsval = c.tsC + ms;
       f.tsecr = (flags & TCP_SYN) !== 0 ? 0 : c.tsS + msBefore;
-      f.window = c.scanner ? 1024 : (flags & TCP_RST) !== 0 && (flags & TCP_ACK) === 0 ? 0 : (flags & TCP_SYN) !== 0 ? 64240 : 502;
+      f.window = c.scanner
+        ? 1024
+        : (flags & TCP_RST) !== 0 && (flags & TCP_ACK) === 0
+          ? 0
+          : (flags & TCP_SYN) !== 0
+            ? 64240
+            : 502;
     }
   }
 
@@ -703,10 +840,36 @@ class Synth {
       const ttl = Math.max(1, 64 - hops);
       const quotedTtl = Math.max(1, c.client.ttl - hops);
       len = c.v6
-        ? buildIcmp6(frame, GW_MAC, c.client.host.mac, e.icmpFrom.ip, c.client.host.ip, ttl, 0,
-          e.icmpType, e.icmpCode, this.quote, 14, synLen - 14, quotedTtl)
-        : buildIcmp4(frame, GW_MAC, c.client.host.mac, e.icmpFrom.ip, c.client.host.ip, ttl, this.bgIpId++,
-          e.icmpType, e.icmpCode, this.quote, 14, e.quoteFull ? synLen - 14 : 28, quotedTtl);
+        ? buildIcmp6(
+            frame,
+            GW_MAC,
+            c.client.host.mac,
+            e.icmpFrom.ip,
+            c.client.host.ip,
+            ttl,
+            0,
+            e.icmpType,
+            e.icmpCode,
+            this.quote,
+            14,
+            synLen - 14,
+            quotedTtl,
+          )
+        : buildIcmp4(
+            frame,
+            GW_MAC,
+            c.client.host.mac,
+            e.icmpFrom.ip,
+            c.client.host.ip,
+            ttl,
+            this.bgIpId++,
+            e.icmpType,
+            e.icmpCode,
+            this.quote,
+            14,
+            e.quoteFull ? synLen - 14 : 28,
+            quotedTtl,
+          );
     } else {
       len = this.background(e);
     }
@@ -747,7 +910,8 @@ class Synth {
         if (fromServer) fl.sseq = (fl.sseq + len) >>> 0;
         else fl.cseq = (fl.cseq + len) >>> 0;
         const n = buildTcp(frame, f);
-        if ((e.flags & TCP_RST) !== 0) { // that connection is gone; another takes its place
+        if ((e.flags & TCP_RST) !== 0) {
+          // that connection is gone; another takes its place
           fl.cport = fl.cport >= 60999 ? 32768 : fl.cport + 1;
           fl.cseq = r.u32();
           fl.sseq = r.u32();
@@ -759,12 +923,43 @@ class Synth {
         const fl = this.bgFlows[e.flow]!;
         const name = DNS_NAMES[e.len % DNS_NAMES.length]!;
         return e.bg === BG_DNS_QUERY
-          ? buildDns4(frame, fl.client.mac, GW_MAC, fl.client.ip, this.dns.ip, 64, this.bgIpId++, e.seq, 53, e.ack, name, null)
-          : buildDns4(frame, GW_MAC, fl.client.mac, this.dns.ip, fl.client.ip, 63, this.bgIpId++, 53, e.seq, e.ack, name, fl.server.ip);
+          ? buildDns4(
+              frame,
+              fl.client.mac,
+              GW_MAC,
+              fl.client.ip,
+              this.dns.ip,
+              64,
+              this.bgIpId++,
+              e.seq,
+              53,
+              e.ack,
+              name,
+              null,
+            )
+          : buildDns4(
+              frame,
+              GW_MAC,
+              fl.client.mac,
+              this.dns.ip,
+              fl.client.ip,
+              63,
+              this.bgIpId++,
+              53,
+              e.seq,
+              e.ack,
+              name,
+              fl.server.ip,
+            );
       }
       case BG_ARP: {
         const fl = this.bgFlows[e.flow]!;
-        return buildArpRequest(frame, fl.client.mac, fl.client.ip, v4(fl.client.ip[0]!, fl.client.ip[1]!, fl.client.ip[2]!, 1 + (e.seq % 254)));
+        return buildArpRequest(
+          frame,
+          fl.client.mac,
+          fl.client.ip,
+          v4(fl.client.ip[0]!, fl.client.ip[1]!, fl.client.ip[2]!, 1 + (e.seq % 254)),
+        );
       }
       case BG_PING:
       case BG_PONG: {
@@ -887,16 +1082,19 @@ class Synth {
       const s = this.pickServer(v6);
       const c = this.conn(v6 ? r.pick(this.clients6) : r.pick(this.clients4), s, r.pick(s.ports));
       const kind = i % 3;
-      if (kind === 0) { // a SYN, unanswered so far
+      if (kind === 0) {
+        // a SYN, unanswered so far
         const t0 = end - r.int(400, 1_800) * MS;
         this.syn(c, t0);
         this.incompleteFrom.push(t0);
-      } else if (kind === 1) { // a SYN/ACK, no ACK yet
+      } else if (kind === 1) {
+        // a SYN/ACK, no ACK yet
         const t0 = end - r.int(600, 2_000) * MS;
         this.syn(c, t0);
         this.synAck(c, t0 + Math.min(c.rtt, 150 * MS));
         this.incompleteFrom.push(t0 + Math.min(c.rtt, 150 * MS));
-      } else { // retransmitted once, still unanswered
+      } else {
+        // retransmitted once, still unanswered
         const t0 = end - r.int(1_300, 2_400) * MS;
         this.syn(c, t0);
         this.syn(c, t0 + S);
@@ -923,7 +1121,8 @@ class Synth {
     const lo = maxOf(this.incompleteFrom) / S;
     const [s0, u0] = this.absolute(0);
     const [s1, u1] = this.absolute(endT);
-    const iso = (sec: number, usec: number): string => `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(usec).padStart(6, '0')}Z`;
+    const iso = (sec: number, usec: number): string =>
+      `${new Date(sec * 1000).toISOString().slice(0, 19)}.${String(usec).padStart(6, '0')}Z`;
     const attempts = Object.values(this.outcomes).reduce((a, b) => a + b, 0);
     return {
       generator: 'synscope scripts/bench/synth.ts',
@@ -984,7 +1183,10 @@ function main(): void {
     strict: true,
   });
   if (values.out === undefined) {
-    process.stderr.write('usage: node --import tsx scripts/bench/synth.ts --out FILE [--attempts 320000] [--seed 1] [--rate 1000] [--ipv6 0.15] [--snaplen 262144]\n');
+    process.stderr.write(
+      'usage: node --import tsx scripts/bench/synth.ts --out FILE [--attempts 320000] [--seed 1] [--rate 1000]' +
+        ' [--ipv6 0.15] [--snaplen 262144]\n',
+    );
     process.exit(2);
   }
   const params: SynthParams = {
@@ -996,8 +1198,11 @@ function main(): void {
   };
   if (params.rate <= 0) throw new Error('--rate must be > 0');
   if (params.snaplen < SNAPLEN_FOR_TRUTH) {
-    process.stderr.write(`synth: warning: --snaplen ${params.snaplen} cuts what the ground truth counts (IPv6 TCP flags end at byte 68, `
-      + `an ICMPv6 error's quoted ports and sequence number at 110): from ${SNAPLEN_FOR_TRUTH} on, a reader can match it\n`);
+    process.stderr.write(
+      `synth: warning: --snaplen ${params.snaplen} cuts what the ground truth counts (IPv6 TCP flags end at byte 68, ` +
+        `an ICMPv6 error's quoted ports and sequence number at 110): from ${SNAPLEN_FOR_TRUTH} on,` +
+        ' a reader can match it\n',
+    );
   }
   const started = process.hrtime.bigint();
   const truth = synthesize(values.out, params, values['attempt-log'] ?? null);
@@ -1005,11 +1210,13 @@ function main(): void {
   if (values.quiet !== true) {
     const o = truth.outcomes;
     process.stdout.write(
-      `${values.out}: ${truth.packets} packets, ${truth.bytes} bytes (${(truth.bytes / 1e6).toFixed(1)} MB), `
-      + `${truth.durationSeconds.toFixed(1)} s of capture, generated in ${secs.toFixed(1)} s\n`
-      + `attempts ${truth.attempts} (IPv6 ${truth.ipv6Attempts}), at most ${truth.peakOpen} connections open at once\n`
-      + OUTCOMES.map((k) => `  ${k.padEnd(12)} ${o[k]}`).join('\n')
-      + `\nground truth valid for ${truth.timeoutRange[0]} s < --timeout <= ${truth.timeoutRange[1]} s: ${values.out}.truth.json\n`,
+      `${values.out}: ${truth.packets} packets, ${truth.bytes} bytes (${(truth.bytes / 1e6).toFixed(1)} MB), ` +
+        `${truth.durationSeconds.toFixed(1)} s of capture, generated in ${secs.toFixed(1)} s\n` +
+        `attempts ${truth.attempts} (IPv6 ${truth.ipv6Attempts}),` +
+        ` at most ${truth.peakOpen} connections open at once\n` +
+        OUTCOMES.map((k) => `  ${k.padEnd(12)} ${o[k]}`).join('\n') +
+        `\nground truth valid for ${truth.timeoutRange[0]} s < --timeout <= ${truth.timeoutRange[1]} s:` +
+        ` ${values.out}.truth.json\n`,
     );
   }
 }

@@ -5,7 +5,11 @@
 
 // The flag bits are the decoder's own.
 export {
-  TCP_FLAG_ACK as TCP_ACK, TCP_FLAG_FIN as TCP_FIN, TCP_FLAG_PSH as TCP_PSH, TCP_FLAG_RST as TCP_RST, TCP_FLAG_SYN as TCP_SYN,
+  TCP_FLAG_ACK as TCP_ACK,
+  TCP_FLAG_FIN as TCP_FIN,
+  TCP_FLAG_PSH as TCP_PSH,
+  TCP_FLAG_RST as TCP_RST,
+  TCP_FLAG_SYN as TCP_SYN,
 } from '../../../src/decode/view.js';
 
 /** No TCP options. */
@@ -83,7 +87,16 @@ function ethernet(out: Buffer, dstMac: Buffer, srcMac: Buffer, type: number): vo
 }
 
 /** IPv4 header at `off` (no options, DF set) with its checksum. */
-function ip4Header(out: Buffer, off: number, totalLen: number, id: number, ttl: number, proto: number, src: Buffer, dst: Buffer): void {
+function ip4Header(
+  out: Buffer,
+  off: number,
+  totalLen: number,
+  id: number,
+  ttl: number,
+  proto: number,
+  src: Buffer,
+  dst: Buffer,
+): void {
   out[off] = 0x45;
   out[off + 1] = 0;
   out.writeUInt16BE(totalLen, off + 2);
@@ -98,7 +111,16 @@ function ip4Header(out: Buffer, off: number, totalLen: number, id: number, ttl: 
   out.writeUInt16BE(fold(sum16(out, off, IP4, 0)), off + 10);
 }
 
-function ip6Header(out: Buffer, off: number, payloadLen: number, next: number, hopLimit: number, flow: number, src: Buffer, dst: Buffer): void {
+function ip6Header(
+  out: Buffer,
+  off: number,
+  payloadLen: number,
+  next: number,
+  hopLimit: number,
+  flow: number,
+  src: Buffer,
+  dst: Buffer,
+): void {
   out.writeUInt32BE((0x60000000 | (flow & 0xfffff)) >>> 0, off);
   out.writeUInt16BE(payloadLen, off + 4);
   out[off + 6] = next;
@@ -117,10 +139,14 @@ function upperChecksum(out: Buffer, ipOff: number, v6: boolean, proto: number, o
 
 function optionsLength(opt: number): number {
   switch (opt) {
-    case OPT_SYN: return 20;
-    case OPT_TS: return 12;
-    case OPT_MSS: return 4;
-    default: return 0;
+    case OPT_SYN:
+      return 20;
+    case OPT_TS:
+      return 12;
+    case OPT_MSS:
+      return 4;
+    default:
+      return 0;
   }
 }
 
@@ -153,16 +179,24 @@ export function buildTcp(out: Buffer, f: TcpFields): number {
   out[t + 19] = 0;
   let p = t + 20;
   if (f.opt === OPT_SYN) {
-    out[p] = 2; out[p + 1] = 4; out.writeUInt16BE(f.mss, p + 2);
-    out[p + 4] = 4; out[p + 5] = 2;
+    out[p] = 2;
+    out[p + 1] = 4;
+    out.writeUInt16BE(f.mss, p + 2);
+    out[p + 4] = 4;
+    out[p + 5] = 2;
     timestamps(out, p + 6, f);
     out[p + 16] = 1;
-    out[p + 17] = 3; out[p + 18] = 3; out[p + 19] = f.wscale;
+    out[p + 17] = 3;
+    out[p + 18] = 3;
+    out[p + 19] = f.wscale;
   } else if (f.opt === OPT_TS) {
-    out[p] = 1; out[p + 1] = 1;
+    out[p] = 1;
+    out[p + 1] = 1;
     timestamps(out, p + 2, f);
   } else if (f.opt === OPT_MSS) {
-    out[p] = 2; out[p + 1] = 4; out.writeUInt16BE(f.mss, p + 2);
+    out[p] = 2;
+    out[p + 1] = 4;
+    out.writeUInt16BE(f.mss, p + 2);
   }
   p += optLen;
   if (f.payloadLen > 0) {
@@ -174,7 +208,15 @@ export function buildTcp(out: Buffer, f: TcpFields): number {
 }
 
 /** An ICMP(v6) error header at out[c] (checksum 0, unused word 0) followed by the quoted bytes. */
-function icmpError(out: Buffer, c: number, type: number, code: number, quoted: Buffer, quoteOff: number, quoteLen: number): void {
+function icmpError(
+  out: Buffer,
+  c: number,
+  type: number,
+  code: number,
+  quoted: Buffer,
+  quoteOff: number,
+  quoteLen: number,
+): void {
   out[c] = type;
   out[c + 1] = code;
   out.writeUInt16BE(0, c + 2);
@@ -187,8 +229,19 @@ function icmpError(out: Buffer, c: number, type: number, code: number, quoted: B
  * quoted[quoteOff...] (its header first), as it looked at the router: TTL `quotedTtl`, checksum redone.
  */
 export function buildIcmp4(
-  out: Buffer, srcMac: Buffer, dstMac: Buffer, from: Buffer, to: Buffer, ttl: number, ipId: number,
-  type: number, code: number, quoted: Buffer, quoteOff: number, quoteLen: number, quotedTtl: number,
+  out: Buffer,
+  srcMac: Buffer,
+  dstMac: Buffer,
+  from: Buffer,
+  to: Buffer,
+  ttl: number,
+  ipId: number,
+  type: number,
+  code: number,
+  quoted: Buffer,
+  quoteOff: number,
+  quoteLen: number,
+  quotedTtl: number,
 ): number {
   const icmpLen = 8 + quoteLen;
   ethernet(out, dstMac, srcMac, 0x0800);
@@ -206,8 +259,19 @@ export function buildIcmp4(
 
 /** An ICMPv6 error quoting `quoteLen` bytes of the IPv6 packet at quoted[quoteOff...] (hop limit `quotedHop`). */
 export function buildIcmp6(
-  out: Buffer, srcMac: Buffer, dstMac: Buffer, from: Buffer, to: Buffer, hopLimit: number, flow: number,
-  type: number, code: number, quoted: Buffer, quoteOff: number, quoteLen: number, quotedHop: number,
+  out: Buffer,
+  srcMac: Buffer,
+  dstMac: Buffer,
+  from: Buffer,
+  to: Buffer,
+  hopLimit: number,
+  flow: number,
+  type: number,
+  code: number,
+  quoted: Buffer,
+  quoteOff: number,
+  quoteLen: number,
+  quotedHop: number,
 ): number {
   const icmpLen = 8 + quoteLen;
   ethernet(out, dstMac, srcMac, 0x86dd);
@@ -220,8 +284,18 @@ export function buildIcmp6(
 }
 
 /** ICMPv4 echo request (type 8) or reply (0). */
-export function buildPing4(out: Buffer, srcMac: Buffer, dstMac: Buffer, from: Buffer, to: Buffer, ttl: number, ipId: number,
-  type: number, ident: number, seq: number): number {
+export function buildPing4(
+  out: Buffer,
+  srcMac: Buffer,
+  dstMac: Buffer,
+  from: Buffer,
+  to: Buffer,
+  ttl: number,
+  ipId: number,
+  type: number,
+  ident: number,
+  seq: number,
+): number {
   const icmpLen = 8 + 56;
   ethernet(out, dstMac, srcMac, 0x0800);
   ip4Header(out, ETH, IP4 + icmpLen, ipId, ttl, 1, from, to);
@@ -237,8 +311,20 @@ export function buildPing4(out: Buffer, srcMac: Buffer, dstMac: Buffer, from: Bu
 }
 
 /** A DNS query (A record of `name`) or its answer (`answer` = the address) over IPv4 UDP. */
-export function buildDns4(out: Buffer, srcMac: Buffer, dstMac: Buffer, from: Buffer, to: Buffer, ttl: number, ipId: number,
-  sport: number, dport: number, id: number, name: string, answer: Buffer | null): number {
+export function buildDns4(
+  out: Buffer,
+  srcMac: Buffer,
+  dstMac: Buffer,
+  from: Buffer,
+  to: Buffer,
+  ttl: number,
+  ipId: number,
+  sport: number,
+  dport: number,
+  id: number,
+  name: string,
+  answer: Buffer | null,
+): number {
   const u = ETH + IP4;
   let p = u + 8;
   out.writeUInt16BE(id & 0xffff, p);
