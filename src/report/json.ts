@@ -2,13 +2,13 @@
 // totals last) and `--format ndjson` (handshake objects one per line, nothing else).
 
 import {
-  ANSWER_ICMP, ANSWER_NONE, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, RESET_BY_CLIENT, RESET_BY_SERVER, type SettledAttempt,
-  type ErrnoName,
+  ANSWER_ICMP, ANSWER_NONE, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, OUTCOMES, RESET_BY_CLIENT, RESET_BY_SERVER,
+  type ErrnoName, type Outcome, type SettledAttempt,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';
 import { ByteOut } from './bytes.js';
 import type { HandshakeContext } from './context.js';
-import { ERRNO_MESSAGES, Prose } from './diagnosis.js';
+import { Prose } from './diagnosis.js';
 import type { Finding } from './findings.js';
 import { spansOf, tunnelRecord, type HandshakeJson, type SpanJson } from './record.js';
 import type { Reporter, RunReport, Sink } from './reporter.js';
@@ -47,24 +47,34 @@ const K = {
   nul: Buffer.from('null'),
 };
 
-/** Outcome names in OUTCOMES order, answer kinds by ANSWER_*, errno names with their quotes. */
-const OUTCOME_BYTES = ['established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'].map((x) => Buffer.from(x));
+/** Answer kinds by ANSWER_*, and the rarer fields' values by their constants. */
 const KIND_BYTES = ['', 'synack', 'rst', 'icmp'].map((x) => Buffer.from(x));
-const ERRNO_BYTES: Readonly<Record<ErrnoName, Buffer>> = (() => {
-  const t = {} as Record<ErrnoName, Buffer>;
-  for (const e of Object.keys(ERRNO_MESSAGES) as ErrnoName[]) t[e] = Buffer.from(`"${e}"`);
-  return t;
-})();
 const RESET_BY_BYTES = ['', 'client', 'server'].map((x) => Buffer.from(x));
 const DOUBT_BYTES = ['', 'client-only', 'capture-loss'].map((x) => Buffer.from(x));
 
-/** The file name as a JSON string, encoded once per name in a row. */
-function writeFile(file: string, o: ByteOut): void {
-  if (file !== lastFile) {
-    lastFile = file;
-    lastFileJson = Buffer.from(JSON.stringify(file));
+let headFile = '';
+let head: Buffer = Buffer.alloc(0);
+
+/** `{"file":"NAME","client":{"ip":"`, encoded once per file name in a row. */
+function writeHead(file: string, o: ByteOut): void {
+  if (file !== headFile) {
+    headFile = file;
+    head = Buffer.from(`{"file":${JSON.stringify(file)},"client":{"ip":"`);
   }
-  o.bytes(lastFileJson);
+  o.bytes(head);
+}
+
+/** `OUTCOME","errno":ERRNO,"start":"` by outcome index and errno, encoded the first time. */
+const VERDICT_BYTES: readonly Map<ErrnoName | null, Buffer>[] = OUTCOMES.map(() => new Map());
+
+function writeVerdict(outcome: Outcome, errno: ErrnoName | null, o: ByteOut): void {
+  const byErrno = VERDICT_BYTES[outcomeIndex(outcome)]!;
+  let b = byErrno.get(errno);
+  if (b === undefined) {
+    b = Buffer.from(`${outcome}","errno":${errno === null ? 'null' : `"${errno}"`},"start":"`);
+    byErrno.set(errno, b);
+  }
+  o.bytes(b);
 }
 
 /**
@@ -75,33 +85,28 @@ function writeFile(file: string, o: ByteOut): void {
 export function writeAttemptJson(a: SettledAttempt, c: HandshakeContext, o: ByteOut, prose: Prose): void {
   const f = c.facts;
   const v4 = a.addrLen === 4;
-  o.bytes(K.file);
-  writeFile(a.file, o);
-  o.bytes(K.client);
+  writeHead(a.file, o);
   if (v4) o.ip4(a.client4);
   else o.ascii(formatIp(a.addr, 0, a.addrLen));
   o.bytes(K.port);
-  o.number(a.clientPort);
+  o.uint(a.clientPort);
   o.bytes(K.server);
   if (v4) o.ip4(a.server4);
   else o.ascii(f.serverIp);
   o.bytes(K.port);
-  o.number(a.serverPort);
+  o.uint(a.serverPort);
   o.bytes(K.outcome);
-  o.bytes(OUTCOME_BYTES[outcomeIndex(f.outcome)]!);
-  o.bytes(K.errno);
-  o.bytes(f.errno === null ? K.nul : ERRNO_BYTES[f.errno]);
-  o.bytes(K.start);
+  writeVerdict(f.outcome, f.errno, o);
   writeIsoTime(o, a.startSec, a.startNsec, a.startDigits);
   o.bytes(K.synCount);
-  o.number(a.synCount);
+  o.uint(a.synCount);
   o.bytes(K.answer);
   writeAnswer(a, c, o);
   o.bytes(K.frames);
   const frames = a.frames;
   for (let i = 0, n = a.frameCount; i < n; i++) {
     if (i > 0) o.ascii(',');
-    o.number(frames[i]!);
+    o.uint(frames[i]!);
   }
   o.bytes(K.diagnosisOpen);
   c.writeDiagnosis(prose);

@@ -34,23 +34,26 @@ export function writeIsoTime(o: ByteOut, sec: number, nsec: number, digits: numb
     bytesBase.write(new Date(sec * 1000).toISOString(), 0, 19, 'latin1');
   }
   o.bytes(bytesBase);
+  o.reserve(11);
+  const b = o.buf;
+  let p = o.pos;
   if (digits > 0) {
     const n = Math.min(9, digits);
-    o.reserve(n + 1);
-    const b = o.buf;
-    b[o.pos] = 0x2e;
+    b[p] = 0x2e;
     // The nine digits of nsec, zero-padded, of which the first n are kept.
-    let v = nsec;
-    for (let d = 8; d >= 0; d--) {
+    let v = Math.floor(nsec / TENS[9 - n]!);
+    for (let d = n; d >= 1; d--) {
       const q = Math.floor(v / 10);
-      if (d < n) b[o.pos + 1 + d] = 48 + (v - q * 10);
+      b[p + d] = 48 + (v - q * 10);
       v = q;
     }
-    o.pos += n + 1;
+    p += n + 1;
   }
-  o.reserve(1);
-  o.buf[o.pos++] = 0x5a;
+  b[p] = 0x5a;
+  o.pos = p + 1;
 }
+
+const TENS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
 
 /** ".001" .. ".999" without trailing zeros ("" for 0), by thousandths. */
 const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, i) =>

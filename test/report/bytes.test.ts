@@ -3,7 +3,9 @@
 
 import { strict as assert } from 'node:assert';
 import fc from 'fast-check';
+import { ip4Text } from '../../src/report/address.js';
 import { ByteOut } from '../../src/report/bytes.js';
+import { isoTime, writeIsoTime } from '../../src/report/text.js';
 
 function render(write: (o: ByteOut) => void, size = 4): string {
   const o = new ByteOut(size);
@@ -92,5 +94,37 @@ describe('report/bytes ByteOut', () => {
     o.text('\u00e9');
     o.number(12345);
     assert.equal(o.buf.toString('utf8', 0, o.pos), `abc${'x'.repeat(20)}3def\u00e912345`);
+  });
+
+  it('writes IPv4 dotted quads as ip4Text does, from signed or unsigned 32-bit integers', () => {
+    for (const x of [0, 1, 0x0a000001, 0x7fffffff, -1, -0x80000000, 0xffffffff, 0x64656667]) {
+      assert.equal(
+        render((o) => o.ip4(x)),
+        ip4Text(x),
+        String(x),
+      );
+    }
+    fc.assert(
+      fc.property(fc.integer({ min: -(2 ** 31), max: 2 ** 32 - 1 }), (x) => render((o) => o.ip4(x)) === ip4Text(x)),
+    );
+  });
+
+  it('writes capture times as isoTime does, at every precision', () => {
+    const times = fc.tuple(
+      fc.integer({ min: 0, max: 2 ** 33 }),
+      fc.integer({ min: 0, max: 999_999_999 }),
+      fc.integer({ min: 0, max: 12 }),
+    );
+    fc.assert(
+      fc.property(
+        times,
+        ([sec, nsec, digits]) => render((o) => writeIsoTime(o, sec, nsec, digits)) === isoTime(sec, nsec, digits),
+      ),
+      { numRuns: 5000 },
+    );
+    assert.equal(
+      render((o) => writeIsoTime(o, 1763632195, 426830000, 6)),
+      '2025-11-20T09:49:55.426830Z',
+    );
   });
 });
