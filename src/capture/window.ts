@@ -36,6 +36,17 @@ function giveBuffer(b: Buffer): void {
   if (b.length > 0 && spareBuffers.length < SPARE_BUFFERS_MAX) spareBuffers.push(b);
 }
 
+/**
+ * What every input waits for before its next read, when the command line set one: the report's reader
+ * falling behind (a slow pipe) holds the reading back, so the report does not pile up in memory.
+ */
+let readGate: (() => Promise<void> | null) | null = null;
+
+/** Every read from now on first waits for what `gate` returns (null: read at once); null lifts the gate. */
+export function gateReads(gate: (() => Promise<void> | null) | null): void {
+  readGate = gate;
+}
+
 /** Initial window size and size of one file read: 1 MiB keeps fs round trips to ~140 for a 138 MB file. */
 export const WINDOW_INITIAL_BYTES = 1 << 20;
 /** Compact (move the unconsumed tail to the front) when less than this is free at the end. */
@@ -102,6 +113,9 @@ export class ByteWindow {
     this.end += bytes.length;
   }
 
+  /** Ends a wait for the gate (gateReads) at once. */
+  private wake: (() => void) | null = null;
+
   /**
    * Makes at least `n` bytes available from pos. Resolves false when the input ends first
    * (whatever is left stays available). Rejects with CaptureFormatError when the source fails.
@@ -120,6 +134,16 @@ export class ByteWindow {
       if (this.eof) return false;
       this.makeRoom(n);
       if (this.stopped) return this.stop();
+      const wait = readGate === null ? null : readGate();
+      if (wait !== null) {
+        // stop() ends the wait too: a signal must not wait for a reader that may never come back.
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          void wait.then(resolve);
+        });
+        this.wake = null;
+        if (this.stopped) return this.stop();
+      }
       const got = await this.source.read(this.buf, this.end, this.buf.length - this.end);
       if (this.stopped) return this.stop();
       if (got === 0) this.eof = true;
@@ -134,6 +158,7 @@ export class ByteWindow {
    */
   stop(): false {
     this.stopped = true;
+    this.wake?.();
     this.eof = true;
     this.pos = this.end;
     // Wakes a stream read that waits for data (stdin); a file read finishes on its own. The window

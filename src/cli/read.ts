@@ -1,5 +1,6 @@
 // `synscope read <captures...>`: options → analysis → report → evidence → exit status.
 
+import { gateReads } from '../capture/window.js';
 import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
 import { captureFilesIn, isDirectory } from '../capture/directory.js';
 import { CaptureFormatError, UsageError } from '../errors.js';
@@ -73,6 +74,8 @@ export interface ReadOutput {
   flush(): void;
   /** Resolves once everything flushed has been taken by stdout. */
   drained(): Promise<void>;
+  /** While stdout's reader lags far behind: resolves once it has caught up. Null otherwise. */
+  backlog(): Promise<void> | null;
   /** The reader of stdout went away (EPIPE): ends the process quietly. */
   gone(): void;
   /** stdout failed (ENOSPC, EIO...): says so and ends the process. */
@@ -188,7 +191,9 @@ export async function runRead(
     // stdin streams its evidence as attempts are listed, as live does: a killed read leaves them all.
     const streamed = opts.evidence !== null && files.length === 1 && files[0] === '-' ? opts.evidence : null;
     const stream = streamed === null ? null : new EvidenceStream(null, opts.format === 'markdown');
-    const result = await analyzeFiles(files, { ...track, only: opts.only }, reporter, {
+    // A reader of stdout slower than the reading (a pipe to jq, a pager) holds the reading back.
+    gateReads(out.backlog);
+    const analyzed = analyzeFiles(files, { ...track, only: opts.only }, reporter, {
       progress: (s) => {
         if (s === null) {
           watch(null, () => 0);
@@ -208,6 +213,7 @@ export async function runRead(
       evidence: stream ?? undefined,
       timeline: timeline ?? undefined,
     });
+    const result = await analyzed.finally(() => gateReads(null));
     if (timer !== null) clearInterval(timer);
     let evidence: EvidenceJson | null = null;
     if (stream !== null && stream.attached) {

@@ -170,6 +170,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         bytes: out.bytes,
         flush: () => out.flush(),
         drained: () => out.drained(),
+        backlog: () => out.backlog(),
         gone: stdoutGone,
         failed: stdoutFailed,
         toStderr: () => out.toStderr(),

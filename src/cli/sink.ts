@@ -10,6 +10,8 @@ import type { ByteSink } from '../report/json.js';
 
 /** Bytes handed to stdout at a time. */
 const CHUNK_BYTES = 256 * 1024;
+/** Bytes of report stdout may hold for a slow reader before `read` waits for it. */
+const OUTPUT_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 /** Output gathered in one reused Buffer and handed on a chunk at a time; flush() says where to. */
 abstract class ChunkedSink implements ByteSink {
@@ -70,6 +72,14 @@ export class StdoutSink extends ChunkedSink {
       stdout.on('drain', done);
       stdout.on('close', done);
     });
+  }
+
+  /**
+   * While more than OUTPUT_BACKLOG_BYTES wait for stdout's reader (a pipe to a slower program):
+   * resolves once it took them all. Null when it keeps up.
+   */
+  backlog(): Promise<void> | null {
+    return this.closed || this.stream.writableLength <= OUTPUT_BACKLOG_BYTES ? null : this.drained();
   }
 
   flush(): void {
