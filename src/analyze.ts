@@ -1,8 +1,7 @@
 // The pipeline in one screen: capture files → frames → decoded packets → handshake verdicts →
 // a reporter. The library entry behind `synscope read`; it prints nothing and never exits.
 // Several inputs are one capture (one timeline, one tracker). trackFiles() is the first half (to
-// settled attempts), analyzeFiles() the whole in one thread;
-// cli/threads.ts runs the two halves in two threads for large files.
+// settled attempts), analyzeFiles() the whole.
 
 import { Timeline } from './capture/merge.js';
 import { openCapture, type OpenCaptureOptions } from './capture/open.js';
@@ -230,7 +229,7 @@ async function untilStopped<T>(
   return r;
 }
 
-/** The whole pipeline in this thread: the listed handshakes go to `reporter` in listing order. */
+/** The whole pipeline: the listed handshakes go to `reporter` in listing order. */
 export async function analyzeFiles(
   paths: readonly string[],
   opts: AnalyzeOptions,

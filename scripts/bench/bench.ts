@@ -1,4 +1,4 @@
-// Benchmarks `synscope read` (table and json, two threads as by default and one) against tcpdump's BPF
+// Benchmarks `synscope read` (table and json) against tcpdump's BPF
 // pass over the same capture, on two synthetic captures, and checks synscope's summary against the
 // generator's ground truth for each.
 //
@@ -345,12 +345,10 @@ function benchesFor(file: string, tcpdump: string, timeout: string): Bench[] {
     // -w - (stdout is /dev/null): as root, `tcpdump -w /dev/null` hands /dev/null to the tcpdump user (chown).
     { name: 'tcpdump', argv: [tcpdump, '-nn', '-r', file, '-w', '-', TCPDUMP_FILTER], runs: [] },
     { name: 'synscope table', argv: synscope('table'), runs: [] },
-    { name: 'synscope table, 1 thread', argv: synscope('table'), env: { SYNSCOPE_THREADS: '0' }, runs: [] },
     { name: 'synscope json', argv: synscope('json'), runs: [] },
-    { name: 'synscope json, 1 thread', argv: synscope('json'), env: { SYNSCOPE_THREADS: '0' }, runs: [] },
   ];
 }
-const WIDEST = 'synscope table, 1 thread'.length;
+const WIDEST = 'synscope table'.length;
 
 function medianOf(b: Bench, pick: (m: Measure) => number): number {
   return median(b.runs.map(pick));
@@ -426,7 +424,7 @@ async function main(): Promise<void> {
       ` highest of the rounds' own ratios\n\n${line(header)}\n${rule}\n${rows.map(line).join('\n')}\n`,
   );
 
-  // The goals: on the handshake-heavy file, table and json (threads as by default) within 3x and 4x of
+  // The goals: on the handshake-heavy file, table and json within 3x and 4x of
   // tcpdump; on every file, synscope under 150 MB.
   let goalsMet = true;
   const goal = (what: string, ok: boolean): string => {
@@ -447,9 +445,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `load average after: ${loadavg()
       .map((x) => x.toFixed(2))
-      .join(' ')} (${cpus().length} CPUs; synscope's two threads` +
-      ' keep up to 2 busy, so a load well above 2 means other work inflated the wall times;' +
-      ' CPU time is less affected)\n',
+      .join(' ')} (${cpus().length} CPUs; synscope and tcpdump keep one busy, so a load well above 1 means` +
+      ' other work inflated the wall times; CPU time is less affected)\n',
   );
   const shown = relative(process.cwd(), MAIN).startsWith('..') ? MAIN : relative(process.cwd(), MAIN);
   process.stdout.write('\ncommands timed (FILE: each capture above):\n');

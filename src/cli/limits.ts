@@ -1,13 +1,13 @@
 // The file descriptors synscope needs, checked before anything loads: Node alone holds ~18 (its
-// event loop, its platform threads, stdio), each worker thread of a large `read` a few more, loading
-// the program opens its modules several at a time, and `live` holds libpcap's socket; inputs are
-// opened one at a time, so thousands of capture files need no more. Below the minimum, Node fails
-// while loading modules (EMFILE, a stack trace) or, below 18, crashes before any JavaScript runs.
+// event loop, its platform threads, stdio), loading the program opens its modules several at a time,
+// and `live` holds libpcap's socket; inputs are opened one at a time, so thousands of capture files
+// need no more. Below the minimum, Node fails while loading modules (EMFILE, a stack trace) or,
+// below 18, crashes before any JavaScript runs.
 // Loads nothing but node:fs.
 
 import { readFileSync } from 'node:fs';
 
-/** The least RLIMIT_NOFILE synscope starts with: every command, `read` on two threads and `live` work at it. */
+/** The least RLIMIT_NOFILE synscope starts with: every command, `read` and `live` work at it. */
 export const MIN_FILE_DESCRIPTORS = 64;
 
 /** The soft limit on open files (`ulimit -n`), from /proc/self/limits; null where that cannot be read. */

@@ -9,14 +9,11 @@ import { createEvidenceWriter, openEvidenceWriter } from '../report/evidence-wri
 import { makeReporter } from '../report/formats.js';
 import { ndjsonFindingLines, type ByteSink } from '../report/json.js';
 import { runReport, type EvidenceFrames, type EvidenceJson, type Sink } from '../report/reporter.js';
-import type { Listed } from '../track/attempt.js';
 import { OutcomeTimeline } from '../report/timeline.js';
 import { writeChart } from './chart.js';
 import { outputWidth } from './help.js';
 import { evidenceToStdout, parseOptions, type RawOptions } from './options.js';
-import { dropWorkers, threadsWanted } from './spawn.js';
 import { onStatistics, onStop } from './signals.js';
-import { readInThreads } from './threads.js';
 import { EXIT_ERROR, EXIT_FAIL_ON, EXIT_OK, STDIN_TOKEN } from './exit.js';
 
 /**
@@ -150,128 +147,93 @@ export async function runRead(
   const flusher = files.includes('-') ? setInterval(() => out.flush(), 200) : null;
   flusher?.unref();
 
-  let errors: readonly string[];
-  let seen: ReadonlySet<Listed>;
-  let notes: readonly string[];
   let evidenceError: string | null = null;
   const timeline = opts.chart === null ? null : new OutcomeTimeline();
   let chartError: string | null = null;
-  // The chart is counted where the verdicts are: in this thread.
-  if (threadsWanted(files, opts.evidence !== null || timeline !== null)) {
-    let latest = 0;
-    const r = await readInThreads(
-      files,
-      track,
-      {
-        format: opts.format,
-        color,
-        only: [...opts.only],
-        timeout: opts.timeout,
-        files,
-        width,
-      },
-      {
-        progress: (name, packets) => {
-          latest = packets;
-          if (name === null) watch(null, () => 0);
-          else if (reading === null || reading.name !== name) watch(name, () => latest);
-        },
-        stdoutGone: out.gone,
-        stdoutFailed: out.failed,
-        signal: stop.signal,
-      },
-    );
-    if (timer !== null) clearInterval(timer);
-    errors = r.errors;
-    seen = new Set(r.seen);
-    notes = r.notes;
-  } else {
-    dropWorkers();
-    const reporter = await makeReporter(opts.format, out.write, color, out.bytes, files.length > 1, width);
-    // stdin streams its evidence as attempts are listed, as live does: a killed read leaves them all.
-    const streamed = opts.evidence !== null && files.length === 1 && files[0] === '-' ? opts.evidence : null;
-    const stream = streamed === null ? null : new EvidenceStream(null, opts.format === 'markdown');
-    // A reader of stdout slower than the reading (a pipe to jq, a pager) holds the reading back.
-    gateReads(out.backlog);
-    const analyzed = analyzeFiles(files, { ...track, only: opts.only }, reporter, {
-      progress: (s) => {
-        if (s === null) {
-          watch(null, () => 0);
-          return;
-        }
-        watch(s.name, () => s.packets);
-        if (streamed !== null && stream !== null && !stream.attached && evidenceError === null) {
-          try {
-            // Opened once the capture header told the link types; nanoseconds keep any input's precision.
-            stream.attach(openEvidenceWriter(streamed, s.linkTypes, true, [], true));
-          } catch (e) {
-            evidenceError = evidenceMessage(streamed, e);
-          }
-        }
-      },
-      signal: stop.signal,
-      evidence: stream ?? undefined,
-      timeline: timeline ?? undefined,
-    });
-    const result = await analyzed.finally(() => gateReads(null));
-    if (timer !== null) clearInterval(timer);
-    let evidence: EvidenceJson | null = null;
-    if (stream !== null && stream.attached) {
-      await stream.close();
-      if (stream.error !== null) evidenceError = `--evidence ${streamed}: ${stream.error}`;
-      else
-        evidence = {
-          file: streamed!,
-          packets: stream.written,
-          ...(stream.frames === null ? {} : { frames: new Map([[files[0]!, stream.frames]]) }),
-        };
-    } else if (opts.evidence !== null && streamed === null) {
-      const packets = evidenceOrder(result.evidence);
-      const linkTypes = [...new Set(packets.map((p) => p.linkType))];
-      try {
-        const w = await createEvidenceWriter(
-          opts.evidence,
-          linkTypes,
-          result.nanosecond,
-          files.filter((f) => f !== '-'),
-        );
-        for (const p of packets) {
-          w.write({
-            tsSec: p.tsSec,
-            tsNsec: p.tsNsec,
-            linkType: p.linkType,
-            caplen: p.data.length,
-            origLen: p.origLen,
-            data: p.data,
-            offset: 0,
-          });
-        }
-        await w.close();
-        evidence = { file: opts.evidence, packets: packets.length, frames: evidenceFrames(packets, files) };
-      } catch (e) {
-        evidenceError = evidenceMessage(opts.evidence, e);
+  const reporter = await makeReporter(opts.format, out.write, color, out.bytes, files.length > 1, width);
+  // stdin streams its evidence as attempts are listed, as live does: a killed read leaves them all.
+  const streamed = opts.evidence !== null && files.length === 1 && files[0] === '-' ? opts.evidence : null;
+  const stream = streamed === null ? null : new EvidenceStream(null, opts.format === 'markdown');
+  // A reader of stdout slower than the reading (a pipe to jq, a pager) holds the reading back.
+  gateReads(out.backlog);
+  const analyzed = analyzeFiles(files, { ...track, only: opts.only }, reporter, {
+    progress: (s) => {
+      if (s === null) {
+        watch(null, () => 0);
+        return;
       }
-    }
-    let run = runReport(result, opts.timeout, opts.only, evidence);
-    if (timeline !== null && opts.chart !== null) {
-      const c = writeChart(
-        opts.chart,
-        timeline,
-        result.summary,
-        files.length === 1 ? files[0]! : `${files.length} inputs`,
+      watch(s.name, () => s.packets);
+      if (streamed !== null && stream !== null && !stream.attached && evidenceError === null) {
+        try {
+          // Opened once the capture header told the link types; nanoseconds keep any input's precision.
+          stream.attach(openEvidenceWriter(streamed, s.linkTypes, true, [], true));
+        } catch (e) {
+          evidenceError = evidenceMessage(streamed, e);
+        }
+      }
+    },
+    signal: stop.signal,
+    evidence: stream ?? undefined,
+    timeline: timeline ?? undefined,
+  });
+  const result = await analyzed.finally(() => gateReads(null));
+  if (timer !== null) clearInterval(timer);
+  let evidence: EvidenceJson | null = null;
+  if (stream !== null && stream.attached) {
+    await stream.close();
+    if (stream.error !== null) evidenceError = `--evidence ${streamed}: ${stream.error}`;
+    else
+      evidence = {
+        file: streamed!,
+        packets: stream.written,
+        ...(stream.frames === null ? {} : { frames: new Map([[files[0]!, stream.frames]]) }),
+      };
+  } else if (opts.evidence !== null && streamed === null) {
+    const packets = evidenceOrder(result.evidence);
+    const linkTypes = [...new Set(packets.map((p) => p.linkType))];
+    try {
+      const w = await createEvidenceWriter(
+        opts.evidence,
+        linkTypes,
+        result.nanosecond,
+        files.filter((f) => f !== '-'),
       );
-      if ('error' in c) chartError = c.error;
-      else run = { ...run, chart: c.link };
+      for (const p of packets) {
+        w.write({
+          tsSec: p.tsSec,
+          tsNsec: p.tsNsec,
+          linkType: p.linkType,
+          caplen: p.data.length,
+          origLen: p.origLen,
+          data: p.data,
+          offset: 0,
+        });
+      }
+      await w.close();
+      evidence = { file: opts.evidence, packets: packets.length, frames: evidenceFrames(packets, files) };
+    } catch (e) {
+      evidenceError = evidenceMessage(opts.evidence, e);
     }
-    if (reportWanted(result, files.length, opts.format)) reporter.finish(run);
-    out.flush();
-    // The error lines come after the whole report, also when stdout and stderr share a slow pipe.
-    notes = ndjsonFindingLines(opts.format, run.findings);
-    if (result.errors.length > 0 || evidenceError !== null || chartError !== null || notes.length > 0)
-      await out.drained();
-    errors = result.errors.map((e) => e.message);
-    seen = result.seen;
   }
+  let run = runReport(result, opts.timeout, opts.only, evidence);
+  if (timeline !== null && opts.chart !== null) {
+    const c = writeChart(
+      opts.chart,
+      timeline,
+      result.summary,
+      files.length === 1 ? files[0]! : `${files.length} inputs`,
+    );
+    if ('error' in c) chartError = c.error;
+    else run = { ...run, chart: c.link };
+  }
+  if (reportWanted(result, files.length, opts.format)) reporter.finish(run);
+  out.flush();
+  // The error lines come after the whole report, also when stdout and stderr share a slow pipe.
+  const notes = ndjsonFindingLines(opts.format, run.findings);
+  if (result.errors.length > 0 || evidenceError !== null || chartError !== null || notes.length > 0)
+    await out.drained();
+  const errors = result.errors.map((e) => e.message);
+  const seen = result.seen;
   if (flusher !== null) clearInterval(flusher);
   for (const n of notes) err(n);
   for (const e of errors) err(`synscope: ${e}`);

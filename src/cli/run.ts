@@ -1,8 +1,6 @@
 // The process boundary: parses the command line (yargs), runs a command, and is the only place
 // that writes to stderr, sets the exit status, or turns an error into one line. main.ts starts it.
 
-// Only small modules are imported here: a large `read` starts its worker threads (spawn.ts) before
-// the rest of the program (yargs, the pipeline) loads, which takes as long as a worker's start.
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
 import type { Argv } from 'yargs';
@@ -12,7 +10,6 @@ import { EPILOGUE, EXAMPLES, USAGE, helpWidth } from './help.js';
 import { StdoutSink } from './sink.js';
 import { signalStatus, stopSignal } from './signals.js';
 import { tooManyFiles } from './limits.js';
-import { prestart } from './spawn.js';
 
 /** Adds a command's examples (help.ts) to its help. */
 /**
@@ -211,7 +208,6 @@ export function start(argv: readonly string[]): void {
   // Only a heuristic is switched off; nothing else about the heap changes. (Should a later V8 drop
   // the flag, it prints "unrecognized flag" on stderr and goes on: stdout stays clean.)
   setFlagsFromString('--no-allocation-site-pretenuring');
-  prestart(argv);
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') stdoutGone();
     else stdoutFailed(e.message);

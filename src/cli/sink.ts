@@ -1,9 +1,9 @@
 // Buffered writes to stdout: reporters produce many small strings, and json records are written
 // as bytes straight into the same Buffer (ByteSink); the terminal, pipe or file gets it in
-// 256 KiB pieces (stdout is synchronous for files and pipes on Linux). No joined strings, no
+// 256 KiB pieces (stdout is synchronous for files; a pipe queues what its reader has not taken yet,
+// and `read` waits while much is queued: backlog()). No joined strings, no
 // Buffer per write, no copy of a record.
 
-import { writeSync } from 'node:fs';
 import { OutputError } from '../errors.js';
 import { ByteOut } from '../report/bytes.js';
 import type { ByteSink } from '../report/json.js';
@@ -100,40 +100,5 @@ export class StdoutSink extends ChunkedSink {
     o.pos = 0;
     // A write that could not complete at once keeps the bytes it was given: never overwrite them.
     if (stdout.writableLength > 0 || o.buf.length > 2 * CHUNK_BYTES) o.buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
-  }
-}
-
-/** Sleeps this thread (a worker's) for `ms` without spinning. */
-const nap = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * The same buffered output written with writeSync on a file descriptor, for a worker thread (whose
- * process.stdout would hand every write back to the main thread). A pipe left non-blocking is
- * waited on. A reader that went away (EPIPE: `gone`) or a failed write (`failed`: ENOSPC, EIO...)
- * ends the output; what comes after is dropped.
- */
-export class FdSink extends ChunkedSink {
-  gone = false;
-  failed: string | null = null;
-  private readonly fd: number;
-  constructor(fd: number) {
-    super();
-    this.fd = fd;
-  }
-
-  flush(): void {
-    const o = this.out;
-    let p = 0;
-    while (p < o.pos && !this.gone && this.failed === null) {
-      try {
-        p += writeSync(this.fd, o.buf, p, o.pos - p);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') Atomics.wait(nap, 0, 0, 1);
-        else if (code === 'EPIPE') this.gone = true;
-        else this.failed = e instanceof Error ? e.message : String(e);
-      }
-    }
-    o.pos = 0;
   }
 }

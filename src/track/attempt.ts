@@ -98,8 +98,8 @@ const NO_FILES: readonly string[] = [];
 const NO_VERDICT: Verdict = { outcome: 'incomplete', errno: null };
 
 /**
- * A settled attempt as the reporters read it: one object, refilled by the tracker (or by the report
- * thread from a batch) for every attempt it hands over. Read it during the call only; keep nothing.
+ * A settled attempt as the reporters read it: one object, refilled by the tracker for every attempt it
+ * hands over. Read it during the call only; keep nothing.
  * The tracker's own state lives in typed arrays (store.ts): none of it is visible here.
  */
 export class SettledAttempt {

@@ -1,5 +1,5 @@
 // Which attempts a run keeps: --host (addresses and networks), --port (lists and ranges) and
-// --since / --until (the attempt's start). Plain data (it crosses to a worker thread as it is) and
+// --since / --until (the attempt's start). Plain data and
 // matchers that compare in place: nothing is allocated per packet.
 
 /** Bytes per network in HostNets: address length (4 or 16), prefix bits, then 16 address bytes. */

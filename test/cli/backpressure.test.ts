@@ -69,7 +69,6 @@ describe('read with a slow reader of its report', function () {
   it('json: the capture is read no further than the unread report allows, then to the end', async () => {
     const size = statSync(pcap).size;
     const child = spawn(process.execPath, [CLI, 'read', pcap, '--format', 'json'], {
-      env: { ...process.env, SYNSCOPE_THREADS: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.pause();

@@ -1,6 +1,6 @@
 // Selecting attempts on a shipped capture: --host (as synscope prints addresses, networks,
 // repeats), --port (lists, ranges), --since / --until; the summary counts the selected attempts
-// only, in one thread and in two alike.
+// only.
 
 import { strict as assert } from 'node:assert';
 import { synscope } from '../helpers/cli.js';
@@ -51,12 +51,6 @@ describe('cli/select on captures/mixed.pcapng', () => {
       selected(['--since', '2026-11-25T12:23:43.594053100Z', '--until', '2026-11-25T12:23:43.895674054Z']).ports,
       [40034],
     );
-  });
-
-  it('two threads select the same attempts', () => {
-    const args = ['--since', '+0.4s', '--host', '10.77.2.2,[fd77:2::2]', '--port', '1-9'];
-    assert.deepEqual(selected(args, { SYNSCOPE_THREADS: '1' }), selected(args, { SYNSCOPE_THREADS: '0' }));
-    assert.deepEqual(selected(args, { SYNSCOPE_THREADS: '1' }).ports, [40035, 40037]);
   });
 
   it('bad values: exit 2, one line naming them', () => {

@@ -1,5 +1,5 @@
 // Signals and exit status, as a user meets them (src/cli/signals.ts, run.ts): SIGINT, SIGTERM and SIGHUP
-// end `read -` fed by a pipe that never ends, and `read` on two threads, with the verdicts so far, the
+// end `read -` fed by a pipe that never ends, and `read` of 2000 inputs, with the verdicts so far, the
 // summary and a complete evidence file; a second Ctrl-C exits at once; SIGUSR1 prints statistics and
 // never opens Node's inspector; --fail-on keeps its status when stdout closes early; a low `ulimit -n`
 // is one line. (`live` is in test/live.test.ts.)
@@ -167,8 +167,8 @@ describe('cli signals and exit status', function () {
     assert.ok(Date.now() - t0 < 2000);
   });
 
-  it('SIGINT stops read on two threads: the verdicts so far and the summary, exit 130', async () => {
-    const r = start(['read', ...many, '--format', 'lines'], null, { SYNSCOPE_THREADS: '1' });
+  it('SIGINT stops read of 2000 inputs: the verdicts so far and the summary, exit 130', async () => {
+    const r = start(['read', ...many, '--format', 'lines'], null);
     // SIGUSR1 tells how far it got: interrupt once some inputs were read. (Not in the first moments of
     // the process: until Node has started, SIGUSR1's default action ends it.)
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -215,23 +215,21 @@ describe('cli signals and exit status', function () {
     assert.equal(await ended(r), 143);
   });
 
-  it('--fail-on keeps its status when stdout closes early (| head -1), in one thread and in two', async () => {
+  it('--fail-on keeps its status when stdout closes early (| head -1)', async () => {
     // 3000 refused attempts in one capture: ~400 kB of lines, more than one write.
     const records = refused(1_700_000_000, 20000, 3000);
     const file = join(dir, 'refused-3000.pcap');
     writeFileSync(file, buildPcap(records).bytes);
-    for (const threads of ['0', '1']) {
-      for (const [failOn, status] of [
-        ['refused', 1],
-        ['dropped', 0],
-      ] as const) {
-        const r = start(['read', file, '--format', 'lines', '--fail-on', failOn], null, { SYNSCOPE_THREADS: threads });
-        // The reader goes away after the first line: every later write meets EPIPE.
-        await r.until('the first line', (x) => x.stdout.includes('\n'));
-        r.child.stdout!.destroy();
-        assert.equal(await ended(r), status, `threads ${threads}, --fail-on ${failOn}: ${r.stderr}`);
-        assert.equal(r.stderr, '');
-      }
+    for (const [failOn, status] of [
+      ['refused', 1],
+      ['dropped', 0],
+    ] as const) {
+      const r = start(['read', file, '--format', 'lines', '--fail-on', failOn], null);
+      // The reader goes away after the first line: every later write meets EPIPE.
+      await r.until('the first line', (x) => x.stdout.includes('\n'));
+      r.child.stdout!.destroy();
+      assert.equal(await ended(r), status, `--fail-on ${failOn}: ${r.stderr}`);
+      assert.equal(r.stderr, '');
     }
   });
 
@@ -262,29 +260,26 @@ describe('cli signals and exit status', function () {
           '(raise it: ulimit -n 1024)\n',
       );
     }
-    for (const threads of ['0', '1']) {
-      const r = spawnSync(
+    const r = spawnSync(
+      'bash',
+      [
+        '-c',
+        `ulimit -n ${MIN_FILE_DESCRIPTORS} && exec "$@"`,
         'bash',
-        [
-          '-c',
-          `ulimit -n ${MIN_FILE_DESCRIPTORS} && exec "$@"`,
-          'bash',
-          process.execPath,
-          CLI,
-          'read',
-          ...many,
-          '--format',
-          'lines',
-        ],
-        {
-          cwd: ROOT,
-          encoding: 'utf8',
-          env: { ...process.env, SYNSCOPE_THREADS: threads },
-        },
-      );
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /^# 2000 attempts: 2000 refused \(4000 packets, 2000 captures\)$/m);
-    }
+        process.execPath,
+        CLI,
+        'read',
+        ...many,
+        '--format',
+        'lines',
+      ],
+      {
+        cwd: ROOT,
+        encoding: 'utf8',
+      },
+    );
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^# 2000 attempts: 2000 refused \(4000 packets, 2000 captures\)$/m);
     assert.equal(synscope(['read', MIXED]).status, 0);
   });
 });
