@@ -17,8 +17,6 @@ export default defineConfig(
       'src/track/**',
       'src/report/**',
       'src/verdicts.ts',
-      'src/cli/threads.ts',
-      'src/cli/report-worker.ts',
     ],
   },
   {
