@@ -47,8 +47,14 @@ export class Verdicts {
     // A server none of whose packets is in the capture, while its clients acknowledge some: its
     // unanswered SYNs may well have been answered.
     // (Their ACKs are gaps, but of a direction the capture does not hold rather than of packets lost.)
-    if (v.outcome === 'dropped' && a.doubt !== DOUBT_CLIENT_ONLY && service !== null && service.answered === 0
-      && service.proven > 0) a.doubt = DOUBT_CLIENT_ONLY;
+    if (
+      v.outcome === 'dropped' &&
+      a.doubt !== DOUBT_CLIENT_ONLY &&
+      service !== null &&
+      service.answered === 0 &&
+      service.proven > 0
+    )
+      a.doubt = DOUBT_CLIENT_ONLY;
     const note = this.findings.observe(a, service);
     const listed = this.only.has(v.outcome) || (reset && this.only.has('reset'));
     if (listed || note !== NOTE_NONE) {

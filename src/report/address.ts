@@ -16,7 +16,14 @@ export function formatIp(buf: Buffer, off: number, len: number): string {
   for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i] << 8) | buf[off + 2 * i + 1]);
 
   // RFC 5952 §5: "IPv4-mapped: ::ffff:192.0.2.1" — the ::ffff:0:0/96 prefix keeps the dotted quad.
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
+  if (
+    groups[0] === 0 &&
+    groups[1] === 0 &&
+    groups[2] === 0 &&
+    groups[3] === 0 &&
+    groups[4] === 0 &&
+    groups[5] === 0xffff
+  ) {
     return `::ffff:${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
   }
 
@@ -25,7 +32,7 @@ export function formatIp(buf: Buffer, off: number, len: number): string {
   // §4.2.3: "When there is an alternative choice ... the first sequence of zero bits MUST be shortened."
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -69,7 +76,10 @@ export function ip4Text(x: number): string {
 const DOTTED_QUAD = /^(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})\.(0|[1-9]\d{0,2})$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
-/** Writes the dotted quad `text` at out[at..at+3]; false when it is not one (leading zeros are refused, as inet_pton does). */
+/**
+ * Writes the dotted quad `text` at out[at..at+3]; false when it is not one (leading zeros are refused, as
+ * inet_pton does).
+ */
 function parseDottedQuad(text: string, out: Buffer, at: number): boolean {
   const m = DOTTED_QUAD.exec(text);
   if (m === null) return false;

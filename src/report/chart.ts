@@ -8,12 +8,24 @@ import { plural } from './text.js';
 
 /** Colours told apart also by most colour-blind readers (Okabe and Ito's palette). */
 const COLOURS: Readonly<Record<(typeof SERIES)[number], string>> = {
-  established: '#009E73', reset: '#56B4E9', refused: '#E69F00', rejected: '#CC79A7',
-  dropped: '#D55E00', 'timed-out': '#0072B2', aborted: '#999999', incomplete: '#F0E442',
+  established: '#009E73',
+  reset: '#56B4E9',
+  refused: '#E69F00',
+  rejected: '#CC79A7',
+  dropped: '#D55E00',
+  'timed-out': '#0072B2',
+  aborted: '#999999',
+  incomplete: '#F0E442',
 };
 const LABELS: Readonly<Record<(typeof SERIES)[number], string>> = {
-  established: 'established', reset: 'established, then reset', refused: 'refused', rejected: 'rejected',
-  dropped: 'dropped', 'timed-out': 'timed-out', aborted: 'aborted', incomplete: 'incomplete',
+  established: 'established',
+  reset: 'established, then reset',
+  refused: 'refused',
+  rejected: 'rejected',
+  dropped: 'dropped',
+  'timed-out': 'timed-out',
+  aborted: 'aborted',
+  incomplete: 'incomplete',
 };
 
 /** Characters of service names the title line holds at 15 px. */
@@ -69,15 +81,39 @@ export function chartSvg(t: TimelineJson, services: readonly string[], source: s
   const bw = n === 0 ? 0 : (RIGHT - LEFT) / n;
   const gap = bw > 4 ? 1 : 0;
   const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  o.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}"` +
+      ` font-family="sans-serif" font-size="12">`,
+  );
   o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   // As many names as fit on the title line (about TITLE_CHARS characters).
   let shown = 0;
   let width = 0;
-  while (shown < services.length && (shown === 0 || width + services[shown]!.length + 2 < TITLE_CHARS)) width += services[shown++]!.length + 2;
-  const named = shown === services.length ? services.join(', ') : `${services.slice(0, shown).join(', ')} and ${services.length - shown} more`;
-  o.push(`<text x="${LEFT}" y="22" font-size="15" font-weight="bold">${esc(services.length === 0 ? 'TCP handshakes: no failing service' : `TCP handshakes by outcome, failing services: ${named}`)}</text>`);
-  o.push(`<text x="${LEFT}" y="40" fill="#444444">${esc(`${source}; attempts per ${widthText(t.widthSec)}, by the time of their first SYN${t.servicesLeftOut > 0 ? `; established attempts of ${plural(t.servicesLeftOut, 'service')} not counted` : ''}`)}</text>`);
+  while (shown < services.length && (shown === 0 || width + services[shown]!.length + 2 < TITLE_CHARS))
+    width += services[shown++]!.length + 2;
+  const named =
+    shown === services.length
+      ? services.join(', ')
+      : `${services.slice(0, shown).join(', ')} and ${services.length - shown} more`;
+  o.push(
+    `<text x="${LEFT}" y="22" font-size="15" font-weight="bold">` +
+      esc(
+        services.length === 0
+          ? 'TCP handshakes: no failing service'
+          : `TCP handshakes by outcome, failing services: ${named}`,
+      ) +
+      '</text>',
+  );
+  o.push(
+    `<text x="${LEFT}" y="40" fill="#444444">` +
+      esc(
+        `${source}; attempts per ${widthText(t.widthSec)}, by the time of their first SYN` +
+          (t.servicesLeftOut > 0
+            ? `; established attempts of ${plural(t.servicesLeftOut, 'service')} not counted`
+            : ''),
+      ) +
+      '</text>',
+  );
 
   // Count axis: grid lines and labels.
   for (let v = 0; v <= top; v += step) {
@@ -85,7 +121,10 @@ export function chartSvg(t: TimelineJson, services: readonly string[], source: s
     o.push(`<line x1="${LEFT}" y1="${yy}" x2="${RIGHT}" y2="${yy}" stroke="${v === 0 ? '#000000' : '#dddddd'}"/>`);
     o.push(`<text x="${LEFT - 6}" y="${yy}" text-anchor="end" dominant-baseline="middle">${v}</text>`);
   }
-  o.push(`<text transform="translate(16 ${(TOP + BOTTOM) / 2}) rotate(-90)" text-anchor="middle">${esc(`attempts per ${widthText(t.widthSec)}`)}</text>`);
+  o.push(
+    `<text transform="translate(16 ${(TOP + BOTTOM) / 2}) rotate(-90)"` +
+      ` text-anchor="middle">${esc(`attempts per ${widthText(t.widthSec)}`)}</text>`,
+  );
 
   // Bars, bottom to top in SERIES order.
   for (let b = 0; b < used; b++) {
@@ -97,8 +136,12 @@ export function chartSvg(t: TimelineJson, services: readonly string[], source: s
       if (c === 0) continue;
       const name = SERIES[s]!;
       const y1 = y(base + c);
-      o.push(`<rect x="${x}" y="${y1.toFixed(1)}" width="${Math.max(0.5, bw - gap).toFixed(1)}" height="${(y(base) - y1).toFixed(1)}" fill="${COLOURS[name]}"`
-        + ` data-series="${name}" data-bucket="${b}" data-count="${c}"><title>${clock(from)} to ${clock(from + t.widthSec)} UTC: ${c} ${LABELS[name]}</title></rect>`);
+      o.push(
+        `<rect x="${x}" y="${y1.toFixed(1)}" width="${Math.max(0.5, bw - gap).toFixed(1)}"` +
+          ` height="${(y(base) - y1).toFixed(1)}" fill="${COLOURS[name]}"` +
+          ` data-series="${name}" data-bucket="${b}" data-count="${c}"><title>${clock(from)} to` +
+          ` ${clock(from + t.widthSec)} UTC: ${c} ${LABELS[name]}</title></rect>`,
+      );
       base += c;
     }
   }
@@ -112,8 +155,15 @@ export function chartSvg(t: TimelineJson, services: readonly string[], source: s
     o.push(`<text x="${x}" y="${BOTTOM + 18}" text-anchor="middle">${clock(t.startSec + b * t.widthSec)}</text>`);
   }
   const day = new Date(t.startSec * 1000).toISOString().slice(0, 10);
-  o.push(`<text x="${(LEFT + RIGHT) / 2}" y="${BOTTOM + 40}" text-anchor="middle">${esc(`time of the first SYN (UTC, ${day})`)}</text>`);
-  if (n === 0) o.push(`<text x="${(LEFT + RIGHT) / 2}" y="${(TOP + BOTTOM) / 2}" text-anchor="middle" fill="#444444">no attempt of a failing service</text>`);
+  o.push(
+    `<text x="${(LEFT + RIGHT) / 2}" y="${BOTTOM + 40}"` +
+      ` text-anchor="middle">${esc(`time of the first SYN (UTC, ${day})`)}</text>`,
+  );
+  if (n === 0)
+    o.push(
+      `<text x="${(LEFT + RIGHT) / 2}" y="${(TOP + BOTTOM) / 2}" text-anchor="middle" fill="#444444">no attempt of` +
+        ` a failing service</text>`,
+    );
 
   // Legend: the series present, with their totals.
   let ly = TOP + 4;

@@ -4,10 +4,20 @@
 // attempt's own addresses and numbers between them, straight into the output's bytes.
 
 import {
-  ICMP_CAUSE_HOST, ICMP_CAUSE_LOOP, ICMP_CAUSE_NET, ICMP_CAUSE_PORT, ICMP_CAUSE_PROHIBITED, icmpMeaning,
+  ICMP_CAUSE_HOST,
+  ICMP_CAUSE_LOOP,
+  ICMP_CAUSE_NET,
+  ICMP_CAUSE_PORT,
+  ICMP_CAUSE_PROHIBITED,
+  icmpMeaning,
 } from '../decode/icmp-codes.js';
 import {
-  ANSWER_NONE, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, RESET_BY_CLIENT, RESET_BY_SERVER, type ErrnoName,
+  ANSWER_NONE,
+  DOUBT_CAPTURE_LOSS,
+  DOUBT_CLIENT_ONLY,
+  RESET_BY_CLIENT,
+  RESET_BY_SERVER,
+  type ErrnoName,
 } from '../track/attempt.js';
 import { ByteOut, piece, type Piece } from './bytes.js';
 import type { HandshakeFacts } from './facts.js';
@@ -94,7 +104,8 @@ const FIREWALL_RULES = '`iptables -S`, `nft list ruleset`, `firewall-cmd --list-
 /** " The application saw E ("message")." per errno. */
 const SAW: Readonly<Record<ErrnoName, Piece>> = (() => {
   const t = {} as Record<ErrnoName, Piece>;
-  for (const e of Object.keys(ERRNO_MESSAGES) as ErrnoName[]) t[e] = piece(` The application saw ${e} ("${ERRNO_MESSAGES[e]}").`);
+  for (const e of Object.keys(ERRNO_MESSAGES) as ErrnoName[])
+    t[e] = piece(` The application saw ${e} ("${ERRNO_MESSAGES[e]}").`);
   return t;
 })();
 
@@ -109,9 +120,16 @@ const P = {
   handshakeWith: piece('The handshake with '),
   completed: piece(' completed'),
   serverReset: piece('; the server later reset the connection (RST).'),
-  serverResetNext: piece(' The client application saw ECONNRESET ("connection reset by peer") on its next read or write. Next: check the server application\'s logs around that time - a crash, a restart, or a close with SO_LINGER 0 - and whether something on the path (a firewall or load balancer dropping idle connections) resets in its name.'),
+  serverResetNext: piece(
+    ' The client application saw ECONNRESET ("connection reset by peer") on its next read or write. Next: check the' +
+      " server application's logs around that time - a crash, a restart, or a close with SO_LINGER 0 - and whether" +
+      ' something on the path (a firewall or load balancer dropping idle connections) resets in its name.',
+  ),
   clientReset: piece('; the client later reset the connection (RST).'),
-  clientResetNext: piece(' The server application saw ECONNRESET ("connection reset by peer"). Next: check the client application - it aborted the connection (a timeout of its own, or a close with unread data).'),
+  clientResetNext: piece(
+    ' The server application saw ECONNRESET ("connection reset by peer"). Next: check the client application - it' +
+      ' aborted the connection (a timeout of its own, or a close with unread data).',
+  ),
   dot: piece('.'),
   slow: piece(' It was slow: the client had to send '),
   slowEnd: piece(' SYNs before an answer came, so some were lost on the way.'),
@@ -120,10 +138,16 @@ const P = {
   synsRetransmittedThe: piece(' SYNs (the client retransmitted), the SYN'),
   resetFrom: piece(' was answered by a TCP reset from '),
   nothingListens: piece(': nothing listens on '),
-  orResets: piece(', or a firewall or load balancer resets in its name (a REJECT --reject-with tcp-reset rule, a balancer with no healthy backend).'),
+  orResets: piece(
+    ', or a firewall or load balancer resets in its name (a REJECT --reject-with tcp-reset rule, a balancer with no' +
+      ' healthy backend).',
+  ),
   nextOn: piece(' Next: on '),
-  ssLtn: piece(', `ss -ltn \'sport = :'),
-  ssLtnEnd: piece(`'\` - is the service running and bound to this address and port? If it is, look for a reset rule on the path (${FIREWALL_RULES}).`),
+  ssLtn: piece(", `ss -ltn 'sport = :"),
+  ssLtnEnd: piece(
+    `'\` - is the service running and bound to this address and port? If it is, look for a reset rule on the path` +
+      ` (${FIREWALL_RULES}).`,
+  ),
   synTo: piece('The SYN to '),
   wasRejected: piece(' was rejected.'),
   answeredBy: piece(' was answered by '),
@@ -135,20 +159,53 @@ const P = {
   space: piece(' '),
   noAnswerTo: piece('No answer of any kind to '),
   for: piece(' for '),
-  droppedNext: piece(`: something dropped them silently - a firewall DROP rule, a security group, a dead host, or a missing return route.`),
-  droppedNext2: piece(` Next: capture on the server side - do the SYNs arrive? If they do, check its firewall and \`nstat -az TcpExtListenOverflows\` (a full listen queue drops SYNs); if not, check the path (${FIREWALL_RULES}).`),
+  droppedNext: piece(
+    `: something dropped them silently - a firewall DROP rule, a security group, a dead host, or a missing return` +
+      ` route.`,
+  ),
+  droppedNext2: piece(
+    ` Next: capture on the server side - do the SYNs arrive? If they do, check its firewall and \`nstat -az` +
+      ` TcpExtListenOverflows\` (a full listen queue drops SYNs); if not, check the path (${FIREWALL_RULES}).`,
+  ),
   theServerCap: piece('The server '),
   answeredSynAck: piece(' answered SYN/ACK'),
-  neverAcked: piece(', but the client never acknowledged it: the reply is lost on its way back (asymmetric routing, rp_filter, a firewall or NAT on the return path).'),
-  neverAckedNext: piece(' Next: capture on the client side - does the SYN/ACK arrive? Check the return route and `sysctl net.ipv4.conf.all.rp_filter`.'),
-  aborted: piece(', but the client sent a reset (or FIN) instead of completing the handshake: a SYN scan, or a client whose own connect timeout ran out before the answer came. Next: if this is an application, compare its connect timeout with the SYN/ACK delay.'),
+  neverAcked: piece(
+    ', but the client never acknowledged it: the reply is lost on its way back (asymmetric routing, rp_filter, a' +
+      ' firewall or NAT on the return path).',
+  ),
+  neverAckedNext: piece(
+    ' Next: capture on the client side - does the SYN/ACK arrive? Check the return route and `sysctl' +
+      ' net.ipv4.conf.all.rp_filter`.',
+  ),
+  aborted: piece(
+    ', but the client sent a reset (or FIN) instead of completing the handshake: a SYN scan, or a client whose own' +
+      ' connect timeout ran out before the answer came. Next: if this is an application, compare its connect' +
+      ' timeout with the SYN/ACK delay.',
+  ),
   incomplete: piece('The capture ends less than --timeout ('),
-  incompleteEnd: piece(' s) after this handshake began, before it finished: too early to tell. Next: capture for longer, or lower --timeout.'),
-  clientOnly: piece(' But the capture holds no packet from the server\'s side (so far), so it cannot tell a drop from an answer it did not record (a capture filtered on the client\'s address, asymmetric routing, a mirror port that sees one direction): the application may have seen ECONNREFUSED or an ICMP error\'s errno instead of ETIMEDOUT.'),
-  singleSyn: piece(' The client sent a single SYN and never retransmitted it, which a client whose SYN goes unanswered does within about a second: its connect() most likely ended on an answer (a reset or an ICMP error) that the capture does not hold.'),
+  incompleteEnd: piece(
+    ' s) after this handshake began, before it finished: too early to tell. Next: capture for longer, or lower' +
+      ' --timeout.',
+  ),
+  clientOnly: piece(
+    " But the capture holds no packet from the server's side (so far), so it cannot tell a drop from an answer it" +
+      " did not record (a capture filtered on the client's address, asymmetric routing, a mirror port that sees one" +
+      " direction): the application may have seen ECONNREFUSED or an ICMP error's errno instead of ETIMEDOUT.",
+  ),
+  singleSyn: piece(
+    ' The client sent a single SYN and never retransmitted it, which a client whose SYN goes unanswered does within' +
+      ' about a second: its connect() most likely ended on an answer (a reset or an ICMP error) that the capture' +
+      ' does not hold.',
+  ),
   bothDirections: piece(' Next: capture both directions (no host filter, or on the server as well).'),
-  lossTimedOut: piece(' The capture misses packets (see the capture loss): a client ACK that the capture lost, not the network, would make an established connection look timed-out.'),
-  lossDropped: piece(' The capture misses packets (see the capture loss): a reset or ICMP error that the capture lost, not the network, would make a refused or rejected attempt look dropped.'),
+  lossTimedOut: piece(
+    ' The capture misses packets (see the capture loss): a client ACK that the capture lost, not the network, would' +
+      ' make an established connection look timed-out.',
+  ),
+  lossDropped: piece(
+    ' The capture misses packets (see the capture loss): a reset or ICMP error that the capture lost, not the' +
+      ' network, would make a refused or rejected attempt look dropped.',
+  ),
 };
 
 /** What the capture leaves in doubt about a verdict, as sentences appended to its diagnosis (none for none). */
@@ -268,19 +325,25 @@ function rejection(f: HandshakeFacts, byServer: boolean): { why: string; next: s
   if (cause === ICMP_CAUSE_PORT) {
     return {
       why: byServer
-        ? 'the server host refuses the port with ICMP instead of a reset - a firewall REJECT rule on the server (iptables default --reject-with icmp-port-unreachable)'
+        ? 'the server host refuses the port with ICMP instead of a reset - a firewall REJECT rule on the server' +
+          ' (iptables default --reject-with icmp-port-unreachable)'
         : 'a firewall on the way rejects the port',
       next: `Next: check the firewall rules on ${from} (${FIREWALL_RULES}).`,
     };
   }
   if (cause === ICMP_CAUSE_HOST) {
     return {
-      why: byServer ? 'the host says it cannot be reached' : `the router could not reach ${ip} (no ARP / neighbour answer: the host is down, or the address is wrong)`,
+      why: byServer
+        ? 'the host says it cannot be reached'
+        : `the router could not reach ${ip} (no ARP / neighbour answer: the host is down, or the address is wrong)`,
       next: `Next: is ${ip} up and on the right network? On the router, check \`ip neigh show ${ip}\`.`,
     };
   }
   if (cause === ICMP_CAUSE_NET) {
-    return { why: `there is no route to ${ip}'s network there`, next: `Next: check the routing table on ${from} (\`ip route get ${ip}\`).` };
+    return {
+      why: `there is no route to ${ip}'s network there`,
+      next: `Next: check the routing table on ${from} (\`ip route get ${ip}\`).`,
+    };
   }
   if (cause === ICMP_CAUSE_LOOP) {
     return {

@@ -10,8 +10,21 @@
 
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants as fsConstants, fstatSync, fsyncSync, lstatSync, open as openCallback, openSync, readlinkSync,
-  realpathSync, renameSync, statSync, unlinkSync, write as writeAsync, writeSync, type Stats,
+  closeSync,
+  constants as fsConstants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  open as openCallback,
+  openSync,
+  readlinkSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  write as writeAsync,
+  writeSync,
+  type Stats,
 } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isatty } from 'node:tty';
@@ -210,7 +223,10 @@ export function openEvidenceWriter(
   const distinct = [...new Set(linkTypes)];
   const sink = FileSink.open(path, target, streaming);
   try {
-    const w = distinct.length === 1 ? new PcapWriter(sink, distinct[0]!, nanosecond) : new PcapngWriter(sink, distinct, nanosecond);
+    const w =
+      distinct.length === 1
+        ? new PcapWriter(sink, distinct[0]!, nanosecond)
+        : new PcapngWriter(sink, distinct, nanosecond);
     // A streamed capture is a valid (empty) capture from the start.
     if (sink.flushMs > 0) sink.flush();
     return w;
@@ -249,7 +265,15 @@ class FileSink {
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown = null;
 
-  private constructor(path: string, mode: number, fd: number, ownsFd: boolean, temp: string | null, final: string, flushMs: number) {
+  private constructor(
+    path: string,
+    mode: number,
+    fd: number,
+    ownsFd: boolean,
+    temp: string | null,
+    final: string,
+    flushMs: number,
+  ) {
     this.path = path;
     this.final = final;
     this.mode = mode;
@@ -285,8 +309,12 @@ class FileSink {
         });
         return sink;
       }
-      if (streaming) return new FileSink(path, MODE_IN_PLACE, openSync(target.path, 'w', 0o644), true, null, target.path, flushMs);
-      const temp = join(dirname(target.path), `.${basename(target.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+      if (streaming)
+        return new FileSink(path, MODE_IN_PLACE, openSync(target.path, 'w', 0o644), true, null, target.path, flushMs);
+      const temp = join(
+        dirname(target.path),
+        `.${basename(target.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+      );
       return new FileSink(path, MODE_REPLACE, openSync(temp, 'wx', 0o644), true, temp, target.path, 0);
     } catch (err) {
       throw writeError(path, err);
@@ -443,7 +471,9 @@ export class PcapWriter implements EvidenceWriter {
   write(frame: EvidenceFrame): void {
     if (frame.linkType !== this.linkType) {
       this.sink.discard();
-      throw new Error(`evidence: a classic pcap holds one link type (${this.linkType}); got a packet of link type ${frame.linkType}`);
+      throw new Error(
+        `evidence: a classic pcap holds one link type (${this.linkType}); got a packet of link type ${frame.linkType}`,
+      );
     }
     if (frame.tsSec < 0 || frame.tsSec > 0xffffffff) {
       this.sink.discard();
@@ -453,7 +483,12 @@ export class PcapWriter implements EvidenceWriter {
     const at = this.sink.room(PCAP_RECORD_HEADER_BYTES + caplen);
     const b = this.sink.buffer;
     const tsSub = this.nanosecond ? frame.tsNsec : Math.floor(frame.tsNsec / 1000);
-    frame.data.copy(b, putPcapRecordHeader(b, at, frame.tsSec, tsSub, caplen, frame.origLen), frame.offset, frame.offset + caplen);
+    frame.data.copy(
+      b,
+      putPcapRecordHeader(b, at, frame.tsSec, tsSub, caplen, frame.origLen),
+      frame.offset,
+      frame.offset + caplen,
+    );
     this.packets++;
     this.sink.wrote();
   }

@@ -3,8 +3,19 @@
 // are text here (the summary's cached server address, ip4Text's cached dotted quads).
 
 import {
-  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, DOUBT_NONE, RESET_BY_CLIENT,
-  RESET_BY_SERVER, RESET_NONE, type SettledAttempt, type ErrnoName, type Outcome,
+  ANSWER_ICMP,
+  ANSWER_NONE,
+  ANSWER_RST,
+  ANSWER_SYNACK,
+  DOUBT_CAPTURE_LOSS,
+  DOUBT_CLIENT_ONLY,
+  DOUBT_NONE,
+  RESET_BY_CLIENT,
+  RESET_BY_SERVER,
+  RESET_NONE,
+  type SettledAttempt,
+  type ErrnoName,
+  type Outcome,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';
 import type { HandshakeJson } from './record.js';
@@ -60,7 +71,8 @@ export class HandshakeFacts {
     this.serverPort = h.server.port;
     this.v6 = h.server.ip.includes(':');
     const a = h.answer;
-    this.answerKind = a === null ? ANSWER_NONE : a.kind === 'synack' ? ANSWER_SYNACK : a.kind === 'rst' ? ANSWER_RST : ANSWER_ICMP;
+    this.answerKind =
+      a === null ? ANSWER_NONE : a.kind === 'synack' ? ANSWER_SYNACK : a.kind === 'rst' ? ANSWER_RST : ANSWER_ICMP;
     if (a !== null) {
       this.answerFrom = a.from;
       this.afterMs = a.afterMs;
@@ -69,6 +81,7 @@ export class HandshakeFacts {
     this.icmpType = a?.icmpType ?? -1;
     this.icmpCode = a?.icmpCode ?? -1;
     this.resetBy = h.resetBy === 'client' ? RESET_BY_CLIENT : h.resetBy === 'server' ? RESET_BY_SERVER : RESET_NONE;
-    this.doubt = h.doubt === 'client-only' ? DOUBT_CLIENT_ONLY : h.doubt === 'capture-loss' ? DOUBT_CAPTURE_LOSS : DOUBT_NONE;
+    this.doubt =
+      h.doubt === 'client-only' ? DOUBT_CLIENT_ONLY : h.doubt === 'capture-loss' ? DOUBT_CAPTURE_LOSS : DOUBT_NONE;
   }
 }

@@ -25,7 +25,8 @@ export const NOTE_LISTEN_OVERFLOW = 1;
 export const NOTE_INJECTED_RESET = 2;
 
 export interface Finding {
-  kind: 'listen-queue-overflow' | 'injected-reset' | 'slow-connect' | 'one-direction' | 'capture-loss' | 'clock-backwards';
+  kind:
+    'listen-queue-overflow' | 'injected-reset' | 'slow-connect' | 'one-direction' | 'capture-loss' | 'clock-backwards';
   /** The service it is about; null when it is about the whole capture. */
   server: { ip: string; port: number | null } | null;
   /** The input it is about (clock-backwards). */
@@ -40,7 +41,8 @@ export interface Finding {
  */
 export const CLOCK_FINDING_MS = 1;
 
-const ONE_SIDE = 'a capture filter on one address such as `src host`, asymmetric routing, or a mirror port that sees one side';
+const ONE_SIDE =
+  'a capture filter on one address such as `src host`, asymmetric routing, or a mirror port that sees one side';
 
 /**
  * The capture-loss line of the text formats: "capture loss: 2 of 31 ACKs acknowledge packets never
@@ -58,35 +60,65 @@ export function wireLossText(l: CaptureLossJson): string | null {
  * directions) and the services' counts: one finding per fact, worded for the ticket.
  */
 export function coverageFindings(
-  c: Coverage, loss: CaptureLossJson, captures: readonly CaptureJson[], summary: Summary,
+  c: Coverage,
+  loss: CaptureLossJson,
+  captures: readonly CaptureJson[],
+  summary: Summary,
 ): Finding[] {
   const out: Finding[] = [];
   const t = summary.totals;
   const unanswered = t.dropped + t.incomplete;
   if (t.attempts > 0 && c.serverToClient === 0) {
-    const text = c.gaps > 0
-      ? `No packet in the capture goes from a server to a client, yet the clients acknowledge ${plural(c.gaps, 'packet')} the servers sent: the capture holds one direction only (${ONE_SIDE}). Its ${plural(unanswered, 'unanswered attempt')} mean "no answer captured", not "dropped": a refused or rejected attempt looks the same from this side, unless its client sent three SYNs or more (its own word that no answer reached it).`
-      : `No packet in the capture goes from a server to a client (${plural(t.attempts, 'attempt')}): either every SYN went unanswered, or the capture holds one direction only (${ONE_SIDE}). It cannot tell a silent drop from an answer it did not record, but for attempts whose client sent three SYNs or more: those retransmissions say no answer reached it.`;
+    const text =
+      c.gaps > 0
+        ? `No packet in the capture goes from a server to a client, yet the clients acknowledge` +
+          ` ${plural(c.gaps, 'packet')} the servers sent: the capture holds one direction only (${ONE_SIDE}). Its` +
+          ` ${plural(unanswered, 'unanswered attempt')} mean "no answer captured", not "dropped": a refused or` +
+          ` rejected attempt looks the same from this side, unless its client sent three SYNs or more (its own word` +
+          ` that no answer reached it).`
+        : `No packet in the capture goes from a server to a client (${plural(t.attempts, 'attempt')}): either every` +
+          ` SYN went unanswered, or the capture holds one direction only (${ONE_SIDE}). It cannot tell a silent` +
+          ` drop from an answer it did not record, but for attempts whose client sent three SYNs or more: those` +
+          ` retransmissions say no answer reached it.`;
     out.push({ kind: 'one-direction', server: null, text });
   } else if (t.attempts === 0 && c.answersWithoutSyn > 0) {
     out.push({
-      kind: 'one-direction', server: null,
-      text: `The capture holds ${plural(c.answersWithoutSyn, 'answer')} (SYN/ACK or reset) and none of the SYNs they answer: it sees the servers' direction only (${ONE_SIDE}).`,
+      kind: 'one-direction',
+      server: null,
+      text:
+        `The capture holds ${plural(c.answersWithoutSyn, 'answer')} (SYN/ACK or reset) and none of the SYNs` +
+        ` they answer: it sees the servers' direction only (${ONE_SIDE}).`,
     });
   } else {
     for (const s of summary.oneSidedServers()) {
       out.push({
-        kind: 'one-direction', server: { ip: s.ip, port: s.port },
-        text: `No packet from ${s.ip}:${s.port} is in the capture, yet its clients acknowledge packets from it in ${plural(s.proven, 'attempt')}: the capture misses that server's direction (${ONE_SIDE}). Its unanswered attempts are not known to be dropped.`,
+        kind: 'one-direction',
+        server: { ip: s.ip, port: s.port },
+        text:
+          `No packet from ${s.ip}:${s.port} is in the capture, yet its clients acknowledge packets from it in` +
+          ` ${plural(s.proven, 'attempt')}: the capture misses that server's direction (${ONE_SIDE}). Its` +
+          ` unanswered attempts are not known to be dropped.`,
       });
     }
     if (c.gaps > 0 || c.answersWithoutSyn > 0) {
       const parts: string[] = [];
-      if (c.answersWithoutSyn > 0) parts.push(`${plural(c.answersWithoutSyn, 'answer')} without ${c.answersWithoutSyn === 1 ? 'its' : 'their'} SYN`);
-      if (c.gaps > 0) parts.push(`${c.gaps} of ${plural(c.acks, 'ACK')} acknowledge packets never captured (${loss.percent}%, as Zeek's capture_loss counts)`);
+      if (c.answersWithoutSyn > 0)
+        parts.push(
+          `${plural(c.answersWithoutSyn, 'answer')} without ${c.answersWithoutSyn === 1 ? 'its' : 'their'} SYN`,
+        );
+      if (c.gaps > 0)
+        parts.push(
+          `${c.gaps} of ${plural(c.acks, 'ACK')} acknowledge packets never captured (${loss.percent}%, as Zeek's` +
+            ` capture_loss counts)`,
+        );
       out.push({
-        kind: 'capture-loss', server: null,
-        text: `The capture misses packets: ${parts.join('; ')}. Verdicts that rest on a packet's absence are not safe: a reset or ICMP error the capture lost makes a refused or rejected attempt look dropped, a lost client ACK makes an established one look timed-out, and an attempt whose SYN was lost is not listed at all.`,
+        kind: 'capture-loss',
+        server: null,
+        text:
+          `The capture misses packets: ${parts.join('; ')}. Verdicts that rest on a packet's absence are not` +
+          ` safe: a reset or ICMP error the capture lost makes a refused or rejected attempt look dropped, a lost` +
+          ` client ACK makes an established one look timed-out, and an attempt whose SYN was lost is not listed at` +
+          ` all.`,
       });
     }
   }
@@ -94,8 +126,18 @@ export function coverageFindings(
     const b = cap.timestampsBackwards;
     if (b === undefined || b.maxMs < CLOCK_FINDING_MS) continue;
     out.push({
-      kind: 'clock-backwards', server: null, file: cap.file,
-      text: `Timestamps in ${cap.file} go backwards ${b.count === 1 ? 'once' : `${b.count} times`} (first at frame ${b.firstFrame}, by up to ${b.maxMs >= 1000 ? `${(b.maxMs / 1000).toFixed(2)} s` : `${b.maxMs} ms`}): ${b.maxMs >= 1000 ? 'the clock was stepped back or files were joined out of order' : 'packets from different queues or interfaces were stamped out of order'}. Verdicts follow a capture clock that never goes back (across a step of a second or more it counts 0.1 s), so they do not change; an answer's afterMs across such a step is not a real delay.`,
+      kind: 'clock-backwards',
+      server: null,
+      file: cap.file,
+      text:
+        `Timestamps in ${cap.file} go backwards ${b.count === 1 ? 'once' : `${b.count} times`}` +
+        ` (first at frame ${b.firstFrame}, by up to` +
+        ` ${b.maxMs >= 1000 ? `${(b.maxMs / 1000).toFixed(2)} s` : `${b.maxMs} ms`}): ` +
+        (b.maxMs >= 1000
+          ? 'the clock was stepped back or files were joined out of order'
+          : 'packets from different queues or interfaces were stamped out of order') +
+        '. Verdicts follow a capture clock that never goes back (across a step of a second or more it counts' +
+        " 0.1 s), so they do not change; an answer's afterMs across such a step is not a real delay.",
     });
   }
   return out;
@@ -114,9 +156,17 @@ const F = {
   for: piece(' for '),
   colon: piece(':'),
   sameport: piece(', yet the same port answered another SYN '),
-  overflow: piece(' s earlier: the host is up and reachable, and its full listen queue drops SYNs silently (the application does not accept() fast enough, or its backlog is too small).'),
-  overflowNext: piece(' Next: on the server, `nstat -az TcpExtListenOverflows TcpExtListenDrops` and `ss -ltn \'sport = :'),
-  overflowNextEnd: piece("'` (Recv-Q reaching Send-Q means full); raise the listen() backlog and `net.core.somaxconn`, or make the service accept faster."),
+  overflow: piece(
+    ' s earlier: the host is up and reachable, and its full listen queue drops SYNs silently (the application does' +
+      ' not accept() fast enough, or its backlog is too small).',
+  ),
+  overflowNext: piece(
+    " Next: on the server, `nstat -az TcpExtListenOverflows TcpExtListenDrops` and `ss -ltn 'sport = :",
+  ),
+  overflowNextEnd: piece(
+    "'` (Recv-Q reaching Send-Q means full); raise the listen() backlog and `net.core.somaxconn`, or make the" +
+      ' service accept faster.',
+  ),
   resetTtl: piece(' The reset came with TTL '),
   while: piece(', while '),
   ownSynAcks: piece("'s own SYN/ACKs arrive with "),
@@ -187,14 +237,20 @@ export class Findings {
     if (note === NOTE_LISTEN_OVERFLOW && this.pendingOverflow) {
       this.pendingOverflow = false;
       this.list.push({
-        kind: 'listen-queue-overflow', server: { ip: f.serverIp, port: f.serverPort },
-        text: `${f.serverIp}:${f.serverPort} answered some SYNs and silently dropped others in the same seconds: its listen queue overflows.`,
+        kind: 'listen-queue-overflow',
+        server: { ip: f.serverIp, port: f.serverPort },
+        text:
+          `${f.serverIp}:${f.serverPort} answered some SYNs and silently dropped others in the same seconds:` +
+          ` its listen queue overflows.`,
       });
     } else if (note === NOTE_INJECTED_RESET && f.answerKind !== ANSWER_NONE && this.pendingInjected) {
       this.pendingInjected = false;
       this.list.push({
-        kind: 'injected-reset', server: { ip: f.serverIp, port: f.serverPort },
-        text: `Resets for ${f.answerFrom} arrive with TTL ${f.ttl}, unlike its SYN/ACKs (${this.ttls.join(', ')}): something on the path resets connections in its name.`,
+        kind: 'injected-reset',
+        server: { ip: f.serverIp, port: f.serverPort },
+        text:
+          `Resets for ${f.answerFrom} arrive with TTL ${f.ttl}, unlike its SYN/ACKs (${this.ttls.join(', ')}):` +
+          ` something on the path resets connections in its name.`,
       });
     }
   }

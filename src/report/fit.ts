@@ -1,6 +1,7 @@
 // Text that fits a terminal width: paragraphs wrapped on word boundaries (a number stays with its
-// unit, a '>' with the address after it, a `command` stays whole when it fits) and tables whose columns wrap, or split into several
-// tables that repeat the first column, so that no line is wider than asked.
+// unit, a '>' with the address after it, a `command` stays whole when it fits) and tables whose
+// columns wrap, or split into several tables that repeat the first column, so that no line is wider
+// than asked.
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -10,7 +11,7 @@ export function visibleLength(s: string): number {
   return s.includes('\u001b') ? s.replace(ANSI, '').length : s.length;
 }
 
-const NUMBER = /^[+\-]?[0-9]+(?:[.,][0-9]+)?$/;
+const NUMBER = /^[+-]?[0-9]+(?:[.,][0-9]+)?$/;
 
 function ticks(w: string): number {
   let n = 0;
@@ -50,7 +51,10 @@ function cut(word: string, width: number): string[] {
     let at = -1;
     for (let k = width - 1; k >= Math.floor(width / 2); k--) {
       const c = w[k];
-      if (c === ',' || c === ':' || c === '/') { at = k + 1; break; }
+      if (c === ',' || c === ':' || c === '/') {
+        at = k + 1;
+        break;
+      }
     }
     if (at <= 0) at = width;
     parts.push(w.slice(0, at));
@@ -167,7 +171,13 @@ export function fitTable(head: readonly string[], rows: readonly (readonly strin
     // One column that cannot fit beside the first even alone: its words are cut.
     const w = columnWidths(sub, width) ?? forced(sub, width);
     if (out.length > 0) out.push('');
-    out.push(...render(pick.map((k) => head[k]!), kept.map((r) => pick.map((k) => r[k] ?? '')), w));
+    out.push(
+      ...render(
+        pick.map((k) => head[k]!),
+        kept.map((r) => pick.map((k) => r[k] ?? '')),
+        w,
+      ),
+    );
     i = j;
   }
   return out;

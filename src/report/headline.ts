@@ -8,11 +8,17 @@ import { failures, type ServiceJson } from './summary.js';
 import { endpointText, plural } from './text.js';
 
 const FAILED: readonly ('refused' | 'rejected' | 'dropped' | 'timed-out' | 'aborted')[] = [
-  'dropped', 'timed-out', 'refused', 'rejected', 'aborted',
+  'dropped',
+  'timed-out',
+  'refused',
+  'rejected',
+  'aborted',
 ];
 
 const FINDING_WORDS: Readonly<Partial<Record<Finding['kind'], string>>> = {
-  'listen-queue-overflow': 'listen queue overflow', 'injected-reset': 'injected resets', 'slow-connect': 'slow connects',
+  'listen-queue-overflow': 'listen queue overflow',
+  'injected-reset': 'injected resets',
+  'slow-connect': 'slow connects',
 };
 
 function serviceName(s: ServiceJson): string {
@@ -28,7 +34,8 @@ function servicePart(s: ServiceJson, findings: readonly Finding[]): string {
   const words = new Set<string>();
   for (const f of findings) {
     const w = FINDING_WORDS[f.kind];
-    if (w !== undefined && f.server !== null && f.server.ip === s.server.ip && f.server.port === s.server.port) words.add(w);
+    if (w !== undefined && f.server !== null && f.server.ip === s.server.ip && f.server.port === s.server.port)
+      words.add(w);
   }
   return `${serviceName(s)} ${parts.join(', ')}${words.size > 0 ? ` (${[...words].join(', ')})` : ''}`;
 }

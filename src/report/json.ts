@@ -2,8 +2,16 @@
 // totals last) and `--format ndjson` (handshake objects one per line, nothing else).
 
 import {
-  ANSWER_ICMP, ANSWER_NONE, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, OUTCOMES, RESET_BY_CLIENT, RESET_BY_SERVER,
-  type ErrnoName, type Outcome, type SettledAttempt,
+  ANSWER_ICMP,
+  ANSWER_NONE,
+  DOUBT_CAPTURE_LOSS,
+  DOUBT_CLIENT_ONLY,
+  OUTCOMES,
+  RESET_BY_CLIENT,
+  RESET_BY_SERVER,
+  type ErrnoName,
+  type Outcome,
+  type SettledAttempt,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';
 import { ByteOut } from './bytes.js';

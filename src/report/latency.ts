@@ -98,9 +98,15 @@ export interface PercentilesJson {
 
 /** A service's connect latency, as json prints it. */
 export interface LatencyJson {
-  /** From the SYN the server answered (the last one sent before its SYN/ACK) to the SYN/ACK: the round trip and the server's own delay. */
+  /**
+   * From the SYN the server answered (the last one sent before its SYN/ACK) to the SYN/ACK: the round trip
+   * and the server's own delay.
+   */
   synAckMs: PercentilesJson;
-  /** From the first SYN to the client's ACK that completed the handshake: what connect() waited, retransmissions included. */
+  /**
+   * From the first SYN to the client's ACK that completed the handshake: what connect() waited,
+   * retransmissions included.
+   */
   connectMs: PercentilesJson;
   /** Completed handshakes whose client had sent its SYN more than once. */
   retransmitted: number;
@@ -114,7 +120,10 @@ export function percentiles(h: Histogram): PercentilesJson {
   return { count: h.count, p50: ms(h.quantile(0.5)), p95: ms(h.quantile(0.95)), max: ms(h.max) };
 }
 
-/** One service's latency over its completed handshakes: SYN → SYN/ACK, first SYN → completed, and the retransmitted count. */
+/**
+ * One service's latency over its completed handshakes: SYN → SYN/ACK, first SYN → completed, and the
+ * retransmitted count.
+ */
 export class ServiceLatency {
   readonly synAck = new Histogram();
   readonly connect = new Histogram();

@@ -17,7 +17,9 @@ function ep(ip: string, port: number): string {
 }
 
 export function handshakeLine(h: HandshakeJson, color: boolean, named = false): string {
-  let s = `${h.start} ${ep(h.client.ip, h.client.port)} > ${ep(h.server.ip, h.server.port)}: ${paintOutcome(h.outcome, color)}`;
+  let s =
+    `${h.start} ${ep(h.client.ip, h.client.port)} > ${ep(h.server.ip, h.server.port)}:` +
+    ` ${paintOutcome(h.outcome, color)}`;
   if (h.errno !== null) s += ` ${h.errno}`;
   const a = h.answer;
   if (a === null) s += ', no answer';
@@ -45,9 +47,13 @@ export function resetsText(r: ResetsJson, open: string, close: string): string {
 export function summaryLine(run: RunReport): string {
   const t = run.summary.totals;
   const parts: string[] = [];
-  for (const [k, n] of Object.entries(t)) if (k !== 'attempts' && n > 0) parts.push(`${n} ${k}${k === 'established' ? resetsText(run.summary.resets, ' (', ')') : ''}`);
+  for (const [k, n] of Object.entries(t))
+    if (k !== 'attempts' && n > 0)
+      parts.push(`${n} ${k}${k === 'established' ? resetsText(run.summary.resets, ' (', ')') : ''}`);
   const packets = run.captures.reduce((n, c) => n + c.packets, 0);
-  let s = `# ${plural(t.attempts, 'attempt')}${parts.length > 0 ? `: ${parts.join(', ')}` : ''} (${plural(packets, 'packet')}`;
+  let s =
+    `# ${plural(t.attempts, 'attempt')}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}` +
+    ` (${plural(packets, 'packet')}`;
   s += `, ${plural(run.captures.length, 'capture')})`;
   if (run.tracker.evicted > 0) s += `; ${run.tracker.evicted} evicted from a full table`;
   for (const c of run.captures) {
@@ -83,6 +89,7 @@ export class LinesReporter implements Reporter {
     const wire = wireLossText(run.captureLoss);
     if (wire !== null) this.out(`# ${wire}\n`);
     for (const f of run.findings) this.out(`# finding: ${f.text}\n`);
-    if (run.evidence !== null) this.out(`# evidence: ${plural(run.evidence.packets, 'packet')} written to ${run.evidence.file}\n`);
+    if (run.evidence !== null)
+      this.out(`# evidence: ${plural(run.evidence.packets, 'packet')} written to ${run.evidence.file}\n`);
   }
 }

@@ -2,8 +2,21 @@
 // become text — once per reported attempt, never per packet.
 
 import {
-  ANSWER_ICMP, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, RESET_BY_CLIENT, RESET_BY_SERVER, TUNNEL_ERSPAN, TUNNEL_GENEVE,
-  TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_PPPOE, TUNNEL_VXLAN, type SettledAttempt, type Carrier, type ErrnoName,
+  ANSWER_ICMP,
+  DOUBT_CAPTURE_LOSS,
+  DOUBT_CLIENT_ONLY,
+  RESET_BY_CLIENT,
+  RESET_BY_SERVER,
+  TUNNEL_ERSPAN,
+  TUNNEL_GENEVE,
+  TUNNEL_GRE,
+  TUNNEL_IPIP,
+  TUNNEL_MPLS,
+  TUNNEL_PPPOE,
+  TUNNEL_VXLAN,
+  type SettledAttempt,
+  type Carrier,
+  type ErrnoName,
   type Outcome,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';

@@ -33,14 +33,20 @@ export interface CaptureJson {
   droppedByKernel?: number;
   /** Live only: packets the interface (its driver) dropped. */
   droppedByInterface?: number;
-  /** Only when it happened: packets stamped before the packet ahead of them, the first one's frame, the largest step. */
+  /**
+   * Only when it happened: packets stamped before the packet ahead of them, the first one's frame, the
+   * largest step.
+   */
   timestampsBackwards?: { count: number; firstFrame: number; maxMs: number };
 }
 
 /** "N received by filter, N dropped by kernel, N dropped by interface" for a live capture, null for a file. */
 export function captureLossText(c: CaptureJson): string | null {
   if (c.received === undefined) return null;
-  return `${c.received} received by filter, ${c.droppedByKernel ?? 0} dropped by kernel, ${c.droppedByInterface ?? 0} dropped by interface`;
+  return (
+    `${c.received} received by filter, ${c.droppedByKernel ?? 0} dropped by kernel,` +
+    ` ${c.droppedByInterface ?? 0} dropped by interface`
+  );
 }
 
 /**
@@ -51,9 +57,12 @@ export function captureLossText(c: CaptureJson): string | null {
 export function captureLossWarning(c: CaptureJson): string | null {
   const lost = (c.droppedByKernel ?? 0) + (c.droppedByInterface ?? 0);
   if (lost === 0) return null;
-  return `${lost} packets were lost before synscope could read them${(c.droppedByKernel ?? 0) > 0 ? ' (kernel ring full: raise --buffer-size)' : ''}: `
-    + 'verdicts may be missing, and dropped / timed-out verdicts and synCount are unsafe '
-    + '(a lost RST or ICMP error makes a refused or rejected attempt look dropped)';
+  return (
+    `${lost} packets were lost before synscope could read` +
+    ` them${(c.droppedByKernel ?? 0) > 0 ? ' (kernel ring full: raise --buffer-size)' : ''}: ` +
+    'verdicts may be missing, and dropped / timed-out verdicts and synCount are unsafe ' +
+    '(a lost RST or ICMP error makes a refused or rejected attempt look dropped)'
+  );
 }
 
 /** Zeek's capture_loss: ACKs of packets never captured among the ACKs seen, and answers without their SYN. */
@@ -114,19 +123,33 @@ export interface Reporter {
 /** The RunReport reporters finish with, from what a read or a live capture found. */
 export function runReport(
   r: {
-    readonly captures: readonly CaptureJson[]; readonly summary: Summary; readonly findings: readonly Finding[];
-    readonly evicted: number; readonly anomalies: Record<string, number>; readonly coverage: Coverage;
+    readonly captures: readonly CaptureJson[];
+    readonly summary: Summary;
+    readonly findings: readonly Finding[];
+    readonly evicted: number;
+    readonly anomalies: Record<string, number>;
+    readonly coverage: Coverage;
   },
-  timeout: number, only: ReadonlySet<Listed>, evidence: RunReport['evidence'],
+  timeout: number,
+  only: ReadonlySet<Listed>,
+  evidence: RunReport['evidence'],
 ): RunReport {
   const c = r.coverage;
   const captureLoss: CaptureLossJson = {
-    acks: c.acks, gaps: c.gaps, percent: c.acks === 0 ? 0 : Math.round((c.gaps / c.acks) * 10000) / 100,
+    acks: c.acks,
+    gaps: c.gaps,
+    percent: c.acks === 0 ? 0 : Math.round((c.gaps / c.acks) * 10000) / 100,
     answersWithoutSyn: c.answersWithoutSyn,
   };
   return {
-    captures: r.captures, summary: r.summary,
+    captures: r.captures,
+    summary: r.summary,
     findings: [...r.findings, ...coverageFindings(c, captureLoss, r.captures, r.summary)],
-    tracker: { evicted: r.evicted, anomalies: r.anomalies }, captureLoss, serverToClient: c.serverToClient, timeout, only, evidence,
+    tracker: { evicted: r.evicted, anomalies: r.anomalies },
+    captureLoss,
+    serverToClient: c.serverToClient,
+    timeout,
+    only,
+    evidence,
   };
 }

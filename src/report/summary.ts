@@ -41,7 +41,16 @@ export interface ServiceJson {
 export const SCAN_PORTS = 32;
 
 export function emptySummary(): SummaryJson {
-  return { attempts: 0, established: 0, refused: 0, rejected: 0, dropped: 0, 'timed-out': 0, aborted: 0, incomplete: 0 };
+  return {
+    attempts: 0,
+    established: 0,
+    refused: 0,
+    rejected: 0,
+    dropped: 0,
+    'timed-out': 0,
+    aborted: 0,
+    incomplete: 0,
+  };
 }
 
 export class ServiceCount {
@@ -118,13 +127,20 @@ const SLOW_SHARE = 0.05;
 /** Index of an outcome in OUTCOMES (a switch on constant strings: no keyed property lookups). */
 export function outcomeIndex(o: Outcome): number {
   switch (o) {
-    case 'established': return 0;
-    case 'refused': return 1;
-    case 'rejected': return 2;
-    case 'dropped': return 3;
-    case 'timed-out': return 4;
-    case 'aborted': return 5;
-    default: return 6;
+    case 'established':
+      return 0;
+    case 'refused':
+      return 1;
+    case 'rejected':
+      return 2;
+    case 'dropped':
+      return 3;
+    case 'timed-out':
+      return 4;
+    case 'aborted':
+      return 5;
+    default:
+      return 6;
   }
 }
 
@@ -185,7 +201,13 @@ export class Summary {
       }
       // A copy: the tracker reuses the attempt's addr Buffer once the attempt is reported. IPv4
       // needs none: ip4 is the address (a flood of services costs ~100 bytes less each).
-      s = new ServiceCount(len === 4 ? null : Buffer.from(addr.subarray(len, 2 * len)), len, len === 4 ? ip4 : 0, port, head);
+      s = new ServiceCount(
+        len === 4 ? null : Buffer.from(addr.subarray(len, 2 * len)),
+        len,
+        len === 4 ? ip4 : 0,
+        port,
+        head,
+      );
       this.services.set(h, s);
       this.count++;
     }
@@ -231,13 +253,21 @@ export class Summary {
         if (l === null || l.retransmitted === 0 || l.retransmitted < SLOW_SHARE * l.connect.count) continue;
         const c = percentiles(l.connect);
         const a = percentiles(l.synAck);
-                out.push({
-          kind: 'slow-connect', server: { ip: s.ip, port: s.port },
-          text: `${endpointText(s.ip, s.port)}: ${l.retransmitted} of ${l.connect.count} connects needed SYN retransmissions (first SYN to connected: p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms), while its SYN/ACK followed the SYN it answered in ${a.p50} ms (p50): SYNs were lost on the way or dropped by the server (a full listen queue, loss on the path), and each one cost the client a retransmission timeout.`,
+        out.push({
+          kind: 'slow-connect',
+          server: { ip: s.ip, port: s.port },
+          text:
+            `${endpointText(s.ip, s.port)}: ${l.retransmitted} of ${l.connect.count} connects needed SYN` +
+            ` retransmissions (first SYN to connected: p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms), while` +
+            ` its SYN/ACK followed the SYN it answered in ${a.p50} ms (p50): SYNs were lost on the way or dropped` +
+            ` by the server (a full listen queue, loss on the path), and each one cost the client a retransmission` +
+            ` timeout.`,
         });
       }
     }
-    return out.sort((x, y) => (x.server.ip < y.server.ip ? -1 : x.server.ip > y.server.ip ? 1 : (x.server.port ?? 0) - (y.server.port ?? 0)));
+    return out.sort((x, y) =>
+      x.server.ip < y.server.ip ? -1 : x.server.ip > y.server.ip ? 1 : (x.server.port ?? 0) - (y.server.port ?? 0),
+    );
   }
 
   /** Services with no packet of their own in the capture although their clients acknowledge some. */
@@ -262,17 +292,29 @@ export class Summary {
         portsPerIp.set(ip, (portsPerIp.get(ip) ?? 0) + 1);
       }
     }
-    const merged = new Map<string, {
-      ip: string; port: number | null; ports: number; counts: number[]; resets: ResetsJson; latency: ServiceLatency | null;
-    }>();
+    const merged = new Map<
+      string,
+      {
+        ip: string;
+        port: number | null;
+        ports: number;
+        counts: number[];
+        resets: ResetsJson;
+        latency: ServiceLatency | null;
+      }
+    >();
     for (const s of named) {
       const scan = (portsPerIp.get(s.ip) ?? 0) > SCAN_PORTS;
       const key = scan ? s.ip : `${s.ip} ${s.port}`;
       let m = merged.get(key);
       if (m === undefined) {
         m = {
-          ip: s.ip, port: scan ? null : s.port, ports: 0, counts: new Array<number>(OUTCOMES.length).fill(0),
-          resets: { byClient: 0, byServer: 0 }, latency: scan ? null : s.latency,
+          ip: s.ip,
+          port: scan ? null : s.port,
+          ports: 0,
+          counts: new Array<number>(OUTCOMES.length).fill(0),
+          resets: { byClient: 0, byServer: 0 },
+          latency: scan ? null : s.latency,
         };
         merged.set(key, m);
       }
@@ -298,8 +340,7 @@ export class Summary {
       if (m.latency !== null) j.latency = m.latency.json();
       out.push(j);
     }
-    out.sort((x, y) => failures(y) - failures(x) || y.attempts - x.attempts
-      || compareEndpoint(x.server, y.server));
+    out.sort((x, y) => failures(y) - failures(x) || y.attempts - x.attempts || compareEndpoint(x.server, y.server));
     return out;
   }
 }

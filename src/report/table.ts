@@ -21,13 +21,19 @@ export const TABLE_MAX_SERVICES = 30;
 const MAX_DIAGNOSES = 10;
 
 const ERRNO_OF: Readonly<Record<string, string>> = {
-  established: '', refused: 'ECONNREFUSED', rejected: 'per ICMP', dropped: 'ETIMEDOUT', 'timed-out': 'ETIMEDOUT',
-  aborted: '', incomplete: '',
+  established: '',
+  refused: 'ECONNREFUSED',
+  rejected: 'per ICMP',
+  dropped: 'ETIMEDOUT',
+  'timed-out': 'ETIMEDOUT',
+  aborted: '',
+  incomplete: '',
 };
 
 /** Service columns for established connections reset later, shown when any was. */
 export const RESET_COLUMNS: readonly { key: keyof ResetsJson; head: string }[] = [
-  { key: 'byClient', head: 'reset by client' }, { key: 'byServer', head: 'reset by server' },
+  { key: 'byClient', head: 'reset by client' },
+  { key: 'byServer', head: 'reset by server' },
 ];
 
 /** Service columns for connect latency: SYN → SYN/ACK, first SYN → connected, retransmitted connects. */
@@ -136,8 +142,10 @@ export class TableReporter implements Reporter {
       if (t[k] === 0) continue;
       sum.push([paintOutcome(k, color), String(t[k]), ERRNO_OF[k] ?? '']);
       // Established, then reset: "connection reset by peer" for the other side's application.
-      if (k === 'established' && resets.byClient > 0) sum.push(['  reset by client', String(resets.byClient), 'ECONNRESET']);
-      if (k === 'established' && resets.byServer > 0) sum.push(['  reset by server', String(resets.byServer), 'ECONNRESET']);
+      if (k === 'established' && resets.byClient > 0)
+        sum.push(['  reset by client', String(resets.byClient), 'ECONNRESET']);
+      if (k === 'established' && resets.byServer > 0)
+        sum.push(['  reset by server', String(resets.byServer), 'ECONNRESET']);
     }
     sum.push(['total', String(t.attempts), '']);
     o('\n');
@@ -156,7 +164,9 @@ export class TableReporter implements Reporter {
       const latency = shown.some((s) => s.latency !== undefined) ? LATENCY_HEADS : [];
       const rows = shown.map((s) => [
         s.server.port === null ? `${s.server.ip} (${s.ports} ports)` : endpointText(s.server.ip, s.server.port),
-        String(s.attempts), ...present.map((k) => String(s[k] ?? '')), ...resetCols.map((c) => String(s.resets?.[c.key] || '')),
+        String(s.attempts),
+        ...present.map((k) => String(s[k] ?? '')),
+        ...resetCols.map((c) => String(s.resets?.[c.key] || '')),
         ...(latency.length === 0 ? [] : latencyCells(s.latency)),
       ]);
       o('\nservices\n');
@@ -188,14 +198,20 @@ export class TableReporter implements Reporter {
         const row = [
           startText(h.start, oneDay ? day : null),
           `${endpointText(h.client.ip, h.client.port)} > ${endpointText(h.server.ip, h.server.port)}`,
-          outcome, String(h.synCount), answerText(h), framesCell(h, this.several),
+          outcome,
+          String(h.synCount),
+          answerText(h),
+          framesCell(h, this.several),
         ];
         if (tunnels) row.push(h.tunnel === undefined ? '' : tunnelText(h.tunnel));
         return row;
       });
       o('\n');
       this.say(which);
-      this.table(['start', 'client > server', 'outcome', 'syns', 'answer', 'frames', ...(tunnels ? ['tunnel'] : [])], rows);
+      this.table(
+        ['start', 'client > server', 'outcome', 'syns', 'answer', 'frames', ...(tunnels ? ['tunnel'] : [])],
+        rows,
+      );
       if (this.listed > this.rows.length) {
         this.say(`... and ${this.listed - this.rows.length} more (use --format lines, json or ndjson for all)`);
       }

@@ -57,7 +57,8 @@ const TENS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 100
 
 /** ".001" .. ".999" without trailing zeros ("" for 0), by thousandths. */
 const FRACTIONS: readonly string[] = Array.from({ length: 1000 }, (_, i) =>
-  i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`);
+  i === 0 ? '' : `.${String(i).padStart(3, '0').replace(/0+$/, '')}`,
+);
 
 /**
  * String(x) for a duration in milliseconds rounded to the microsecond (k / 1000), without the
@@ -78,7 +79,13 @@ export function millisBetween(sec1: number, nsec1: number, sec2: number, nsec2: 
 }
 
 const COLOURS: Readonly<Record<string, string>> = {
-  established: '32', refused: '31', rejected: '31', dropped: '33', 'timed-out': '33', aborted: '35', incomplete: '2',
+  established: '32',
+  refused: '31',
+  rejected: '31',
+  dropped: '33',
+  'timed-out': '33',
+  aborted: '35',
+  incomplete: '2',
 };
 
 /** Wraps an outcome name in its ANSI colour when `color` is on. */
@@ -100,7 +107,8 @@ export function endpointText(ip: string, port: number): string {
  */
 export function framesText(
   h: { file: string; frames: readonly number[]; spans?: readonly { file: string; frames: readonly number[] }[] },
-  sep: string, named = false,
+  sep: string,
+  named = false,
 ): string {
   if (h.spans === undefined) return named ? `${h.file}:${h.frames.join(sep)}` : h.frames.join(sep);
   return h.spans.map((s) => `${s.file}:${s.frames.join(sep)}`).join(' ');

@@ -11,7 +11,16 @@ import type { ServiceCount } from './summary.js';
 export const BUCKETS = 96;
 
 /** The series, bottom to top in a bar: the outcomes, with an established connection later reset apart. */
-export const SERIES = ['established', 'reset', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete'] as const;
+export const SERIES = [
+  'established',
+  'reset',
+  'refused',
+  'rejected',
+  'dropped',
+  'timed-out',
+  'aborted',
+  'incomplete',
+] as const;
 export type Series = (typeof SERIES)[number];
 export const S_ESTABLISHED = 0;
 export const S_RESET = 1;
@@ -23,7 +32,10 @@ export const MAX_CHART_SERVICES = 4096;
 /** Per-service rows: established, incomplete. */
 const OWN_ROWS = 2;
 
-/** Outcome index (summary.ts's order: established, refused, rejected, dropped, timed-out, aborted, incomplete) → series. */
+/**
+ * Outcome index (summary.ts's order: established, refused, rejected, dropped, timed-out, aborted,
+ * incomplete) → series.
+ */
 const SERIES_OF_OUTCOME = [S_ESTABLISHED, 2, 3, 4, 5, 6, S_INCOMPLETE];
 
 /** Whether a service counted in the summary had a failure (the summary's failures(), on its counters). */
@@ -154,10 +166,18 @@ export class OutcomeTimeline {
         if (b > last) last = b;
       }
     }
-    if (last < 0) return { startSec: Number.isNaN(this.origin) ? 0 : this.origin, widthSec: this.width, counts: counts.map(() => []), servicesLeftOut };
+    if (last < 0)
+      return {
+        startSec: Number.isNaN(this.origin) ? 0 : this.origin,
+        widthSec: this.width,
+        counts: counts.map(() => []),
+        servicesLeftOut,
+      };
     return {
-      startSec: this.origin + first * this.width, widthSec: this.width,
-      counts: counts.map((row) => row.slice(first, last + 1)), servicesLeftOut,
+      startSec: this.origin + first * this.width,
+      widthSec: this.width,
+      counts: counts.map((row) => row.slice(first, last + 1)),
+      servicesLeftOut,
     };
   }
 }

@@ -5,14 +5,27 @@ import type { FragmentPart } from '../decode/reassembly.js';
 import type { Verdict } from './outcome.js';
 
 export {
-  TUNNEL_ERSPAN, TUNNEL_GENEVE, TUNNEL_GRE, TUNNEL_IPIP, TUNNEL_MPLS, TUNNEL_NONE, TUNNEL_PPPOE, TUNNEL_VXLAN,
+  TUNNEL_ERSPAN,
+  TUNNEL_GENEVE,
+  TUNNEL_GRE,
+  TUNNEL_IPIP,
+  TUNNEL_MPLS,
+  TUNNEL_NONE,
+  TUNNEL_PPPOE,
+  TUNNEL_VXLAN,
 } from '../decode/view.js';
 
 /** The outcomes of the contract, spelled as in the JSON. */
 export type Outcome = 'established' | 'refused' | 'rejected' | 'dropped' | 'timed-out' | 'aborted' | 'incomplete';
 
 export const OUTCOMES: readonly Outcome[] = [
-  'established', 'refused', 'rejected', 'dropped', 'timed-out', 'aborted', 'incomplete',
+  'established',
+  'refused',
+  'rejected',
+  'dropped',
+  'timed-out',
+  'aborted',
+  'incomplete',
 ];
 
 /**
@@ -23,8 +36,16 @@ export type Listed = Outcome | 'reset';
 
 /** Errno names a client application can see for a failed connect(). */
 export type ErrnoName =
-  | 'ECONNREFUSED' | 'ETIMEDOUT' | 'ENETUNREACH' | 'EHOSTUNREACH' | 'ENOPROTOOPT' | 'EOPNOTSUPP'
-  | 'EHOSTDOWN' | 'ENONET' | 'EPROTO' | 'EACCES';
+  | 'ECONNREFUSED'
+  | 'ETIMEDOUT'
+  | 'ENETUNREACH'
+  | 'EHOSTUNREACH'
+  | 'ENOPROTOOPT'
+  | 'EOPNOTSUPP'
+  | 'EHOSTDOWN'
+  | 'ENONET'
+  | 'EPROTO'
+  | 'EACCES';
 
 // --- tracker states (Zeek's EndpointState, for the handshake as a whole) ---
 /** SYN seen (perhaps retransmitted), nothing answered yet. */

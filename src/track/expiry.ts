@@ -1,9 +1,7 @@
 // Timeouts on the capture clock (never wall time): which timer an attempt waits on (one per status,
 // store.ts), how long, and what happens when the wait is over. Live mode feeds the same clock plus idle ticks.
 
-import {
-  S_CONNECTED, S_LINGERING, S_OPEN, S_REJECTED, S_SUPERSEDED, S_TOMBSTONE, type AttemptStore,
-} from './store.js';
+import { S_CONNECTED, S_LINGERING, S_OPEN, S_REJECTED, S_SUPERSEDED, S_TOMBSTONE, type AttemptStore } from './store.js';
 import { IdHeap } from '../heap.js';
 import { TimerList } from './table.js';
 
@@ -28,9 +26,10 @@ export const LINGER = 0.5;
 export const LIVE_LINGER = 0.01;
 /**
  * How long an ICMP rejection waits, in `read` and live alike, for a retransmission that would prove
- * the client ignored it (live prints the verdict that much later, and then agrees with `read`). Linux takes an ICMP error that arrives while connect() still holds the socket lock
- * as a soft error only (tcp_v4_err(): "if (!sock_owned_by_user(sk)) tcp_done_with_error(sk, err);
- * else WRITE_ONCE(sk->sk_err_soft, err);") and retransmits the SYN after its initial RTO of 1 s.
+ * the client ignored it (live prints the verdict that much later, and then agrees with `read`). Linux
+ * takes an ICMP error that arrives while connect() still holds the socket lock as a soft error only
+ * (tcp_v4_err(): "if (!sock_owned_by_user(sk)) tcp_done_with_error(sk, err); else
+ * WRITE_ONCE(sk->sk_err_soft, err);") and retransmits the SYN after its initial RTO of 1 s.
  */
 export const REJECTED_WAIT = 2.5;
 /** Live tombstones absorb retransmissions for as long as a client can keep sending them. */
@@ -90,11 +89,16 @@ export class TimerLists {
   /** The list a slot of this status waits on (the heap is not one: see handshake), or null. */
   listOf(status: number): TimerList | null {
     switch (status) {
-      case S_CONNECTED: return this.established;
-      case S_LINGERING: return this.linger;
-      case S_TOMBSTONE: return this.tombstone;
-      case S_REJECTED: return this.rejected;
-      default: return null;
+      case S_CONNECTED:
+        return this.established;
+      case S_LINGERING:
+        return this.linger;
+      case S_TOMBSTONE:
+        return this.tombstone;
+      case S_REJECTED:
+        return this.rejected;
+      default:
+        return null;
     }
   }
 

@@ -4,8 +4,9 @@
 //
 // Transitions (state × event → state). "client"/"server" say who sent the packet.
 //
-//   (none)         client SYN                         → SYN_SENT      new attempt (a new ISN on a 4-tuple is a new
-//                                                                     attempt; an unfinished old one waits for its verdict)
+//   (none)         client SYN                         → SYN_SENT      new attempt (a new ISN on a 4-tuple is a
+//                                                                     new attempt; an unfinished old one waits for
+//                                                                     its verdict)
 //   SYN_SENT       client SYN, same ISN               → SYN_SENT      retransmission (synCount++), or a copy (< 100 ms)
 //   SYN_SENT       server SYN/ACK, ack = ISN+1        → SYNACK_SEEN   (ack up to ISN+1+data for a Fast Open SYN)
 //   SYN_SENT       server RST+ACK, ack = ISN+1        → DONE refused
@@ -58,12 +59,39 @@ import { Frame } from '../capture/source.js';
 import type { FragmentFrames } from '../decode/reassembly.js';
 import { decodePacket } from '../decode/packet.js';
 import {
-  DECODE_OK, KIND_ICMP_ERROR, KIND_TCP, PacketView, TCP_FLAG_ACK, TCP_FLAG_FIN, TCP_FLAG_RST, TCP_FLAG_SYN,
+  DECODE_OK,
+  KIND_ICMP_ERROR,
+  KIND_TCP,
+  PacketView,
+  TCP_FLAG_ACK,
+  TCP_FLAG_FIN,
+  TCP_FLAG_RST,
+  TCP_FLAG_SYN,
 } from '../decode/view.js';
 import {
-  ANSWER_ICMP, ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, Carrier, DOUBT_CAPTURE_LOSS, DOUBT_CLIENT_ONLY, DOUBT_NONE,
-  END_ABORTED, END_ESTABLISHED, END_NONE, END_REFUSED, END_REJECTED, MAX_FRAMES, RESET_BY_CLIENT, RESET_BY_SERVER,
-  RESET_NONE, SYNS_WITHOUT_DOUBT, ST_DONE, ST_ESTABLISHED, ST_SYNACK_SEEN, ST_SYN_SENT, SettledAttempt,
+  ANSWER_ICMP,
+  ANSWER_NONE,
+  ANSWER_RST,
+  ANSWER_SYNACK,
+  Carrier,
+  DOUBT_CAPTURE_LOSS,
+  DOUBT_CLIENT_ONLY,
+  DOUBT_NONE,
+  END_ABORTED,
+  END_ESTABLISHED,
+  END_NONE,
+  END_REFUSED,
+  END_REJECTED,
+  MAX_FRAMES,
+  RESET_BY_CLIENT,
+  RESET_BY_SERVER,
+  RESET_NONE,
+  SYNS_WITHOUT_DOUBT,
+  ST_DONE,
+  ST_ESTABLISHED,
+  ST_SYNACK_SEEN,
+  ST_SYN_SENT,
+  SettledAttempt,
 } from './attempt.js';
 import { DUPLICATE_WINDOW, ESTABLISHED_IDLE, TOMBSTONE_WAIT, TimerLists } from './expiry.js';
 import { KeptPackets } from './kept.js';
@@ -71,7 +99,15 @@ import { ListingOrder } from './order.js';
 import { icmpErrno, outcome, type Verdict } from './outcome.js';
 import { TimeWindow, hostMatch, type HostNets, type PortSet, type Selection } from './select.js';
 import {
-  AttemptStore, FRAMES_INLINE, S_CONNECTED, S_LINGERING, S_OPEN, S_REJECTED, S_SETTLED, S_SUPERSEDED, S_TOMBSTONE,
+  AttemptStore,
+  FRAMES_INLINE,
+  S_CONNECTED,
+  S_LINGERING,
+  S_OPEN,
+  S_REJECTED,
+  S_SETTLED,
+  S_SUPERSEDED,
+  S_TOMBSTONE,
 } from './store.js';
 import { AttemptTable, MATCH_FROM_CLIENT, ip4At, tupleHash, withTunnel } from './table.js';
 
@@ -95,14 +131,26 @@ export interface TrackerOptions {
 }
 
 export const DEFAULT_TRACKER_OPTIONS: TrackerOptions = {
-  timeout: 3, live: false, keepPackets: false, maxAttempts: 50_000, maxPending: 10_000, hosts: null, ports: null, window: null,
+  timeout: 3,
+  live: false,
+  keepPackets: false,
+  maxAttempts: 50_000,
+  maxPending: 10_000,
+  hosts: null,
+  ports: null,
+  window: null,
 };
 
 /** The tracker's options for a selection: one TimeWindow for all the inputs of a run. */
-export function trackerSelection(s: Selection, window?: TimeWindow | null): Pick<TrackerOptions, 'hosts' | 'ports' | 'window'> {
+export function trackerSelection(
+  s: Selection,
+  window?: TimeWindow | null,
+): Pick<TrackerOptions, 'hosts' | 'ports' | 'window'> {
   return {
-    hosts: s.hosts, ports: s.ports,
-    window: window !== undefined ? window : s.since === null && s.until === null ? null : new TimeWindow(s.since, s.until),
+    hosts: s.hosts,
+    ports: s.ports,
+    window:
+      window !== undefined ? window : s.since === null && s.until === null ? null : new TimeWindow(s.since, s.until),
   };
 }
 
@@ -230,8 +278,15 @@ export class HandshakeTracker {
   /** The fragments' frames of the packet being handled, when it was reassembled. */
   private parts: FragmentFrames | null = null;
   readonly anomalies: Anomalies = {
-    rst_without_ack: 0, synack_bad_ack: 0, synack_not_captured: 0, simultaneous_open: 0,
-    icmp_not_fatal: 0, icmp_soft_error: 0, answer_after_verdict: 0, released_early: 0, timestamps_backwards: 0,
+    rst_without_ack: 0,
+    synack_bad_ack: 0,
+    synack_not_captured: 0,
+    simultaneous_open: 0,
+    icmp_not_fatal: 0,
+    icmp_soft_error: 0,
+    answer_after_verdict: 0,
+    released_early: 0,
+    timestamps_backwards: 0,
     answer_before_syn: 0,
   };
   readonly coverage: Coverage = { serverToClient: 0, acks: 0, gaps: 0, answersWithoutSyn: 0 };
@@ -288,7 +343,7 @@ export class HandshakeTracker {
       this.baseSec = sec;
       this.opts.window?.anchor(sec, nsec);
     }
-    return (sec - this.baseSec) + nsec * 1e-9;
+    return sec - this.baseSec + nsec * 1e-9;
   }
 
   /**
@@ -396,8 +451,10 @@ export class HandshakeTracker {
     }
     if (s < 0) {
       // Mid-stream, or an answer whose SYN is not (yet) in the capture.
-      if ((flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) === (TCP_FLAG_SYN | TCP_FLAG_ACK)
-        || ((flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) === (TCP_FLAG_RST | TCP_FLAG_ACK) && v.seq === 0)) {
+      if (
+        (flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) === (TCP_FLAG_SYN | TCP_FLAG_ACK) ||
+        ((flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) === (TCP_FLAG_RST | TCP_FLAG_ACK) && v.seq === 0)
+      ) {
         // RFC 793: a reset answering a segment without ACK (a SYN) "has sequence number zero".
         if (!this.replaying && this.hold(frame, hash, t)) return;
         this.coverage.serverToClient++;
@@ -410,10 +467,18 @@ export class HandshakeTracker {
       this.coverage.serverToClient++;
     }
     switch (this.st.state[s]) {
-      case ST_SYN_SENT: this.onSynSent(s, fromClient, frame, v, t); break;
-      case ST_SYNACK_SEEN: this.onSynAckSeen(s, fromClient, frame, v, t); break;
-      case ST_ESTABLISHED: this.onEstablished(s, fromClient, frame, v, t); break;
-      default: this.onDone(s, frame, v, t); break;
+      case ST_SYN_SENT:
+        this.onSynSent(s, fromClient, frame, v, t);
+        break;
+      case ST_SYNACK_SEEN:
+        this.onSynAckSeen(s, fromClient, frame, v, t);
+        break;
+      case ST_ESTABLISHED:
+        this.onEstablished(s, fromClient, frame, v, t);
+        break;
+      default:
+        this.onDone(s, frame, v, t);
+        break;
     }
   }
 
@@ -426,7 +491,8 @@ export class HandshakeTracker {
       }
       const st = this.st;
       if (st.isn[s] === v.seq) {
-        if (st.status[s] === S_REJECTED && st.synCount[s] === 1 && t - st.doneTime[s]! >= SOFT_ERROR_MIN_GAP) this.reopen(s);
+        if (st.status[s] === S_REJECTED && st.synCount[s] === 1 && t - st.doneTime[s]! >= SOFT_ERROR_MIN_GAP)
+          this.reopen(s);
         this.attach(s, frame);
         if (t - st.lastSynTime[s]! >= DUPLICATE_WINDOW) st.synCount[s]++;
         st.lastSynTime[s] = t;
@@ -552,7 +618,8 @@ export class HandshakeTracker {
     const st = this.st;
     const flags = v.flags;
     if (!fromClient) {
-      if ((flags & TCP_FLAG_SYN) !== 0) { // SYN/ACK
+      if ((flags & TCP_FLAG_SYN) !== 0) {
+        // SYN/ACK
         if (!this.ackAcceptable(s, v.ack)) {
           this.anomalies.synack_bad_ack++;
           this.attach(s, frame);
@@ -605,7 +672,7 @@ export class HandshakeTracker {
         this.decide(s, END_ABORTED, t);
         return;
       }
-      if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === ((this.st.serverIsn[s]! + 1) >>> 0)) {
+      if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === (this.st.serverIsn[s]! + 1) >>> 0) {
         this.attach(s, frame);
         this.coverage.acks++;
         this.clientSent(s, v);
@@ -624,7 +691,8 @@ export class HandshakeTracker {
       }
       return;
     }
-    if ((flags & TCP_FLAG_SYN) !== 0) { // a SYN/ACK retransmission
+    if ((flags & TCP_FLAG_SYN) !== 0) {
+      // a SYN/ACK retransmission
       this.attach(s, frame);
       this.touch(s, t);
     }
@@ -638,8 +706,14 @@ export class HandshakeTracker {
       else this.serverSent(s, v);
     }
     // A copy of the ACK that completed the handshake (-i any, a router's capture) is one of its packets.
-    if (fromClient && t - st.ackTime[s]! < ACK_COPY_WINDOW && (flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0
-      && v.payloadLen === 0 && v.seq === ((st.isn[s]! + 1) >>> 0) && v.ack === ((st.serverIsn[s]! + 1) >>> 0)) {
+    if (
+      fromClient &&
+      t - st.ackTime[s]! < ACK_COPY_WINDOW &&
+      (flags & (TCP_FLAG_SYN | TCP_FLAG_RST | TCP_FLAG_FIN)) === 0 &&
+      v.payloadLen === 0 &&
+      v.seq === (st.isn[s]! + 1) >>> 0 &&
+      v.ack === (st.serverIsn[s]! + 1) >>> 0
+    ) {
       this.attach(s, frame);
     }
     if ((flags & TCP_FLAG_RST) !== 0) {
@@ -812,7 +886,7 @@ export class HandshakeTracker {
    * up to ISN+1 plus the data a Fast Open SYN carried (Linux: tcp_rcv_synsent_state_process()).
    */
   private ackAcceptable(s: number, ack: number): boolean {
-    return ((ack - this.st.isn[s]! - 1) >>> 0) <= this.st.synLen[s]!;
+    return (ack - this.st.isn[s]! - 1) >>> 0 <= this.st.synLen[s]!;
   }
 
   /** Copies how the SYN was carried (its tunnel, as the innermost encapsulation) into a new attempt's slot. */
@@ -864,7 +938,11 @@ export class HandshakeTracker {
       return;
     }
     st.setFrame(s, n, number);
-    for (let i = n; i > 0 && st.frameAt(s, i - 1) > st.frameAt(s, i) && (files === null || files[i - 1] === files[i]); i--) {
+    for (
+      let i = n;
+      i > 0 && st.frameAt(s, i - 1) > st.frameAt(s, i) && (files === null || files[i - 1] === files[i]);
+      i--
+    ) {
       const x = st.frameAt(s, i);
       st.setFrame(s, i, st.frameAt(s, i - 1));
       st.setFrame(s, i - 1, x);
@@ -929,7 +1007,8 @@ export class HandshakeTracker {
     const c = this.coverage;
     if (o === 'dropped' && st.synCount[s]! >= SYNS_WITHOUT_DOUBT) return;
     if (o === 'dropped' && c.serverToClient === 0) st.doubt[s] = DOUBT_CLIENT_ONLY;
-    else if ((o === 'dropped' || o === 'timed-out') && c.gaps + c.answersWithoutSyn > 0) st.doubt[s] = DOUBT_CAPTURE_LOSS;
+    else if ((o === 'dropped' || o === 'timed-out') && c.gaps + c.answersWithoutSyn > 0)
+      st.doubt[s] = DOUBT_CAPTURE_LOSS;
   }
 
   // ---------------------------------------------------------------- the lifecycle (store.ts draws it)
@@ -999,7 +1078,10 @@ export class HandshakeTracker {
     this.timers.enter(s);
   }
 
-  /** A new ISN took the 4-tuple of an open handshake (S_OPEN → S_SUPERSEDED): its verdict is due --timeout after its start. */
+  /**
+   * A new ISN took the 4-tuple of an open handshake (S_OPEN → S_SUPERSEDED): its verdict is due --timeout
+   * after its start.
+   */
   private supersede(s: number): void {
     const st = this.st;
     this.table.delete(s);
@@ -1246,4 +1328,3 @@ const FIN_SERVER = 2;
 function seqAfter(x: number, y: number): boolean {
   return ((x - y) | 0) > 0;
 }
-

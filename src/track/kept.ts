@@ -21,8 +21,14 @@ export class KeptPackets {
     const data = Buffer.allocUnsafe(frame.caplen);
     frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
     list.push({
-      number: frame.number, fileIndex: frame.fileIndex, seq, tsSec: frame.tsSec, tsNsec: frame.tsNsec,
-      linkType: frame.linkType, origLen: frame.origLen, data,
+      number: frame.number,
+      fileIndex: frame.fileIndex,
+      seq,
+      tsSec: frame.tsSec,
+      tsNsec: frame.tsNsec,
+      linkType: frame.linkType,
+      origLen: frame.origLen,
+      data,
     });
   }
 

@@ -2,8 +2,16 @@
 // no packets, no clock but the one passed in, so every row can be unit-tested on its own.
 
 import {
-  ANSWER_ICMP, END_ABORTED, END_ESTABLISHED, END_REFUSED, END_REJECTED, ST_DONE, ST_ESTABLISHED,
-  ST_SYNACK_SEEN, type ErrnoName, type Outcome,
+  ANSWER_ICMP,
+  END_ABORTED,
+  END_ESTABLISHED,
+  END_REFUSED,
+  END_REJECTED,
+  ST_DONE,
+  ST_ESTABLISHED,
+  ST_SYNACK_SEEN,
+  type ErrnoName,
+  type Outcome,
 } from './attempt.js';
 import { icmpMeaning } from '../decode/icmp-codes.js';
 
@@ -54,15 +62,19 @@ export function outcome(a: OutcomeInput, endTime: number, timeout: number): Verd
   const due = timeout - EPSILON;
   if (a.state === ST_DONE || a.state === ST_ESTABLISHED) {
     switch (a.end) {
-      case END_ESTABLISHED: return V_ESTABLISHED;
-      case END_REFUSED: return V_REFUSED;
-      case END_ABORTED: return V_ABORTED;
+      case END_ESTABLISHED:
+        return V_ESTABLISHED;
+      case END_REFUSED:
+        return V_REFUSED;
+      case END_ABORTED:
+        return V_ABORTED;
       case END_REJECTED:
         if (a.answerKind === ANSWER_ICMP) {
           return { outcome: 'rejected', errno: icmpErrno(a.icmpVersion, a.icmpType, a.icmpCode) };
         }
         return { outcome: 'rejected', errno: null };
-      default: return V_INCOMPLETE;
+      default:
+        return V_INCOMPLETE;
     }
   }
   if (a.state === ST_SYNACK_SEEN) {

@@ -40,7 +40,10 @@ export const FRAMES_INLINE = 8;
 
 const INITIAL_SLOTS = 1024;
 
-function grown<T extends Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array | Int16Array>(a: T, n: number): T {
+function grown<T extends Float64Array | Int32Array | Uint32Array | Uint16Array | Uint8Array | Int16Array>(
+  a: T,
+  n: number,
+): T {
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
   return b;

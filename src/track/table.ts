@@ -111,7 +111,14 @@ export class AttemptTable {
    * withTunnel(tupleHash(), key) of the same endpoints.
    */
   find(
-    hash: number, buf: Buffer, srcOff: number, srcPort: number, dstOff: number, dstPort: number, len: number, key: number,
+    hash: number,
+    buf: Buffer,
+    srcOff: number,
+    srcPort: number,
+    dstOff: number,
+    dstPort: number,
+    len: number,
+    key: number,
   ): number {
     const st = this.st;
     const chain = st.chain;
@@ -146,13 +153,21 @@ export class AttemptTable {
     while (s >= 0) {
       if (addrLen[s] === len && tunnelKey[s] === key) {
         const o = s * 32;
-        if (cp[s] === srcPort && sp[s] === dstPort
-          && sameBytes(addr, o, buf, srcOff, len) && sameBytes(addr, o + len, buf, dstOff, len)) {
+        if (
+          cp[s] === srcPort &&
+          sp[s] === dstPort &&
+          sameBytes(addr, o, buf, srcOff, len) &&
+          sameBytes(addr, o + len, buf, dstOff, len)
+        ) {
           this.direction = MATCH_FROM_CLIENT;
           return s;
         }
-        if (cp[s] === dstPort && sp[s] === srcPort
-          && sameBytes(addr, o, buf, dstOff, len) && sameBytes(addr, o + len, buf, srcOff, len)) {
+        if (
+          cp[s] === dstPort &&
+          sp[s] === srcPort &&
+          sameBytes(addr, o, buf, dstOff, len) &&
+          sameBytes(addr, o + len, buf, srcOff, len)
+        ) {
           this.direction = MATCH_FROM_SERVER;
           return s;
         }
