@@ -47,6 +47,22 @@ export interface FragmentPart {
   readonly data: Buffer;
 }
 
+/** A kept copy of `frame`, the `seq`th packet of the timeline: its own bytes and its record's fields. */
+export function copyOfFrame(frame: Frame, seq: number): FragmentPart {
+  const data = Buffer.allocUnsafe(frame.caplen);
+  frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
+  return {
+    number: frame.number,
+    fileIndex: frame.fileIndex,
+    seq,
+    tsSec: frame.tsSec,
+    tsNsec: frame.tsNsec,
+    linkType: frame.linkType,
+    origLen: frame.origLen,
+    data,
+  };
+}
+
 /** The frames a reassembled packet was made of, in timeline order; reused for every datagram. */
 export class FragmentFrames {
   count = 0;
@@ -349,24 +365,13 @@ export class Reassembler {
 
   private keep(s: number, frame: Frame, seq: number): void {
     if (this.keptBytes + frame.caplen > KEEP_BUDGET) return;
-    const data = Buffer.allocUnsafe(frame.caplen);
-    frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
     this.keptBytes += frame.caplen;
     let list = this.kept[s];
     if (list === null || list === undefined) {
       list = [];
       this.kept[s] = list;
     }
-    list.push({
-      number: frame.number,
-      fileIndex: frame.fileIndex,
-      seq,
-      tsSec: frame.tsSec,
-      tsNsec: frame.tsNsec,
-      linkType: frame.linkType,
-      origLen: frame.origLen,
-      data,
-    });
+    list.push(copyOfFrame(frame, seq));
   }
 
   // ---------------------------------------------------------------- the reassembled datagram

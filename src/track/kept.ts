@@ -3,6 +3,7 @@
 // over with them. Only built when evidence is asked for: otherwise nothing is copied.
 
 import type { Frame } from '../capture/source.js';
+import { copyOfFrame } from '../decode/reassembly.js';
 import type { KeptPacket } from './attempt.js';
 
 export class KeptPackets {
@@ -17,19 +18,7 @@ export class KeptPackets {
   /** Copies `frame`, the `seq`th packet of the timeline, as one of slot `s`'s packets. */
   add(s: number, frame: Frame, seq: number): void {
     const list = this.lists[s] ?? null;
-    if (list === null) return;
-    const data = Buffer.allocUnsafe(frame.caplen);
-    frame.data.copy(data, 0, frame.offset, frame.offset + frame.caplen);
-    list.push({
-      number: frame.number,
-      fileIndex: frame.fileIndex,
-      seq,
-      tsSec: frame.tsSec,
-      tsNsec: frame.tsNsec,
-      linkType: frame.linkType,
-      origLen: frame.origLen,
-      data,
-    });
+    if (list !== null) list.push(copyOfFrame(frame, seq));
   }
 
   /** The fragments a reassembled packet of slot `s` was made of, kept by reassembly already. */
