@@ -59,6 +59,13 @@ export class TimerLists {
   private readonly live: boolean;
   private readonly timeout: number;
 
+  /**
+   * No wait on any timer is over before this capture time: the packets before it need no expiry. It is
+   * lowered whenever a wait starts that ends sooner (enter, moveDeadline) and set anew after each expiry;
+   * a wait that moved later (a touch) leaves it early, which only costs a look.
+   */
+  nextDue = Number.POSITIVE_INFINITY;
+
   /** Seconds a rejection waits for a retransmission that would reopen the attempt. */
   readonly rejectedWait = REJECTED_WAIT;
   /** Seconds a settled attempt waits for copies of its packets before it is handed over. */
@@ -111,11 +118,43 @@ export class TimerLists {
 
   /** Puts `s` on the timer of its (new) status; an open handshake's deadline is set here. */
   enter(s: number): void {
-    const status = this.st.status[s]!;
+    const st = this.st;
+    const status = st.status[s]!;
+    let due: number;
     if (status === S_OPEN || status === S_SUPERSEDED) {
-      this.handshake.push(s, this.handshakeDeadline(s));
+      due = this.handshakeDeadline(s);
+      this.handshake.push(s, due);
     } else {
       this.listOf(status)?.push(s);
+      if (status === S_LINGERING) due = st.doneTime[s]! + this.lingerWait;
+      else if (status === S_REJECTED) due = st.doneTime[s]! + this.rejectedWait;
+      else if (status === S_CONNECTED) due = st.lastActivity[s]! + ESTABLISHED_IDLE;
+      else if (status === S_TOMBSTONE) due = st.lastActivity[s]! + TOMBSTONE_WAIT;
+      else return;
     }
+    if (due < this.nextDue) this.nextDue = due;
+  }
+
+  /** An open handshake's deadline is now `deadline`. */
+  moveDeadline(s: number, deadline: number): void {
+    this.handshake.update(s, deadline);
+    if (deadline < this.nextDue) this.nextDue = deadline;
+  }
+
+  /** When the earliest wait now on a timer is over (Infinity: none): what nextDue becomes after expiry. */
+  earliestDue(): number {
+    const st = this.st;
+    let due = Number.POSITIVE_INFINITY;
+    let s = this.linger.head;
+    if (s >= 0) due = Math.min(due, st.doneTime[s]! + this.lingerWait);
+    s = this.rejected.head;
+    if (s >= 0) due = Math.min(due, st.doneTime[s]! + this.rejectedWait);
+    s = this.handshake.head;
+    if (s >= 0) due = Math.min(due, this.handshake.key(s));
+    s = this.established.head;
+    if (s >= 0) due = Math.min(due, st.lastActivity[s]! + ESTABLISHED_IDLE);
+    s = this.tombstone.head;
+    if (s >= 0) due = Math.min(due, st.lastActivity[s]! + TOMBSTONE_WAIT);
+    return due;
   }
 }

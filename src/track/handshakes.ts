@@ -376,7 +376,7 @@ export class HandshakeTracker {
     if (t > this.now) {
       this.now = t;
       if (this.held.length > 0) this.expireHeld(t);
-      this.expire(t);
+      if (t >= this.timers.nextDue) this.expire(t);
     }
     return this.now;
   }
@@ -404,7 +404,7 @@ export class HandshakeTracker {
     const t = this.clockOf(sec, nsec) + this.shift;
     if (t > this.now) {
       this.now = t;
-      this.expire(t);
+      if (t >= this.timers.nextDue) this.expire(t);
     }
   }
 
@@ -1065,7 +1065,7 @@ export class HandshakeTracker {
     st.lastActivity[s] = t;
     const status = st.status[s]!;
     if (status === S_OPEN || status === S_SUPERSEDED) {
-      this.timers.handshake.update(s, this.timers.handshakeDeadline(s));
+      this.timers.moveDeadline(s, this.timers.handshakeDeadline(s));
       return;
     }
     this.timers.listOf(status)?.touch(s);
@@ -1087,7 +1087,7 @@ export class HandshakeTracker {
     this.table.delete(s);
     st.status[s] = S_SUPERSEDED;
     const since = st.state[s] === ST_SYNACK_SEEN ? st.synAckTime[s]! : st.firstSynTime[s]!;
-    this.timers.handshake.update(s, since + this.opts.timeout);
+    this.timers.moveDeadline(s, since + this.opts.timeout);
   }
 
   /**
@@ -1268,6 +1268,7 @@ export class HandshakeTracker {
       this.leaveTable(s);
       s = timers.tombstone.head;
     }
+    timers.nextDue = timers.earliestDue();
     if (released) this.order.drain();
   }
 

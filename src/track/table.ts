@@ -180,7 +180,7 @@ export class AttemptTable {
 
   /** Adds an attempt in front of its bucket, so find() prefers it to older ones on the same 4-tuple. */
   insert(s: number): void {
-    if (this.size >= this.buckets.length) this.grow();
+    if (2 * this.size >= this.buckets.length) this.grow();
     const i = this.st.hash[s]! & this.mask;
     this.st.chain[s] = this.buckets[i]!;
     this.buckets[i] = s;
