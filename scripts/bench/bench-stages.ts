@@ -4,9 +4,10 @@
 //   npm run build && node --import tsx scripts/bench/bench-stages.ts [--file F] [--runs 5]
 //
 // Stages: read (frames only), decode (+ decodePacket), track (+ the handshake tracker), count
-// (+ summary and findings of every settled attempt), records (+ the record and its diagnosis),
-// json (+ the JSON bytes, thrown away). Each stage runs in a fresh process, the stages in turn,
-// `runs` rounds; the default file is the benchmark capture (scripts/bench/bench.ts makes it).
+// (+ summary and findings of every settled attempt, as `read` does for attempts it does not list),
+// json (+ every attempt listed by the json reporter, its bytes thrown away). Each stage runs in a
+// fresh process, the stages in turn, `runs` rounds; the default file is the benchmark capture
+// (scripts/bench/bench.ts makes it).
 
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -16,14 +17,12 @@ import { openCapture } from '../../src/capture/open.js';
 import { decodePacket } from '../../src/decode/packet.js';
 import { DECODE_OK, PacketView } from '../../src/decode/view.js';
 import { ByteOut } from '../../src/report/bytes.js';
-import { writeHandshakeJson } from '../../src/report/json.js';
-import { toRecord } from '../../src/report/record.js';
-import { Findings } from '../../src/report/findings.js';
-import { Summary } from '../../src/report/summary.js';
-import type { SettledAttempt } from '../../src/track/attempt.js';
+import { makeReporter } from '../../src/report/formats.js';
+import { OUTCOMES, type Listed, type SettledAttempt } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker } from '../../src/track/handshakes.js';
+import { Listing, Verdicts } from '../../src/verdicts.js';
 
-const STAGES = ['read', 'decode', 'track', 'count', 'records', 'json'] as const;
+const STAGES = ['read', 'decode', 'track', 'count', 'json'] as const;
 type Stage = (typeof STAGES)[number];
 
 /** One stage in this process: prints "wall_ms cpu_ms packets attempts" on stdout. */
@@ -32,23 +31,25 @@ async function runStage(stage: Stage, file: string): Promise<void> {
   const c0 = process.cpuUsage();
   const source = await openCapture(file);
   const view = new PacketView();
-  const summary = new Summary();
-  const findings = new Findings();
-  const out = new ByteOut(1 << 20);
   let packets = 0;
   let attempts = 0;
   const level = STAGES.indexOf(stage);
+  const timeout = DEFAULT_TRACKER_OPTIONS.timeout;
+  // count: what read does with every settled attempt it does not list; json: every attempt listed.
+  const counted = new Verdicts(new Set<Listed>(), timeout, () => undefined);
+  const out = new ByteOut(1 << 20);
+  const sink = {
+    out,
+    commit: (): void => {
+      if (out.pos > 900_000) out.pos = 0;
+    },
+  };
+  const reporter = await makeReporter('json', () => undefined, false, sink);
+  const listed = new Listing(new Set<Listed>(OUTCOMES), timeout, reporter);
   const onAttempt = (a: SettledAttempt): void => {
     attempts++;
-    if (level < STAGES.indexOf('count')) return;
-    const service = summary.add(a);
-    const note = findings.observe(a, service);
-    if (level < STAGES.indexOf('records')) return;
-    const h = toRecord(a, service === null ? null : service.ip);
-    h.diagnosis = findings.diagnose(h, note, DEFAULT_TRACKER_OPTIONS.timeout);
-    if (level < STAGES.indexOf('json')) return;
-    if (out.pos > 900_000) out.pos = 0;
-    writeHandshakeJson(h, out);
+    if (level === STAGES.indexOf('count')) counted.handle(a);
+    else if (level === STAGES.indexOf('json')) listed.attempt(a);
   };
   const tracker = new HandshakeTracker([file], DEFAULT_TRACKER_OPTIONS, onAttempt);
   await source.run((f) => {

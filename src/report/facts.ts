@@ -5,20 +5,13 @@
 import {
   ANSWER_ICMP,
   ANSWER_NONE,
-  ANSWER_RST,
-  ANSWER_SYNACK,
-  DOUBT_CAPTURE_LOSS,
-  DOUBT_CLIENT_ONLY,
   DOUBT_NONE,
-  RESET_BY_CLIENT,
-  RESET_BY_SERVER,
   RESET_NONE,
   type SettledAttempt,
   type ErrnoName,
   type Outcome,
 } from '../track/attempt.js';
 import { formatIp } from './address.js';
-import type { HandshakeJson } from './record.js';
 import { millisBetween } from './text.js';
 
 export class HandshakeFacts {
@@ -60,28 +53,5 @@ export class HandshakeFacts {
     this.icmpCode = kind === ANSWER_ICMP ? a.icmpCode : -1;
     this.resetBy = a.resetBy;
     this.doubt = a.doubt;
-  }
-
-  /** From a handshake's JSON object. */
-  ofRecord(h: HandshakeJson): void {
-    this.outcome = h.outcome;
-    this.errno = h.errno;
-    this.synCount = h.synCount;
-    this.serverIp = h.server.ip;
-    this.serverPort = h.server.port;
-    this.v6 = h.server.ip.includes(':');
-    const a = h.answer;
-    this.answerKind =
-      a === null ? ANSWER_NONE : a.kind === 'synack' ? ANSWER_SYNACK : a.kind === 'rst' ? ANSWER_RST : ANSWER_ICMP;
-    if (a !== null) {
-      this.answerFrom = a.from;
-      this.afterMs = a.afterMs;
-      this.ttl = a.ttl;
-    }
-    this.icmpType = a?.icmpType ?? -1;
-    this.icmpCode = a?.icmpCode ?? -1;
-    this.resetBy = h.resetBy === 'client' ? RESET_BY_CLIENT : h.resetBy === 'server' ? RESET_BY_SERVER : RESET_NONE;
-    this.doubt =
-      h.doubt === 'client-only' ? DOUBT_CLIENT_ONLY : h.doubt === 'capture-loss' ? DOUBT_CAPTURE_LOSS : DOUBT_NONE;
   }
 }

@@ -5,11 +5,10 @@
 // timestamps going backwards.
 
 import { ANSWER_NONE, ANSWER_RST, ANSWER_SYNACK, type SettledAttempt } from '../track/attempt.js';
-import { ByteOut, piece } from './bytes.js';
+import { piece } from './bytes.js';
 import { Prose, writeDiagnosis } from './diagnosis.js';
-import { HandshakeFacts } from './facts.js';
+import type { HandshakeFacts } from './facts.js';
 import type { Coverage } from '../track/handshakes.js';
-import type { HandshakeJson } from './record.js';
 import type { CaptureJson, CaptureLossJson } from './reporter.js';
 import type { ServiceCount, Summary } from './summary.js';
 import { plural } from './text.js';
@@ -173,9 +172,6 @@ const F = {
   injected: piece(': it was most likely injected on the path by a firewall or load balancer answering for the server.'),
 };
 
-const recordFacts = new HandshakeFacts();
-const textProse = new Prose(new ByteOut(), false);
-
 export class Findings {
   /** TTLs (or hop limits) of the SYN/ACKs each server address sent. */
   private readonly synAckTtls = new Map<number | string, number[]>();
@@ -287,15 +283,6 @@ export class Findings {
       w.s(this.ttls.join(' or '));
       w.k(F.injected);
     }
-  }
-
-  /** name() and the diagnosis as a string, for a handshake's JSON object. */
-  diagnose(h: HandshakeJson, note: number, timeout: number): string {
-    recordFacts.ofRecord(h);
-    this.name(recordFacts, note);
-    textProse.o.pos = 0;
-    this.writeDiagnosis(recordFacts, note, timeout, textProse);
-    return textProse.o.buf.toString('utf8', 0, textProse.o.pos);
   }
 
   all(): readonly Finding[] {

@@ -18,13 +18,10 @@ import { ByteOut } from './bytes.js';
 import type { HandshakeContext } from './context.js';
 import { Prose } from './diagnosis.js';
 import type { Finding } from './findings.js';
-import { spansOf, tunnelRecord, type HandshakeJson, type SpanJson } from './record.js';
+import { spansOf, tunnelRecord, type SpanJson } from './record.js';
 import type { Reporter, RunReport, Sink } from './reporter.js';
 import { outcomeIndex } from './summary.js';
 import { writeIsoTime } from './text.js';
-
-let lastFile = '';
-let lastFileJson: Buffer = Buffer.from('""');
 
 /** Bytes of the constant parts of a handshake object, encoded once. */
 const K = {
@@ -167,89 +164,6 @@ function writeRarer(a: SettledAttempt, o: ByteOut): void {
   }
 }
 
-/**
- * Appends JSON.stringify(h) for the one shape it has, written out byte by byte: no template, no
- * intermediate strings. Addresses, outcomes, errnos and ISO times never need escaping; the file
- * name and the diagnosis are JSON strings.
- */
-export function writeHandshakeJson(h: HandshakeJson, o: ByteOut): void {
-  if (h.file !== lastFile) {
-    lastFile = h.file;
-    lastFileJson = Buffer.from(JSON.stringify(h.file));
-  }
-  o.bytes(K.file);
-  o.bytes(lastFileJson);
-  o.bytes(K.client);
-  o.ascii(h.client.ip);
-  o.bytes(K.port);
-  o.number(h.client.port);
-  o.bytes(K.server);
-  o.ascii(h.server.ip);
-  o.bytes(K.port);
-  o.number(h.server.port);
-  o.bytes(K.outcome);
-  o.ascii(h.outcome);
-  o.bytes(K.errno);
-  if (h.errno === null) {
-    o.bytes(K.nul);
-  } else {
-    o.ascii('"');
-    o.ascii(h.errno);
-    o.ascii('"');
-  }
-  o.bytes(K.start);
-  o.ascii(h.start);
-  o.bytes(K.synCount);
-  o.number(h.synCount);
-  o.bytes(K.answer);
-  const a = h.answer;
-  if (a === null) {
-    o.bytes(K.nul);
-  } else {
-    o.bytes(K.kind);
-    o.ascii(a.kind);
-    o.bytes(K.from);
-    o.ascii(a.from);
-    o.bytes(K.afterMs);
-    o.number(a.afterMs);
-    o.bytes(K.ttl);
-    o.number(a.ttl);
-    if (a.icmpType !== undefined) {
-      o.bytes(K.icmpType);
-      o.number(a.icmpType);
-      o.bytes(K.icmpCode);
-      o.number(a.icmpCode ?? -1);
-    }
-    o.ascii('}');
-  }
-  o.bytes(K.frames);
-  const f = h.frames;
-  for (let i = 0; i < f.length; i++) {
-    if (i > 0) o.ascii(',');
-    o.number(f[i]!);
-  }
-  o.bytes(K.diagnosis);
-  o.jsonString(h.diagnosis);
-  if (h.spans !== undefined) writeSpans(h.spans, o);
-  if (h.resetBy !== undefined) {
-    o.bytes(K.resetBy);
-    o.ascii(h.resetBy);
-    o.ascii('"');
-  }
-  if (h.tunnel !== undefined) {
-    // Only tunnelled handshakes have one: a small object, stringified as it is.
-    o.bytes(K.tunnel);
-    o.ascii(JSON.stringify(h.tunnel));
-  }
-  if (h.doubt !== undefined) {
-    o.bytes(K.doubt);
-    o.ascii(h.doubt);
-    o.ascii('"');
-  }
-  o.ascii('}');
-}
-
-/** `,"spans":[{"file":"a.pcap","frames":[1,2]},...]`: only for the few attempts that span inputs. */
 function writeSpans(spans: readonly SpanJson[], o: ByteOut): void {
   o.bytes(K.spans);
   for (let i = 0; i < spans.length; i++) {
@@ -265,15 +179,6 @@ function writeSpans(spans: readonly SpanJson[], o: ByteOut): void {
     o.ascii(']}');
   }
   o.ascii(']');
-}
-
-const scratch = new ByteOut();
-
-/** JSON.stringify(h), through writeHandshakeJson. */
-export function handshakeJson(h: HandshakeJson): string {
-  scratch.pos = 0;
-  writeHandshakeJson(h, scratch);
-  return scratch.buf.toString('utf8', 0, scratch.pos);
 }
 
 /** Output that takes bytes: records are appended to `out`, then commit() lets it send them on. */
