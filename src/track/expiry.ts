@@ -118,21 +118,31 @@ export class TimerLists {
 
   /** Puts `s` on the timer of its (new) status; an open handshake's deadline is set here. */
   enter(s: number): void {
-    const st = this.st;
-    const status = st.status[s]!;
-    let due: number;
-    if (status === S_OPEN || status === S_SUPERSEDED) {
-      due = this.handshakeDeadline(s);
-      this.handshake.push(s, due);
-    } else {
-      this.listOf(status)?.push(s);
-      if (status === S_LINGERING) due = st.doneTime[s]! + this.lingerWait;
-      else if (status === S_REJECTED) due = st.doneTime[s]! + this.rejectedWait;
-      else if (status === S_CONNECTED) due = st.lastActivity[s]! + ESTABLISHED_IDLE;
-      else if (status === S_TOMBSTONE) due = st.lastActivity[s]! + TOMBSTONE_WAIT;
-      else return;
-    }
+    const status = this.st.status[s]!;
+    if (status === S_OPEN || status === S_SUPERSEDED) this.handshake.push(s, this.handshakeDeadline(s));
+    else this.listOf(status)?.push(s);
+    const due = this.dueOf(s);
     if (due < this.nextDue) this.nextDue = due;
+  }
+
+  /** When the wait of `s` on its timer is over (Infinity for a status with no timer). */
+  dueOf(s: number): number {
+    const st = this.st;
+    switch (st.status[s]) {
+      case S_OPEN:
+      case S_SUPERSEDED:
+        return this.handshake.key(s);
+      case S_LINGERING:
+        return st.doneTime[s]! + this.lingerWait;
+      case S_REJECTED:
+        return st.doneTime[s]! + this.rejectedWait;
+      case S_CONNECTED:
+        return st.lastActivity[s]! + ESTABLISHED_IDLE;
+      case S_TOMBSTONE:
+        return st.lastActivity[s]! + TOMBSTONE_WAIT;
+      default:
+        return Number.POSITIVE_INFINITY;
+    }
   }
 
   /** An open handshake's deadline is now `deadline`. */
@@ -143,18 +153,16 @@ export class TimerLists {
 
   /** When the earliest wait now on a timer is over (Infinity: none): what nextDue becomes after expiry. */
   earliestDue(): number {
-    const st = this.st;
-    let due = Number.POSITIVE_INFINITY;
-    let s = this.linger.head;
-    if (s >= 0) due = Math.min(due, st.doneTime[s]! + this.lingerWait);
-    s = this.rejected.head;
-    if (s >= 0) due = Math.min(due, st.doneTime[s]! + this.rejectedWait);
-    s = this.handshake.head;
-    if (s >= 0) due = Math.min(due, this.handshake.key(s));
-    s = this.established.head;
-    if (s >= 0) due = Math.min(due, st.lastActivity[s]! + ESTABLISHED_IDLE);
-    s = this.tombstone.head;
-    if (s >= 0) due = Math.min(due, st.lastActivity[s]! + TOMBSTONE_WAIT);
-    return due;
+    return Math.min(
+      this.headDue(this.linger.head),
+      this.headDue(this.rejected.head),
+      this.headDue(this.handshake.head),
+      this.headDue(this.established.head),
+      this.headDue(this.tombstone.head),
+    );
+  }
+
+  private headDue(s: number): number {
+    return s < 0 ? Number.POSITIVE_INFINITY : this.dueOf(s);
   }
 }

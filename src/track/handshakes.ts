@@ -93,7 +93,7 @@ import {
   ST_SYN_SENT,
   SettledAttempt,
 } from './attempt.js';
-import { DUPLICATE_WINDOW, ESTABLISHED_IDLE, TOMBSTONE_WAIT, TimerLists } from './expiry.js';
+import { DUPLICATE_WINDOW, TimerLists } from './expiry.js';
 import { KeptPackets } from './kept.js';
 import { ListingOrder } from './order.js';
 import { icmpErrno, outcome, type Verdict } from './outcome.js';
@@ -568,7 +568,6 @@ export class HandshakeTracker {
     st.hasFrom[n] = 0;
     st.answerSec[n] = 0;
     st.answerNsec[n] = 0;
-    st.answerTime[n] = 0;
     st.answerTtl[n] = -1;
     st.icmpType[n] = -1;
     st.icmpCode[n] = -1;
@@ -625,7 +624,7 @@ export class HandshakeTracker {
           this.attach(s, frame);
           return;
         }
-        this.answer(s, ANSWER_SYNACK, v, frame, t);
+        this.answer(s, ANSWER_SYNACK, v, frame);
         this.coverage.acks++;
         st.serverIsn[s] = v.seq;
         st.serverNext[s] = (v.seq + 1) >>> 0;
@@ -645,7 +644,7 @@ export class HandshakeTracker {
           this.anomalies.rst_without_ack++;
           return;
         }
-        this.answer(s, ANSWER_RST, v, frame, t);
+        this.answer(s, ANSWER_RST, v, frame);
         this.decide(s, END_REFUSED, t);
       }
       return;
@@ -686,7 +685,7 @@ export class HandshakeTracker {
       // server giving up). A client still in SYN-SENT — its SYN/ACK lost — takes the reset as
       // "connection refused" when its ACK is acceptable (RFC 793), as it would the SYN's answer.
       if ((flags & TCP_FLAG_ACK) !== 0 && this.ackAcceptable(s, v.ack)) {
-        this.answer(s, ANSWER_RST, v, frame, t);
+        this.answer(s, ANSWER_RST, v, frame);
         this.decide(s, END_REFUSED, t);
       }
       return;
@@ -775,7 +774,7 @@ export class HandshakeTracker {
         this.anomalies.icmp_not_fatal++;
         return;
       }
-      this.answer(s, ANSWER_ICMP, v, frame, t); // decides even after a SYN/ACK that never arrived
+      this.answer(s, ANSWER_ICMP, v, frame); // decides even after a SYN/ACK that never arrived
       st.icmpVersion[s] = version;
       st.icmpType[s] = v.icmpType;
       st.icmpCode[s] = v.icmpCode;
@@ -963,7 +962,7 @@ export class HandshakeTracker {
   }
 
   /** Records the first answer to the SYN (a later, different one — ICMP after SYN/ACK — overrides in icmp()). */
-  private answer(s: number, kind: number, v: PacketView, frame: Frame, t: number): void {
+  private answer(s: number, kind: number, v: PacketView, frame: Frame): void {
     const st = this.st;
     // The first answer stays, unless a later one decides instead (an ICMP error, or a reset after
     // a SYN/ACK the client never acknowledged).
@@ -981,7 +980,6 @@ export class HandshakeTracker {
     }
     st.answerSec[s] = frame.tsSec;
     st.answerNsec[s] = frame.tsNsec;
-    st.answerTime[s] = t;
     st.answerTtl[s] = v.ttl;
   }
 
@@ -1233,37 +1231,34 @@ export class HandshakeTracker {
   /** Everything whose wait is over at `now`, in one place: silence, lingering, rejection, idleness. */
   private expire(now: number): void {
     const timers = this.timers;
-    const st = this.st;
     let released = false;
-    const lingerWait = timers.lingerWait;
     let s = timers.linger.head;
-    while (s >= 0 && st.doneTime[s]! + lingerWait <= now) {
+    while (s >= 0 && timers.dueOf(s) <= now) {
       this.retire(s, now);
       released = true;
       s = timers.linger.head;
     }
-    const rejectedWait = timers.rejectedWait;
     s = timers.rejected.head;
-    while (s >= 0 && st.doneTime[s]! + rejectedWait <= now) {
+    while (s >= 0 && timers.dueOf(s) <= now) {
       this.retire(s, now);
       released = true;
       s = timers.rejected.head;
     }
     s = timers.handshake.head;
-    while (s >= 0 && timers.handshake.key(s) <= now) {
-      if (this.opts.live && st.status[s] !== S_SUPERSEDED) this.settleEarly(s, now);
+    while (s >= 0 && timers.dueOf(s) <= now) {
+      if (this.opts.live && this.st.status[s] !== S_SUPERSEDED) this.settleEarly(s, now);
       else this.retire(s, now);
       released = true;
       s = timers.handshake.head;
     }
     s = timers.established.head;
-    while (s >= 0 && st.lastActivity[s]! + ESTABLISHED_IDLE <= now) {
+    while (s >= 0 && timers.dueOf(s) <= now) {
       this.retire(s, now);
       released = true;
       s = timers.established.head;
     }
     s = timers.tombstone.head;
-    while (s >= 0 && st.lastActivity[s]! + TOMBSTONE_WAIT <= now) {
+    while (s >= 0 && timers.dueOf(s) <= now) {
       timers.tombstone.remove(s);
       this.leaveTable(s);
       s = timers.tombstone.head;

@@ -107,7 +107,6 @@ export class AttemptStore {
   answerFrom = new Uint8Array(INITIAL_SLOTS * 16);
   answerSec = new Float64Array(INITIAL_SLOTS);
   answerNsec = new Int32Array(INITIAL_SLOTS);
-  answerTime = new Float64Array(INITIAL_SLOTS);
   answerTtl = new Int16Array(INITIAL_SLOTS);
   icmpType = new Int16Array(INITIAL_SLOTS);
   icmpCode = new Int16Array(INITIAL_SLOTS);
@@ -214,7 +213,6 @@ export class AttemptStore {
     this.answerFrom = grown(this.answerFrom, n * 16);
     this.answerSec = grown(this.answerSec, n);
     this.answerNsec = grown(this.answerNsec, n);
-    this.answerTime = grown(this.answerTime, n);
     this.answerTtl = grown(this.answerTtl, n);
     this.icmpType = grown(this.icmpType, n);
     this.icmpCode = grown(this.icmpCode, n);
