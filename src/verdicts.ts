@@ -61,7 +61,6 @@ export class Verdicts {
       this.context.set(a, service === null ? null : service.ip, note);
       if (listed) this.onListed(a, this.context);
     }
-    a.packets = null;
   };
 }
 

@@ -8,7 +8,7 @@ import { CaptureFormatError } from '../errors.js';
 import { PCAP_MAGIC_NS_BE, PCAP_MAGIC_NS_LE, PCAP_MAGIC_US_BE, PCAP_MAGIC_US_LE, PcapReader } from './pcap.js';
 import { BLOCK_SHB, PcapngReader } from './pcapng.js';
 import type { PullSource } from './source.js';
-import { ByteWindow, FileByteSource, StreamByteSource, ioError, type ByteSource } from './window.js';
+import { ByteWindow, FileByteSource, StreamByteSource, ioError, type ByteSource, type ReadGate } from './window.js';
 
 export interface OpenCaptureOptions {
   /** The stream "-" reads (default: process.stdin). Tests inject a Readable here. */
@@ -17,6 +17,8 @@ export interface OpenCaptureOptions {
   windowBytes?: number;
   /** Only the first packet is wanted (merge.ts orders files by it): small reads, no read-ahead. */
   peek?: boolean;
+  /** Waited for before each read (window.ts ReadGate): `read` holds the reading back for a slow stdout. */
+  readGate?: ReadGate;
 }
 
 /** Bytes read at a time for a look at a file's first packet. */
@@ -55,7 +57,12 @@ export async function openCapture(path: string, options: OpenCaptureOptions = {}
       head = await peek(inner, 4);
       if (head.length === 0) throw new CaptureFormatError(name, 0, 'empty file (the gzip stream holds no data)');
     }
-    const window = new ByteWindow(name, inner, options.windowBytes ?? (options.peek === true ? PEEK_BYTES : undefined));
+    const window = new ByteWindow(
+      name,
+      inner,
+      options.windowBytes ?? (options.peek === true ? PEEK_BYTES : undefined),
+      options.readGate ?? null,
+    );
     window.preload(head);
     const magic = head.length === 4 ? head.readUInt32BE(0) : -1;
     let reader: PcapReader | PcapngReader;

@@ -36,17 +36,6 @@ function giveBuffer(b: Buffer): void {
   if (b.length > 0 && spareBuffers.length < SPARE_BUFFERS_MAX) spareBuffers.push(b);
 }
 
-/**
- * What every input waits for before its next read, when the command line set one: the report's reader
- * falling behind (a slow pipe) holds the reading back, so the report does not pile up in memory.
- */
-let readGate: (() => Promise<void> | null) | null = null;
-
-/** Every read from now on first waits for what `gate` returns (null: read at once); null lifts the gate. */
-export function gateReads(gate: (() => Promise<void> | null) | null): void {
-  readGate = gate;
-}
-
 /** Initial window size and size of one file read: 1 MiB keeps fs round trips to ~140 for a 138 MB file. */
 export const WINDOW_INITIAL_BYTES = 1 << 20;
 /** Compact (move the unconsumed tail to the front) when less than this is free at the end. */
@@ -63,6 +52,13 @@ export const WINDOW_MAX_BYTES = 16 * 1024 * 1024 + 64 * 1024;
  * The Buffer is replaced only when a record longer than it needs to be held whole, so `buf` must be
  * re-read after every `ensure()`.
  */
+/**
+ * What a window waits for before each read of its source, when given one: null to read at once, or a
+ * promise (the report's reader falling behind, a slow pipe: the reading waits so that the report
+ * does not pile up in memory).
+ */
+export type ReadGate = () => Promise<void> | null;
+
 export class ByteWindow {
   buf: Buffer;
   pos = 0;
@@ -77,9 +73,17 @@ export class ByteWindow {
   private readonly initialBytes: number;
   private stopped = false;
 
-  constructor(name: string, source: ByteSource, initialBytes: number = WINDOW_INITIAL_BYTES) {
+  private readonly gate: ReadGate | null;
+
+  constructor(
+    name: string,
+    source: ByteSource,
+    initialBytes: number = WINDOW_INITIAL_BYTES,
+    gate: ReadGate | null = null,
+  ) {
     this.name = name;
     this.source = source;
+    this.gate = gate;
     this.initialBytes = Math.max(16, initialBytes);
     this.buf = takeBuffer(this.initialBytes);
   }
@@ -113,7 +117,7 @@ export class ByteWindow {
     this.end += bytes.length;
   }
 
-  /** Ends a wait for the gate (gateReads) at once. */
+  /** Ends a wait for the gate at once. */
   private wake: (() => void) | null = null;
 
   /**
@@ -134,7 +138,7 @@ export class ByteWindow {
       if (this.eof) return false;
       this.makeRoom(n);
       if (this.stopped) return this.stop();
-      const wait = readGate === null ? null : readGate();
+      const wait = this.gate === null ? null : this.gate();
       if (wait !== null) {
         // stop() ends the wait too: a signal must not wait for a reader that may never come back.
         await new Promise<void>((resolve) => {

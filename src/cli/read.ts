@@ -1,6 +1,5 @@
 // `synscope read <captures...>`: options → analysis → report → evidence → exit status.
 
-import { gateReads } from '../capture/window.js';
 import { analyzeFiles, reportWanted, type EvidencePacket } from '../analyze.js';
 import { captureFilesIn, isDirectory } from '../capture/directory.js';
 import { CaptureFormatError, UsageError } from '../errors.js';
@@ -124,6 +123,8 @@ export async function runRead(
     select: opts.select,
     keepPackets: opts.evidence !== null,
     vxlanPorts: opts.vxlanPorts,
+    // A reader of stdout slower than the reading (a pipe to jq, a pager) holds the reading back.
+    open: { readGate: out.backlog },
   };
 
   // SIGINT, SIGTERM, SIGHUP end the input as its end would (signals.ts); SIGUSR1 asks how far it got.
@@ -154,9 +155,7 @@ export async function runRead(
   // stdin streams its evidence as attempts are listed, as live does: a killed read leaves them all.
   const streamed = opts.evidence !== null && files.length === 1 && files[0] === '-' ? opts.evidence : null;
   const stream = streamed === null ? null : new EvidenceStream(null, opts.format === 'markdown');
-  // A reader of stdout slower than the reading (a pipe to jq, a pager) holds the reading back.
-  gateReads(out.backlog);
-  const analyzed = analyzeFiles(files, { ...track, only: opts.only }, reporter, {
+  const result = await analyzeFiles(files, { ...track, only: opts.only }, reporter, {
     progress: (s) => {
       if (s === null) {
         watch(null, () => 0);
@@ -176,7 +175,6 @@ export async function runRead(
     evidence: stream ?? undefined,
     timeline: timeline ?? undefined,
   });
-  const result = await analyzed.finally(() => gateReads(null));
   if (timer !== null) clearInterval(timer);
   let evidence: EvidenceJson | null = null;
   if (stream !== null && stream.attached) {

@@ -13,8 +13,8 @@ const CHUNK_BYTES = 256 * 1024;
 /** Bytes of report stdout may hold for a slow reader before `read` waits for it. */
 const OUTPUT_BACKLOG_BYTES = 4 * 1024 * 1024;
 
-/** Output gathered in one reused Buffer and handed on a chunk at a time; flush() says where to. */
-abstract class ChunkedSink implements ByteSink {
+/** The report, gathered in one reused Buffer and handed to stdout a chunk at a time. */
+export class StdoutSink implements ByteSink {
   readonly out = new ByteOut(CHUNK_BYTES);
   /** Write through at once (live mode, where each verdict must show as it happens). */
   immediate = false;
@@ -29,10 +29,6 @@ abstract class ChunkedSink implements ByteSink {
     if (this.immediate || this.out.pos >= CHUNK_BYTES) this.flush();
   }
 
-  abstract flush(): void;
-}
-
-export class StdoutSink extends ChunkedSink {
   /** stdout, or stderr once stdout carries the evidence capture (`--evidence -`). */
   private stream: NodeJS.WriteStream = process.stdout;
 
