@@ -76,14 +76,11 @@ export class ServiceCount {
   answered = 0;
   proven = 0;
   private ipText: string | null = null;
-  /** The next service in the same hash bucket. */
-  readonly next: ServiceCount | undefined;
-  constructor(addr: Buffer | null, len: number, ip4: number, port: number, next: ServiceCount | undefined) {
+  constructor(addr: Buffer | null, len: number, ip4: number, port: number) {
     this.addr = addr;
     this.len = len;
     this.ip4 = ip4;
     this.port = port;
-    this.next = next;
   }
 
   /** The server's address as text, formatted once. */
@@ -167,9 +164,14 @@ export class Summary {
     return t;
   }
 
-  /** Services by hash, each bucket chained through ServiceCount.next. */
-  private readonly services = new Map<number, ServiceCount>();
-  private count = 0;
+  /** Every service counted, in the order first seen. */
+  private readonly services: ServiceCount[] = [];
+  /**
+   * Open addressing (linear probing) over the services: each bucket holds a service's index + 1 (0
+   * for empty) and, beside it, its hash, so that a probe reads no service it does not match.
+   */
+  private buckets = new Int32Array(1 << 12);
+  private hashes = new Int32Array(1 << 12);
   /** Attempts whose service was not counted because MAX_SERVICES were already. */
   uncountedServices = 0;
 
@@ -187,29 +189,30 @@ export class Summary {
     const port = a.serverPort;
     const ip4 = a.server4;
     const h = serviceHash(addr, len, ip4, port);
-    const head = this.services.get(h);
-    let s = head;
-    if (len === 4) {
-      while (s !== undefined && !(s.port === port && s.len === 4 && s.ip4 === ip4)) s = s.next;
-    } else {
-      while (s !== undefined && !(s.port === port && s.len === len && sameServer(s.addr, addr, len))) s = s.next;
+    const buckets = this.buckets;
+    const mask = buckets.length - 1;
+    let b = h & mask;
+    let s: ServiceCount | undefined;
+    for (let i = buckets[b]!; i !== 0; b = (b + 1) & mask, i = buckets[b]!) {
+      if (this.hashes[b] !== h) continue;
+      const c = this.services[i - 1]!;
+      if (c.port === port && c.len === len && (len === 4 ? c.ip4 === ip4 : sameServer(c.addr, addr, len))) {
+        s = c;
+        break;
+      }
     }
     if (s === undefined) {
-      if (this.count >= MAX_SERVICES) {
+      if (this.services.length >= MAX_SERVICES) {
         this.uncountedServices++;
         return null;
       }
       // A copy: the tracker reuses the attempt's addr Buffer once the attempt is reported. IPv4
       // needs none: ip4 is the address (a flood of services costs ~100 bytes less each).
-      s = new ServiceCount(
-        len === 4 ? null : Buffer.from(addr.subarray(len, 2 * len)),
-        len,
-        len === 4 ? ip4 : 0,
-        port,
-        head,
-      );
-      this.services.set(h, s);
-      this.count++;
+      s = new ServiceCount(len === 4 ? null : Buffer.from(addr.subarray(len, 2 * len)), len, len === 4 ? ip4 : 0, port);
+      this.services.push(s);
+      buckets[b] = this.services.length;
+      this.hashes[b] = h;
+      if (this.services.length * 2 > buckets.length) this.grow();
     }
     s.counts[index]!++;
     if (a.resetBy === RESET_BY_CLIENT) s.resetByClient++;
@@ -220,6 +223,26 @@ export class Summary {
     // would fill the histograms with services no application connects to.
     if (a.connectDelay >= 0) this.latencyOf(s, a);
     return s;
+  }
+
+  /** Doubles the buckets, placing every service again (the load stays at most one half). */
+  private grow(): void {
+    const old = this.buckets;
+    const oldHashes = this.hashes;
+    const buckets = new Int32Array(old.length * 2);
+    const hashes = new Int32Array(old.length * 2);
+    const mask = buckets.length - 1;
+    for (let j = 0; j < old.length; j++) {
+      const i = old[j]!;
+      if (i === 0) continue;
+      const h = oldHashes[j]!;
+      let b = h & mask;
+      while (buckets[b] !== 0) b = (b + 1) & mask;
+      buckets[b] = i;
+      hashes[b] = h;
+    }
+    this.buckets = buckets;
+    this.hashes = hashes;
   }
 
   /** Adds an attempt's delays to its service's histograms. */
@@ -247,23 +270,21 @@ export class Summary {
    */
   slowConnectFindings(): Finding[] {
     const out: (Finding & { server: { ip: string; port: number } })[] = [];
-    for (const head of this.services.values()) {
-      for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
-        const l = s.latency;
-        if (l === null || l.retransmitted === 0 || l.retransmitted < SLOW_SHARE * l.connect.count) continue;
-        const c = percentiles(l.connect);
-        const a = percentiles(l.synAck);
-        out.push({
-          kind: 'slow-connect',
-          server: { ip: s.ip, port: s.port },
-          text:
-            `${endpointText(s.ip, s.port)}: ${l.retransmitted} of ${l.connect.count} connects needed SYN` +
-            ` retransmissions (first SYN to connected: p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms), while` +
-            ` its SYN/ACK followed the SYN it answered in ${a.p50} ms (p50): SYNs were lost on the way or dropped` +
-            ` by the server (a full listen queue, loss on the path), and each one cost the client a retransmission` +
-            ` timeout.`,
-        });
-      }
+    for (const s of this.services) {
+      const l = s.latency;
+      if (l === null || l.retransmitted === 0 || l.retransmitted < SLOW_SHARE * l.connect.count) continue;
+      const c = percentiles(l.connect);
+      const a = percentiles(l.synAck);
+      out.push({
+        kind: 'slow-connect',
+        server: { ip: s.ip, port: s.port },
+        text:
+          `${endpointText(s.ip, s.port)}: ${l.retransmitted} of ${l.connect.count} connects needed SYN` +
+          ` retransmissions (first SYN to connected: p50 ${c.p50} ms, p95 ${c.p95} ms, max ${c.max} ms), while` +
+          ` its SYN/ACK followed the SYN it answered in ${a.p50} ms (p50): SYNs were lost on the way or dropped` +
+          ` by the server (a full listen queue, loss on the path), and each one cost the client a retransmission` +
+          ` timeout.`,
+      });
     }
     return out.sort((x, y) =>
       x.server.ip < y.server.ip ? -1 : x.server.ip > y.server.ip ? 1 : (x.server.port ?? 0) - (y.server.port ?? 0),
@@ -273,10 +294,8 @@ export class Summary {
   /** Services with no packet of their own in the capture although their clients acknowledge some. */
   oneSidedServers(): { ip: string; port: number; proven: number }[] {
     const out: { ip: string; port: number; proven: number }[] = [];
-    for (const head of this.services.values()) {
-      for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
-        if (s.answered === 0 && s.proven > 0) out.push({ ip: s.ip, port: s.port, proven: s.proven });
-      }
+    for (const s of this.services) {
+      if (s.answered === 0 && s.proven > 0) out.push({ ip: s.ip, port: s.port, proven: s.proven });
     }
     return out.sort((x, y) => compareEndpoint(x, y));
   }
@@ -284,14 +303,7 @@ export class Summary {
   /** Per service, failures first; servers with more than SCAN_PORTS ports become one line. */
   serviceList(): ServiceJson[] {
     const portsPerIp = new Map<string, number>();
-    const named: ServiceCount[] = [];
-    for (const head of this.services.values()) {
-      for (let s: ServiceCount | undefined = head; s !== undefined; s = s.next) {
-        const ip = s.ip;
-        named.push(s);
-        portsPerIp.set(ip, (portsPerIp.get(ip) ?? 0) + 1);
-      }
-    }
+    for (const s of this.services) portsPerIp.set(s.ip, (portsPerIp.get(s.ip) ?? 0) + 1);
     const merged = new Map<
       string,
       {
@@ -303,7 +315,7 @@ export class Summary {
         latency: ServiceLatency | null;
       }
     >();
-    for (const s of named) {
+    for (const s of this.services) {
       const scan = (portsPerIp.get(s.ip) ?? 0) > SCAN_PORTS;
       const key = scan ? s.ip : `${s.ip} ${s.port}`;
       let m = merged.get(key);
