@@ -5,6 +5,7 @@
 
 import { Timeline } from './capture/merge.js';
 import { openCapture, type OpenCaptureOptions } from './capture/open.js';
+import type { ReadGate } from './capture/window.js';
 import { linkTypeName, type FrameSource } from './capture/source.js';
 import { Reassembler } from './decode/reassembly.js';
 import { addVxlanPorts } from './decode/udp.js';
@@ -199,7 +200,8 @@ export async function trackFiles(
     }
   } finally {
     // Flush first: the verdicts reached before any damage are reported before the error.
-    tracker.finish();
+    tracker.settleAll();
+    await handOut(tracker, opts.open?.readGate ?? null, stopped);
     progress?.(null);
   }
   tracker.addAnomalies(anomalies);
@@ -212,6 +214,24 @@ export async function trackFiles(
     nanosecond,
     errors: errors.filter((e): e is CaptureFormatError => e !== null),
   };
+}
+
+/** Attempts handed out at the end of input between two looks at the report's reader. */
+const HAND_OUT_BATCH = 1024;
+
+/**
+ * Hands out what the end of input settled (tens of thousands of attempts on a busy capture), waiting
+ * like the reads do while the report's reader falls behind (`gate`), so that a slow pipe does not
+ * make the rest of the report pile up in memory. A signal (`stopped`) ends the waiting: the rest goes
+ * out at once.
+ */
+async function handOut(tracker: HandshakeTracker, gate: ReadGate | null, stopped: Promise<null> | null): Promise<void> {
+  let waiting = gate !== null;
+  if (waiting && stopped !== null) void stopped.then(() => (waiting = false));
+  while (tracker.drain(waiting ? HAND_OUT_BATCH : Number.POSITIVE_INFINITY)) {
+    const wait = waiting ? gate!() : null;
+    if (wait !== null) await (stopped === null ? wait : Promise.race([wait, stopped]));
+  }
 }
 
 /**

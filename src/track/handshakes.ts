@@ -408,8 +408,17 @@ export class HandshakeTracker {
     }
   }
 
-  /** End of input: settles everything still open against the capture's last packet time. */
+  /** End of input: settles everything still open against the capture's last packet time, and hands it all out. */
   finish(): void {
+    this.settleAll();
+    this.order.drain();
+  }
+
+  /**
+   * End of input, settling only: every attempt still open gets its verdict against the capture's last
+   * packet time; the listing then hands them out through drain().
+   */
+  settleAll(): void {
     this.expireHeld(Number.POSITIVE_INFINITY);
     const end = this.now;
     const t = this.timers;
@@ -422,7 +431,14 @@ export class HandshakeTracker {
       t.tombstone.remove(s);
       this.leaveTable(s);
     }
-    this.order.drain();
+  }
+
+  /**
+   * Hands out at most `max` settled attempts in listing order (after settleAll(): then every attempt
+   * is settled); true while more wait.
+   */
+  drain(max: number): boolean {
+    return this.order.drain(max);
   }
 
   // ---------------------------------------------------------------- filters

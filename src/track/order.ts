@@ -56,17 +56,22 @@ export class ListingOrder {
     r[(this.head + i) & mask] = s;
   }
 
-  /** Hands out every settled attempt at the front. */
-  drain(): void {
+  /**
+   * Hands out the settled attempts at the front, at most `max` of them; returns true when it stopped
+   * at `max` with more settled ones waiting.
+   */
+  drain(max = Number.POSITIVE_INFINITY): boolean {
     const status = this.st.status;
-    while (this.count > 0) {
+    for (let n = 0; this.count > 0; n++) {
       const s = this.ring[this.head]!; // emit() may add, and adding may grow the ring
       const x = status[s];
       if (x !== S_SETTLED && x !== S_TOMBSTONE) break;
+      if (n === max) return true;
       this.head = (this.head + 1) & this.mask;
       this.count--;
       this.emit(s);
     }
+    return false;
   }
 
   /** Doubles the ring, unrolling it so the oldest attempt is at 0. */
