@@ -10,12 +10,19 @@ import type { ByteSink } from '../report/json.js';
 
 /** Bytes handed to stdout at a time. */
 const CHUNK_BYTES = 256 * 1024;
+/**
+ * A chunk's Buffer: the chunk and room for the record that crosses its end (a handshake's JSON is
+ * under 2 KiB), so that filling a chunk never grows its Buffer.
+ */
+const CHUNK_BUFFER_BYTES = CHUNK_BYTES + 64 * 1024;
 /** Bytes of report stdout may hold for a slow reader before `read` waits for it. */
 const OUTPUT_BACKLOG_BYTES = 4 * 1024 * 1024;
+/** Written chunks kept for reuse: what the backlog holds, and a few more. */
+const SPARE_CHUNKS = OUTPUT_BACKLOG_BYTES / CHUNK_BYTES + 4;
 
 /** The report, gathered in one reused Buffer and handed to stdout a chunk at a time. */
 export class StdoutSink implements ByteSink {
-  readonly out = new ByteOut(CHUNK_BYTES);
+  readonly out = new ByteOut(CHUNK_BUFFER_BYTES);
   /** Write through at once (live mode, where each verdict must show as it happens). */
   immediate = false;
 
@@ -78,6 +85,20 @@ export class StdoutSink implements ByteSink {
     return this.closed || this.stream.writableLength <= OUTPUT_BACKLOG_BYTES ? null : this.drained();
   }
 
+  /**
+   * Chunks stdout has written, for the next ones: a pipe whose reader keeps stdout queued would
+   * otherwise get a new chunk at every flush, hundreds of megabytes over a big report, which the
+   * garbage collector frees late.
+   */
+  private readonly spare: Buffer[] = [];
+
+  /** Takes back a chunk once stdout has written it (unless it is the one being filled again). */
+  private readonly written = (chunk: Buffer): void => {
+    if (chunk !== this.out.buf && chunk.length === CHUNK_BUFFER_BYTES && this.spare.length < SPARE_CHUNKS) {
+      this.spare.push(chunk);
+    }
+  };
+
   flush(): void {
     const o = this.out;
     if (o.pos === 0) return;
@@ -86,8 +107,9 @@ export class StdoutSink implements ByteSink {
       return;
     }
     const stdout = this.stream;
+    const chunk = o.buf;
     try {
-      stdout.write(o.buf.subarray(0, o.pos));
+      stdout.write(chunk.subarray(0, o.pos), () => this.written(chunk));
     } catch (e) {
       // A file on a full disk fails at once; a pipe's reader going away comes as an 'error' event.
       o.pos = 0;
@@ -95,6 +117,8 @@ export class StdoutSink implements ByteSink {
     }
     o.pos = 0;
     // A write that could not complete at once keeps the bytes it was given: never overwrite them.
-    if (stdout.writableLength > 0 || o.buf.length > 2 * CHUNK_BYTES) o.buf = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    if (stdout.writableLength > 0 || chunk.length !== CHUNK_BUFFER_BYTES) {
+      o.buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(CHUNK_BUFFER_BYTES);
+    }
   }
 }
