@@ -2,6 +2,10 @@
 // IPv6 in RFC 5952 canonical form, and parsing both back for --host. Decoders only ever keep offsets.
 
 import { ip4At } from '../track/table.js';
+import { writeIp6 } from './bytes.js';
+
+/** Room for the longest IPv6 text (39 characters). */
+const IP6_TEXT = Buffer.alloc(48);
 
 /**
  * The text form of the 4- or 16-byte address at buf[off, off + len): a dotted quad, or IPv6 as RFC 5952
@@ -11,48 +15,7 @@ import { ip4At } from '../track/table.js';
 export function formatIp(buf: Buffer, off: number, len: number): string {
   if (len === 4) return ip4Text(ip4At(buf, off));
   if (len !== 16) throw new RangeError(`an IP address is 4 or 16 bytes, not ${len}`);
-
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((buf[off + 2 * i] << 8) | buf[off + 2 * i + 1]);
-
-  // RFC 5952 §5: "IPv4-mapped: ::ffff:192.0.2.1" — the ::ffff:0:0/96 prefix keeps the dotted quad.
-  if (
-    groups[0] === 0 &&
-    groups[1] === 0 &&
-    groups[2] === 0 &&
-    groups[3] === 0 &&
-    groups[4] === 0 &&
-    groups[5] === 0xffff
-  ) {
-    return `::ffff:${buf[off + 12]}.${buf[off + 13]}.${buf[off + 14]}.${buf[off + 15]}`;
-  }
-
-  // RFC 5952 §4.2.1: "the use of the symbol '::' MUST be used to its maximum capability";
-  // §4.2.2: "The symbol '::' MUST NOT be used to shorten just one 16-bit 0 field";
-  // §4.2.3: "When there is an alternative choice ... the first sequence of zero bits MUST be shortened."
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  // §4.1: "Leading zeros MUST be suppressed"; §4.3: "MUST be represented in lowercase".
-  const hex = (from: number, to: number): string =>
-    groups
-      .slice(from, to)
-      .map((g) => g.toString(16))
-      .join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+  return IP6_TEXT.toString('latin1', 0, writeIp6(IP6_TEXT, 0, buf, off));
 }
 
 /** Dotted quads already formatted, by address as a 32-bit integer; emptied when full. */

@@ -20,7 +20,7 @@ export function piece(text: string): Piece {
 }
 
 /** The decimal digits of an octet (0..255) at b[p...]; returns the position after them. */
-function octet(b: Buffer, p: number, v: number): number {
+function octet(b: Uint8Array, p: number, v: number): number {
   if (v >= 100) {
     const h = (v / 100) | 0;
     const t = ((v - h * 100) / 10) | 0;
@@ -37,6 +37,66 @@ function octet(b: Buffer, p: number, v: number): number {
   }
   b[p] = 48 + v;
   return p + 1;
+}
+
+const HEX = Buffer.from('0123456789abcdef');
+
+/** A 16-bit group in lowercase hex without leading zeros at b[p...]; returns the position after it. */
+function hexGroup(b: Uint8Array, p: number, g: number): number {
+  if (g >= 0x1000) b[p++] = HEX[g >>> 12]!;
+  if (g >= 0x100) b[p++] = HEX[(g >>> 8) & 0xf]!;
+  if (g >= 0x10) b[p++] = HEX[(g >>> 4) & 0xf]!;
+  b[p++] = HEX[g & 0xf]!;
+  return p;
+}
+
+/**
+ * The IPv6 address at src[off, off + 16) as RFC 5952 §4 writes it — lowercase hex, no leading zeros,
+ * the longest run of two or more zero groups as "::" (the first on a tie), and an IPv4-mapped address
+ * as ::ffff:a.b.c.d (§5) — at b[p...] (at most 39 bytes); returns the position after it.
+ */
+export function writeIp6(b: Uint8Array, p: number, src: Uint8Array, off: number): number {
+  let mapped = src[off + 10] === 0xff && src[off + 11] === 0xff;
+  for (let i = 0; mapped && i < 10; i++) if (src[off + i] !== 0) mapped = false;
+  if (mapped) {
+    // "::ffff:"
+    b[p++] = 0x3a;
+    b[p++] = 0x3a;
+    for (let i = 0; i < 4; i++) b[p++] = 0x66;
+    for (let i = 12; i < 16; i++) {
+      b[p++] = i === 12 ? 0x3a : 0x2e;
+      p = octet(b, p, src[off + i]!);
+    }
+    return p;
+  }
+  // §4.2.1: "the use of the symbol '::' MUST be used to its maximum capability"; §4.2.2: not for one
+  // 16-bit 0 field; §4.2.3: on a tie, the first run.
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (src[off + 2 * i] !== 0 || src[off + 2 * i + 1] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < 8 && src[off + 2 * j] === 0 && src[off + 2 * j + 1] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      b[p++] = 0x3a;
+      b[p++] = 0x3a;
+      i += bestLen - 1;
+      continue;
+    }
+    if (i > 0 && i !== bestStart + bestLen) b[p++] = 0x3a;
+    p = hexGroup(b, p, (src[off + 2 * i]! << 8) | src[off + 2 * i + 1]!);
+  }
+  return p;
 }
 
 export class ByteOut {
@@ -96,6 +156,12 @@ export class ByteOut {
     p = octet(b, p, (x >>> 8) & 0xff);
     b[p++] = 0x2e;
     this.pos = octet(b, p, x & 0xff);
+  }
+
+  /** The IPv6 address at src[off, off + 16), as writeIp6() writes it. */
+  ip6(src: Uint8Array, off: number): void {
+    this.reserve(39);
+    this.pos = writeIp6(this.buf, this.pos, src, off);
   }
 
   /** A number as JSON (and String()) writes it. */

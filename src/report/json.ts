@@ -13,7 +13,6 @@ import {
   type Outcome,
   type SettledAttempt,
 } from '../track/attempt.js';
-import { formatIp } from './address.js';
 import { ByteOut } from './bytes.js';
 import type { HandshakeContext } from './context.js';
 import { Prose } from './diagnosis.js';
@@ -92,7 +91,7 @@ export function writeAttemptJson(a: SettledAttempt, c: HandshakeContext, o: Byte
   const v4 = a.addrLen === 4;
   writeHead(a.file, o);
   if (v4) o.ip4(a.client4);
-  else o.ascii(formatIp(a.addr, 0, a.addrLen));
+  else o.ip6(a.addr, 0);
   o.bytes(K.port);
   o.uint(a.clientPort);
   o.bytes(K.server);
