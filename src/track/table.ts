@@ -7,8 +7,9 @@
 import type { AttemptStore } from './store.js';
 
 /**
- * FNV-1a over one endpoint (address bytes, then the port's two bytes). The 4-tuple hash is the
- * sum of both endpoints' hashes, so a packet finds its attempt whichever way it travels.
+ * FNV-1a over one endpoint (address bytes, then the port's two bytes); IPv4 has its own below. The
+ * 4-tuple hash is the sum of both endpoints' hashes, so a packet finds its attempt whichever way it
+ * travels.
  */
 export function endpointHash(buf: Buffer, off: number, len: number, port: number): number {
   let h = 0x811c9dc5;
@@ -18,8 +19,19 @@ export function endpointHash(buf: Buffer, off: number, len: number, port: number
   return h >>> 0;
 }
 
+/** An IPv4 endpoint's hash, from the address as an integer: a few multiplications instead of six FNV rounds. */
+function endpointHash4(ip: number, port: number): number {
+  let h = Math.imul(ip ^ Math.imul(port, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 export function tupleHash(buf: Buffer, aOff: number, aPort: number, bOff: number, bPort: number, len: number): number {
   // 30 bits: a small integer (Smi) for V8, never boxed.
+  if (len === 4) {
+    return (endpointHash4(ip4At(buf, aOff), aPort) + endpointHash4(ip4At(buf, bOff), bPort)) & 0x3fffffff;
+  }
   return (endpointHash(buf, aOff, len, aPort) + endpointHash(buf, bOff, len, bPort)) & 0x3fffffff;
 }
 
