@@ -104,6 +104,45 @@ describe('track/handshakes', () => {
     assert.equal(a.synCount, 1);
   });
 
+  it('ECN (RFC 3168): an ECN-setup SYN (ECE, CWR) and SYN/ACK (ECE) are a SYN and a SYN/ACK like any other', () => {
+    const ECE = 0x40;
+    const CWR = 0x80;
+    const ecnSyn = (t: number, srcPort: number): Pkt => ({
+      t,
+      bytes: ipv4(6, tcp({ flags: SYN | ECE | CWR, seq: ISN, srcPort })),
+    });
+    const { attempts } = run([
+      ecnSyn(0, 40001),
+      {
+        t: 0.001,
+        bytes: ipv4(
+          6,
+          tcp({ srcPort: SERVER_PORT, dstPort: 40001, flags: SYN | ACK | ECE, seq: SERVER_ISN, ack: ISN + 1 }),
+          {
+            src: SERVER4,
+            dst: CLIENT4,
+          },
+        ),
+      },
+      { t: 0.002, bytes: ipv4(6, tcp({ srcPort: 40001, flags: ACK, seq: ISN + 1, ack: SERVER_ISN + 1 })) },
+      ecnSyn(0.003, 40002),
+      {
+        t: 0.004,
+        bytes: ipv4(6, tcp({ srcPort: SERVER_PORT, dstPort: 40002, flags: RST | ACK, seq: 0, ack: ISN + 1 }), {
+          src: SERVER4,
+          dst: CLIENT4,
+        }),
+      },
+    ]);
+    assert.deepEqual(
+      attempts.map((a) => [a.clientPort, a.verdict?.outcome, a.synCount, a.frames]),
+      [
+        [40001, 'established', 1, [1, 2, 3]],
+        [40002, 'refused', 1, [4, 5]],
+      ],
+    );
+  });
+
   it('SYN answered by RST+ACK → refused, ECONNREFUSED', () => {
     const a = only([syn(0), fromServer(0.0002, RST | ACK, ISN + 1, 0)]);
     assert.deepEqual(a.verdict, { outcome: 'refused', errno: 'ECONNREFUSED' });
