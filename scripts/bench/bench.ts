@@ -388,7 +388,10 @@ async function main(): Promise<void> {
 
   let checked = true;
   const results: Result[] = [];
+  /** Packets in each file, when its ground truth tells. */
+  const packets = new Map<string, number>();
   for (const { file, truth, what } of inputs) {
+    if (truth !== null) packets.set(file, truth.packets);
     const size = statSync(file).size;
     process.stdout.write(
       `\ncapture: ${file} (${what}), ${(size / 1e6).toFixed(1)} MB` +
@@ -402,13 +405,16 @@ async function main(): Promise<void> {
   const rssOf = (b: Bench): number => Math.max(...b.runs.map((m) => m.rssMb));
 
   // The figures, as a markdown table.
-  const header = ['file', 'command', 'median wall', 'x tcpdump', 'per round', 'CPU', 'peak RSS'];
+  const header = ['file', 'command', 'median wall', 'packets/s', 'x tcpdump', 'per round', 'CPU', 'peak RSS'];
   const rows = results.map((r, k) => {
     const isBase = r.b.name === 'tcpdump';
+    const wall = medianOf(r.b, (m) => m.wall);
+    const n = packets.get(r.file);
     return [
       k > 0 && results[k - 1]!.file === r.file ? '' : basename(r.file),
       r.b.name,
-      `${fmt(medianOf(r.b, (m) => m.wall))} s`,
+      `${fmt(wall)} s`,
+      n === undefined ? '' : `${fmt(n / wall / 1e6)} M`,
       isBase ? '1.00' : fmt(ratioOf(r)),
       isBase ? '' : `${fmt(Math.min(...r.ratios))}-${fmt(Math.max(...r.ratios))}`,
       `${fmt(medianOf(r.b, (m) => m.cpu))} s`,
@@ -420,8 +426,9 @@ async function main(): Promise<void> {
     `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
   const rule = `| ${widths.map((w, i) => (i < 2 ? '-'.repeat(w) : `${'-'.repeat(w - 1)}:`)).join(' | ')} |`;
   process.stdout.write(
-    `\nmedians of ${runs} rounds; x tcpdump: median wall time over tcpdump's; per round: the lowest and the` +
-      ` highest of the rounds' own ratios\n\n${line(header)}\n${rule}\n${rows.map(line).join('\n')}\n`,
+    `\nmedians of ${runs} rounds; packets/s: the file's packets over the median wall time (start-up included);` +
+      ` x tcpdump: median wall time over tcpdump's; per round: the lowest and the highest of the rounds' own` +
+      ` ratios\n\n${line(header)}\n${rule}\n${rows.map(line).join('\n')}\n`,
   );
 
   // The goals: on the handshake-heavy file, table and json within 3x and 4x of
