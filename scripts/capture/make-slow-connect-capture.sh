@@ -28,20 +28,10 @@ three_namespaces "$C" "$R" "$S"
 nsx "$R" iptables -A FORWARD -p tcp -d 10.77.2.2 --dport 8087 --tcp-flags SYN,ACK,RST SYN \
   -m statistic --mode nth --every 2 --packet 0 -j DROP
 
-ready=$WORK/ready
-ip netns exec "$S" timeout 120 "$PY" "$PYCLIENT" serve --mode echo --ready "$ready" --duration 100 \
-  --listen 10.77.2.2,8080 --listen 10.77.2.2,8087 &
-PIDS+=($!)
-for ((i = 0; i < 50; i++)); do [[ -e $ready ]] && break; sleep 0.1; done
-[[ -e $ready ]] || { echo "server did not start" >&2; exit 1; }
+serve_echo "$S" --listen 10.77.2.2,8080 --listen 10.77.2.2,8087
 log "topology up"
 
-rm -f "$OUT/$NAME.pcap"
-ip netns exec "$R" timeout -s INT 60 tcpdump -Z root -n -U -i r-c -w "$OUT/$NAME.pcap" 'tcp or icmp' 2>"$WORK/cap.log" &
-CAP=$!
-PIDS+=("$CAP")
-for ((i = 0; i < 100; i++)); do grep -q "listening on" "$WORK/cap.log" && break; sleep 0.1; done
-sleep 0.5
+capture_start "$R" r-c "$OUT/$NAME.pcap"
 
 # One client at a time: fast, slow, slow, fast, slow, slow, fast, slow.
 n=0
@@ -51,8 +41,7 @@ for port in 8080 8087 8087 8080 8087 8087 8080 8087; do
   sleep 0.2
 done
 sleep 1
-kill -INT "$CAP" 2>/dev/null || true
-wait "$CAP" || true
+capture_stop
 
 args=()
 for ((k = 1; k <= n; k++)); do args+=(--results "$WORK/r$k.json"); done

@@ -40,5 +40,34 @@ capture_run() {
   trap 'exit 130' INT TERM HUP
 }
 
+# serve_echo NS ARG... : the python echo server in namespace NS (listeners and options in ARG...), bounded
+# by `timeout`; returns once it listens.
+serve_echo() {
+  local ns=$1 ready=$WORK/ready.$1 i
+  shift
+  ip netns exec "$ns" timeout 120 "$PY" "$PYCLIENT" serve --mode echo --ready "$ready" --duration 100 "$@" &
+  PIDS+=($!)
+  for ((i = 0; i < 50; i++)); do [[ -e $ready ]] && return 0; sleep 0.1; done
+  echo "server did not start" >&2
+  exit 1
+}
+
+# capture_start NS IFACE FILE : tcpdump on IFACE in namespace NS into FILE ('tcp or icmp'), bounded by
+# `timeout`; returns once it listens. capture_stop ends it and waits for the file to be complete.
+CAP=
+capture_start() {
+  local i
+  rm -f "$3"
+  ip netns exec "$1" timeout -s INT 60 tcpdump -Z root -n -U -i "$2" -w "$3" 'tcp or icmp' 2>"$WORK/cap.log" &
+  CAP=$!
+  PIDS+=("$CAP")
+  for ((i = 0; i < 100; i++)); do grep -q "listening on" "$WORK/cap.log" && break; sleep 0.1; done
+  sleep 0.5
+}
+capture_stop() {
+  kill -INT "$CAP" 2>/dev/null || true
+  wait "$CAP" || true
+}
+
 # shellcheck source=three-namespaces.sh
 source "$ROOT/scripts/capture/lib/three-namespaces.sh"
