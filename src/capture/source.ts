@@ -10,6 +10,16 @@ export const LINKTYPE_LOOP = 108;
 export const LINKTYPE_IPV4 = 228;
 export const LINKTYPE_IPV6 = 229;
 export const LINKTYPE_LINUX_SLL2 = 276;
+/** PPP (RFC 1661), with or without RFC 1662's address and control bytes in front. */
+export const LINKTYPE_PPP = 9;
+/** PPP in HDLC-like framing (RFC 1662), or Cisco HDLC: the first byte tells. */
+export const LINKTYPE_PPP_HDLC = 50;
+/** PPPoE (RFC 2516): the packet starts with the PPPoE header. */
+export const LINKTYPE_PPP_ETHER = 51;
+/** Cisco HDLC: address, control, then an EtherType. */
+export const LINKTYPE_C_HDLC = 104;
+/** IP over InfiniBand (tcpdump's print-ipoib.c): two 20-byte addresses, then an EtherType and 2 reserved bytes. */
+export const LINKTYPE_IPOIB = 242;
 
 export type CaptureFormat = 'pcap' | 'pcapng' | 'live';
 
@@ -117,6 +127,11 @@ const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map([
   [LINKTYPE_IPV4, 'IPV4'],
   [LINKTYPE_IPV6, 'IPV6'],
   [LINKTYPE_LINUX_SLL2, 'LINUX_SLL2'],
+  [LINKTYPE_PPP, 'PPP'],
+  [LINKTYPE_PPP_HDLC, 'PPP_HDLC'],
+  [LINKTYPE_PPP_ETHER, 'PPP_ETHER'],
+  [LINKTYPE_C_HDLC, 'C_HDLC'],
+  [LINKTYPE_IPOIB, 'IPOIB'],
 ]);
 
 /** "ETHERNET", "LINUX_SLL2", or "LINKTYPE_<n>" for one synscope does not decode. */

@@ -4,17 +4,22 @@
 // GRE / Geneve) is shared with the tunnel decoders.
 
 import {
+  LINKTYPE_C_HDLC,
   LINKTYPE_ETHERNET,
+  LINKTYPE_IPOIB,
   LINKTYPE_IPV4,
   LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP,
   LINKTYPE_NULL,
+  LINKTYPE_PPP,
+  LINKTYPE_PPP_ETHER,
+  LINKTYPE_PPP_HDLC,
   LINKTYPE_RAW,
 } from '../capture/source.js';
 import { decodeMpls } from './mpls.js';
-import { decodePppoe } from './pppoe.js';
+import { PPP_IPV4, PPP_IPV6, decodePppoe } from './pppoe.js';
 import { DECODE_BAD_HEADER, DECODE_NOT_TCP, DECODE_TRUNCATED, DECODE_UNKNOWN_LINK, type PacketView } from './view.js';
 
 /**
@@ -142,6 +147,54 @@ function decodeNull(buf: Buffer, off: number, end: number): number {
   return cls === 0 ? DECODE_NOT_TCP : ipAt(buf, off + 4, end, cls);
 }
 
+/** PPP protocol numbers for MPLS (RFC 3032 §4.3): unicast and multicast. */
+const PPP_MPLS = 0x0281;
+const PPP_MPLS_MULTICAST = 0x0283;
+
+/**
+ * LINKTYPE_PPP: RFC 1662's address and control bytes (0xff 0x03) when present, then the PPP protocol
+ * field, one byte when compressed (RFC 1661 §6.5: an odd first byte), then IPv4, IPv6 or MPLS.
+ */
+function decodePpp(buf: Buffer, off: number, end: number, view: PacketView): number {
+  if (off + 2 > end) return DECODE_TRUNCATED;
+  if (buf[off] === 0xff && buf[off + 1] === 0x03) off += 2;
+  if (off >= end) return DECODE_TRUNCATED;
+  let proto = buf[off];
+  if ((proto & 1) === 1) {
+    off += 1;
+  } else {
+    if (off + 2 > end) return DECODE_TRUNCATED;
+    proto = (proto << 8) | buf[off + 1];
+    off += 2;
+  }
+  if (proto === PPP_IPV4) return ipAt(buf, off, end, 4);
+  if (proto === PPP_IPV6) return ipAt(buf, off, end, 6);
+  if (proto === PPP_MPLS || proto === PPP_MPLS_MULTICAST) return decodeMpls(buf, off, end, view);
+  return DECODE_NOT_TCP;
+}
+
+/** LINKTYPE_C_HDLC: address (0x0f unicast, 0x8f multicast), control, then an EtherType at offset 2. */
+function decodeCiscoHdlc(buf: Buffer, off: number, end: number, view: PacketView): number {
+  return decodeEthertype(buf, off + 2, off + 4, end, view);
+}
+
+/** LINKTYPE_PPP_HDLC: Cisco HDLC when the first byte is a Cisco address (0x0f, 0x8f), PPP otherwise. */
+function decodePppHdlc(buf: Buffer, off: number, end: number, view: PacketView): number {
+  if (off >= end) return DECODE_TRUNCATED;
+  const first = buf[off];
+  return first === 0x0f || first === 0x8f ? decodeCiscoHdlc(buf, off, end, view) : decodePpp(buf, off, end, view);
+}
+
+/** LINKTYPE_PPP_ETHER: the PPPoE session header itself (pppoe.ts). */
+function decodePppEther(buf: Buffer, off: number, end: number, view: PacketView): number {
+  return decodePppoe(buf, off, end, view);
+}
+
+/** LINKTYPE_IPOIB: destination and source addresses (20 bytes each), EtherType at 40, 2 reserved, IP at 44. */
+function decodeIpoib(buf: Buffer, off: number, end: number, view: PacketView): number {
+  return decodeEthertype(buf, off + 40, off + 44, end, view);
+}
+
 function decodeUnknownLink(): number {
   return DECODE_UNKNOWN_LINK;
 }
@@ -157,6 +210,11 @@ export const LINK_DECODERS: readonly LinkDecoder[] = (() => {
   table[LINKTYPE_IPV4] = decodeRaw;
   table[LINKTYPE_IPV6] = decodeRaw;
   table[LINKTYPE_LINUX_SLL2] = decodeSll2;
+  table[LINKTYPE_PPP] = decodePpp;
+  table[LINKTYPE_PPP_HDLC] = decodePppHdlc;
+  table[LINKTYPE_PPP_ETHER] = decodePppEther;
+  table[LINKTYPE_C_HDLC] = decodeCiscoHdlc;
+  table[LINKTYPE_IPOIB] = decodeIpoib;
   return table;
 })();
 

@@ -3,14 +3,20 @@
 
 import { strict as assert } from 'node:assert';
 import {
+  LINKTYPE_C_HDLC,
   LINKTYPE_ETHERNET,
+  LINKTYPE_IPOIB,
   LINKTYPE_IPV4,
   LINKTYPE_IPV6,
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP,
   LINKTYPE_NULL,
+  LINKTYPE_PPP,
+  LINKTYPE_PPP_ETHER,
+  LINKTYPE_PPP_HDLC,
   LINKTYPE_RAW,
+  linkTypeName,
 } from '../../src/capture/source.js';
 import { decodeLink, LINK_DECODERS } from '../../src/decode/link.js';
 import {
@@ -150,10 +156,66 @@ describe('decode/link', () => {
     }
   });
 
+  describe('PPP, Cisco HDLC, PPPoE without Ethernet, IP over InfiniBand', () => {
+    it('PPP: with and without the 0xff 0x03 address and control, with a compressed protocol field', () => {
+      assert.equal(link(Buffer.concat([hex('ff 03 00 21'), ipv4Syn()]), LINKTYPE_PPP), 4);
+      assert.equal(link(Buffer.concat([hex('00 21'), ipv4Syn()]), LINKTYPE_PPP), 2);
+      assert.equal(link(Buffer.concat([hex('21'), ipv4Syn()]), LINKTYPE_PPP), 1);
+      assert.equal(link(Buffer.concat([hex('ff 03 00 57'), ipv6Syn()]), LINKTYPE_PPP), 4);
+      assert.equal(link(Buffer.concat([hex('57'), ipv6Syn()]), LINKTYPE_PPP), 1);
+    });
+
+    it('PPP: MPLS is walked to the IP packet; LCP and the like are not TCP; cut or mismatched headers say so', () => {
+      // MPLS unicast: one label (100), bottom of stack, TTL 64.
+      assert.equal(link(Buffer.concat([hex('ff 03 02 81  00 06 41 40'), ipv4Syn()]), LINKTYPE_PPP), 8);
+      assert.equal(link(Buffer.concat([hex('ff 03 c0 21'), Buffer.alloc(20)]), LINKTYPE_PPP), DECODE_NOT_TCP);
+      assert.equal(link(hex('ff 03 00'), LINKTYPE_PPP), DECODE_TRUNCATED);
+      assert.equal(link(hex('ff 03 00 21'), LINKTYPE_PPP), DECODE_TRUNCATED);
+      assert.equal(link(Buffer.concat([hex('00 21'), ipv6Syn()]), LINKTYPE_PPP), DECODE_BAD_HEADER);
+    });
+
+    it('PPP in HDLC framing: PPP after 0xff, Cisco HDLC after 0x0f or 0x8f', () => {
+      assert.equal(link(Buffer.concat([hex('ff 03 00 21'), ipv4Syn()]), LINKTYPE_PPP_HDLC), 4);
+      assert.equal(link(Buffer.concat([hex('0f 00 08 00'), ipv4Syn()]), LINKTYPE_PPP_HDLC), 4);
+      assert.equal(link(Buffer.concat([hex('8f 00 86 dd'), ipv6Syn()]), LINKTYPE_PPP_HDLC), 4);
+      assert.equal(link(Buffer.alloc(0), LINKTYPE_PPP_HDLC), DECODE_TRUNCATED);
+    });
+
+    it('Cisco HDLC: an EtherType at offset 2; SLARP is not TCP', () => {
+      assert.equal(link(Buffer.concat([hex('0f 00 08 00'), ipv4Syn()]), LINKTYPE_C_HDLC), 4);
+      assert.equal(link(Buffer.concat([hex('0f 00 86 dd'), ipv6Syn()]), LINKTYPE_C_HDLC), 4);
+      assert.equal(link(Buffer.concat([hex('8f 00 80 35'), Buffer.alloc(20)]), LINKTYPE_C_HDLC), DECODE_NOT_TCP);
+      assert.equal(link(hex('0f 00 08'), LINKTYPE_C_HDLC), DECODE_TRUNCATED);
+    });
+
+    it('PPPoE without its Ethernet header: the PPP protocol after 8 bytes, the session as the tunnel id', () => {
+      const v = new PacketView();
+      const frame = Buffer.concat([hex('11 00 12 34 00 2a 00 21'), ipv4Syn()]);
+      assert.equal(decodeLink(frame, 0, frame.length, LINKTYPE_PPP_ETHER, v), 8);
+      assert.equal(v.tunnelId, 0x1234);
+    });
+
+    it('IP over InfiniBand: two 20-byte addresses, the EtherType at 40, IP at 44', () => {
+      const ipoib = (type: string, payload: Buffer): Buffer =>
+        Buffer.concat([Buffer.alloc(40), hex(`${type} 00 00`), payload]);
+      assert.equal(link(ipoib('08 00', ipv4Syn()), LINKTYPE_IPOIB), 44);
+      assert.equal(link(ipoib('86 dd', ipv6Syn()), LINKTYPE_IPOIB), 44);
+      assert.equal(link(ipoib('08 06', Buffer.alloc(28)), LINKTYPE_IPOIB), DECODE_NOT_TCP);
+      assert.equal(link(Buffer.alloc(41), LINKTYPE_IPOIB), DECODE_TRUNCATED);
+    });
+
+    it('names them as the link-type registry does', () => {
+      assert.deepEqual(
+        [LINKTYPE_PPP, LINKTYPE_PPP_HDLC, LINKTYPE_PPP_ETHER, LINKTYPE_C_HDLC, LINKTYPE_IPOIB].map(linkTypeName),
+        ['PPP', 'PPP_HDLC', 'PPP_ETHER', 'C_HDLC', 'IPOIB'],
+      );
+    });
+  });
+
   describe('dispatch table', () => {
     it('answers DECODE_UNKNOWN_LINK for link types it does not decode, never throwing', () => {
       const frame = ethernet(0x0800, ipv4Syn());
-      for (const linkType of [2, 9, 105, 127, 147, 275, 277, 1000, -1, 1.5, Number.NaN]) {
+      for (const linkType of [2, 105, 127, 147, 275, 277, 1000, -1, 1.5, Number.NaN]) {
         assert.equal(link(frame, linkType), DECODE_UNKNOWN_LINK, `link type ${linkType}`);
       }
     });
