@@ -137,6 +137,9 @@ const P = {
   afterCap: piece('After '),
   synsRetransmittedThe: piece(' SYNs (the client retransmitted), the SYN'),
   resetFrom: piece(' was answered by a TCP reset from '),
+  sentAgain: piece(', and the client sent the same SYN '),
+  moreTime: piece(' more time after the reset (a Windows client does, twice, before its connect() fails)'),
+  moreTimes: piece(' more times after the reset (a Windows client does, twice, before its connect() fails)'),
   nothingListens: piece(': nothing listens on '),
   orResets: piece(
     ', or a firewall or load balancer resets in its name (a REJECT --reject-with tcp-reset rule, a balancer with no' +
@@ -242,16 +245,24 @@ function writeEstablished(f: HandshakeFacts, w: Prose): void {
 }
 
 function writeRefused(f: HandshakeFacts, w: Prose): void {
-  if (f.synCount === 1) {
+  // The SYNs sent before the reset came, and those the client sent again after it.
+  const before = f.answerKind === ANSWER_NONE ? f.synCount : f.synsAtAnswer;
+  if (before <= 1) {
     w.k(P.theSynCap);
   } else {
     w.k(P.afterCap);
-    w.n(f.synCount);
+    w.n(before);
     w.k(P.synsRetransmittedThe);
   }
   w.k(P.resetFrom);
   w.s(f.answerKind === ANSWER_NONE ? f.serverIp : f.answerFrom);
   answerDelay(f, P.after, w);
+  const again = f.synCount - before;
+  if (again > 0) {
+    w.k(P.sentAgain);
+    w.n(again);
+    w.k(again === 1 ? P.moreTime : P.moreTimes);
+  }
   w.k(P.nothingListens);
   w.endpoint(f);
   w.k(P.orResets);

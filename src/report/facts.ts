@@ -18,6 +18,8 @@ export class HandshakeFacts {
   outcome: Outcome = 'incomplete';
   errno: ErrnoName | null = null;
   synCount = 1;
+  /** SYNs sent when the answer came (synCount when there is none). */
+  synsAtAnswer = 1;
   serverIp = '';
   serverPort = 0;
   v6 = false;
@@ -39,6 +41,7 @@ export class HandshakeFacts {
     this.outcome = v === null ? 'incomplete' : v.outcome;
     this.errno = v === null ? null : v.errno;
     this.synCount = a.synCount;
+    this.synsAtAnswer = a.answerKind === ANSWER_NONE ? a.synCount : a.synsAtAnswer;
     this.serverIp = serverIp ?? formatIp(a.addr, len, len);
     this.serverPort = a.serverPort;
     this.v6 = len === 16;

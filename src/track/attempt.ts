@@ -148,6 +148,11 @@ export class SettledAttempt {
   firstFrame = 0;
   /** SYNs seen: the first plus its retransmissions. */
   synCount = 1;
+  /**
+   * SYNs sent when the answer came (0 without one). Fewer than synCount when the client sent the SYN
+   * again after its answer: Windows answers a reset that way, twice, before connect() fails.
+   */
+  synsAtAnswer = 0;
   /** ANSWER_* of the packet that answered the SYN, when, from whom (ICMP only; null: the server) and its TTL. */
   answerKind = ANSWER_NONE;
   answerFrom: Buffer | null = null;

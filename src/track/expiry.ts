@@ -17,8 +17,13 @@ export const READ_MIN_WAIT = 5;
 export const RETRANSMIT_FACTOR = 2.5;
 /** An established connection with no packet for this long is reported without waiting for its end. */
 export const ESTABLISHED_IDLE = 300;
-/** Copies of one packet arrive within microseconds; 0.5 s of capture time is plenty. */
-export const LINGER = 0.5;
+/**
+ * A decided attempt stays this long after its latest SYN for packets that still belong to it: copies
+ * of its packets (-i any, a router: microseconds apart), and the SYN a Windows client sends again
+ * after a reset, twice, 0.5 s apart, before its connect() fails with ECONNREFUSED (each SYN of the
+ * same ISN restarts the wait).
+ */
+export const LINGER = 1;
 /**
  * Live keeps a settled attempt for copies only this long before printing its verdict (then a
  * tombstone absorbs later packets): copies come in the same batch from libpcap.
@@ -133,7 +138,7 @@ export class TimerLists {
       case S_SUPERSEDED:
         return this.handshake.key(s);
       case S_LINGERING:
-        return st.doneTime[s]! + this.lingerWait;
+        return st.lastActivity[s]! + this.lingerWait;
       case S_REJECTED:
         return st.doneTime[s]! + this.rejectedWait;
       case S_CONNECTED:

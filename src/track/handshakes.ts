@@ -17,6 +17,8 @@
 //   SYNACK_SEEN    ICMP error quoting seq = ISN       → DONE rejected (the SYN/ACK never reached the client)
 //   SYNACK_SEEN    client SYN, same ISN               → SYNACK_SEEN   the SYN/ACK was lost on its way back
 //   SYNACK_SEEN    server RST+ACK, ack = ISN+1        → DONE refused  (the client never acknowledged the SYN/ACK)
+//   DONE lingering client SYN, same ISN               → DONE          joins it (synCount++): a Windows client sends
+//                                                                     its SYN again after a reset, twice, 0.5 s apart
 //   DONE rejected  client SYN, same ISN, ≥ 200 ms     → SYN_SENT      the client took the ICMP error (answering its
 //                  later (read and live: REJECTED_WAIT)               first SYN) as soft: reopened
 //   ESTABLISHED    RST from either side               → DONE established, resetBy that side
@@ -571,6 +573,7 @@ export class HandshakeTracker {
     st.clientNext[n] = (isn + 1 + v.payloadLen) >>> 0;
     st.serverNext[n] = 0;
     st.synCount[n] = 1;
+    st.synsAtAnswer[n] = 0;
     st.startSec[n] = frame.tsSec;
     st.startNsec[n] = frame.tsNsec;
     st.startDigits[n] = frame.tsDigits;
@@ -984,6 +987,7 @@ export class HandshakeTracker {
     // a SYN/ACK the client never acknowledged).
     if (st.answerKind[s] !== ANSWER_NONE && kind === ANSWER_SYNACK) return;
     st.answerKind[s] = kind;
+    st.synsAtAnswer[s] = st.synCount[s]!;
     // A SYN/ACK or RST matched the 4-tuple, so it came from the server's address: only an ICMP
     // sender (a router, a firewall) needs its own copy.
     if (kind === ANSWER_ICMP) {
@@ -1063,6 +1067,7 @@ export class HandshakeTracker {
     st.end[s] = END_NONE;
     st.verdict[s] = null;
     st.answerKind[s] = ANSWER_NONE;
+    st.synsAtAnswer[s] = 0;
     st.hasFrom[s] = 0;
     st.icmpVersion[s] = 0;
     st.icmpType[s] = -1;
@@ -1188,6 +1193,7 @@ export class HandshakeTracker {
     a.startDigits = st.startDigits[s]!;
     a.firstFrame = st.firstFrame[s]!;
     a.synCount = st.synCount[s]!;
+    a.synsAtAnswer = st.synsAtAnswer[s]!;
     a.answerKind = st.answerKind[s]!;
     if (st.hasFrom[s] === 1) {
       for (let i = 0; i < len; i++) this.from[i] = st.answerFrom[s * 16 + i]!;

@@ -26,7 +26,10 @@ export const S_OPEN = 1;
 export const S_SUPERSEDED = 2;
 /** An established connection that has not ended: in the table, on the idle list. */
 export const S_CONNECTED = 3;
-/** Decided (answered, aborted, closed, reset): lingers in the table for copies of its packets. */
+/**
+ * Decided (answered, aborted, closed, reset): lingers in the table for copies of its packets, and for
+ * the SYN a Windows client sends again after a reset.
+ */
 export const S_LINGERING = 4;
 /** Rejected by an ICMP error: waits for a retransmission that would show the error was soft. */
 export const S_REJECTED = 5;
@@ -92,6 +95,8 @@ export class AttemptStore {
   serverNext = new Uint32Array(INITIAL_SLOTS);
   synLen = new Int32Array(INITIAL_SLOTS);
   synCount = new Int32Array(INITIAL_SLOTS);
+  /** SYNs sent when the answer came (synCount goes on counting those sent after it); 0 until answered. */
+  synsAtAnswer = new Int32Array(INITIAL_SLOTS);
   startSec = new Float64Array(INITIAL_SLOTS);
   startNsec = new Int32Array(INITIAL_SLOTS);
   startDigits = new Uint8Array(INITIAL_SLOTS);
@@ -199,6 +204,7 @@ export class AttemptStore {
     this.serverNext = grown(this.serverNext, n);
     this.synLen = grown(this.synLen, n);
     this.synCount = grown(this.synCount, n);
+    this.synsAtAnswer = grown(this.synsAtAnswer, n);
     this.startSec = grown(this.startSec, n);
     this.startNsec = grown(this.startNsec, n);
     this.startDigits = grown(this.startDigits, n);

@@ -172,6 +172,22 @@ describe('report/findings', () => {
     ),
   });
 
+  it('a refused SYN sent again after its reset (Windows) is said so, apart from retransmissions before it', () => {
+    const windows = run([syn(0, 40001), rst(0.05, 40001, 64), syn(0.55, 40001), rst(0.6, 40001, 64)]).listed[0]!;
+    assert.equal(windows.synCount, 2);
+    assert.match(
+      windows.diagnosis,
+      new RegExp(
+        '^The SYN was answered by a TCP reset from 10\\.0\\.0\\.9 after 50 ms, and the client sent the same SYN' +
+          ' 1 more time after the reset \\(a Windows client does, twice, before its connect\\(\\) fails\\):' +
+          ' nothing listens on',
+      ),
+    );
+    const slow = run([syn(0, 40002), syn(1, 40002), rst(1.05, 40002, 64)]).listed[0]!;
+    assert.match(slow.diagnosis, /^After 2 SYNs \(the client retransmitted\), the SYN was answered by a TCP reset/);
+    assert.doesNotMatch(slow.diagnosis, /more time/);
+  });
+
   it("an RST whose TTL differs from the server's SYN/ACKs is called injected", () => {
     const r = run([syn(0, 40001), synAck(0.001, 40001, 63), ack(0.002, 40001), syn(1, 40002), rst(1.001, 40002, 64)]);
     const refused = r.listed.find((h) => h.outcome === 'refused')!;

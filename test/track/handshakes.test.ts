@@ -143,6 +143,27 @@ describe('track/handshakes', () => {
     );
   });
 
+  it('a Windows client sends a refused SYN again, twice, 0.5 s apart: one attempt, refused, 3 SYNs', () => {
+    // Windows answers a reset to its SYN by sending the same SYN again (twice) before connect() fails.
+    const rst = (t: number): Pkt => fromServer(t, RST | ACK, ISN + 1, 0);
+    const { attempts } = run([syn(0), rst(0.05), syn(0.55), rst(0.6), syn(1.1), rst(1.15)], {}, 5);
+    assert.equal(attempts.length, 1);
+    const a = attempts[0]!;
+    assert.deepEqual(a.verdict, { outcome: 'refused', errno: 'ECONNREFUSED' });
+    assert.equal(a.synCount, 3);
+    assert.equal(a.synsAtAnswer, 1);
+    assert.deepEqual(a.frames, [1, 2, 3, 4, 5, 6]);
+    // A SYN of the same ISN a second and more after the latest one is not a retry of this connect.
+    const late = run([syn(0), rst(0.05), syn(1.2), rst(1.25)], {}, 5).attempts;
+    assert.deepEqual(
+      late.map((x) => [x.synCount, x.frames]),
+      [
+        [1, [1, 2]],
+        [1, [3, 4]],
+      ],
+    );
+  });
+
   it('SYN answered by RST+ACK → refused, ECONNREFUSED', () => {
     const a = only([syn(0), fromServer(0.0002, RST | ACK, ISN + 1, 0)]);
     assert.deepEqual(a.verdict, { outcome: 'refused', errno: 'ECONNREFUSED' });
