@@ -185,6 +185,12 @@ const P = {
       ' connect timeout ran out before the answer came. Next: if this is an application, compare its connect' +
       ' timeout with the SYN/ACK delay.',
   ),
+  clientGaveUp: piece('The client sent a reset (or FIN) for its connection to '),
+  clientGaveUpEnd: piece(
+    ', before any answer came: it gave up on its own (a connect timeout of its own, a cancelled connect) or it is a' +
+      ' scanner. Next: if this is an application, compare its connect timeout with how long the server takes to' +
+      ' answer.',
+  ),
   incomplete: piece('The capture ends less than --timeout ('),
   incompleteEnd: piece(
     ' s) after this handshake began, before it finished: too early to tell. Next: capture for longer, or lower' +
@@ -387,6 +393,14 @@ export function writeDiagnosis(f: HandshakeFacts, timeout: number, w: Prose): vo
       w.k(P.neverAckedNext);
       return;
     case 'aborted':
+      if (f.answerKind === ANSWER_NONE) {
+        w.k(P.clientGaveUp);
+        w.endpoint(f);
+        w.k(P.after);
+        w.syns(f.synCount);
+        w.k(P.clientGaveUpEnd);
+        return;
+      }
       serverAnswered(f, w);
       w.k(P.aborted);
       return;

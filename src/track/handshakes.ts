@@ -12,6 +12,7 @@
 //   SYN_SENT       server RST+ACK, ack = ISN+1        → DONE refused
 //   SYN_SENT       ICMP error quoting seq = ISN       → DONE rejected (only the types Linux aborts a connect() on)
 //   SYN_SENT       client ACK (SYN/ACK not captured)  → ESTABLISHED   anomaly synack_not_captured
+//   SYN_SENT       client RST or FIN                  → DONE aborted  the client gave up before any answer
 //   SYNACK_SEEN    client ACK, ack = server ISN+1     → ESTABLISHED
 //   SYNACK_SEEN    client RST or FIN                  → DONE aborted
 //   SYNACK_SEEN    ICMP error quoting seq = ISN       → DONE rejected (the SYN/ACK never reached the client)
@@ -668,8 +669,15 @@ export class HandshakeTracker {
       }
       return;
     }
-    // From the client, no SYN: its ACK proves a SYN/ACK reached it that the capture missed.
-    if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) === 0 && (flags & TCP_FLAG_ACK) !== 0) {
+    // From the client, no SYN. A reset (or FIN) before any answer: the client gave up on its own (a
+    // cancelled connect, a scanner), or reset a SYN/ACK the capture missed (Zeek's RSTOS0 and SH).
+    if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) !== 0) {
+      this.attach(s, frame);
+      this.decide(s, END_ABORTED, t);
+      return;
+    }
+    // Its ACK proves a SYN/ACK reached it that the capture missed.
+    if ((flags & TCP_FLAG_ACK) !== 0) {
       this.anomalies.synack_not_captured++;
       this.attach(s, frame);
       st.serverIsn[s] = (v.ack - 1) >>> 0; // what the ACK acknowledges: the SYN/ACK's sequence number + 1

@@ -188,6 +188,20 @@ describe('report/findings', () => {
     assert.doesNotMatch(slow.diagnosis, /more time/);
   });
 
+  it('a client that resets its own SYN before any answer gave up on its own: no SYN/ACK is claimed', () => {
+    const clientRst = {
+      t: 0.3,
+      bytes: ipv4(6, tcp({ srcPort: 40003, flags: RST, seq: ISN + 1, options: Buffer.alloc(0) })),
+    };
+    const h = run([syn(0, 40003), clientRst]).listed[0]!;
+    assert.equal(h.outcome, 'aborted');
+    assert.match(
+      h.diagnosis,
+      /^The client sent a reset \(or FIN\) for its connection to 10\.0\.0\.9:8080 after the SYN,/,
+    );
+    assert.doesNotMatch(h.diagnosis, /SYN\/ACK/);
+  });
+
   it("an RST whose TTL differs from the server's SYN/ACKs is called injected", () => {
     const r = run([syn(0, 40001), synAck(0.001, 40001, 63), ack(0.002, 40001), syn(1, 40002), rst(1.001, 40002, 64)]);
     const refused = r.listed.find((h) => h.outcome === 'refused')!;

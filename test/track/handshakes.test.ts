@@ -9,7 +9,7 @@ import {
   TCP_FLAG_RST as RST,
   TCP_FLAG_SYN as SYN,
 } from '../../src/decode/view.js';
-import type { SettledAttempt } from '../../src/track/attempt.js';
+import { ANSWER_NONE, type SettledAttempt } from '../../src/track/attempt.js';
 import { DEFAULT_TRACKER_OPTIONS, HandshakeTracker, type TrackerOptions } from '../../src/track/handshakes.js';
 import { TimeWindow } from '../../src/track/select.js';
 import { parseHosts, parsePorts, parseTime } from '../../src/cli/options.js';
@@ -162,6 +162,15 @@ describe('track/handshakes', () => {
         [1, [3, 4]],
       ],
     );
+  });
+
+  it('a client reset (or FIN) before any answer: aborted, the client gave up (Zeek RSTOS0)', () => {
+    for (const flags of [RST, RST | ACK, FIN]) {
+      const a = only([syn(0), fromClient(0.3, flags)], {}, 5);
+      assert.deepEqual(a.verdict, { outcome: 'aborted', errno: null }, `flags ${flags}`);
+      assert.deepEqual(a.frames, [1, 2]);
+      assert.equal(a.answerKind, ANSWER_NONE);
+    }
   });
 
   it('SYN answered by RST+ACK → refused, ECONNREFUSED', () => {
