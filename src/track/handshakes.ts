@@ -647,7 +647,7 @@ export class HandshakeTracker {
         this.answer(s, ANSWER_SYNACK, v, frame);
         this.coverage.acks++;
         st.serverIsn[s] = v.seq;
-        st.serverNext[s] = (v.seq + 1) >>> 0;
+        st.serverNext[s] = (v.seq + 1 + v.payloadLen) >>> 0; // RFC 793 lets a SYN/ACK carry data
         st.synAckTime[s] = t;
         st.synAckDelay[s] = t - st.lastSynTime[s]!;
         st.state[s] = ST_SYNACK_SEEN;
@@ -698,7 +698,7 @@ export class HandshakeTracker {
         this.decide(s, END_ABORTED, t);
         return;
       }
-      if ((flags & TCP_FLAG_ACK) !== 0 && v.ack === (this.st.serverIsn[s]! + 1) >>> 0) {
+      if ((flags & TCP_FLAG_ACK) !== 0 && this.synAckAcked(s, v.ack)) {
         this.attach(s, frame);
         this.coverage.acks++;
         this.clientSent(s, v);
@@ -913,6 +913,15 @@ export class HandshakeTracker {
    */
   private ackAcceptable(s: number, ack: number): boolean {
     return (ack - this.st.isn[s]! - 1) >>> 0 <= this.st.synLen[s]!;
+  }
+
+  /**
+   * The client's ACK completes the handshake: it acknowledges the SYN/ACK, and at most the data the
+   * SYN/ACK carried (RFC 793 allows it; the ACK then covers it too).
+   */
+  private synAckAcked(s: number, ack: number): boolean {
+    const isn = this.st.serverIsn[s]!;
+    return (ack - isn - 1) >>> 0 <= (this.st.serverNext[s]! - isn - 1) >>> 0;
   }
 
   /** Copies how the SYN was carried (its tunnel, as the innermost encapsulation) into a new attempt's slot. */

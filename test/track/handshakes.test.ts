@@ -173,6 +173,29 @@ describe('track/handshakes', () => {
     }
   });
 
+  it('a SYN/ACK carrying data (RFC 793 allows it): an ACK of its data completes the handshake, beyond it not', () => {
+    const synAckData = (t: number): Pkt => ({
+      t,
+      bytes: ipv4(
+        6,
+        tcp({
+          srcPort: SERVER_PORT,
+          dstPort: CLIENT_PORT,
+          flags: SYN | ACK,
+          seq: SERVER_ISN,
+          ack: ISN + 1,
+          payload: Buffer.alloc(10),
+        }),
+        { src: SERVER4, dst: CLIENT4 },
+      ),
+    });
+    const a = only([syn(0), synAckData(0.001), fromClient(0.002, ACK, SERVER_ISN + 11)]);
+    assert.equal(a.verdict?.outcome, 'established');
+    assert.deepEqual(a.frames, [1, 2, 3]);
+    const b = only([syn(0), synAckData(0.001), fromClient(0.002, ACK, SERVER_ISN + 12)], {}, 10);
+    assert.equal(b.verdict?.outcome, 'timed-out');
+  });
+
   it('SYN answered by RST+ACK → refused, ECONNREFUSED', () => {
     const a = only([syn(0), fromServer(0.0002, RST | ACK, ISN + 1, 0)]);
     assert.deepEqual(a.verdict, { outcome: 'refused', errno: 'ECONNREFUSED' });
