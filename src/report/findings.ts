@@ -99,6 +99,19 @@ export function coverageFindings(
           ` unanswered attempts are not known to be dropped.`,
       });
     }
+    if (c.plain === 0 && c.ackFiltered > 0) {
+      out.push({
+        kind: 'capture-loss',
+        server: null,
+        text:
+          `The capture holds no TCP packet without SYN, FIN or RST (no data, no pure ACK): it was taken with a` +
+          ` filter on TCP flags, such as \`tcp[tcpflags] & (tcp-syn|tcp-rst) != 0\`, which leaves out the ACK that` +
+          ` completes every handshake. ${plural(c.ackFiltered, 'timed-out attempt')} whose client did not send its` +
+          ` SYN again after the SYN/ACK may well have completed.` +
+          ` Such a filter also matches no IPv6 packet (\`tcp[]\` reads IPv4 only). To keep a capture small,` +
+          ` cut the packets short instead (\`tcpdump -s 96\`).`,
+      });
+    }
     if (c.gaps > 0 || c.answersWithoutSyn > 0) {
       const parts: string[] = [];
       if (c.answersWithoutSyn > 0)

@@ -171,6 +171,11 @@ export interface Anomalies {
   timestamps_backwards: number;
   /** Answers (SYN/ACK, RST, ICMP error) captured before the SYN they answer, and paired with it. */
   answer_before_syn: number;
+  /**
+   * Handshakes whose completing ACK is not in the capture, though a later client packet acknowledges the
+   * SYN/ACK (a FIN, data, or an ACK of server data): established, without a connect time.
+   */
+  handshake_ack_not_captured: number;
 }
 
 /**
@@ -185,6 +190,16 @@ export interface Coverage {
   gaps: number;
   /** SYN/ACKs, and resets answering a SYN (sequence number 0), whose SYN is not in the capture. */
   answersWithoutSyn: number;
+  /**
+   * TCP packets with none of SYN, FIN and RST set (data, pure ACKs), in any flow. None at all: the capture
+   * was taken with a filter on TCP flags, and holds no handshake's completing ACK.
+   */
+  plain: number;
+  /**
+   * Timed-out attempts whose client sent no SYN after the SYN/ACK (it would have, had the SYN/ACK not reached
+   * it), decided while the capture held no plain packet: a filter on TCP flags may have left their ACK out.
+   */
+  ackFiltered: number;
 }
 
 /** Timestamps that went backwards in one input: how often, where first, by how much at most. */
@@ -291,8 +306,16 @@ export class HandshakeTracker {
     released_early: 0,
     timestamps_backwards: 0,
     answer_before_syn: 0,
+    handshake_ack_not_captured: 0,
   };
-  readonly coverage: Coverage = { serverToClient: 0, acks: 0, gaps: 0, answersWithoutSyn: 0 };
+  readonly coverage: Coverage = {
+    serverToClient: 0,
+    acks: 0,
+    gaps: 0,
+    answersWithoutSyn: 0,
+    plain: 0,
+    ackFiltered: 0,
+  };
   /** Per input (by fileIndex): where its timestamps went backwards. */
   readonly backwards: ClockSteps[] = [];
   /** Raw clock of the latest packet, and what clock steps added to the clock since. */
@@ -456,6 +479,7 @@ export class HandshakeTracker {
   // ---------------------------------------------------------------- TCP
 
   private tcp(frame: Frame, v: PacketView, t: number): void {
+    if ((v.flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_RST)) === 0) this.coverage.plain++;
     const buf = v.buf;
     const len = v.addrLen;
     if (this.filtered && !this.wanted(buf, v.srcOff, v.srcPort, v.dstOff, v.dstPort, len)) return;
@@ -693,16 +717,31 @@ export class HandshakeTracker {
   private onSynAckSeen(s: number, fromClient: boolean, frame: Frame, v: PacketView, t: number): void {
     const flags = v.flags;
     if (fromClient) {
-      if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) !== 0) {
-        this.attach(s, frame);
-        this.decide(s, END_ABORTED, t);
-        return;
-      }
-      if ((flags & TCP_FLAG_ACK) !== 0 && this.synAckAcked(s, v.ack)) {
+      const st = this.st;
+      const hasAck = (flags & TCP_FLAG_ACK) !== 0;
+      // The completing ACK, alone or carrying data.
+      if (hasAck && (flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) === 0 && this.synAckAcked(s, v.ack)) {
         this.attach(s, frame);
         this.coverage.acks++;
         this.clientSent(s, v);
         this.establish(s, t);
+        return;
+      }
+      // A later packet acknowledges server data, or a FIN the SYN/ACK: the client completed the
+      // handshake and the capture missed its ACK (a lossy capture, or a filter on TCP flags).
+      const beyond = hasAck && seqAfter(v.ack, st.serverNext[s]!);
+      if (beyond || (hasAck && (flags & TCP_FLAG_FIN) !== 0 && seqAfter(v.ack, st.serverIsn[s]!))) {
+        this.anomalies.handshake_ack_not_captured++;
+        this.establish(s, t);
+        st.connectDelay[s] = -1; // when the handshake completed is not known
+        this.onEstablished(s, true, frame, v, t);
+        return;
+      }
+      // A reset (or a FIN without an acceptable ACK) instead of the ACK: the client gave up, or its
+      // kernel reset a SYN/ACK for a socket already closed.
+      if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) !== 0) {
+        this.attach(s, frame);
+        this.decide(s, END_ABORTED, t);
       }
       return;
     }
@@ -1044,6 +1083,12 @@ export class HandshakeTracker {
     if (o === 'dropped' && c.serverToClient === 0) st.doubt[s] = DOUBT_CLIENT_ONLY;
     else if ((o === 'dropped' || o === 'timed-out') && c.gaps + c.answersWithoutSyn > 0)
       st.doubt[s] = DOUBT_CAPTURE_LOSS;
+    // No data or pure ACK in the capture so far, and the client did not send its SYN again after the
+    // SYN/ACK (it would have, had the SYN/ACK not reached it): a filter on TCP flags left its ACK out.
+    else if (o === 'timed-out' && c.plain === 0 && st.synCount[s] === st.synsAtAnswer[s]) {
+      st.doubt[s] = DOUBT_CAPTURE_LOSS;
+      c.ackFiltered++;
+    }
   }
 
   // ---------------------------------------------------------------- the lifecycle (store.ts draws it)

@@ -130,7 +130,7 @@ describe('report/findings', () => {
         file: 'x.pcap',
         timestampsBackwards: { count: 1, firstFrame: 24, maxMs },
       }) as unknown as CaptureJson;
-    const coverage = { serverToClient: 1, acks: 0, gaps: 0, answersWithoutSyn: 0 };
+    const coverage = { serverToClient: 1, acks: 0, gaps: 0, answersWithoutSyn: 0, plain: 1, ackFiltered: 0 };
     const loss = { acks: 0, gaps: 0, percent: 0, answersWithoutSyn: 0 };
     const kinds = (maxMs: number): string[] =>
       coverageFindings(coverage, loss, [cap(maxMs)], new Summary()).map((f) => f.kind);
