@@ -151,7 +151,7 @@ describe('synscope live (veth between two network namespaces)', function () {
       live.stderr,
       new RegExp(
         /listening on \w+, link-type ETHERNET, snapshot length 256 bytes, /.source +
-          /filter "tcp or icmp or icmp6 or udp dst port 4789 or 8472 or 6081 or .* or \(vlan/.source,
+          /filter "tcp or icmp or icmp6 or udp dst port 4789 or 8472 or 6081 or 4754 or .* or \(vlan/.source,
       ),
     );
 

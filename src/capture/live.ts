@@ -158,8 +158,8 @@ const DECODABLE: ReadonlySet<number> = new Set([
  */
 export const BASE_FILTER = 'tcp or icmp or icmp6';
 
-/** UDP ports of VXLAN (IANA's and Linux's default) and Geneve, the tunnels decode/udp.ts opens. */
-export const TUNNEL_UDP_PORTS: readonly number[] = [4789, 8472, 6081];
+/** UDP ports of VXLAN (IANA's and Linux's default), Geneve and GRE-in-UDP, the tunnels decode/udp.ts opens. */
+export const TUNNEL_UDP_PORTS: readonly number[] = [4789, 8472, 6081, 4754];
 
 /**
  * What carries handshakes inside it: the UDP tunnel ports (plus --vxlan-port's), GRE (47), IP in IP (4, 41)

@@ -18,6 +18,8 @@ export const LINKTYPE_PPP_HDLC = 50;
 export const LINKTYPE_PPP_ETHER = 51;
 /** Cisco HDLC: address, control, then an EtherType. */
 export const LINKTYPE_C_HDLC = 104;
+/** Linux netfilter NFLOG (`tcpdump -i nflog:N`): a header, then TLVs, the packet in NFULA_PAYLOAD. */
+export const LINKTYPE_NFLOG = 239;
 /** IP over InfiniBand (tcpdump's print-ipoib.c): two 20-byte addresses, then an EtherType and 2 reserved bytes. */
 export const LINKTYPE_IPOIB = 242;
 
@@ -132,6 +134,7 @@ const LINKTYPE_NAMES: ReadonlyMap<number, string> = new Map([
   [LINKTYPE_PPP_ETHER, 'PPP_ETHER'],
   [LINKTYPE_C_HDLC, 'C_HDLC'],
   [LINKTYPE_IPOIB, 'IPOIB'],
+  [LINKTYPE_NFLOG, 'NFLOG'],
 ]);
 
 /** "ETHERNET", "LINUX_SLL2", or "LINKTYPE_<n>" for one synscope does not decode. */

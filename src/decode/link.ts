@@ -12,6 +12,7 @@ import {
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP,
+  LINKTYPE_NFLOG,
   LINKTYPE_NULL,
   LINKTYPE_PPP,
   LINKTYPE_PPP_ETHER,
@@ -195,6 +196,30 @@ function decodeIpoib(buf: Buffer, off: number, end: number, view: PacketView): n
   return decodeEthertype(buf, off + 40, off + 44, end, view);
 }
 
+/** Linux's AF_INET6 (NFLOG's family byte). */
+const AF_INET6_LINUX = 10;
+/** The NFLOG TLV that holds the packet. */
+const NFULA_PAYLOAD = 9;
+
+/**
+ * LINKTYPE_NFLOG: family (AF_INET / Linux's AF_INET6), version, resource id (4 bytes), then TLVs of a
+ * length (the 4-byte TLV header included; padded to 4 bytes) and a type, both in the capturing host's byte
+ * order: little-endian here, which every Linux machine synscope has met writes. The packet is NFULA_PAYLOAD.
+ */
+function decodeNflog(buf: Buffer, off: number, end: number): number {
+  if (off + 4 > end) return DECODE_TRUNCATED;
+  const family = buf[off];
+  const version = family === AF_INET ? 4 : family === AF_INET6_LINUX ? 6 : 0;
+  if (version === 0) return DECODE_NOT_TCP;
+  for (let p = off + 4; p + 4 <= end;) {
+    const len = buf[p] | (buf[p + 1] << 8);
+    if (len < 4) return DECODE_BAD_HEADER;
+    if ((buf[p + 2] | (buf[p + 3] << 8)) === NFULA_PAYLOAD) return ipAt(buf, p + 4, end, version);
+    p += (len + 3) & ~3;
+  }
+  return DECODE_TRUNCATED;
+}
+
 function decodeUnknownLink(): number {
   return DECODE_UNKNOWN_LINK;
 }
@@ -215,6 +240,7 @@ export const LINK_DECODERS: readonly LinkDecoder[] = (() => {
   table[LINKTYPE_PPP_ETHER] = decodePppEther;
   table[LINKTYPE_C_HDLC] = decodeCiscoHdlc;
   table[LINKTYPE_IPOIB] = decodeIpoib;
+  table[LINKTYPE_NFLOG] = decodeNflog;
   return table;
 })();
 

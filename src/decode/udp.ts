@@ -1,7 +1,9 @@
 // UDP (RFC 768): only as a tunnel carrier. The destination port picks the tunnel decoder from a table
-// (VXLAN 4789 and 8472, Geneve 6081, and the ports --vxlan-port adds); any other UDP datagram is not synscope's.
+// (VXLAN 4789 and 8472, Geneve 6081, GRE-in-UDP 4754, and the ports --vxlan-port adds); any other UDP datagram
+// is not synscope's.
 
 import { decodeGeneve } from './geneve.js';
+import { decodeGre } from './gre.js';
 import { DECODE_NOT_TCP, DECODE_TRUNCATED, type PacketView } from './view.js';
 import { decodeVxlan } from './vxlan.js';
 
@@ -12,6 +14,8 @@ export const VXLAN_PORT = 4789;
 export const VXLAN_LINUX_PORT = 8472;
 /** IANA's Geneve port (RFC 8926 §3.3). */
 export const GENEVE_PORT = 6081;
+/** IANA's GRE-in-UDP port (RFC 8086 §3.1): a GRE header follows the UDP header. */
+export const GRE_UDP_PORT = 4754;
 
 type TunnelDecoder = (buf: Buffer, off: number, end: number, view: PacketView) => number;
 
@@ -23,11 +27,13 @@ function notTunnel(): number {
 const UDP_NONE = 0;
 const UDP_VXLAN = 1;
 const UDP_GENEVE = 2;
-const UDP_TUNNELS: readonly TunnelDecoder[] = [notTunnel, decodeVxlan, decodeGeneve];
+const UDP_GRE = 3;
+const UDP_TUNNELS: readonly TunnelDecoder[] = [notTunnel, decodeVxlan, decodeGeneve, decodeGre];
 const PORT_KIND = new Uint8Array(0x10000);
 PORT_KIND[VXLAN_PORT] = UDP_VXLAN;
 PORT_KIND[VXLAN_LINUX_PORT] = UDP_VXLAN;
 PORT_KIND[GENEVE_PORT] = UDP_GENEVE;
+PORT_KIND[GRE_UDP_PORT] = UDP_GRE;
 
 /** The UDP ports decoded as VXLAN, in order (for the live capture filter and the report). */
 export function vxlanPorts(): number[] {

@@ -139,7 +139,7 @@ describe('capture/live: the default filter', () => {
     assert.equal(BASE_FILTER, 'tcp or icmp or icmp6');
     assert.doesNotMatch(BASE_FILTER, /\[/);
     const carriers =
-      'udp dst port 4789 or 8472 or 6081 or ip proto 4 or 41 or 47 or ip6 proto 4 or 41 or 47' +
+      'udp dst port 4789 or 8472 or 6081 or 4754 or ip proto 4 or 41 or 47 or ip6 proto 4 or 41 or 47' +
       ' or (ip[6:2] & 0x3fff != 0) or ip6[6] == 44';
     assert.equal(carrierFilter(), carriers);
     const inner = `tcp or icmp or icmp6 or ${carriers}`;
@@ -148,7 +148,7 @@ describe('capture/live: the default filter', () => {
     assert.equal(defaultFilter('lo', 772), `${inner} or ${ether} or (vlan and (${inner}))`);
     assert.equal(defaultFilter('any', -1), `${inner} or ${ether}`);
     assert.equal(defaultFilter('tun0', 65534), inner);
-    assert.match(carrierFilter([4790, 4789]), /^udp dst port 4789 or 8472 or 6081 or 4790 or ip proto/);
+    assert.match(carrierFilter([4790, 4789]), /^udp dst port 4789 or 8472 or 6081 or 4754 or 4790 or ip proto/);
   });
 
   it('the default filters compile (tcpdump -d) for Ethernet, cooked and raw IP, and pass tunnels and fragments', () => {

@@ -11,6 +11,7 @@ import {
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP,
+  LINKTYPE_NFLOG,
   LINKTYPE_NULL,
   LINKTYPE_PPP,
   LINKTYPE_PPP_ETHER,
@@ -156,7 +157,7 @@ describe('decode/link', () => {
     }
   });
 
-  describe('PPP, Cisco HDLC, PPPoE without Ethernet, IP over InfiniBand', () => {
+  describe('PPP, Cisco HDLC, PPPoE without Ethernet, IP over InfiniBand, NFLOG', () => {
     it('PPP: with and without the 0xff 0x03 address and control, with a compressed protocol field', () => {
       assert.equal(link(Buffer.concat([hex('ff 03 00 21'), ipv4Syn()]), LINKTYPE_PPP), 4);
       assert.equal(link(Buffer.concat([hex('00 21'), ipv4Syn()]), LINKTYPE_PPP), 2);
@@ -204,10 +205,34 @@ describe('decode/link', () => {
       assert.equal(link(Buffer.alloc(41), LINKTYPE_IPOIB), DECODE_TRUNCATED);
     });
 
+    it('NFLOG: the packet in the NFULA_PAYLOAD TLV, after the others (little-endian lengths, padded to 4)', () => {
+      const nflog = (family: number, packet: Buffer): Buffer =>
+        Buffer.concat([
+          hex(`${family.toString(16).padStart(2, '0')} 00 00 2a`), // family, version, resource id
+          hex('08 00 01 00  08 00 00 00'), // NFULA_PACKET_HDR: hw protocol, hook
+          hex('05 00 0a 00  41 00 00 00'), // NFULA_PREFIX "A", padded from 5 to 8 bytes
+          hex(
+            `${(packet.length + 4)
+              .toString(16)
+              .padStart(4, '0')
+              .replace(/(..)(..)/, '$2 $1')} 09 00`,
+          ),
+          packet,
+        ]);
+      assert.equal(link(nflog(2, ipv4Syn()), LINKTYPE_NFLOG), 24);
+      assert.equal(link(nflog(10, ipv6Syn()), LINKTYPE_NFLOG), 24);
+      assert.equal(link(nflog(2, ipv6Syn()), LINKTYPE_NFLOG), DECODE_BAD_HEADER);
+      assert.equal(link(nflog(7, ipv4Syn()), LINKTYPE_NFLOG), DECODE_NOT_TCP);
+      assert.equal(link(hex('02 00 00 2a  08 00 01 00  08 00 00 00'), LINKTYPE_NFLOG), DECODE_TRUNCATED);
+      assert.equal(link(hex('02 00 00 2a  02 00 01 00'), LINKTYPE_NFLOG), DECODE_BAD_HEADER);
+    });
+
     it('names them as the link-type registry does', () => {
       assert.deepEqual(
-        [LINKTYPE_PPP, LINKTYPE_PPP_HDLC, LINKTYPE_PPP_ETHER, LINKTYPE_C_HDLC, LINKTYPE_IPOIB].map(linkTypeName),
-        ['PPP', 'PPP_HDLC', 'PPP_ETHER', 'C_HDLC', 'IPOIB'],
+        [LINKTYPE_PPP, LINKTYPE_PPP_HDLC, LINKTYPE_PPP_ETHER, LINKTYPE_C_HDLC, LINKTYPE_IPOIB, LINKTYPE_NFLOG].map(
+          linkTypeName,
+        ),
+        ['PPP', 'PPP_HDLC', 'PPP_ETHER', 'C_HDLC', 'IPOIB', 'NFLOG'],
       );
     });
   });

@@ -148,6 +148,13 @@ describe('decode: tunnels', () => {
       assert.equal(view.tunnelKey, TUNNEL_GRE * 2 ** 32 + 0xfeedbeef);
     });
 
+    it('GRE in UDP (RFC 8086, port 4754): the GRE header after the UDP header', () => {
+      assert.equal(decode(under4(17, udp(4754, gre(0x0800, ipv4Syn(), { key: 7 })))), DECODE_OK);
+      assertCarried(TUNNEL_GRE, 7, VTEP4_A, VTEP4_B);
+      assert.equal(decode(under6(17, udp(4754, gre(0x86dd, ipv6Syn())))), DECODE_OK);
+      assertCarried(TUNNEL_GRE, -1, VTEP6_A, VTEP6_B, true);
+    });
+
     it('without a key: id -1, and one key for all keyless GRE', () => {
       assert.equal(decode(under6(47, gre(0x86dd, ipv6Syn()))), DECODE_OK);
       assertCarried(TUNNEL_GRE, -1, VTEP6_A, VTEP6_B, true);
