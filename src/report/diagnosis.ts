@@ -252,7 +252,7 @@ function writeEstablished(f: HandshakeFacts, w: Prose): void {
 
 function writeRefused(f: HandshakeFacts, w: Prose): void {
   // The SYNs sent before the reset came, and those the client sent again after it.
-  const before = f.answerKind === ANSWER_NONE ? f.synCount : f.synsAtAnswer;
+  const before = f.synsAtAnswer;
   if (before <= 1) {
     w.k(P.theSynCap);
   } else {

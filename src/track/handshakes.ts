@@ -598,7 +598,6 @@ export class HandshakeTracker {
     st.clientNext[n] = (isn + 1 + v.payloadLen) >>> 0;
     st.serverNext[n] = 0;
     st.synCount[n] = 1;
-    st.synsAtAnswer[n] = 0;
     st.startSec[n] = frame.tsSec;
     st.startNsec[n] = frame.tsNsec;
     st.startDigits[n] = frame.tsDigits;
@@ -608,14 +607,7 @@ export class HandshakeTracker {
     st.lastActivity[n] = t;
     st.lastGap[n] = 0;
     st.doneTime[n] = 0;
-    st.answerKind[n] = ANSWER_NONE;
-    st.hasFrom[n] = 0;
-    st.answerSec[n] = 0;
-    st.answerNsec[n] = 0;
-    st.answerTtl[n] = -1;
-    st.icmpType[n] = -1;
-    st.icmpCode[n] = -1;
-    st.icmpVersion[n] = 0;
+    this.clearAnswer(n);
     st.synAckTime[n] = 0;
     st.ackTime[n] = Number.NEGATIVE_INFINITY;
     st.synAckDelay[n] = -1;
@@ -693,9 +685,9 @@ export class HandshakeTracker {
       }
       return;
     }
-    // From the client, no SYN. A reset (or FIN) before any answer: the client gave up on its own (a
-    // cancelled connect, a scanner), or reset a SYN/ACK the capture missed (Zeek's RSTOS0 and SH).
-    if ((flags & (TCP_FLAG_RST | TCP_FLAG_FIN)) !== 0) {
+    // From the client, no SYN. A reset, or a FIN without ACK, before any answer: the client gave up on
+    // its own (a cancelled connect, a scanner), or reset a SYN/ACK the capture missed (Zeek's RSTOS0, SH).
+    if ((flags & TCP_FLAG_RST) !== 0 || (flags & (TCP_FLAG_FIN | TCP_FLAG_ACK)) === TCP_FLAG_FIN) {
       this.attach(s, frame);
       this.decide(s, END_ABORTED, t);
       return;
@@ -703,12 +695,16 @@ export class HandshakeTracker {
     // Its ACK proves a SYN/ACK reached it that the capture missed.
     if ((flags & TCP_FLAG_ACK) !== 0) {
       this.anomalies.synack_not_captured++;
-      this.attach(s, frame);
       st.serverIsn[s] = (v.ack - 1) >>> 0; // what the ACK acknowledges: the SYN/ACK's sequence number + 1
       st.serverNext[s] = v.ack;
-      this.coverage.acks++;
       this.coverage.gaps++;
       st.unseenAcks[s]++;
+      if ((flags & TCP_FLAG_FIN) !== 0) {
+        this.establishUnseen(s, frame, v, t);
+        return;
+      }
+      this.attach(s, frame);
+      this.coverage.acks++;
       this.clientSent(s, v);
       this.establish(s, t);
     }
@@ -732,9 +728,7 @@ export class HandshakeTracker {
       const beyond = hasAck && seqAfter(v.ack, st.serverNext[s]!);
       if (beyond || (hasAck && (flags & TCP_FLAG_FIN) !== 0 && seqAfter(v.ack, st.serverIsn[s]!))) {
         this.anomalies.handshake_ack_not_captured++;
-        this.establish(s, t);
-        st.connectDelay[s] = -1; // when the handshake completed is not known
-        this.onEstablished(s, true, frame, v, t);
+        this.establishUnseen(s, frame, v, t);
         return;
       }
       // A reset (or a FIN without an acceptable ACK) instead of the ACK: the client gave up, or its
@@ -1059,6 +1053,20 @@ export class HandshakeTracker {
     st.answerTtl[s] = v.ttl;
   }
 
+  /** No answer recorded: a new attempt, or one reopened after an ICMP error it took as soft. */
+  private clearAnswer(s: number): void {
+    const st = this.st;
+    st.answerKind[s] = ANSWER_NONE;
+    st.synsAtAnswer[s] = 0;
+    st.hasFrom[s] = 0;
+    st.answerSec[s] = 0;
+    st.answerNsec[s] = 0;
+    st.answerTtl[s] = -1;
+    st.icmpType[s] = -1;
+    st.icmpCode[s] = -1;
+    st.icmpVersion[s] = 0;
+  }
+
   /** The verdict of slot `s` were the capture to end at `endTime`. */
   private verdictOf(s: number, endTime: number): Verdict {
     const st = this.st;
@@ -1105,6 +1113,16 @@ export class HandshakeTracker {
   }
 
   /**
+   * A client packet after the handshake (a FIN, data) shows it completed, its ACK not captured:
+   * established without a connect time, and the packet taken as the connection's.
+   */
+  private establishUnseen(s: number, frame: Frame, v: PacketView, t: number): void {
+    this.establish(s, t);
+    this.st.connectDelay[s] = -1; // when the handshake completed is not known
+    this.onEstablished(s, true, frame, v, t);
+  }
+
+  /**
    * The attempt's outcome is known: it lingers briefly for copies of its packets (S_LINGERING), then
    * is settled; a rejected one waits longer (S_REJECTED), for a retransmission that would show the
    * error was soft.
@@ -1128,12 +1146,7 @@ export class HandshakeTracker {
     st.state[s] = ST_SYN_SENT;
     st.end[s] = END_NONE;
     st.verdict[s] = null;
-    st.answerKind[s] = ANSWER_NONE;
-    st.synsAtAnswer[s] = 0;
-    st.hasFrom[s] = 0;
-    st.icmpVersion[s] = 0;
-    st.icmpType[s] = -1;
-    st.icmpCode[s] = -1;
+    this.clearAnswer(s);
     this.moveTo(s, S_OPEN);
     this.anomalies.icmp_soft_error++;
   }

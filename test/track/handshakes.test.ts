@@ -302,6 +302,12 @@ describe('track/handshakes', () => {
     assert.equal(attempts[0]!.connectDelay, -1, 'when it completed is not known');
     assert.deepEqual(attempts[0]!.frames, [1, 2, 3]);
     assert.equal(tracker.anomalies.handshake_ack_not_captured, 1);
+    // The same FIN with the SYN/ACK not captured either: a SYN/ACK reached the client all the same.
+    const unseen = run([syn(0), fromClient(2, FIN | ACK)], {}, 10);
+    assert.equal(unseen.attempts[0]!.verdict?.outcome, 'established');
+    assert.deepEqual(unseen.attempts[0]!.frames, [1, 2]);
+    assert.equal(unseen.attempts[0]!.connectDelay, -1);
+    assert.equal(unseen.tracker.anomalies.synack_not_captured, 1);
     // Data acknowledged beyond the SYN/ACK: the client had it, and the capture lost the packets between.
     const lossy = run([syn(0), synAck(0.1), fromClient(1, ACK | PSH, SERVER_ISN + 501)], {}, 10);
     assert.equal(lossy.attempts[0]!.verdict?.outcome, 'established');
