@@ -79,15 +79,7 @@ export class EvidenceStream {
       if (p.number === this.lastWritten) continue; // one packet of two attempts: write it once
       this.lastWritten = p.number;
       try {
-        w.write({
-          tsSec: p.tsSec,
-          tsNsec: p.tsNsec,
-          linkType: p.linkType,
-          caplen: p.data.length,
-          origLen: p.origLen,
-          data: p.data,
-          offset: 0,
-        });
+        w.write(p);
         this.frames?.set(p.number, w.packets);
       } catch (e) {
         this.error = problem(e);

@@ -196,17 +196,7 @@ export async function runRead(
         result.nanosecond,
         files.filter((f) => f !== '-'),
       );
-      for (const p of packets) {
-        w.write({
-          tsSec: p.tsSec,
-          tsNsec: p.tsNsec,
-          linkType: p.linkType,
-          caplen: p.data.length,
-          origLen: p.origLen,
-          data: p.data,
-          offset: 0,
-        });
-      }
+      for (const p of packets) w.write(p);
       await w.close();
       evidence = { file: opts.evidence, packets: packets.length, frames: evidenceFrames(packets, files) };
     } catch (e) {

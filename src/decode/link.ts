@@ -186,11 +186,6 @@ function decodePppHdlc(buf: Buffer, off: number, end: number, view: PacketView):
   return first === 0x0f || first === 0x8f ? decodeCiscoHdlc(buf, off, end, view) : decodePpp(buf, off, end, view);
 }
 
-/** LINKTYPE_PPP_ETHER: the PPPoE session header itself (pppoe.ts). */
-function decodePppEther(buf: Buffer, off: number, end: number, view: PacketView): number {
-  return decodePppoe(buf, off, end, view);
-}
-
 /** LINKTYPE_IPOIB: destination and source addresses (20 bytes each), EtherType at 40, 2 reserved, IP at 44. */
 function decodeIpoib(buf: Buffer, off: number, end: number, view: PacketView): number {
   return decodeEthertype(buf, off + 40, off + 44, end, view);
@@ -237,7 +232,7 @@ export const LINK_DECODERS: readonly LinkDecoder[] = (() => {
   table[LINKTYPE_LINUX_SLL2] = decodeSll2;
   table[LINKTYPE_PPP] = decodePpp;
   table[LINKTYPE_PPP_HDLC] = decodePppHdlc;
-  table[LINKTYPE_PPP_ETHER] = decodePppEther;
+  table[LINKTYPE_PPP_ETHER] = decodePppoe; // the packet starts with the PPPoE session header
   table[LINKTYPE_C_HDLC] = decodeCiscoHdlc;
   table[LINKTYPE_IPOIB] = decodeIpoib;
   table[LINKTYPE_NFLOG] = decodeNflog;

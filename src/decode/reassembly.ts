@@ -34,7 +34,10 @@ export const REASSEMBLY_TIMEOUT = 30;
 /** Bytes of fragment copies kept for --evidence at most, over all slots. */
 export const KEEP_BUDGET = 8 * 1024 * 1024;
 
-/** A fragment's frame, copied for --evidence (track/'s KeptPacket is this shape). */
+/**
+ * A fragment's frame, copied for --evidence (track/'s KeptPacket is this shape): its own bytes, whole
+ * (offset 0, caplen their length), so that it is what the evidence writers write.
+ */
 export interface FragmentPart {
   readonly number: number;
   /** The input it was read from, and its place in the timeline of all inputs (evidence order). */
@@ -45,6 +48,8 @@ export interface FragmentPart {
   readonly linkType: number;
   readonly origLen: number;
   readonly data: Buffer;
+  readonly offset: 0;
+  readonly caplen: number;
 }
 
 /** A kept copy of `frame`, the `seq`th packet of the timeline: its own bytes and its record's fields. */
@@ -60,6 +65,8 @@ export function copyOfFrame(frame: Frame, seq: number): FragmentPart {
     linkType: frame.linkType,
     origLen: frame.origLen,
     data,
+    offset: 0,
+    caplen: frame.caplen,
   };
 }
 

@@ -562,6 +562,8 @@ describe('live: EvidenceStream writes listed packets in capture order as verdict
     linkType: 1,
     origLen: 60,
     data: Buffer.alloc(60),
+    offset: 0,
+    caplen: 60,
   });
 
   it('holds a packet back until no later verdict can precede it, and writes a shared packet once', async () => {
